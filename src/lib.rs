@@ -6,7 +6,9 @@
 //!   (the in-memory ones are always there), and the gRPC transport.
 //! - `app`: use cases, the worker pool, configuration and wiring.
 
+pub mod adapters;
 pub mod domain;
+pub mod ports;
 
 /// Code generated from `proto/arvak.proto`.
 pub mod proto {

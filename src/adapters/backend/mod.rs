@@ -1,0 +1,4 @@
+//! Quantum backends.
+
+#[cfg(feature = "backend-simulator")]
+pub mod simulator;

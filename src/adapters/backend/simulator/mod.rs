@@ -1,0 +1,1 @@
+//! State-vector simulator backend (filled in on the simulator branch).

@@ -1,0 +1,1 @@
+//! Circuit front-ends (filled in on the frontend branch).

@@ -1,0 +1,5 @@
+//! Implementations of the ports. The in-memory adapters and the circuit
+//! front-ends are always compiled; the others each sit behind a Cargo feature.
+
+pub mod backend;
+pub mod circuit;

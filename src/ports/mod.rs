@@ -1,0 +1,29 @@
+//! The traits the core needs from the world. Adapters implement them; the
+//! composition root hands them to the app as `Arc<dyn Port>`.
+
+mod backend;
+mod clock;
+mod events;
+mod frontend;
+mod queue;
+mod store;
+
+pub use backend::{CancelOutcome, QuantumBackend, RunRequest};
+pub use clock::Clock;
+pub use events::{EventStream, JobEvent, JobEvents, WatchItem};
+pub use frontend::CircuitFrontend;
+pub use queue::{Claim, JobQueue, QueueEntry};
+pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
+
+#[cfg(test)]
+pub use backend::MockQuantumBackend;
+#[cfg(test)]
+pub use clock::MockClock;
+#[cfg(test)]
+pub use events::MockJobEvents;
+#[cfg(test)]
+pub use frontend::MockCircuitFrontend;
+#[cfg(test)]
+pub use queue::MockJobQueue;
+#[cfg(test)]
+pub use store::MockJobStore;
