@@ -75,8 +75,15 @@ mod tests {
     fn circuit(qubits: u32, gate: Gate) -> Circuit {
         let mut b = CircuitBuilder::new();
         b.add_qreg("q", qubits).unwrap();
-        let operation = Operation::Gate { gate, qubits: vec![0] };
-        b.push(Instruction { operation, condition: None }).unwrap();
+        let operation = Operation::Gate {
+            gate,
+            qubits: vec![0],
+        };
+        b.push(Instruction {
+            operation,
+            condition: None,
+        })
+        .unwrap();
         b.build()
     }
 
@@ -85,8 +92,13 @@ mod tests {
         let shots = Shots::parse(10).unwrap();
         caps().check_fits(&circuit(2, Gate::H), shots).unwrap();
         let err = caps().check_fits(&circuit(3, Gate::H), shots).unwrap_err();
-        assert!(err.message().contains("3 qubits") && err.message().contains("at most 2"), "{err}");
-        let err = caps().check_fits(&circuit(1, Gate::H), Shots::parse(101).unwrap()).unwrap_err();
+        assert!(
+            err.message().contains("3 qubits") && err.message().contains("at most 2"),
+            "{err}"
+        );
+        let err = caps()
+            .check_fits(&circuit(1, Gate::H), Shots::parse(101).unwrap())
+            .unwrap_err();
         assert!(err.message().contains("at most 100"), "{err}");
         let err = caps().check_fits(&circuit(1, Gate::X), shots).unwrap_err();
         assert!(err.message().contains("gate 'x'"), "{err}");

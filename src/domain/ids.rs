@@ -124,7 +124,10 @@ mod tests {
     fn job_id_round_trips_and_rejects_garbage() {
         let id = JobId::from_uuid(uuid::Uuid::now_v7());
         assert_eq!(JobId::parse(&id.to_string()).unwrap(), id);
-        assert_eq!(JobId::parse("").unwrap_err().kind(), ErrorKind::InvalidArgument);
+        assert_eq!(
+            JobId::parse("").unwrap_err().kind(),
+            ErrorKind::InvalidArgument
+        );
         let err = JobId::parse("nope").unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
         assert!(err.message().contains("job"));
@@ -134,8 +137,18 @@ mod tests {
     fn backend_id_rules() {
         assert!(BackendId::parse("iqm-garnet_2.0").is_ok());
         assert!(BackendId::parse("").is_err());
-        assert!(BackendId::parse("has space").unwrap_err().message().contains("' '"));
-        assert!(BackendId::parse(&"a".repeat(65)).unwrap_err().message().contains("limit is 64"));
+        assert!(
+            BackendId::parse("has space")
+                .unwrap_err()
+                .message()
+                .contains("' '")
+        );
+        assert!(
+            BackendId::parse(&"a".repeat(65))
+                .unwrap_err()
+                .message()
+                .contains("limit is 64")
+        );
     }
 
     #[test]

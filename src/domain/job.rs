@@ -4,10 +4,10 @@
 
 use std::fmt;
 
+use super::circuit::Counts;
 use super::error::{Error, Result};
 use super::ids::{BackendId, ClientId, IdempotencyKey, JobId};
 use super::values::{OptimizationLevel, Priority, Shots, Tags, UnixMillis};
-use super::circuit::Counts;
 
 /// Where a job is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -144,9 +144,17 @@ pub enum Transition {
     /// A worker holding `token` starts the job.
     Start { token: FencingToken, at: UnixMillis },
     /// The worker holding `token` finished it.
-    Complete { token: FencingToken, at: UnixMillis, result: JobResult },
+    Complete {
+        token: FencingToken,
+        at: UnixMillis,
+        result: JobResult,
+    },
     /// The worker holding `token` (or recovery, without a worker) gives up.
-    Fail { token: Option<FencingToken>, at: UnixMillis, message: String },
+    Fail {
+        token: Option<FencingToken>,
+        at: UnixMillis,
+        message: String,
+    },
     /// The client canceled it.
     Cancel { at: UnixMillis, message: String },
     /// The lease of `token` was lost; the job waits for another claim.

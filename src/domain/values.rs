@@ -47,7 +47,9 @@ impl Priority {
         Self::ALL
             .into_iter()
             .find(|p| p.as_str() == text)
-            .ok_or_else(|| Error::invalid_argument(format!("unknown priority '{}'", printable(text))))
+            .ok_or_else(|| {
+                Error::invalid_argument(format!("unknown priority '{}'", printable(text)))
+            })
     }
 }
 
@@ -106,7 +108,8 @@ impl Tags {
             )));
         }
         for (key, value) in &map {
-            if key.is_empty() || key.len() > Self::MAX_KEY_LEN || key.chars().any(char::is_control) {
+            if key.is_empty() || key.len() > Self::MAX_KEY_LEN || key.chars().any(char::is_control)
+            {
                 return Err(Error::invalid_argument(format!(
                     "tag key '{}' must be 1 to {} printable bytes",
                     printable(key),
@@ -149,7 +152,12 @@ mod tests {
 
     #[test]
     fn shots_must_be_positive() {
-        assert!(Shots::parse(0).unwrap_err().message().contains("at least 1"));
+        assert!(
+            Shots::parse(0)
+                .unwrap_err()
+                .message()
+                .contains("at least 1")
+        );
         assert_eq!(Shots::parse(1000).unwrap().get(), 1000);
     }
 
@@ -164,7 +172,12 @@ mod tests {
     #[test]
     fn optimization_level_range() {
         assert!(OptimizationLevel::parse(3).is_ok());
-        assert!(OptimizationLevel::parse(4).unwrap_err().message().contains("0 to 3"));
+        assert!(
+            OptimizationLevel::parse(4)
+                .unwrap_err()
+                .message()
+                .contains("0 to 3")
+        );
     }
 
     #[test]
@@ -181,6 +194,11 @@ mod tests {
         assert!(!filter.contains_all(&tags));
         assert!(Tags::parse([(String::new(), "x".into())]).is_err());
         let many = (0..33).map(|i| (format!("k{i}"), String::new()));
-        assert!(Tags::parse(many).unwrap_err().message().contains("at most 32"));
+        assert!(
+            Tags::parse(many)
+                .unwrap_err()
+                .message()
+                .contains("at most 32")
+        );
     }
 }

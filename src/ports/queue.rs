@@ -38,7 +38,12 @@ pub trait JobQueue: Send + Sync {
     /// Leases the best waiting job of any of `backends` (highest priority,
     /// then oldest), waiting up to `wait` for one to arrive. A lease that is
     /// not extended within `lease` ends, and the job can be claimed again.
-    async fn claim(&self, backends: Vec<BackendId>, lease: Duration, wait: Duration) -> Result<Option<Claim>>;
+    async fn claim(
+        &self,
+        backends: Vec<BackendId>,
+        lease: Duration,
+        wait: Duration,
+    ) -> Result<Option<Claim>>;
 
     /// Renews a lease; Conflict when it was already lost.
     async fn extend(&self, claim: &Claim, lease: Duration) -> Result<()>;

@@ -2,7 +2,9 @@
 
 use async_trait::async_trait;
 
-use crate::domain::{BackendId, ClientId, Job, JobId, JobResult, JobState, Result, Tags, Transition, UnixMillis};
+use crate::domain::{
+    BackendId, ClientId, Job, JobId, JobResult, JobState, Result, Tags, Transition, UnixMillis,
+};
 
 /// What `create` did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -43,8 +43,8 @@ impl Gate {
     /// Every gate name a backend that runs the whole set supports, in the
     /// spelling of OpenQASM 3's stdgates.inc (plus `U`, `gphase`, `sxdg`).
     pub const NAMES: [&'static str; 29] = [
-        "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg", "rx", "ry", "rz", "p",
-        "U", "gphase", "cx", "cy", "cz", "ch", "swap", "cp", "crx", "cry", "crz", "cu", "ccx", "cswap",
+        "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg", "rx", "ry", "rz", "p", "U",
+        "gphase", "cx", "cy", "cz", "ch", "swap", "cp", "crx", "cry", "crz", "cu", "ccx", "cswap",
     ];
 
     pub fn name(&self) -> &'static str {

@@ -34,11 +34,21 @@ impl Register {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Operation {
     /// A gate on `qubits` (controls first), all distinct.
-    Gate { gate: Gate, qubits: Vec<u32> },
-    Measure { qubit: u32, clbit: u32 },
-    Reset { qubit: u32 },
+    Gate {
+        gate: Gate,
+        qubits: Vec<u32>,
+    },
+    Measure {
+        qubit: u32,
+        clbit: u32,
+    },
+    Reset {
+        qubit: u32,
+    },
     /// Keeps optimisers from moving gates across; no effect on the state.
-    Barrier { qubits: Vec<u32> },
+    Barrier {
+        qubits: Vec<u32>,
+    },
 }
 
 /// A classical condition guarding an instruction, as in `if (c == 5)`.
@@ -56,9 +66,11 @@ impl Condition {
     pub fn holds(&self, bit: impl Fn(u32) -> bool) -> bool {
         match *self {
             Condition::Bit { clbit, value } => bit(clbit) == value,
-            Condition::RegisterEquals { first, width, value } => {
-                (0..width).all(|i| bit(first + i) == ((value >> i) & 1 == 1))
-            }
+            Condition::RegisterEquals {
+                first,
+                width,
+                value,
+            } => (0..width).all(|i| bit(first + i) == ((value >> i) & 1 == 1)),
         }
     }
 }
@@ -135,7 +147,11 @@ impl Circuit {
                 Operation::Gate { qubits, .. } if qubits.iter().any(|q| measured[*q as usize]) => {
                     return false;
                 }
-                Operation::Gate { gate: Gate::GPhase(_), .. } | Operation::Barrier { .. } => {}
+                Operation::Gate {
+                    gate: Gate::GPhase(_),
+                    ..
+                }
+                | Operation::Barrier { .. } => {}
                 Operation::Gate { .. } => {}
             }
         }
@@ -200,7 +216,14 @@ impl CircuitBuilder {
     /// Adds a classical register and returns the flat index of its bit 0.
     pub fn add_creg(&mut self, name: &str, size: u32) -> Result<u32> {
         let first = self.num_clbits;
-        self.num_clbits = add_register(&mut self.cregs, name, size, first, MAX_CLBITS, "classical bits")?;
+        self.num_clbits = add_register(
+            &mut self.cregs,
+            name,
+            size,
+            first,
+            MAX_CLBITS,
+            "classical bits",
+        )?;
         Ok(first)
     }
 
@@ -249,7 +272,11 @@ impl CircuitBuilder {
         }
         match instruction.condition {
             Some(Condition::Bit { clbit, .. }) => self.check_clbit(clbit)?,
-            Some(Condition::RegisterEquals { first, width, value }) => {
+            Some(Condition::RegisterEquals {
+                first,
+                width,
+                value,
+            }) => {
                 if width == 0 || width > 64 {
                     return Err(Error::invalid_argument(format!(
                         "a condition can compare 1 to 64 classical bits, got {width}"
@@ -316,15 +343,21 @@ fn add_register(
     what: &str,
 ) -> Result<u32> {
     if registers.iter().any(|r| r.name == name) {
-        return Err(Error::invalid_argument(format!("register '{name}' is declared twice")));
+        return Err(Error::invalid_argument(format!(
+            "register '{name}' is declared twice"
+        )));
     }
     if size == 0 {
-        return Err(Error::invalid_argument(format!("register '{name}' has size 0")));
+        return Err(Error::invalid_argument(format!(
+            "register '{name}' has size 0"
+        )));
     }
     let total = first
         .checked_add(size)
         .filter(|t| *t <= limit)
-        .ok_or_else(|| Error::invalid_argument(format!("a circuit may have at most {limit} {what}")))?;
+        .ok_or_else(|| {
+            Error::invalid_argument(format!("a circuit may have at most {limit} {what}"))
+        })?;
     registers.push(Register {
         name: name.to_owned(),
         first,

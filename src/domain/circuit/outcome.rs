@@ -11,7 +11,10 @@ pub type Counts = BTreeMap<String, u64>;
 /// and bit `output.start` rightmost, so that with several registers the
 /// last-declared register stands leftmost (the OpenQASM/Qiskit convention).
 pub fn outcome_key(output: Range<u32>, bit: impl Fn(u32) -> bool) -> String {
-    output.rev().map(|i| if bit(i) { '1' } else { '0' }).collect()
+    output
+        .rev()
+        .map(|i| if bit(i) { '1' } else { '0' })
+        .collect()
 }
 
 #[cfg(test)]

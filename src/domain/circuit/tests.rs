@@ -40,7 +40,10 @@ fn registers_are_numbered_flat_in_declaration_order() {
 fn builder_refuses_bad_indices_and_repeats() {
     let mut b = two_qubits_two_bits();
     let err = b.push(gate(Gate::Cx, &[0, 2])).unwrap_err();
-    assert!(err.message().contains("qubit index 2 is out of range"), "{err}");
+    assert!(
+        err.message().contains("qubit index 2 is out of range"),
+        "{err}"
+    );
     let err = b.push(gate(Gate::Cx, &[1, 1])).unwrap_err();
     assert!(err.message().contains("used twice"), "{err}");
     let err = b.push(gate(Gate::H, &[0, 1])).unwrap_err();
@@ -49,7 +52,12 @@ fn builder_refuses_bad_indices_and_repeats() {
     assert!(err.message().contains("classical bit index 2"), "{err}");
     let err = b.push(gate(Gate::Rx(f64::NAN), &[0])).unwrap_err();
     assert!(err.message().contains("finite"), "{err}");
-    assert!(b.add_qreg("q", 1).unwrap_err().message().contains("declared twice"));
+    assert!(
+        b.add_qreg("q", 1)
+            .unwrap_err()
+            .message()
+            .contains("declared twice")
+    );
     assert!(b.add_creg("z", 0).unwrap_err().message().contains("size 0"));
 }
 
@@ -57,19 +65,42 @@ fn builder_refuses_bad_indices_and_repeats() {
 fn conditions_are_checked_against_their_register() {
     let mut b = two_qubits_two_bits();
     let mut i = gate(Gate::X, &[0]);
-    i.condition = Some(Condition::RegisterEquals { first: 0, width: 2, value: 4 });
-    assert!(b.push(i.clone()).unwrap_err().message().contains("does not fit"));
-    i.condition = Some(Condition::RegisterEquals { first: 0, width: 2, value: 3 });
+    i.condition = Some(Condition::RegisterEquals {
+        first: 0,
+        width: 2,
+        value: 4,
+    });
+    assert!(
+        b.push(i.clone())
+            .unwrap_err()
+            .message()
+            .contains("does not fit")
+    );
+    i.condition = Some(Condition::RegisterEquals {
+        first: 0,
+        width: 2,
+        value: 3,
+    });
     b.push(i).unwrap();
 }
 
 #[test]
 fn condition_reads_register_little_endian() {
-    let cond = Condition::RegisterEquals { first: 1, width: 3, value: 0b101 };
+    let cond = Condition::RegisterEquals {
+        first: 1,
+        width: 3,
+        value: 0b101,
+    };
     // bits 1 and 3 set
     assert!(cond.holds(|i| i == 1 || i == 3));
     assert!(!cond.holds(|i| i == 1));
-    assert!(Condition::Bit { clbit: 4, value: false }.holds(|_| false));
+    assert!(
+        Condition::Bit {
+            clbit: 4,
+            value: false
+        }
+        .holds(|_| false)
+    );
 }
 
 #[test]
@@ -79,7 +110,10 @@ fn implicit_measurement_measures_every_qubit_into_its_own_output() {
     let c = b.build().with_implicit_measurement();
     assert_eq!(c.num_clbits(), 4);
     assert_eq!(c.output_clbits(), 2..4);
-    assert_eq!(c.instructions().last().unwrap().operation, Operation::Measure { qubit: 1, clbit: 3 });
+    assert_eq!(
+        c.instructions().last().unwrap().operation,
+        Operation::Measure { qubit: 1, clbit: 3 }
+    );
 }
 
 #[test]

@@ -32,14 +32,24 @@ pub(crate) fn queued_job() -> Job {
 fn transition_to(target: JobState, token: Option<FencingToken>) -> Transition {
     let at = UnixMillis(2_000);
     match target {
-        JobState::Running => Transition::Start { token: FencingToken(token.map_or(1, |t| t.0 + 1)), at },
+        JobState::Running => Transition::Start {
+            token: FencingToken(token.map_or(1, |t| t.0 + 1)),
+            at,
+        },
         JobState::Completed => Transition::Complete {
             token: token.unwrap_or(FencingToken(0)),
             at,
             result: JobResult::default(),
         },
-        JobState::Failed => Transition::Fail { token, at, message: "boom".into() },
-        JobState::Canceled => Transition::Cancel { at, message: "canceled".into() },
+        JobState::Failed => Transition::Fail {
+            token,
+            at,
+            message: "boom".into(),
+        },
+        JobState::Canceled => Transition::Cancel {
+            at,
+            message: "canceled".into(),
+        },
         JobState::Queued => Transition::Requeue { token },
         JobState::ResultExpired => Transition::ExpireResult,
     }
@@ -54,7 +64,11 @@ fn job_in(state: JobState) -> Job {
         JobState::Completed => &[JobState::Running, JobState::Completed],
         JobState::Failed => &[JobState::Running, JobState::Failed],
         JobState::Canceled => &[JobState::Canceled],
-        JobState::ResultExpired => &[JobState::Running, JobState::Completed, JobState::ResultExpired],
+        JobState::ResultExpired => &[
+            JobState::Running,
+            JobState::Completed,
+            JobState::ResultExpired,
+        ],
     };
     for step in path {
         job.apply(&transition_to(*step, job.claim_token)).unwrap();
@@ -108,7 +122,11 @@ fn outcome_needs_the_current_token() {
     let mut job = job_in(JobState::Running);
     let held = job.claim_token.unwrap();
     let stale = FencingToken(held.0 - 1);
-    let complete = |token| Transition::Complete { token, at: UnixMillis(5), result: JobResult::default() };
+    let complete = |token| Transition::Complete {
+        token,
+        at: UnixMillis(5),
+        result: JobResult::default(),
+    };
     let err = job.apply(&complete(stale)).unwrap_err();
     assert_eq!(err.kind(), crate::domain::ErrorKind::Conflict);
     assert_eq!(job.state, JobState::Running);
@@ -120,18 +138,32 @@ fn outcome_needs_the_current_token() {
 fn restart_after_lost_lease_counts_attempts_and_refuses_older_tokens() {
     let mut job = job_in(JobState::Running);
     let first = job.claim_token.unwrap();
-    job.apply(&Transition::Requeue { token: Some(first) }).unwrap();
+    job.apply(&Transition::Requeue { token: Some(first) })
+        .unwrap();
     assert_eq!(job.started_at, None);
-    let err = job.apply(&Transition::Start { token: first, at: UnixMillis(3) }).unwrap_err();
+    let err = job
+        .apply(&Transition::Start {
+            token: first,
+            at: UnixMillis(3),
+        })
+        .unwrap_err();
     assert!(err.message().contains("newer claim"), "{err}");
-    job.apply(&Transition::Start { token: FencingToken(first.0 + 1), at: UnixMillis(3) }).unwrap();
+    job.apply(&Transition::Start {
+        token: FencingToken(first.0 + 1),
+        at: UnixMillis(3),
+    })
+    .unwrap();
     assert_eq!(job.attempts, 2);
 }
 
 #[test]
 fn cancel_records_why_and_when() {
     let mut job = job_in(JobState::Queued);
-    job.apply(&Transition::Cancel { at: UnixMillis(9), message: "canceled by client".into() }).unwrap();
+    job.apply(&Transition::Cancel {
+        at: UnixMillis(9),
+        message: "canceled by client".into(),
+    })
+    .unwrap();
     assert_eq!(job.completed_at, Some(UnixMillis(9)));
     assert_eq!(job.error_message.as_deref(), Some("canceled by client"));
 }

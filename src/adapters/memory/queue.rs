@@ -1,0 +1,294 @@
+//! A `JobQueue` in process memory: per-backend priority order, leases that
+//! expire, and fencing tokens that only grow.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
+use crate::domain::{BackendId, Error, FencingToken, JobId, Priority, Result, UnixMillis};
+use crate::ports::{Claim, JobQueue, QueueEntry};
+
+/// Order of waiting entries: highest priority, then oldest, then arrival.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct ReadyKey {
+    priority: Reverse<Priority>,
+    submitted_at: UnixMillis,
+    seq: u64,
+    job_id: JobId,
+}
+
+enum Slot {
+    Waiting(ReadyKey),
+    Claimed {
+        token: FencingToken,
+        expires: Instant,
+    },
+}
+
+struct Tracked {
+    entry: QueueEntry,
+    slot: Slot,
+}
+
+struct Inner {
+    waiting: HashMap<BackendId, BTreeSet<ReadyKey>>,
+    jobs: HashMap<JobId, Tracked>,
+    /// Claimed jobs by lease expiry, so expired leases are found cheaply.
+    leases: BTreeSet<(Instant, JobId)>,
+    seq: u64,
+    last_token: u64,
+}
+
+pub struct MemoryJobQueue {
+    inner: Mutex<Inner>,
+    work_arrived: Notify,
+}
+
+impl Default for MemoryJobQueue {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryJobQueue {
+    pub fn new() -> Self {
+        // Tokens start from the wall clock in microseconds so that they keep
+        // growing across restarts against a durable store.
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_micros() as u64);
+        Self {
+            inner: Mutex::new(Inner {
+                waiting: HashMap::new(),
+                jobs: HashMap::new(),
+                leases: BTreeSet::new(),
+                seq: 0,
+                last_token: seed,
+            }),
+            work_arrived: Notify::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Number of jobs waiting (not claimed) for `backend`.
+    pub fn waiting(&self, backend: &BackendId) -> usize {
+        self.lock().waiting.get(backend).map_or(0, BTreeSet::len)
+    }
+}
+
+impl Inner {
+    /// Puts `entry` among the waiting jobs of its backend, behind older
+    /// entries of the same priority.
+    fn wait(&mut self, entry: QueueEntry) {
+        self.seq += 1;
+        let key = ReadyKey {
+            priority: Reverse(entry.priority),
+            submitted_at: entry.submitted_at,
+            seq: self.seq,
+            job_id: entry.job_id,
+        };
+        self.waiting
+            .entry(entry.backend_id.clone())
+            .or_default()
+            .insert(key);
+        self.jobs.insert(
+            entry.job_id,
+            Tracked {
+                entry,
+                slot: Slot::Waiting(key),
+            },
+        );
+    }
+
+    /// A claimed job goes back to waiting (lease ended or released).
+    fn make_waiting(&mut self, job_id: JobId) {
+        if let Some(tracked) = self.jobs.remove(&job_id) {
+            self.wait(tracked.entry);
+        }
+    }
+
+    /// Returns jobs whose lease ended to the waiting set; true if any did.
+    fn expire_leases(&mut self, now: Instant) -> bool {
+        let mut any = false;
+        while let Some(&(expires, job_id)) = self.leases.first() {
+            if expires > now {
+                break;
+            }
+            self.leases.pop_first();
+            self.make_waiting(job_id);
+            any = true;
+        }
+        any
+    }
+
+    fn take_best(&mut self, backends: &[BackendId]) -> Option<(JobId, BackendId)> {
+        let (backend, key) = backends
+            .iter()
+            .filter_map(|b| {
+                self.waiting
+                    .get(b)
+                    .and_then(|set| set.first())
+                    .map(|k| (b, *k))
+            })
+            .min_by_key(|(_, key)| *key)?;
+        let backend = backend.clone();
+        self.waiting.get_mut(&backend)?.remove(&key);
+        Some((key.job_id, backend))
+    }
+
+    fn claimed_with(&self, claim: &Claim) -> Result<Instant> {
+        match self.jobs.get(&claim.job_id).map(|t| &t.slot) {
+            Some(Slot::Claimed { token, expires }) if *token == claim.token => Ok(*expires),
+            _ => Err(Error::conflict(format!(
+                "the lease on job {} (token {}) was lost",
+                claim.job_id, claim.token.0
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl JobQueue for MemoryJobQueue {
+    async fn offer(&self, entries: Vec<QueueEntry>) -> Result<()> {
+        let mut inner = self.lock();
+        for entry in entries {
+            if !inner.jobs.contains_key(&entry.job_id) {
+                inner.wait(entry);
+            }
+        }
+        drop(inner);
+        self.work_arrived.notify_waiters();
+        Ok(())
+    }
+
+    async fn claim(
+        &self,
+        backends: Vec<BackendId>,
+        lease: Duration,
+        wait: Duration,
+    ) -> Result<Option<Claim>> {
+        let deadline = Instant::now() + wait;
+        loop {
+            // Register interest before looking, so an offer in between wakes us.
+            let arrived = self.work_arrived.notified();
+            tokio::pin!(arrived);
+            arrived.as_mut().enable();
+            let next_expiry = {
+                let mut inner = self.lock();
+                let now = Instant::now();
+                inner.expire_leases(now);
+                if let Some((job_id, backend_id)) = inner.take_best(&backends) {
+                    inner.last_token += 1;
+                    let token = FencingToken(inner.last_token);
+                    let expires = now + lease;
+                    inner.leases.insert((expires, job_id));
+                    if let Some(tracked) = inner.jobs.get_mut(&job_id) {
+                        tracked.slot = Slot::Claimed { token, expires };
+                    }
+                    return Ok(Some(Claim {
+                        job_id,
+                        backend_id,
+                        token,
+                    }));
+                }
+                inner.leases.first().map(|(at, _)| *at)
+            };
+            let wake_at = next_expiry.map_or(deadline, |at| at.min(deadline));
+            if Instant::now() >= deadline {
+                return Ok(None);
+            }
+            let _ = tokio::time::timeout_at(wake_at, arrived).await;
+        }
+    }
+
+    async fn extend(&self, claim: &Claim, lease: Duration) -> Result<()> {
+        let mut inner = self.lock();
+        let old = inner.claimed_with(claim)?;
+        let now = Instant::now();
+        if old <= now {
+            // Ended but not yet swept: it is lost all the same.
+            inner.leases.remove(&(old, claim.job_id));
+            inner.make_waiting(claim.job_id);
+            drop(inner);
+            self.work_arrived.notify_waiters();
+            return Err(Error::conflict(format!(
+                "the lease on job {} expired",
+                claim.job_id
+            )));
+        }
+        let expires = now + lease;
+        inner.leases.remove(&(old, claim.job_id));
+        inner.leases.insert((expires, claim.job_id));
+        if let Some(tracked) = inner.jobs.get_mut(&claim.job_id) {
+            tracked.slot = Slot::Claimed {
+                token: claim.token,
+                expires,
+            };
+        }
+        Ok(())
+    }
+
+    async fn ack(&self, claim: &Claim) -> Result<()> {
+        let mut inner = self.lock();
+        let expires = inner.claimed_with(claim)?;
+        inner.leases.remove(&(expires, claim.job_id));
+        inner.jobs.remove(&claim.job_id);
+        Ok(())
+    }
+
+    async fn release(&self, claim: &Claim) -> Result<()> {
+        let mut inner = self.lock();
+        let expires = inner.claimed_with(claim)?;
+        inner.leases.remove(&(expires, claim.job_id));
+        inner.make_waiting(claim.job_id);
+        drop(inner);
+        self.work_arrived.notify_waiters();
+        Ok(())
+    }
+
+    async fn remove(&self, job_id: JobId) -> Result<bool> {
+        let mut inner = self.lock();
+        let Some(Tracked {
+            slot: Slot::Waiting(key),
+            entry,
+        }) = inner.jobs.get(&job_id)
+        else {
+            return Ok(false);
+        };
+        let (key, backend) = (*key, entry.backend_id.clone());
+        if let Some(set) = inner.waiting.get_mut(&backend) {
+            set.remove(&key);
+        }
+        inner.jobs.remove(&job_id);
+        Ok(true)
+    }
+
+    async fn position(&self, job_id: JobId) -> Result<Option<u32>> {
+        let inner = self.lock();
+        let Some(Tracked {
+            slot: Slot::Waiting(key),
+            entry,
+        }) = inner.jobs.get(&job_id)
+        else {
+            return Ok(None);
+        };
+        let ahead = inner
+            .waiting
+            .get(&entry.backend_id)
+            .map_or(0, |set| set.range(..*key).count());
+        Ok(Some(u32::try_from(ahead + 1).unwrap_or(u32::MAX)))
+    }
+}
+
+#[cfg(test)]
+mod tests;

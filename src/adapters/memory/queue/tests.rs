@@ -1,0 +1,150 @@
+use super::*;
+use crate::domain::ClientId;
+
+fn entry(priority: Priority, submitted_at: i64) -> QueueEntry {
+    QueueEntry {
+        job_id: JobId::from_uuid(uuid::Uuid::now_v7()),
+        backend_id: BackendId::parse("sim").unwrap(),
+        client_id: ClientId::anonymous(),
+        priority,
+        submitted_at: UnixMillis(submitted_at),
+    }
+}
+
+fn sim() -> Vec<BackendId> {
+    vec![BackendId::parse("sim").unwrap()]
+}
+
+const LEASE: Duration = Duration::from_secs(30);
+const NO_WAIT: Duration = Duration::ZERO;
+
+#[tokio::test]
+async fn claims_highest_priority_then_oldest() {
+    let q = MemoryJobQueue::new();
+    let low = entry(Priority::Low, 1);
+    let old = entry(Priority::Normal, 2);
+    let new = entry(Priority::Normal, 3);
+    let high = entry(Priority::High, 4);
+    q.offer(vec![low.clone(), new.clone(), old.clone(), high.clone()])
+        .await
+        .unwrap();
+    let mut order = Vec::new();
+    while let Some(claim) = q.claim(sim(), LEASE, NO_WAIT).await.unwrap() {
+        order.push(claim.job_id);
+    }
+    assert_eq!(order, vec![high.job_id, old.job_id, new.job_id, low.job_id]);
+}
+
+#[tokio::test]
+async fn positions_are_one_based_and_follow_claim_order() {
+    let q = MemoryJobQueue::new();
+    let a = entry(Priority::Normal, 1);
+    let b = entry(Priority::High, 2);
+    q.offer(vec![a.clone(), b.clone()]).await.unwrap();
+    assert_eq!(q.position(b.job_id).await.unwrap(), Some(1));
+    assert_eq!(q.position(a.job_id).await.unwrap(), Some(2));
+    q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap();
+    assert_eq!(
+        q.position(b.job_id).await.unwrap(),
+        None,
+        "claimed jobs have no position"
+    );
+    assert_eq!(q.position(a.job_id).await.unwrap(), Some(1));
+}
+
+#[tokio::test]
+async fn offering_twice_queues_once_and_other_backends_are_not_claimed() {
+    let q = MemoryJobQueue::new();
+    let a = entry(Priority::Normal, 1);
+    q.offer(vec![a.clone()]).await.unwrap();
+    q.offer(vec![a.clone()]).await.unwrap();
+    let other = vec![BackendId::parse("qpu").unwrap()];
+    assert!(q.claim(other, LEASE, NO_WAIT).await.unwrap().is_none());
+    assert!(q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_some());
+    assert!(q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_none());
+}
+
+#[tokio::test(start_paused = true)]
+async fn expired_lease_makes_the_job_claimable_with_a_larger_token() {
+    let q = MemoryJobQueue::new();
+    let a = entry(Priority::Normal, 1);
+    q.offer(vec![a.clone()]).await.unwrap();
+    let first = q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap();
+    tokio::time::advance(LEASE - Duration::from_secs(1)).await;
+    assert!(
+        q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_none(),
+        "lease still holds"
+    );
+    tokio::time::advance(Duration::from_secs(2)).await;
+    let second = q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap();
+    assert_eq!(second.job_id, a.job_id);
+    assert!(second.token > first.token);
+    assert_eq!(
+        q.ack(&first).await.unwrap_err().kind(),
+        crate::domain::ErrorKind::Conflict
+    );
+    assert_eq!(
+        q.extend(&first, LEASE).await.unwrap_err().kind(),
+        crate::domain::ErrorKind::Conflict
+    );
+    q.ack(&second).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn extending_keeps_the_lease() {
+    let q = MemoryJobQueue::new();
+    q.offer(vec![entry(Priority::Normal, 1)]).await.unwrap();
+    let claim = q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap();
+    for _ in 0..5 {
+        tokio::time::advance(LEASE / 2).await;
+        q.extend(&claim, LEASE).await.unwrap();
+    }
+    assert!(q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_none());
+    q.ack(&claim).await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiting_claim_wakes_when_work_arrives() {
+    let q = std::sync::Arc::new(MemoryJobQueue::new());
+    let waiter = {
+        let q = q.clone();
+        tokio::spawn(async move { q.claim(sim(), LEASE, Duration::from_secs(60)).await })
+    };
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let a = entry(Priority::Normal, 1);
+    q.offer(vec![a.clone()]).await.unwrap();
+    let claim = waiter.await.unwrap().unwrap().unwrap();
+    assert_eq!(claim.job_id, a.job_id);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_waiting_claim_gives_up_after_its_wait() {
+    let q = MemoryJobQueue::new();
+    let started = Instant::now();
+    assert!(
+        q.claim(sim(), LEASE, Duration::from_secs(5))
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(started.elapsed() >= Duration::from_secs(5));
+}
+
+#[tokio::test]
+async fn released_and_removed_jobs() {
+    let q = MemoryJobQueue::new();
+    let a = entry(Priority::Normal, 1);
+    let b = entry(Priority::Normal, 2);
+    q.offer(vec![a.clone(), b.clone()]).await.unwrap();
+    assert!(q.remove(b.job_id).await.unwrap());
+    assert!(!q.remove(b.job_id).await.unwrap());
+    let claim = q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap();
+    assert!(
+        !q.remove(a.job_id).await.unwrap(),
+        "a claimed job is not waiting"
+    );
+    q.release(&claim).await.unwrap();
+    let again = q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap();
+    assert_eq!(again.job_id, a.job_id);
+    assert!(q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_none());
+}

@@ -1,0 +1,302 @@
+//! The behaviour every `JobStore` adapter must have. Each check takes a fresh
+//! store; `store_contract!` instantiates all of them for one adapter.
+
+use std::sync::Arc;
+
+use arvak_grpc::domain::*;
+use arvak_grpc::ports::{CreateOutcome, JobQuery, JobStore};
+
+fn job(client: &str, backend: &str, submitted_at: i64) -> Job {
+    Job {
+        id: JobId::from_uuid(uuid::Uuid::now_v7()),
+        client_id: ClientId::parse(client).unwrap(),
+        backend_id: BackendId::parse(backend).unwrap(),
+        circuit: CircuitSource {
+            format: CircuitFormat::OpenQasm,
+            text: "OPENQASM 3.0;".into(),
+        },
+        shots: Shots::parse(100).unwrap(),
+        optimization_level: OptimizationLevel::default(),
+        priority: Priority::Normal,
+        tags: Tags::default(),
+        idempotency_key: None,
+        seed: Some(7),
+        state: JobState::Queued,
+        submitted_at: UnixMillis(submitted_at),
+        started_at: None,
+        completed_at: None,
+        error_message: None,
+        attempts: 0,
+        claim_token: None,
+        backend_job_id: None,
+        version: 0,
+    }
+}
+
+fn keyed(mut job: Job, key: &str) -> Job {
+    job.idempotency_key = Some(IdempotencyKey::parse(key).unwrap());
+    job
+}
+
+const SINCE_EVER: UnixMillis = UnixMillis(0);
+
+pub async fn create_then_get_returns_the_same_job(store: Arc<dyn JobStore>) {
+    let mut j = job("alice", "sim", 1_000);
+    j.tags = Tags::parse([("team".into(), "q".into())]).unwrap();
+    assert_eq!(
+        store.create(vec![j.clone()], SINCE_EVER).await.unwrap(),
+        vec![CreateOutcome::Created]
+    );
+    assert_eq!(store.get(j.id).await.unwrap(), Some(j));
+    let unknown = JobId::from_uuid(uuid::Uuid::now_v7());
+    assert_eq!(store.get(unknown).await.unwrap(), None);
+}
+
+pub async fn idempotency_key_returns_the_first_job_within_the_window(store: Arc<dyn JobStore>) {
+    let first = keyed(job("alice", "sim", 1_000), "k1");
+    store.create(vec![first.clone()], SINCE_EVER).await.unwrap();
+    let again = keyed(job("alice", "sim", 2_000), "k1");
+    let outcome = store
+        .create(vec![again.clone()], UnixMillis(500))
+        .await
+        .unwrap();
+    assert_eq!(outcome, vec![CreateOutcome::Existing(first.id)]);
+    assert_eq!(
+        store.get(again.id).await.unwrap(),
+        None,
+        "nothing new was written"
+    );
+    // Another client may use the same key.
+    let bob = keyed(job("bob", "sim", 2_000), "k1");
+    assert_eq!(
+        store.create(vec![bob], UnixMillis(500)).await.unwrap(),
+        vec![CreateOutcome::Created]
+    );
+    // Outside the window the key starts a new job.
+    let later = keyed(job("alice", "sim", 90_000), "k1");
+    let outcome = store
+        .create(vec![later.clone()], UnixMillis(50_000))
+        .await
+        .unwrap();
+    assert_eq!(outcome, vec![CreateOutcome::Created]);
+    let newest = keyed(job("alice", "sim", 91_000), "k1");
+    let outcome = store
+        .create(vec![newest], UnixMillis(50_000))
+        .await
+        .unwrap();
+    assert_eq!(outcome, vec![CreateOutcome::Existing(later.id)]);
+}
+
+pub async fn transitions_follow_the_domain_rules_and_fencing(store: Arc<dyn JobStore>) {
+    let j = job("alice", "sim", 1_000);
+    store.create(vec![j.clone()], SINCE_EVER).await.unwrap();
+    let err = store
+        .apply(
+            j.id,
+            Transition::Complete {
+                token: FencingToken(1),
+                at: UnixMillis(2),
+                result: JobResult::default(),
+            },
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::FailedPrecondition);
+    let running = store
+        .apply(
+            j.id,
+            Transition::Start {
+                token: FencingToken(5),
+                at: UnixMillis(2_000),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (running.state, running.attempts, running.started_at),
+        (JobState::Running, 1, Some(UnixMillis(2_000)))
+    );
+    let stale = Transition::Complete {
+        token: FencingToken(4),
+        at: UnixMillis(3),
+        result: JobResult::default(),
+    };
+    assert_eq!(
+        store.apply(j.id, stale).await.unwrap_err().kind(),
+        ErrorKind::Conflict
+    );
+    let result = JobResult {
+        counts: [("00".to_string(), 60u64), ("11".to_string(), 40)]
+            .into_iter()
+            .collect(),
+        shots: 100,
+        execution_time_ms: 3,
+        metadata_json: "{}".into(),
+    };
+    let done = store
+        .apply(
+            j.id,
+            Transition::Complete {
+                token: FencingToken(5),
+                at: UnixMillis(3_000),
+                result: result.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.state, JobState::Completed);
+    assert_eq!(store.get(j.id).await.unwrap().unwrap(), done);
+    assert_eq!(store.result(j.id).await.unwrap(), Some(result));
+    store.apply(j.id, Transition::ExpireResult).await.unwrap();
+    assert_eq!(
+        store.result(j.id).await.unwrap(),
+        None,
+        "an expired result is purged"
+    );
+    let missing = JobId::from_uuid(uuid::Uuid::now_v7());
+    assert_eq!(
+        store
+            .apply(missing, Transition::ExpireResult)
+            .await
+            .unwrap_err()
+            .kind(),
+        ErrorKind::NotFound
+    );
+}
+
+pub async fn list_pages_newest_first_with_filters(store: Arc<dyn JobStore>) {
+    let mut made = Vec::new();
+    for i in 0..7 {
+        let mut j = job("alice", if i % 2 == 0 { "sim" } else { "qpu" }, 1_000 + i);
+        if i % 3 == 0 {
+            j.tags = Tags::parse([("run".into(), "x".into())]).unwrap();
+        }
+        made.push(j);
+    }
+    store.create(made.clone(), SINCE_EVER).await.unwrap();
+    store
+        .create(vec![job("bob", "sim", 5_000)], SINCE_EVER)
+        .await
+        .unwrap();
+    let mine = |page_size, before| JobQuery {
+        client_id: Some(ClientId::parse("alice").unwrap()),
+        page_size,
+        before,
+        ..JobQuery::default()
+    };
+    let first = store.list(mine(3, None)).await.unwrap();
+    let ids: Vec<_> = first.jobs.iter().map(|j| j.id).collect();
+    assert_eq!(ids, vec![made[6].id, made[5].id, made[4].id]);
+    let second = store.list(mine(3, first.next)).await.unwrap();
+    let third = store.list(mine(3, second.next)).await.unwrap();
+    assert_eq!(third.jobs.len(), 1);
+    assert_eq!(third.next, None);
+    assert_eq!(third.jobs[0].id, made[0].id);
+
+    let sim_only = JobQuery {
+        backend_id: Some(BackendId::parse("sim").unwrap()),
+        ..mine(10, None)
+    };
+    assert_eq!(store.list(sim_only).await.unwrap().jobs.len(), 4);
+    let tagged = JobQuery {
+        tags: Tags::parse([("run".into(), "x".into())]).unwrap(),
+        ..mine(10, None)
+    };
+    assert_eq!(store.list(tagged).await.unwrap().jobs.len(), 3);
+    store
+        .apply(
+            made[2].id,
+            Transition::Cancel {
+                at: UnixMillis(9),
+                message: "c".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let canceled = JobQuery {
+        state: Some(JobState::Canceled),
+        ..mine(10, None)
+    };
+    assert_eq!(store.list(canceled).await.unwrap().jobs[0].id, made[2].id);
+    let everyone = JobQuery {
+        page_size: 100,
+        ..JobQuery::default()
+    };
+    assert_eq!(store.list(everyone).await.unwrap().jobs.len(), 8);
+}
+
+pub async fn concurrent_writers_each_land_exactly_once(store: Arc<dyn JobStore>) {
+    let j = job("alice", "sim", 1);
+    store.create(vec![j.clone()], SINCE_EVER).await.unwrap();
+    // Many workers race to start the job with their own tokens; one wins per
+    // token order, and the job records exactly the attempts that succeeded.
+    let mut tasks = Vec::new();
+    for t in 1..=16u64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            store
+                .apply(
+                    j.id,
+                    Transition::Start {
+                        token: FencingToken(t),
+                        at: UnixMillis(2),
+                    },
+                )
+                .await
+                .is_ok()
+        }));
+    }
+    let wins = futures::future::join_all(tasks)
+        .await
+        .into_iter()
+        .filter(|r| *r.as_ref().unwrap())
+        .count();
+    assert_eq!(wins, 1, "only one claim can start a QUEUED job");
+    let creators: Vec<_> = (0..16)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .create(vec![job("carol", "sim", i)], SINCE_EVER)
+                    .await
+                    .unwrap()
+            })
+        })
+        .collect();
+    futures::future::join_all(creators).await;
+    let carol = JobQuery {
+        client_id: Some(ClientId::parse("carol").unwrap()),
+        page_size: 100,
+        ..JobQuery::default()
+    };
+    assert_eq!(store.list(carol).await.unwrap().jobs.len(), 16);
+}
+
+#[macro_export]
+macro_rules! store_contract {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+            store_contract!(@each $make;
+                create_then_get_returns_the_same_job,
+                idempotency_key_returns_the_first_job_within_the_window,
+                transitions_follow_the_domain_rules_and_fencing,
+                list_pages_newest_first_with_filters,
+                concurrent_writers_each_land_exactly_once);
+        }
+    };
+    (@each $make:expr; $($check:ident),*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let make = $make;
+                let store: Arc<dyn JobStore> = make().await;
+                super::$check(store).await;
+            }
+        )*
+    };
+}
+
+store_contract!(memory, || async {
+    Arc::new(arvak_grpc::adapters::memory::MemoryJobStore::new())
+});
