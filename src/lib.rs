@@ -7,6 +7,7 @@
 //! - `app`: use cases, the worker pool, configuration and wiring.
 
 pub mod adapters;
+pub mod app;
 pub mod domain;
 pub mod ports;
 

@@ -1,1 +1,73 @@
-fn main() {}
+//! `arvak-grpc-server`: loads configuration, then serves until SIGTERM/SIGINT.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use arvak_grpc::app::{App, config::Config, signals, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "arvak-grpc-server",
+    version,
+    about = "Arvak quantum-job gRPC service"
+)]
+struct Cli {
+    /// YAML configuration file; environment variables ARVAK_* override it.
+    #[arg(long, env = "ARVAK_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> ExitCode {
+    // `.env` only fills in variables the real environment does not set.
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("arvak-grpc-server: .env: {e}");
+        return ExitCode::from(2);
+    }
+    let cli = Cli::parse();
+    let config = match Config::load(cli.config.as_deref()) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("arvak-grpc-server: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init_logging(&config.logging);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("arvak-grpc-server: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let listen_addr = config.server.listen_addr;
+        let app = match App::build(config) {
+            Ok(app) => app,
+            Err(e) => {
+                tracing::error!("{e}");
+                return ExitCode::from(2);
+            }
+        };
+        let listener = match tokio::net::TcpListener::bind(listen_addr).await {
+            Ok(listener) => listener,
+            Err(e) => {
+                tracing::error!("cannot listen on {listen_addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        match app.serve(listener, signals::terminate()).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                tracing::error!("{e}");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}

@@ -3,4 +3,6 @@
 
 pub mod backend;
 pub mod circuit;
+pub mod grpc;
 pub mod memory;
+pub mod system_clock;

@@ -1,0 +1,97 @@
+//! Assembles the tonic server: arvak.v1, `grpc.health.v1` and reflection
+//! (v1 and v1alpha, so `grpcurl list` works with old and new grpcurl).
+
+use std::future::Future;
+
+use futures::StreamExt;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::Server;
+use tonic_health::ServingStatus;
+use tonic_health::pb::health_server::HealthServer;
+use tonic_health::server::{HealthReporter, HealthService};
+
+use super::service::ArvakGrpc;
+use crate::app::jobs::JobService;
+use crate::domain::{Error, Result};
+use crate::proto::{FILE_DESCRIPTOR_SET, arvak_service_server::ArvakServiceServer};
+
+/// The fully-qualified name health checks ask about.
+pub const SERVICE_NAME: &str = "arvak.v1.ArvakService";
+
+/// Sets what the gRPC health service reports.
+#[derive(Clone)]
+pub struct HealthHandle(HealthReporter);
+
+impl HealthHandle {
+    pub async fn set_serving(&self, serving: bool) {
+        let status = if serving {
+            ServingStatus::Serving
+        } else {
+            ServingStatus::NotServing
+        };
+        // "" is the whole server, as load balancers ask.
+        self.0.set_service_status("", status).await;
+        self.0.set_service_status(SERVICE_NAME, status).await;
+    }
+}
+
+pub struct GrpcServer {
+    jobs: JobService,
+    health: HealthHandle,
+    health_service: HealthServer<HealthService>,
+}
+
+impl GrpcServer {
+    /// Starts out NOT_SERVING until the caller says it is ready.
+    pub async fn new(jobs: JobService) -> Self {
+        let reporter = HealthReporter::new();
+        let health_service =
+            HealthServer::new(HealthService::from_health_reporter(reporter.clone()));
+        let health = HealthHandle(reporter);
+        health.set_serving(false).await;
+        Self {
+            jobs,
+            health,
+            health_service,
+        }
+    }
+
+    pub fn health(&self) -> HealthHandle {
+        self.health.clone()
+    }
+
+    /// Serves on `listener` until `shutdown` completes, then stops accepting
+    /// and lets calls in flight finish.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<()> {
+        let reflection_v1 = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1()
+            .map_err(|e| Error::internal(format!("reflection service: {e}")))?;
+        let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+            .build_v1alpha()
+            .map_err(|e| Error::internal(format!("reflection service: {e}")))?;
+        let incoming = TcpListenerStream::new(listener).map(|stream| {
+            if let Ok(stream) = &stream {
+                // Small request/response messages: do not wait to fill packets.
+                let _ = stream.set_nodelay(true);
+            }
+            stream
+        });
+        Server::builder()
+            .add_service(self.health_service)
+            .add_service(reflection_v1)
+            .add_service(reflection_v1alpha)
+            .add_service(ArvakServiceServer::new(ArvakGrpc::new(self.jobs)))
+            .serve_with_incoming_shutdown(incoming, shutdown)
+            .await
+            .map_err(|e| Error::unavailable(format!("gRPC server stopped: {e}")))
+    }
+}

@@ -1,0 +1,72 @@
+//! The composition root: turns configuration into ports. One line per
+//! adapter; a configuration naming an adapter this build lacks fails here,
+//! naming the Cargo feature it needs.
+
+use std::sync::Arc;
+
+use super::backends::BackendRegistry;
+use super::config::{Config, QueueType, StorageType};
+use super::jobs::JobPorts;
+use crate::adapters::circuit::StandardFrontend;
+use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
+use crate::adapters::system_clock::SystemClock;
+use crate::domain::{Error, Result};
+use crate::ports::{JobQueue, JobStore, QuantumBackend};
+
+fn missing_feature(what: &str, feature: &str) -> Error {
+    Error::invalid_argument(format!(
+        "configuration: {what} is not available in this build; it needs the Cargo feature `{feature}`"
+    ))
+}
+
+fn store(config: &Config) -> Result<Arc<dyn JobStore>> {
+    match config.storage.kind {
+        StorageType::Memory => Ok(Arc::new(MemoryJobStore::new())),
+        StorageType::Sqlite => Err(missing_feature("storage type 'sqlite'", "storage-sqlite")),
+        StorageType::Postgres => Err(missing_feature(
+            "storage type 'postgres'",
+            "storage-postgres",
+        )),
+    }
+}
+
+fn queue(config: &Config) -> Result<Arc<dyn JobQueue>> {
+    match config.queue.kind {
+        QueueType::Memory => Ok(Arc::new(MemoryJobQueue::new())),
+        QueueType::Redis => Err(missing_feature("queue type 'redis'", "queue-redis")),
+    }
+}
+
+fn backends(config: &Config, extra: Vec<Arc<dyn QuantumBackend>>) -> Result<BackendRegistry> {
+    let mut registry = BackendRegistry::new();
+    if config.backends.simulator.enabled {
+        #[cfg(feature = "backend-simulator")]
+        {
+            use crate::adapters::backend::simulator::{SimulatorBackend, SimulatorConfig};
+            let settings: SimulatorConfig = config.backends.simulator.settings("simulator")?;
+            registry.register(Arc::new(SimulatorBackend::new(settings)))?;
+        }
+        #[cfg(not(feature = "backend-simulator"))]
+        return Err(missing_feature("backend 'simulator'", "backend-simulator"));
+    }
+    for backend in extra {
+        registry.register(backend)?;
+    }
+    Ok(registry)
+}
+
+/// Builds every port the app needs from `config`, plus backends supplied by
+/// the caller (tests use this; the shipped binary passes none).
+pub fn ports(config: &Config, extra_backends: Vec<Arc<dyn QuantumBackend>>) -> Result<JobPorts> {
+    if config.tls.enabled {
+        return Err(missing_feature("tls.enabled", "tls"));
+    }
+    Ok(JobPorts {
+        store: store(config)?,
+        queue: queue(config)?,
+        events: Arc::new(MemoryJobEvents::default()),
+        clock: Arc::new(SystemClock),
+        frontend: Arc::new(StandardFrontend),
+        backends: Arc::new(backends(config, extra_backends)?),
+    })
+}

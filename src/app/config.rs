@@ -1,0 +1,245 @@
+//! Configuration: built-in defaults, then a YAML file (`--config PATH` or
+//! `ARVAK_CONFIG`), then `ARVAK_*` environment variables (which `.env` may
+//! supply when the real environment does not).
+//!
+//! An environment variable names its section and key: `ARVAK_SERVER_LISTEN_ADDR`
+//! sets `server.listen_addr`, `ARVAK_BACKENDS_SIMULATOR_MAX_SHOTS` sets
+//! `backends.simulator.max_shots`.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Yaml};
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub queue: QueueConfig,
+    pub workers: WorkerConfig,
+    pub jobs: JobsConfig,
+    pub tls: TlsConfig,
+    pub logging: LoggingConfig,
+    pub backends: BackendsConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Address the gRPC server listens on.
+    pub listen_addr: SocketAddr,
+    /// On SIGTERM/SIGINT, how long running jobs and calls may take to finish.
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
+            shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StorageType {
+    #[default]
+    Memory,
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// Where jobs are kept: `memory`, `sqlite` or `postgres`.
+    #[serde(rename = "type")]
+    pub kind: StorageType,
+    /// SQLite database file (storage type `sqlite`).
+    pub sqlite_path: Option<PathBuf>,
+    /// PostgreSQL connection URL (storage type `postgres`).
+    pub postgres_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum QueueType {
+    #[default]
+    Memory,
+    Redis,
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct QueueConfig {
+    /// Where the queue lives: `memory` (one node) or `redis` (a cluster).
+    #[serde(rename = "type")]
+    pub kind: QueueType,
+    pub redis_url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerConfig {
+    /// Jobs run at once on this node; 0 means one per CPU core.
+    pub count: usize,
+    /// A claim not renewed for this long returns its job to the queue.
+    pub lease_secs: u64,
+    /// Starts of one job (after lost leases) before it is failed.
+    pub max_attempts: u32,
+}
+
+impl Default for WorkerConfig {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            lease_secs: 30,
+            max_attempts: 3,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// How long an idempotency key keeps returning its first job.
+    pub idempotency_window_secs: u64,
+    /// ListJobs page size when the request asks for 0.
+    pub default_page_size: u32,
+    /// Largest ListJobs page.
+    pub max_page_size: u32,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            idempotency_window_secs: 24 * 60 * 60,
+            default_page_size: 50,
+            max_page_size: 1000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// Serve gRPC over TLS (needs the `tls` feature).
+    pub enabled: bool,
+    pub cert_path: Option<PathBuf>,
+    pub key_path: Option<PathBuf>,
+    /// CA bundle that client certificates must chain to (mTLS).
+    pub client_ca_path: Option<PathBuf>,
+    pub require_client_cert: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Console,
+    Json,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LoggingConfig {
+    /// `console` for people, `json` for log collectors.
+    pub format: LogFormat,
+    /// Filter such as `info` or `arvak_grpc=debug`; `RUST_LOG` overrides it.
+    pub level: String,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Console,
+            level: "info".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BackendsConfig {
+    pub simulator: BackendSection,
+}
+
+/// One backend's section: whether it is served, and its own settings, which
+/// the backend checks itself (so this type compiles in every build).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct BackendSection {
+    pub enabled: bool,
+    #[serde(flatten)]
+    pub settings: serde_json::Map<String, serde_json::Value>,
+}
+
+impl Default for BackendSection {
+    fn default() -> Self {
+        Self {
+            enabled: cfg!(feature = "backend-simulator"),
+            settings: serde_json::Map::new(),
+        }
+    }
+}
+
+impl BackendSection {
+    /// Deserialises the backend's own settings type from this section.
+    pub fn settings<T: serde::de::DeserializeOwned>(&self, backend: &str) -> Result<T> {
+        serde_json::from_value(serde_json::Value::Object(self.settings.clone()))
+            .map_err(|e| Error::invalid_argument(format!("configuration backends.{backend}: {e}")))
+    }
+}
+
+/// Top-level sections, which environment variable names start with.
+const SECTIONS: [&str; 8] = [
+    "server", "storage", "queue", "workers", "jobs", "tls", "logging", "backends",
+];
+
+/// Maps `SERVER_LISTEN_ADDR` (prefix already removed) to `server.listen_addr`,
+/// and `BACKENDS_SIMULATOR_MAX_SHOTS` to `backends.simulator.max_shots`.
+fn env_key_to_path(key: &str) -> Option<String> {
+    let key = key.to_ascii_lowercase();
+    let (section, rest) = key.split_once('_')?;
+    if !SECTIONS.contains(&section) || rest.is_empty() {
+        return None;
+    }
+    if section == "backends" {
+        let (backend, setting) = rest.split_once('_')?;
+        return Some(format!("backends.{backend}.{setting}"));
+    }
+    Some(format!("{section}.{rest}"))
+}
+
+impl Config {
+    /// Loads the layers in order; the YAML file is optional, but one that is
+    /// named must exist.
+    pub fn load(file: Option<&Path>) -> Result<Self> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = file {
+            if !path.is_file() {
+                return Err(Error::invalid_argument(format!(
+                    "configuration file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Yaml::file_exact(path));
+        }
+        let env = Env::prefixed("ARVAK_")
+            .filter_map(|key| env_key_to_path(key.as_str()).map(Into::into))
+            .split(".");
+        figment
+            .merge(env)
+            .extract()
+            .map_err(|e| Error::invalid_argument(format!("configuration: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests;

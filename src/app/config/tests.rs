@@ -1,0 +1,82 @@
+use super::*;
+
+#[test]
+fn env_names_map_onto_nested_keys() {
+    assert_eq!(
+        env_key_to_path("SERVER_LISTEN_ADDR").as_deref(),
+        Some("server.listen_addr")
+    );
+    assert_eq!(
+        env_key_to_path("TLS_ENABLED").as_deref(),
+        Some("tls.enabled")
+    );
+    assert_eq!(
+        env_key_to_path("STORAGE_TYPE").as_deref(),
+        Some("storage.type")
+    );
+    assert_eq!(
+        env_key_to_path("STORAGE_POSTGRES_URL").as_deref(),
+        Some("storage.postgres_url")
+    );
+    assert_eq!(
+        env_key_to_path("BACKENDS_SIMULATOR_MAX_SHOTS").as_deref(),
+        Some("backends.simulator.max_shots")
+    );
+    assert_eq!(
+        env_key_to_path("CONFIG"),
+        None,
+        "ARVAK_CONFIG names the file, not a key"
+    );
+    assert_eq!(env_key_to_path("TEST_DATABASE_URL"), None);
+}
+
+#[test]
+fn defaults_then_file_then_environment() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "arvak.yaml",
+            "server:\n  listen_addr: 0.0.0.0:6000\n  shutdown_timeout_secs: 5\nworkers:\n  count: 3\n",
+        )?;
+        jail.set_env("ARVAK_SERVER_LISTEN_ADDR", "127.0.0.1:7000");
+        jail.set_env("ARVAK_STORAGE_TYPE", "postgres");
+        jail.set_env("ARVAK_TLS_ENABLED", "true");
+        jail.set_env("ARVAK_BACKENDS_SIMULATOR_MAX_SHOTS", "42");
+        let config = Config::load(Some(Path::new("arvak.yaml"))).unwrap();
+        assert_eq!(
+            config.server.listen_addr.to_string(),
+            "127.0.0.1:7000",
+            "environment beats file"
+        );
+        assert_eq!(
+            config.server.shutdown_timeout_secs, 5,
+            "file beats defaults"
+        );
+        assert_eq!(config.workers.count, 3);
+        assert_eq!(config.workers.lease_secs, 30, "defaults fill the rest");
+        assert_eq!(config.storage.kind, StorageType::Postgres);
+        assert!(config.tls.enabled);
+        assert_eq!(
+            config.backends.simulator.settings["max_shots"],
+            serde_json::json!(42)
+        );
+        Ok(())
+    });
+}
+
+#[test]
+fn unknown_keys_and_missing_files_are_refused_with_their_name() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file("bad.yaml", "server:\n  listen_adress: 0.0.0.0:1\n")?;
+        let err = Config::load(Some(Path::new("bad.yaml"))).unwrap_err();
+        assert!(err.message().contains("listen_adress"), "{err}");
+        let err = Config::load(Some(Path::new("nope.yaml"))).unwrap_err();
+        assert!(err.message().contains("nope.yaml"), "{err}");
+        jail.set_env("ARVAK_STORAGE_TYPE", "floppy");
+        let err = Config::load(None).unwrap_err();
+        assert!(
+            err.message().contains("floppy") || err.message().contains("storage"),
+            "{err}"
+        );
+        Ok(())
+    });
+}

@@ -1,0 +1,93 @@
+//! Cancellation. The store arbitrates races: whichever of the client's cancel
+//! and the worker's outcome is written first stands.
+
+use crate::domain::{ErrorKind, Identity, Job, JobState, Result, Transition};
+use crate::ports::CancelOutcome;
+
+use super::JobService;
+
+/// The answer to CancelJob: whether the job is now CANCELED, and why (not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CancelReply {
+    pub success: bool,
+    pub message: String,
+}
+
+impl CancelReply {
+    fn canceled(job: &Job, how: &str) -> Self {
+        Self {
+            success: true,
+            message: format!("job {} canceled {how}", job.id),
+        }
+    }
+
+    fn refused(job: &Job) -> Self {
+        Self {
+            success: false,
+            message: format!(
+                "job {} is already {} and cannot be canceled",
+                job.id, job.state
+            ),
+        }
+    }
+}
+
+impl JobService {
+    #[tracing::instrument(skip_all, fields(client_id = %identity.client_id, job_id))]
+    pub async fn cancel(&self, identity: &Identity, job_id: &str) -> Result<CancelReply> {
+        let mut job = self.owned_job(identity, job_id).await?;
+        // A job may move on between our read and our write; look again then.
+        for _ in 0..3 {
+            let attempt = match job.state {
+                JobState::Queued => self.cancel_queued(&job).await,
+                JobState::Running => self.cancel_running(&job).await,
+                _ => return Ok(CancelReply::refused(&job)),
+            };
+            match attempt {
+                Err(e) if e.kind() == ErrorKind::FailedPrecondition => {}
+                other => return other,
+            }
+            job = self.owned_job(identity, job_id).await?;
+        }
+        Ok(CancelReply::refused(&job))
+    }
+
+    async fn cancel_queued(&self, job: &Job) -> Result<CancelReply> {
+        self.ports.queue.remove(job.id).await?;
+        let canceled = self.write_cancel(job).await?;
+        Ok(CancelReply::canceled(&canceled, "before it ran"))
+    }
+
+    async fn cancel_running(&self, job: &Job) -> Result<CancelReply> {
+        if let Ok(backend) = self.ports.backends.get(job.backend_id.as_str()) {
+            match backend.cancel(job.id).await {
+                Ok(CancelOutcome::AlreadyFinished) => {
+                    return Ok(CancelReply {
+                        success: false,
+                        message: format!(
+                            "job {} already finished on backend '{}'; its result is being recorded",
+                            job.id, job.backend_id
+                        ),
+                    });
+                }
+                Ok(CancelOutcome::Stopped | CancelOutcome::NotRunning) => {}
+                // The store still decides: a canceled job's late result is refused.
+                Err(e) => {
+                    tracing::warn!(job_id = %job.id, error = %e, "backend could not stop the job")
+                }
+            }
+        }
+        let canceled = self.write_cancel(job).await?;
+        Ok(CancelReply::canceled(&canceled, "while running"))
+    }
+
+    async fn write_cancel(&self, job: &Job) -> Result<Job> {
+        let transition = Transition::Cancel {
+            at: self.ports.clock.now(),
+            message: "canceled by client".to_owned(),
+        };
+        let canceled = self.ports.store.apply(job.id, transition).await?;
+        self.publish(&canceled).await;
+        Ok(canceled)
+    }
+}

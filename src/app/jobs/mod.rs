@@ -1,0 +1,90 @@
+//! The job use cases: submit, batch, status, result, cancel, watch, list.
+
+mod cancel;
+mod query;
+mod streams;
+mod submit;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::backends::BackendRegistry;
+use crate::domain::{Error, Identity, Job, JobId, Result};
+use crate::ports::{CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore};
+
+pub use cancel::CancelReply;
+pub use query::{JobView, ListJobsCommand};
+pub use streams::{
+    BatchStreamAnswer, BatchSubmission, DEFAULT_CHUNK_SIZE, ResultChunkView, StreamOutcome,
+    result_chunks,
+};
+pub use submit::SubmitCommand;
+
+/// Limits and windows of the job use cases.
+#[derive(Debug, Clone)]
+pub struct JobRules {
+    pub idempotency_window: Duration,
+    pub default_page_size: u32,
+    pub max_page_size: u32,
+}
+
+/// The ports the job use cases work through.
+#[derive(Clone)]
+pub struct JobPorts {
+    pub store: Arc<dyn JobStore>,
+    pub queue: Arc<dyn JobQueue>,
+    pub events: Arc<dyn JobEvents>,
+    pub clock: Arc<dyn Clock>,
+    pub frontend: Arc<dyn CircuitFrontend>,
+    pub backends: Arc<BackendRegistry>,
+}
+
+#[derive(Clone)]
+pub struct JobService {
+    ports: JobPorts,
+    rules: JobRules,
+    /// Becomes true when the server shuts down; open streams then end.
+    shutdown: watch::Receiver<bool>,
+}
+
+impl JobService {
+    pub fn new(ports: JobPorts, rules: JobRules, shutdown: watch::Receiver<bool>) -> Self {
+        Self {
+            ports,
+            rules,
+            shutdown,
+        }
+    }
+
+    pub fn backends(&self) -> &BackendRegistry {
+        &self.ports.backends
+    }
+
+    /// The caller's job; another tenant's job answers exactly like a missing one.
+    async fn owned_job(&self, identity: &Identity, job_id: &str) -> Result<Job> {
+        let id = JobId::parse(job_id)?;
+        match self.ports.store.get(id).await? {
+            Some(job) if job.client_id == identity.client_id => Ok(job),
+            _ => Err(Error::not_found(format!("job '{id}' not found"))),
+        }
+    }
+
+    async fn publish(&self, job: &Job) {
+        self.ports.publish(job).await;
+    }
+}
+
+impl JobPorts {
+    /// Tells watchers about a stored change; a failure here must not undo it.
+    pub async fn publish(&self, job: &Job) {
+        let event = JobEvent::of(job, self.clock.now());
+        if let Err(e) = self.events.publish(event).await {
+            tracing::warn!(job_id = %job.id, error = %e, "could not publish a job event");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,116 @@
+//! Reading jobs: status, result, listing.
+
+use crate::domain::{BackendId, Error, Identity, Job, JobId, JobResult, JobState, Result, Tags};
+use crate::ports::JobQuery;
+
+use super::JobService;
+
+/// A job as a client sees it, with its place in the queue when waiting.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobView {
+    pub job: Job,
+    pub queue_position: Option<u32>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ListJobsCommand {
+    pub state: Option<JobState>,
+    /// Empty means every backend.
+    pub backend_id: String,
+    pub tags: Vec<(String, String)>,
+    pub page_size: u32,
+    /// Empty for the first page.
+    pub page_token: String,
+}
+
+impl JobService {
+    pub async fn status(&self, identity: &Identity, job_id: &str) -> Result<JobView> {
+        let job = self.owned_job(identity, job_id).await?;
+        self.view(job).await
+    }
+
+    /// The result of a COMPLETED job; any other state is FAILED_PRECONDITION
+    /// with the reason.
+    pub async fn result(&self, identity: &Identity, job_id: &str) -> Result<(Job, JobResult)> {
+        let job = self.owned_job(identity, job_id).await?;
+        match job.state {
+            JobState::Completed => {}
+            JobState::ResultExpired => {
+                return Err(Error::failed_precondition(format!(
+                    "job {} completed, but its result was purged by retention",
+                    job.id
+                )));
+            }
+            JobState::Failed => {
+                return Err(Error::failed_precondition(format!(
+                    "job {} FAILED and has no result: {}",
+                    job.id,
+                    job.error_message.as_deref().unwrap_or("no reason recorded")
+                )));
+            }
+            state => {
+                return Err(Error::failed_precondition(format!(
+                    "job {} is {state}; a result exists only once it is COMPLETED",
+                    job.id
+                )));
+            }
+        }
+        let result = self.ports.store.result(job.id).await?.ok_or_else(|| {
+            Error::internal(format!(
+                "job {} is COMPLETED but its result is missing",
+                job.id
+            ))
+        })?;
+        Ok((job, result))
+    }
+
+    /// The caller's jobs, newest first, one page at a time.
+    pub async fn list(
+        &self,
+        identity: &Identity,
+        command: ListJobsCommand,
+    ) -> Result<(Vec<JobView>, Option<JobId>)> {
+        let page_size = match command.page_size {
+            0 => self.rules.default_page_size,
+            n => n.min(self.rules.max_page_size),
+        };
+        let before = match command.page_token.as_str() {
+            "" => None,
+            token => Some(JobId::parse(token).map_err(|_| {
+                Error::invalid_argument(
+                    "page_token is not one this server issued; pass next_page_token unchanged",
+                )
+            })?),
+        };
+        let backend_id = match command.backend_id.as_str() {
+            "" => None,
+            id => Some(BackendId::parse(id)?),
+        };
+        let query = JobQuery {
+            client_id: Some(identity.client_id.clone()),
+            state: command.state,
+            backend_id,
+            tags: Tags::parse(command.tags)?,
+            page_size: page_size as usize,
+            before,
+        };
+        let page = self.ports.store.list(query).await?;
+        let mut views = Vec::with_capacity(page.jobs.len());
+        for job in page.jobs {
+            views.push(self.view(job).await?);
+        }
+        Ok((views, page.next))
+    }
+
+    async fn view(&self, job: Job) -> Result<JobView> {
+        let queue_position = match job.state {
+            // A queue that cannot answer should not hide the job itself.
+            JobState::Queued => self.ports.queue.position(job.id).await.unwrap_or(None),
+            _ => None,
+        };
+        Ok(JobView {
+            job,
+            queue_position,
+        })
+    }
+}

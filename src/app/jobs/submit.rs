@@ -1,0 +1,175 @@
+//! Submission: every check happens here, and a job is stored as QUEUED before
+//! its id is handed out (write-ahead).
+
+use crate::domain::{
+    CircuitSource, ClientId, Error, IdempotencyKey, Identity, Job, JobId, JobState,
+    OptimizationLevel, Priority, Result, Shots, Tags, UnixMillis,
+};
+use crate::ports::{CreateOutcome, QueueEntry};
+
+use super::JobService;
+
+/// One job as a client asked for it, before any check.
+#[derive(Debug, Clone, Default)]
+pub struct SubmitCommand {
+    pub circuit: Option<CircuitSource>,
+    pub backend_id: String,
+    pub shots: u32,
+    pub optimization_level: u32,
+    pub priority: Priority,
+    /// Empty means no idempotency.
+    pub idempotency_key: String,
+    pub tags: Vec<(String, String)>,
+    pub seed: Option<u64>,
+}
+
+/// An id handed to the client, and whether this call created the job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Admitted {
+    pub id: JobId,
+    pub created: bool,
+}
+
+impl JobService {
+    /// Checks a submission and stores it; the returned id names a job whose
+    /// circuit parsed and fits its backend.
+    #[tracing::instrument(skip_all, fields(client_id = %identity.client_id, backend = %command.backend_id))]
+    pub async fn submit(&self, identity: &Identity, command: SubmitCommand) -> Result<JobId> {
+        Ok(self.submit_one(identity, command).await?.id)
+    }
+
+    pub(super) async fn submit_one(
+        &self,
+        identity: &Identity,
+        command: SubmitCommand,
+    ) -> Result<Admitted> {
+        let now = self.ports.clock.now();
+        let job = self.prepare(&identity.client_id, command, now)?;
+        let admitted = self.admit(vec![job], now).await?;
+        Ok(admitted[0])
+    }
+
+    /// Submits jobs for one backend, all or none: one bad job refuses the
+    /// batch, naming its index.
+    #[tracing::instrument(skip_all, fields(client_id = %identity.client_id, backend = %backend_id, jobs = commands.len()))]
+    pub async fn submit_batch(
+        &self,
+        identity: &Identity,
+        backend_id: &str,
+        commands: Vec<SubmitCommand>,
+    ) -> Result<Vec<JobId>> {
+        if commands.is_empty() {
+            return Err(Error::invalid_argument(
+                "jobs is empty: a batch needs at least one job",
+            ));
+        }
+        self.ports.backends.get(backend_id)?;
+        let now = self.ports.clock.now();
+        let jobs = commands
+            .into_iter()
+            .enumerate()
+            .map(|(i, command)| {
+                let command = SubmitCommand {
+                    backend_id: backend_id.to_owned(),
+                    ..command
+                };
+                self.prepare(&identity.client_id, command, now)
+                    .map_err(|e| e.context(format_args!("jobs[{i}]")))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let admitted = self.admit(jobs, now).await?;
+        Ok(admitted.into_iter().map(|a| a.id).collect())
+    }
+
+    /// Validates everything a client sent and builds the QUEUED job.
+    fn prepare(
+        &self,
+        client_id: &ClientId,
+        command: SubmitCommand,
+        now: UnixMillis,
+    ) -> Result<Job> {
+        let backend = self.ports.backends.get(&command.backend_id)?;
+        let shots = Shots::parse(command.shots)?;
+        let optimization_level = OptimizationLevel::parse(command.optimization_level)?;
+        let tags = Tags::parse(command.tags)?;
+        let idempotency_key = match command.idempotency_key.as_str() {
+            "" => None,
+            key => Some(IdempotencyKey::parse(key)?),
+        };
+        let source = command.circuit.ok_or_else(|| {
+            Error::invalid_argument(
+                "circuit is missing: set circuit.qasm3 or circuit.arvak_ir_json",
+            )
+        })?;
+        if source.text.trim().is_empty() {
+            return Err(Error::invalid_argument("circuit is empty"));
+        }
+        let circuit = self
+            .ports
+            .frontend
+            .parse(&source)?
+            .with_implicit_measurement();
+        backend.capabilities().check_fits(&circuit, shots)?;
+        Ok(Job {
+            id: JobId::from_uuid(uuid::Uuid::now_v7()),
+            client_id: client_id.clone(),
+            backend_id: backend.capabilities().id.clone(),
+            circuit: source,
+            shots,
+            optimization_level,
+            priority: command.priority,
+            tags,
+            idempotency_key,
+            seed: command.seed,
+            state: JobState::Queued,
+            submitted_at: now,
+            started_at: None,
+            completed_at: None,
+            error_message: None,
+            attempts: 0,
+            claim_token: None,
+            backend_job_id: None,
+            version: 0,
+        })
+    }
+
+    /// Stores the jobs, then queues the new ones.
+    async fn admit(&self, jobs: Vec<Job>, now: UnixMillis) -> Result<Vec<Admitted>> {
+        let window = i64::try_from(self.rules.idempotency_window.as_millis()).unwrap_or(i64::MAX);
+        let dedup_since = now.plus_millis(-window);
+        let entries: Vec<QueueEntry> = jobs.iter().map(queue_entry).collect();
+        let outcomes = self.ports.store.create(jobs, dedup_since).await?;
+        let mut admitted = Vec::with_capacity(outcomes.len());
+        let mut fresh = Vec::with_capacity(outcomes.len());
+        for (entry, outcome) in entries.into_iter().zip(outcomes) {
+            match outcome {
+                CreateOutcome::Created => {
+                    admitted.push(Admitted {
+                        id: entry.job_id,
+                        created: true,
+                    });
+                    fresh.push(entry);
+                }
+                CreateOutcome::Existing(id) => admitted.push(Admitted { id, created: false }),
+            }
+        }
+        if !fresh.is_empty()
+            && let Err(e) = self.ports.queue.offer(fresh).await
+        {
+            // The jobs are stored, so nothing is lost: the store is the truth and
+            // start-up recovery offers every QUEUED job again.
+            tracing::error!(error = %e, "stored jobs could not be queued yet");
+        }
+        Ok(admitted)
+    }
+}
+
+pub(crate) fn queue_entry(job: &Job) -> QueueEntry {
+    QueueEntry {
+        job_id: job.id,
+        backend_id: job.backend_id.clone(),
+        client_id: job.client_id.clone(),
+        priority: job.priority,
+        submitted_at: job.submitted_at,
+    }
+}

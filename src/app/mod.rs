@@ -1,0 +1,12 @@
+//! Use cases, the worker pool, configuration and the composition root.
+
+pub mod backends;
+pub mod compose;
+pub mod config;
+pub mod jobs;
+pub mod server;
+pub mod signals;
+pub mod telemetry;
+pub mod worker;
+
+pub use server::App;

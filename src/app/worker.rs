@@ -1,0 +1,233 @@
+//! The worker pool: claims jobs with a lease, runs them on their backend,
+//! records the outcome under the claim's fencing token, and publishes every
+//! state change.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use super::jobs::JobPorts;
+use crate::domain::{Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
+use crate::ports::{Claim, RunRequest};
+
+/// How the pool works.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Jobs run at once on this node.
+    pub count: usize,
+    pub lease: Duration,
+    pub max_attempts: u32,
+    /// How long one claim call waits for work before looking again.
+    pub claim_wait: Duration,
+}
+
+pub struct WorkerPool {
+    stop: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+}
+
+impl WorkerPool {
+    pub fn start(ports: JobPorts, settings: WorkerSettings) -> Self {
+        let (stop, _) = watch::channel(false);
+        let mut tasks = JoinSet::new();
+        let worker = Arc::new(Worker { ports, settings });
+        for _ in 0..worker.settings.count.max(1) {
+            let worker = worker.clone();
+            let stop = stop.subscribe();
+            tasks.spawn(async move { worker.run(stop).await });
+        }
+        Self { stop, tasks }
+    }
+
+    /// Stops claiming and waits up to `timeout` for running jobs to finish.
+    /// Returns how many workers were still busy when time ran out; their jobs
+    /// stay RUNNING in the store and go back to the queue when their lease ends.
+    pub async fn drain(mut self, timeout: Duration) -> usize {
+        let _ = self.stop.send(true);
+        let all_done = async { while self.tasks.join_next().await.is_some() {} };
+        if tokio::time::timeout(timeout, all_done).await.is_ok() {
+            return 0;
+        }
+        let busy = self.tasks.len();
+        self.tasks.abort_all();
+        busy
+    }
+}
+
+struct Worker {
+    ports: JobPorts,
+    settings: WorkerSettings,
+}
+
+impl Worker {
+    async fn run(&self, mut stop: watch::Receiver<bool>) {
+        let backends = self.ports.backends.ids();
+        while !*stop.borrow() {
+            let claimed = tokio::select! {
+                biased;
+                _ = stop.changed() => break,
+                claimed = self.ports.queue.claim(backends.clone(), self.settings.lease, self.settings.claim_wait) => claimed,
+            };
+            match claimed {
+                Ok(Some(claim)) => self.process(claim).await,
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not claim work; retrying shortly");
+                    tokio::time::sleep(Duration::from_millis(500)).await;
+                }
+            }
+        }
+    }
+
+    #[tracing::instrument(skip_all, fields(job_id = %claim.job_id, backend = %claim.backend_id))]
+    async fn process(&self, claim: Claim) {
+        match self.start(&claim).await {
+            Ok(Some(job)) => {
+                let outcome = self.execute(&job, &claim).await;
+                self.record(&job, &claim, outcome).await;
+                self.finish_claim(&claim).await;
+            }
+            Ok(None) => self.finish_claim(&claim).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "could not start the job; it goes back to the queue");
+                let _ = self.ports.queue.release(&claim).await;
+            }
+        }
+    }
+
+    /// Moves the claimed job to RUNNING under this claim's token. `None` when
+    /// there is nothing to run (canceled, finished, or claimed again elsewhere).
+    async fn start(&self, claim: &Claim) -> Result<Option<Job>> {
+        let store = &self.ports.store;
+        let Some(mut job) = store.get(claim.job_id).await? else {
+            tracing::warn!("claimed job is not in the store; dropping the claim");
+            return Ok(None);
+        };
+        if job.state == JobState::Running {
+            // An earlier claim's lease ended without an outcome.
+            job = match store
+                .apply(
+                    job.id,
+                    Transition::Requeue {
+                        token: job.claim_token,
+                    },
+                )
+                .await
+            {
+                Ok(job) => {
+                    self.publish(&job).await;
+                    job
+                }
+                Err(e) if is_lost_race(&e) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+        }
+        if job.state != JobState::Queued {
+            return Ok(None);
+        }
+        let start = Transition::Start {
+            token: claim.token,
+            at: self.ports.clock.now(),
+        };
+        let job = match store.apply(job.id, start).await {
+            Ok(job) => job,
+            Err(e) if is_lost_race(&e) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        self.publish(&job).await;
+        if job.attempts > self.settings.max_attempts {
+            let message = format!(
+                "gave up after {} attempts: the workers running it stopped before finishing",
+                self.settings.max_attempts
+            );
+            self.record(&job, claim, Err(Error::internal(message)))
+                .await;
+            return Ok(None);
+        }
+        Ok(Some(job))
+    }
+
+    /// Runs the job, renewing the lease while it runs.
+    async fn execute(&self, job: &Job, claim: &Claim) -> Result<JobResult> {
+        let backend = self.ports.backends.get(job.backend_id.as_str())?.clone();
+        let circuit = self
+            .ports
+            .frontend
+            .parse(&job.circuit)?
+            .with_implicit_measurement();
+        let request = RunRequest {
+            job_id: job.id,
+            circuit: Arc::new(circuit),
+            shots: job.shots,
+            optimization_level: job.optimization_level,
+            seed: job.seed,
+        };
+        tokio::select! {
+            outcome = backend.run(request) => outcome,
+            never = self.keep_lease(claim) => match never {},
+        }
+    }
+
+    /// Extends the lease every third of its length; after losing it, waits
+    /// forever (the run goes on, and fencing refuses its outcome).
+    async fn keep_lease(&self, claim: &Claim) -> std::convert::Infallible {
+        let every = self.settings.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            if let Err(e) = self.ports.queue.extend(claim, self.settings.lease).await {
+                tracing::warn!(error = %e, "lease lost while running; the outcome will not be recorded");
+                return futures::future::pending().await;
+            }
+        }
+    }
+
+    async fn record(&self, job: &Job, claim: &Claim, outcome: Result<JobResult>) {
+        let at = self.ports.clock.now();
+        let transition = match outcome {
+            Ok(result) => Transition::Complete {
+                token: claim.token,
+                at,
+                result,
+            },
+            Err(e) if e.kind() == ErrorKind::Canceled => Transition::Cancel {
+                at,
+                message: "canceled by client".to_owned(),
+            },
+            Err(e) => Transition::Fail {
+                token: Some(claim.token),
+                at,
+                message: e.message().to_owned(),
+            },
+        };
+        match self.ports.store.apply(job.id, transition).await {
+            Ok(job) => self.publish(&job).await,
+            Err(e) if is_lost_race(&e) => {
+                tracing::info!(reason = %e, "outcome not recorded: the job was canceled or claimed again")
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "could not record the job's outcome; it will run again")
+            }
+        }
+    }
+
+    async fn finish_claim(&self, claim: &Claim) {
+        if let Err(e) = self.ports.queue.ack(claim).await {
+            tracing::debug!(error = %e, "claim already gone when acknowledging");
+        }
+    }
+
+    async fn publish(&self, job: &Job) {
+        self.ports.publish(job).await;
+    }
+}
+
+/// Someone else moved the job first: the client canceled it, or a newer claim
+/// holds it. Not an error of this worker.
+fn is_lost_race(e: &Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::Conflict | ErrorKind::FailedPrecondition
+    )
+}

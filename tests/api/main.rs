@@ -1,0 +1,11 @@
+//! End-to-end tests: the real server on port 0, driven through a tonic client.
+
+mod support;
+
+mod backends;
+mod binary;
+mod cancel;
+mod errors;
+mod jobs;
+mod lifecycle;
+mod streams;

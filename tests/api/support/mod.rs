@@ -1,0 +1,152 @@
+//! `spawn_app()`: the real server on port 0 with a typed client, plus a test
+//! backend whose runs the test controls.
+
+pub mod test_backend;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use arvak_grpc::app::{App, config::Config};
+use arvak_grpc::proto::{self, arvak_service_client::ArvakServiceClient};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::Channel;
+
+pub use test_backend::TestBackend;
+
+pub const BELL: &str = "OPENQASM 3.0;\ninclude \"stdgates.inc\";\nqubit[2] q;\nbit[2] c;\nh q[0];\ncx q[0], q[1];\nc = measure q;\n";
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub client: ArvakServiceClient<Channel>,
+    pub backend: Arc<TestBackend>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<JoinHandle<arvak_grpc::domain::Result<()>>>,
+}
+
+pub fn test_config() -> Config {
+    let mut config = Config::default();
+    config.workers.count = 2;
+    config.server.shutdown_timeout_secs = 10;
+    config
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(test_config()).await
+}
+
+pub async fn spawn_app_with(config: Config) -> TestApp {
+    let backend = Arc::new(TestBackend::new("test-backend"));
+    let app = App::build_with(config, vec![backend.clone()]).expect("app builds");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (shutdown, stop) = oneshot::channel::<()>();
+    let server = tokio::spawn(app.serve(listener, async move {
+        let _ = stop.await;
+    }));
+    let client = ArvakServiceClient::connect(format!("http://{addr}"))
+        .await
+        .expect("client connects");
+    TestApp {
+        addr,
+        client,
+        backend,
+        shutdown: Some(shutdown),
+        server: Some(server),
+    }
+}
+
+impl TestApp {
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(format!("http://{}", self.addr))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap()
+    }
+
+    /// Asks the server to stop, as SIGTERM does, and waits for it to return.
+    pub async fn shut_down(&mut self) -> arvak_grpc::domain::Result<()> {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let server = self.server.take().expect("server still running");
+        tokio::time::timeout(Duration::from_secs(30), server)
+            .await
+            .expect("server stops in time")
+            .unwrap()
+    }
+
+    pub async fn submit(
+        &mut self,
+        qasm: &str,
+        backend: &str,
+        shots: u32,
+    ) -> Result<String, tonic::Status> {
+        let request = proto::SubmitJobRequest {
+            circuit: qasm3(qasm),
+            backend_id: backend.into(),
+            shots,
+            ..Default::default()
+        };
+        Ok(self.client.submit_job(request).await?.into_inner().job_id)
+    }
+
+    pub async fn status(&mut self, job_id: &str) -> Result<proto::Job, tonic::Status> {
+        let request = proto::GetJobStatusRequest {
+            job_id: job_id.into(),
+        };
+        Ok(self
+            .client
+            .get_job_status(request)
+            .await?
+            .into_inner()
+            .job
+            .expect("job present"))
+    }
+
+    /// Polls until the job is in a terminal state.
+    pub async fn wait_terminal(&mut self, job_id: &str) -> proto::Job {
+        for _ in 0..1000 {
+            let job = self.status(job_id).await.unwrap();
+            if is_terminal(job.state()) {
+                return job;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("job {job_id} did not finish within 10 s");
+    }
+
+    /// Polls until the job has this state.
+    pub async fn wait_state(&mut self, job_id: &str, state: proto::JobState) {
+        for _ in 0..1000 {
+            if self.status(job_id).await.unwrap().state() == state {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        panic!("job {job_id} did not reach {state:?} within 10 s");
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn qasm3(text: &str) -> Option<proto::CircuitPayload> {
+    Some(proto::CircuitPayload {
+        format: Some(proto::circuit_payload::Format::Qasm3(text.into())),
+    })
+}
+
+pub fn is_terminal(state: proto::JobState) -> bool {
+    !matches!(
+        state,
+        proto::JobState::Queued | proto::JobState::Running | proto::JobState::Unspecified
+    )
+}
