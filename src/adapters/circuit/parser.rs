@@ -239,7 +239,7 @@ impl<'a> Parser<'a> {
                 if self.eat_punct(")") {
                     break;
                 }
-                self.expect_punct(",")?;
+                self.list_comma()?;
             }
         }
         let mut qubits: Vec<(&str, Pos)> = Vec::new();
@@ -295,7 +295,7 @@ impl<'a> Parser<'a> {
                 if self.eat_punct(")") {
                     break;
                 }
-                self.expect_punct(",")?;
+                self.list_comma()?;
             }
         }
         let args = if self.is_punct(";") { Vec::new() } else { self.operands()? };
@@ -307,6 +307,15 @@ impl<'a> Parser<'a> {
             pos,
             inverse,
         })
+    }
+
+    /// The comma between items of a parenthesised list.
+    fn list_comma(&mut self) -> Result<()> {
+        if self.eat_punct(",") {
+            Ok(())
+        } else {
+            Err(self.expected("',' or ')'"))
+        }
     }
 
     fn operands(&mut self) -> Result<Vec<Operand<'a>>> {
