@@ -13,9 +13,11 @@ use crate::domain::{Error, Result};
 /// The only version this service reads and writes.
 pub const IR_VERSION: u32 = 1;
 
+/// `I` is [`Value`] when reading, so that each instruction is read on its own
+/// and an error can name its index; [`InstructionJson`] when writing.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct Document {
+struct Document<I> {
     version: u32,
     num_qubits: u32,
     #[serde(default)]
@@ -25,8 +27,7 @@ struct Document {
     qregs: Option<Vec<RegisterJson>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     cregs: Option<Vec<RegisterJson>>,
-    /// Read one by one, so that an error can name the instruction's index.
-    instructions: Vec<Value>,
+    instructions: Vec<I>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -69,7 +70,7 @@ fn invalid(field: &str, what: impl std::fmt::Display) -> Error {
 
 /// Reads Arvak IR JSON into a circuit.
 pub fn from_ir_json(text: &str) -> Result<Circuit> {
-    let doc: Document = serde_json::from_str(text).map_err(|e| invalid("document", e))?;
+    let doc: Document<Value> = serde_json::from_str(text).map_err(|e| invalid("document", e))?;
     if doc.version != IR_VERSION {
         return Err(invalid("version", format!("only version {IR_VERSION} is known, got {}", doc.version)));
     }
@@ -236,7 +237,7 @@ pub fn to_ir_json(circuit: &Circuit) -> String {
     serde_json::to_string(&doc).unwrap_or_default()
 }
 
-fn instruction(i: &Instruction) -> Value {
+fn instruction(i: &Instruction) -> InstructionJson {
     let (gate, qubits, params, clbits) = match &i.operation {
         Operation::Gate { gate, qubits } => (gate.name(), qubits.clone(), gate.params(), vec![]),
         Operation::Measure { qubit, clbit } => ("measure", vec![*qubit], vec![], vec![*clbit]),
@@ -255,12 +256,11 @@ fn instruction(i: &Instruction) -> Value {
             value: Value::from(value),
         },
     });
-    let ins = InstructionJson {
+    InstructionJson {
         gate: gate.to_owned(),
         qubits,
         params,
         clbits,
         condition,
-    };
-    serde_json::to_value(ins).unwrap_or(Value::Null)
+    }
 }
