@@ -1,0 +1,266 @@
+//! Arvak IR JSON: the circuit model as JSON, read and written with one set of
+//! types. The schema is `proto/arvak-ir.schema.json`, explained with an example
+//! in `docs/circuit-formats.md`. Reading refuses unknown fields; every error
+//! names the field, and for instructions their index (`instructions[3].qubits`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::gates;
+use crate::domain::circuit::{Circuit, CircuitBuilder, Condition, Gate, Instruction, Operation};
+use crate::domain::{Error, Result};
+
+/// The only version this service reads and writes.
+pub const IR_VERSION: u32 = 1;
+
+/// `I` is [`Value`] when reading, so that each instruction is read on its own
+/// and an error can name its index; [`InstructionJson`] when writing.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Document<I> {
+    version: u32,
+    num_qubits: u32,
+    #[serde(default)]
+    num_clbits: u32,
+    /// Named registers in order; absent means one register `q` (or `c`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    qregs: Option<Vec<RegisterJson>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cregs: Option<Vec<RegisterJson>>,
+    instructions: Vec<I>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegisterJson {
+    name: String,
+    size: u32,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InstructionJson {
+    /// A standard gate name, or `measure`, `reset`, `barrier`.
+    gate: String,
+    #[serde(default)]
+    qubits: Vec<u32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    params: Vec<f64>,
+    /// Targets of `measure`, one per qubit.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    clbits: Vec<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    condition: Option<ConditionJson>,
+}
+
+/// `{"clbit": 0, "value": true}` or `{"clbits": [0, 1], "value": 3}`.
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConditionJson {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clbit: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    clbits: Option<Vec<u32>>,
+    value: Value,
+}
+
+fn invalid(field: &str, what: impl std::fmt::Display) -> Error {
+    Error::invalid_argument(format!("Arvak IR JSON, {field}: {what}"))
+}
+
+/// Reads Arvak IR JSON into a circuit.
+pub fn from_ir_json(text: &str) -> Result<Circuit> {
+    let doc: Document<Value> = serde_json::from_str(text).map_err(|e| invalid("document", e))?;
+    if doc.version != IR_VERSION {
+        return Err(invalid("version", format!("only version {IR_VERSION} is known, got {}", doc.version)));
+    }
+    let mut b = CircuitBuilder::new();
+    registers(&mut b, doc.qregs.as_deref(), doc.num_qubits, "qregs", "q", true)?;
+    registers(&mut b, doc.cregs.as_deref(), doc.num_clbits, "cregs", "c", false)?;
+    for (i, value) in doc.instructions.into_iter().enumerate() {
+        let field = |name: &str| format!("instructions[{i}].{name}");
+        let ins = InstructionJson::deserialize(value).map_err(|e| invalid(&format!("instructions[{i}]"), e))?;
+        let condition = match &ins.condition {
+            Some(c) => Some(condition(c).map_err(|e| invalid(&field("condition"), e))?),
+            None => None,
+        };
+        for op in operations(&ins, &field)? {
+            check_indices(&b, &op, &ins, &field)?;
+            b.push(Instruction { operation: op, condition })
+                .map_err(|e| invalid(&field("condition"), e.message()))?;
+        }
+    }
+    Ok(b.build())
+}
+
+fn registers(
+    b: &mut CircuitBuilder,
+    regs: Option<&[RegisterJson]>,
+    total: u32,
+    field: &str,
+    default_name: &str,
+    quantum: bool,
+) -> Result<()> {
+    let mut add = |name: &str, size: u32| if quantum { b.add_qreg(name, size) } else { b.add_creg(name, size) };
+    match regs {
+        None if total == 0 => Ok(()),
+        None => add(default_name, total).map(drop).map_err(|e| invalid(field, e.message())),
+        Some(regs) => {
+            let mut sum = 0u64;
+            for (i, r) in regs.iter().enumerate() {
+                add(&r.name, r.size).map_err(|e| invalid(&format!("{field}[{i}]"), e.message()))?;
+                sum += u64::from(r.size);
+            }
+            if sum != u64::from(total) {
+                let count = if quantum { "num_qubits" } else { "num_clbits" };
+                return Err(invalid(field, format!("register sizes add up to {sum}, but {count} is {total}")));
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The operations one instruction stands for (several for a measure of many
+/// qubits or a reset of many).
+fn operations(ins: &InstructionJson, field: &dyn Fn(&str) -> String) -> Result<Vec<Operation>> {
+    let no = |name: &str, empty: bool| {
+        if empty { Ok(()) } else { Err(invalid(&field(name), format!("'{}' takes no {name}", ins.gate))) }
+    };
+    match ins.gate.as_str() {
+        "measure" => {
+            no("params", ins.params.is_empty())?;
+            if ins.qubits.len() != ins.clbits.len() || ins.qubits.is_empty() {
+                return Err(invalid(
+                    &field("clbits"),
+                    format!(
+                        "measure needs one classical bit per qubit, got {} qubit(s) and {} classical bit(s)",
+                        ins.qubits.len(),
+                        ins.clbits.len()
+                    ),
+                ));
+            }
+            Ok(ins.qubits.iter().zip(&ins.clbits).map(|(&qubit, &clbit)| Operation::Measure { qubit, clbit }).collect())
+        }
+        "reset" => {
+            no("params", ins.params.is_empty())?;
+            no("clbits", ins.clbits.is_empty())?;
+            Ok(ins.qubits.iter().map(|&qubit| Operation::Reset { qubit }).collect())
+        }
+        "barrier" => {
+            no("params", ins.params.is_empty())?;
+            no("clbits", ins.clbits.is_empty())?;
+            Ok(vec![Operation::Barrier { qubits: ins.qubits.clone() }])
+        }
+        name => {
+            no("clbits", ins.clbits.is_empty())?;
+            let gate = Gate::from_name(name, &ins.params).ok_or_else(|| match gates::standard(name) {
+                Some((n, _)) => invalid(&field("params"), format!("gate '{name}' takes {n} parameter(s), got {}", ins.params.len())),
+                None => invalid(&field("gate"), format!("unknown gate '{name}'")),
+            })?;
+            Ok(vec![Operation::Gate { gate, qubits: ins.qubits.clone() }])
+        }
+    }
+}
+
+/// Checks qubits and classical bits here, so the error names the field.
+fn check_indices(b: &CircuitBuilder, op: &Operation, ins: &InstructionJson, field: &dyn Fn(&str) -> String) -> Result<()> {
+    let (qubits, clbit): (&[u32], Option<u32>) = match op {
+        Operation::Gate { qubits, .. } | Operation::Barrier { qubits } => (qubits, None),
+        Operation::Measure { qubit, clbit } => (std::slice::from_ref(qubit), Some(*clbit)),
+        Operation::Reset { qubit } => (std::slice::from_ref(qubit), None),
+    };
+    if let Operation::Gate { gate, qubits } = op
+        && qubits.len() != gate.num_qubits()
+    {
+        return Err(invalid(
+            &field("qubits"),
+            format!("gate '{}' acts on {} qubit(s), got {}", ins.gate, gate.num_qubits(), qubits.len()),
+        ));
+    }
+    for (k, q) in qubits.iter().enumerate() {
+        if *q >= b.num_qubits() {
+            return Err(invalid(&field("qubits"), format!("qubit {q} is out of range; the circuit has {} qubit(s)", b.num_qubits())));
+        }
+        if qubits.get(..k).is_some_and(|before| before.contains(q)) {
+            return Err(invalid(&field("qubits"), format!("qubit {q} is used twice")));
+        }
+    }
+    match clbit {
+        Some(c) if c >= b.num_clbits() => Err(invalid(
+            &field("clbits"),
+            format!("classical bit {c} is out of range; the circuit has {} classical bit(s)", b.num_clbits()),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn condition(c: &ConditionJson) -> std::result::Result<Condition, String> {
+    match (c.clbit, &c.clbits) {
+        (Some(clbit), None) => {
+            let value = match &c.value {
+                Value::Bool(v) => *v,
+                v if v.as_u64() == Some(0) => false,
+                v if v.as_u64() == Some(1) => true,
+                v => return Err(format!("a single bit's value is true, false, 0 or 1, not {v}")),
+            };
+            Ok(Condition::Bit { clbit, value })
+        }
+        (None, Some(bits)) => {
+            let first = *bits.first().ok_or("'clbits' is empty")?;
+            let consecutive = bits.iter().enumerate().all(|(k, b)| u64::from(*b) == u64::from(first) + k as u64);
+            if !consecutive {
+                return Err("'clbits' must be consecutive and ascending, as in [2, 3, 4]".to_owned());
+            }
+            let value = c.value.as_u64().ok_or_else(|| format!("value must be a non-negative integer, not {}", c.value))?;
+            let width = u32::try_from(bits.len()).map_err(|_| "too many clbits")?;
+            Ok(Condition::RegisterEquals { first, width, value })
+        }
+        _ => Err("give either 'clbit' or 'clbits'".to_owned()),
+    }
+}
+
+/// Writes a circuit as Arvak IR JSON (registers included), so that reading it
+/// back gives an equal circuit.
+pub fn to_ir_json(circuit: &Circuit) -> String {
+    let reg = |r: &crate::domain::circuit::Register| RegisterJson {
+        name: r.name.clone(),
+        size: r.size,
+    };
+    let doc = Document {
+        version: IR_VERSION,
+        num_qubits: circuit.num_qubits(),
+        num_clbits: circuit.num_clbits(),
+        qregs: Some(circuit.qregs().iter().map(reg).collect()),
+        cregs: Some(circuit.cregs().iter().map(reg).collect()),
+        instructions: circuit.instructions().iter().map(instruction).collect(),
+    };
+    serde_json::to_string(&doc).unwrap_or_default()
+}
+
+fn instruction(i: &Instruction) -> InstructionJson {
+    let (gate, qubits, params, clbits) = match &i.operation {
+        Operation::Gate { gate, qubits } => (gate.name(), qubits.clone(), gate.params(), vec![]),
+        Operation::Measure { qubit, clbit } => ("measure", vec![*qubit], vec![], vec![*clbit]),
+        Operation::Reset { qubit } => ("reset", vec![*qubit], vec![], vec![]),
+        Operation::Barrier { qubits } => ("barrier", qubits.clone(), vec![], vec![]),
+    };
+    let condition = i.condition.map(|c| match c {
+        Condition::Bit { clbit, value } => ConditionJson {
+            clbit: Some(clbit),
+            clbits: None,
+            value: Value::Bool(value),
+        },
+        Condition::RegisterEquals { first, width, value } => ConditionJson {
+            clbit: None,
+            clbits: Some((first..first.saturating_add(width)).collect()),
+            value: Value::from(value),
+        },
+    });
+    InstructionJson {
+        gate: gate.to_owned(),
+        qubits,
+        params,
+        clbits,
+        condition,
+    }
+}

@@ -1,0 +1,345 @@
+//! Turns a parsed program into a [`Circuit`]: declares registers, resolves
+//! operands, broadcasts over whole registers as OpenQASM says, attaches `if`
+//! conditions and inlines gate definitions. Every error names its position.
+
+use std::collections::HashMap;
+
+use super::ast::{Call, Cond, Operand, Program, Stmt, Version};
+use super::defs::{self, Callee, Def, Invocation, MAX_INSTRUCTIONS, Out};
+use super::error::{Pos, at, locate};
+use super::gates;
+use super::parser;
+use crate::domain::Result;
+use crate::domain::circuit::{Circuit, CircuitBuilder, Condition, Operation, Register};
+
+/// A resolved operand: one bit, or a whole register to broadcast over.
+#[derive(Debug, Clone, Copy)]
+enum Arg {
+    One(u32),
+    All { first: u32, size: u32 },
+}
+
+impl Arg {
+    fn width(self) -> Option<u32> {
+        match self {
+            Arg::One(_) => None,
+            Arg::All { size, .. } => Some(size),
+        }
+    }
+
+    fn at(self, k: u32) -> u32 {
+        match self {
+            Arg::One(b) => b,
+            Arg::All { first, .. } => first + k,
+        }
+    }
+}
+
+struct Lowering<'a> {
+    version: Version,
+    out: Out,
+    defs: Vec<Def<'a>>,
+    by_name: HashMap<&'a str, usize>,
+    /// Definitions below this index come from qelib1.inc and may be redefined.
+    builtin_defs: usize,
+    qregs: Vec<Register>,
+}
+
+pub fn lower(program: &Program<'_>) -> Result<Circuit> {
+    let mut l = Lowering {
+        version: program.version,
+        out: Out {
+            builder: CircuitBuilder::new(),
+            emitted: 0,
+        },
+        defs: Vec::new(),
+        by_name: HashMap::new(),
+        builtin_defs: 0,
+        qregs: Vec::new(),
+    };
+    if program.version == Version::V2 {
+        let prelude = parser::parse(gates::QELIB1_EXTRAS)?;
+        for stmt in &prelude.stmts {
+            l.stmt(stmt, None)?;
+        }
+        l.builtin_defs = l.defs.len();
+    }
+    for stmt in &program.stmts {
+        l.stmt(stmt, None)?;
+    }
+    Ok(l.out.builder.build())
+}
+
+impl<'a> Lowering<'a> {
+    fn stmt(&mut self, stmt: &Stmt<'a>, cond: Option<Condition>) -> Result<()> {
+        match stmt {
+            Stmt::Include { pos, .. } | Stmt::QReg { pos, .. } | Stmt::CReg { pos, .. } if cond.is_some() => {
+                Err(at(*pos, "declarations may not stand inside an 'if'"))
+            }
+            Stmt::Gate(def) if cond.is_some() => Err(at(def.pos, "declarations may not stand inside an 'if'")),
+            Stmt::Include { file, pos } => {
+                let known = match self.version {
+                    Version::V2 => "qelib1.inc",
+                    Version::V3 => "stdgates.inc",
+                };
+                if *file == known {
+                    Ok(())
+                } else {
+                    Err(at(*pos, format!("missing include \"{file}\": only \"{known}\" is available")))
+                }
+            }
+            Stmt::QReg { name, size, pos } => {
+                self.check_new_name(name, *pos)?;
+                let first = self.out.builder.add_qreg(name, *size).map_err(locate(*pos))?;
+                self.qregs.push(Register {
+                    name: (*name).to_owned(),
+                    first,
+                    size: *size,
+                });
+                Ok(())
+            }
+            Stmt::CReg { name, size, pos } => {
+                self.check_new_name(name, *pos)?;
+                self.out.builder.add_creg(name, *size).map(drop).map_err(locate(*pos))
+            }
+            Stmt::Gate(def) => {
+                if self.by_name.get(def.name).is_some_and(|i| *i >= self.builtin_defs) {
+                    return Err(at(def.pos, format!("gate '{}' is already defined", def.name)));
+                }
+                let compiled = defs::compile(def, &self.defs, |n| self.resolve(n))?;
+                self.by_name.insert(def.name, self.defs.len());
+                self.defs.push(compiled);
+                Ok(())
+            }
+            Stmt::Call(call) => self.call(call, cond),
+            Stmt::Measure { qubits, target, pos } => self.measure(qubits, target.as_ref(), *pos, cond),
+            Stmt::Reset { target, pos } => {
+                let arg = self.qarg(target)?;
+                for k in 0..arg.width().unwrap_or(1) {
+                    self.out.push(Operation::Reset { qubit: arg.at(k) }, cond, *pos)?;
+                }
+                Ok(())
+            }
+            Stmt::Barrier { targets, pos } => {
+                let mut qubits = Vec::new();
+                if targets.is_empty() {
+                    qubits.extend(0..self.out.builder.num_qubits());
+                }
+                for target in targets {
+                    let arg = self.qarg(target)?;
+                    for k in 0..arg.width().unwrap_or(1) {
+                        if !qubits.contains(&arg.at(k)) {
+                            qubits.push(arg.at(k));
+                        }
+                    }
+                }
+                self.out.push(Operation::Barrier { qubits }, cond, *pos)
+            }
+            Stmt::If { cond: test, body, pos } => {
+                if cond.is_some() {
+                    return Err(at(*pos, "an 'if' inside an 'if' is not supported"));
+                }
+                let condition = self.condition(test)?;
+                body.iter().try_for_each(|s| self.stmt(s, Some(condition)))
+            }
+        }
+    }
+
+    fn check_new_name(&self, name: &str, pos: Pos) -> Result<()> {
+        if self.out.builder.qreg(name).is_some() || self.out.builder.creg(name).is_some() {
+            return Err(at(pos, format!("register '{name}' is declared twice")));
+        }
+        Ok(())
+    }
+
+    /// User and qelib1 definitions first (they shadow), then standard gates.
+    fn resolve(&self, name: &'a str) -> Option<(Callee<'a>, usize, usize)> {
+        if let Some(&i) = self.by_name.get(name) {
+            let def = self.defs.get(i)?;
+            return Some((Callee::Def(i), def.num_params, def.num_qubits));
+        }
+        let (params, qubits) = gates::standard(name)?;
+        Some((Callee::Std(name), params, qubits))
+    }
+
+    fn call(&mut self, call: &Call<'a>, cond: Option<Condition>) -> Result<()> {
+        let (callee, num_params, num_qubits) =
+            self.resolve(call.name).ok_or_else(|| at(call.pos, format!("unknown gate '{}'", call.name)))?;
+        defs::check_counts(call.name, num_params, num_qubits, call.params.len(), call.args.len(), call.pos)?;
+        let params: Vec<f64> = call.params.iter().map(|e| e.eval(&[])).collect();
+        let args = call.args.iter().map(|a| self.qarg(a)).collect::<Result<Vec<_>>>()?;
+        let n = broadcast_width(&args, &call.args, "qubit")?;
+        let size = match callee {
+            Callee::Std(_) => 1,
+            Callee::Def(i) => self.defs.get(i).map_or(1, |d| d.size),
+        };
+        if self.out.emitted.saturating_add(size.saturating_mul(u64::from(n))) > MAX_INSTRUCTIONS {
+            return Err(defs::too_many(call.pos));
+        }
+        let mut qubits = Vec::with_capacity(args.len());
+        for k in 0..n {
+            qubits.clear();
+            qubits.extend(args.iter().map(|a| a.at(k)));
+            if let Some(j) = first_repeat(&qubits) {
+                let pos = call.args.get(j).map_or(call.pos, |a| a.pos);
+                let name = self.qubit_name(qubits.get(j).copied().unwrap_or_default());
+                return Err(at(pos, format!("qubit {name} is used twice in one call of '{}'", call.name)));
+            }
+            let invocation = Invocation {
+                params: &params,
+                qubits: &qubits,
+                inverse: call.inverse,
+                condition: cond,
+                pos: call.pos,
+            };
+            defs::expand(&self.defs, &mut self.out, callee, &invocation)?;
+        }
+        Ok(())
+    }
+
+    fn measure(&mut self, qubits: &Operand<'a>, target: Option<&Operand<'a>>, pos: Pos, cond: Option<Condition>) -> Result<()> {
+        let Some(target) = target else {
+            return Err(at(pos, "measure needs a target: write 'c[0] = measure q[0];' or 'measure q[0] -> c[0];'"));
+        };
+        let src = self.qarg(qubits)?;
+        let dst = self.carg(target)?;
+        if src.width() != dst.width() {
+            let count = |a: Arg| a.width().unwrap_or(1);
+            return Err(at(
+                target.pos,
+                format!(
+                    "register size mismatch: measuring {} qubit(s) into {} classical bit(s)",
+                    count(src),
+                    count(dst)
+                ),
+            ));
+        }
+        for k in 0..src.width().unwrap_or(1) {
+            let operation = Operation::Measure {
+                qubit: src.at(k),
+                clbit: dst.at(k),
+            };
+            self.out.push(operation, cond, pos)?;
+        }
+        Ok(())
+    }
+
+    fn condition(&self, test: &Cond<'a>) -> Result<Condition> {
+        let op = &test.operand;
+        let reg = self.out.builder.creg(op.name).ok_or_else(|| self.undeclared(op, "classical"))?;
+        if let Some(i) = op.index {
+            let clbit = index(reg, i, op)?;
+            let value = match test.compare {
+                None => true,
+                Some((_, v, vpos)) if v > 1 => return Err(at(vpos, format!("a single bit equals 0 or 1, not {v}"))),
+                Some((equal, v, _)) => (v == 1) == equal,
+            };
+            return Ok(Condition::Bit {
+                clbit,
+                value: value != test.not,
+            });
+        }
+        match test.compare {
+            Some((true, value, vpos)) => {
+                if reg.size > 64 {
+                    return Err(at(op.pos, format!("a condition can test at most 64 bits; '{}' has {}", reg.name, reg.size)));
+                }
+                if reg.size < 64 && value >> reg.size != 0 {
+                    return Err(at(vpos, format!("value {value} does not fit in register '{}' of {} bit(s)", reg.name, reg.size)));
+                }
+                Ok(Condition::RegisterEquals {
+                    first: reg.first,
+                    width: reg.size,
+                    value,
+                })
+            }
+            Some((false, v, _)) if reg.size == 1 && v <= 1 => Ok(Condition::Bit {
+                clbit: reg.first,
+                value: v == 0,
+            }),
+            None if reg.size == 1 => Ok(Condition::Bit {
+                clbit: reg.first,
+                value: !test.not,
+            }),
+            _ => Err(at(
+                op.pos,
+                format!("'{}' has {} bits: compare the whole register with '==', as in '{} == 3'", reg.name, reg.size, reg.name),
+            )),
+        }
+    }
+
+    fn qarg(&self, op: &Operand<'a>) -> Result<Arg> {
+        if op.name.starts_with('$') {
+            return Err(at(op.pos, format!("physical qubits such as {} are not supported; declare 'qubit[n] q;' and use q[i]", op.name)));
+        }
+        let reg = self.out.builder.qreg(op.name).ok_or_else(|| self.undeclared(op, "qubit"))?;
+        arg(reg, op)
+    }
+
+    fn carg(&self, op: &Operand<'a>) -> Result<Arg> {
+        let reg = self.out.builder.creg(op.name).ok_or_else(|| self.undeclared(op, "classical"))?;
+        arg(reg, op)
+    }
+
+    fn undeclared(&self, op: &Operand<'_>, kind: &str) -> crate::domain::Error {
+        let b = &self.out.builder;
+        if kind == "qubit" && b.creg(op.name).is_some() {
+            at(op.pos, format!("'{}' is a classical register where qubits are expected", op.name))
+        } else if kind == "classical" && b.qreg(op.name).is_some() {
+            at(op.pos, format!("'{}' is a qubit register where classical bits are expected", op.name))
+        } else {
+            at(op.pos, format!("undeclared {kind} register '{}'", op.name))
+        }
+    }
+
+    fn qubit_name(&self, q: u32) -> String {
+        self.qregs
+            .iter()
+            .find(|r| r.range().contains(&q))
+            .map_or_else(|| format!("{q}"), |r| format!("{}[{}]", r.name, q - r.first))
+    }
+}
+
+fn arg(reg: &Register, op: &Operand<'_>) -> Result<Arg> {
+    Ok(match op.index {
+        Some(i) => Arg::One(index(reg, i, op)?),
+        None => Arg::All {
+            first: reg.first,
+            size: reg.size,
+        },
+    })
+}
+
+fn index(reg: &Register, i: u32, op: &Operand<'_>) -> Result<u32> {
+    if i >= reg.size {
+        return Err(at(
+            op.index_pos,
+            format!("index {i} is out of range for register '{}' of size {}", reg.name, reg.size),
+        ));
+    }
+    Ok(reg.first + i)
+}
+
+/// The common size of the whole registers among `args` (1 when none).
+fn broadcast_width(args: &[Arg], ops: &[Operand<'_>], what: &str) -> Result<u32> {
+    let mut width: Option<(u32, &str)> = None;
+    for (a, op) in args.iter().zip(ops) {
+        let Some(size) = a.width() else { continue };
+        match width {
+            None => width = Some((size, op.name)),
+            Some((w, first)) if w != size => {
+                return Err(at(
+                    op.pos,
+                    format!("register size mismatch: '{}' has {size} {what}(s) but '{first}' has {w}", op.name),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(width.map_or(1, |w| w.0))
+}
+
+/// Where a value first repeats in `xs`.
+fn first_repeat(xs: &[u32]) -> Option<usize> {
+    (1..xs.len()).find(|&j| xs.get(..j).zip(xs.get(j)).is_some_and(|(before, x)| before.contains(x)))
+}
