@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use rand_chacha::ChaCha12Rng;
 
 use super::complex::C64;
+use super::config::memory_needed;
 use super::kernels;
 use super::program::{Instr, Program};
 use super::sample::{binomial, sample};
@@ -110,8 +111,10 @@ pub fn run(
         cancel,
         output: circuit.output_clbits(),
         counts: Counts::new(),
-        spare_states: (limits.memory_budget / state_bytes)
-            .saturating_sub(1)
+        spare_states: (limits
+            .memory_budget
+            .saturating_sub(memory_needed(program.num_qubits))
+            / state_bytes)
             .min(MAX_LIVE_STATES),
         num_clbits: circuit.num_clbits(),
     };

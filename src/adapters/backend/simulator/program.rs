@@ -135,3 +135,99 @@ fn flush(batch: &mut Vec<Kernel>, mask: usize, out: &mut Vec<Kernel>) {
     out.push(Kernel::DiagTable { qubits, table });
     batch.clear();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::circuit::{CircuitBuilder, Gate, Instruction, Operation};
+
+    fn circuit(ops: &[(Gate, &[u32])], measure_between: Option<usize>) -> Circuit {
+        let mut b = CircuitBuilder::new();
+        b.add_qreg("q", 3).unwrap();
+        b.add_creg("c", 1).unwrap();
+        for (i, (gate, qubits)) in ops.iter().enumerate() {
+            if measure_between == Some(i) {
+                let operation = Operation::Measure { qubit: 0, clbit: 0 };
+                b.push(Instruction {
+                    operation,
+                    condition: None,
+                })
+                .unwrap();
+            }
+            let operation = Operation::Gate {
+                gate: *gate,
+                qubits: qubits.to_vec(),
+            };
+            b.push(Instruction {
+                operation,
+                condition: None,
+            })
+            .unwrap();
+        }
+        b.build()
+    }
+
+    fn gates_after(c: &Circuit, level: u8) -> usize {
+        Program::compile(c, level).gates_after
+    }
+
+    #[test]
+    fn level_one_cancels_pairs_in_cascade_and_merges_rotations() {
+        let c = circuit(
+            &[
+                (Gate::H, &[0]),
+                (Gate::X, &[0]),
+                (Gate::X, &[0]),
+                (Gate::H, &[0]),
+                (Gate::T, &[1]),
+            ],
+            None,
+        );
+        assert_eq!((gates_after(&c, 0), gates_after(&c, 1)), (5, 1));
+        let c = circuit(
+            &[
+                (Gate::Cx, &[0, 1]),
+                (Gate::Cx, &[0, 1]),
+                (Gate::Cz, &[0, 1]),
+                (Gate::Cz, &[1, 0]),
+            ],
+            None,
+        );
+        assert_eq!(gates_after(&c, 1), 0);
+        let c = circuit(
+            &[
+                (Gate::Rz(0.5), &[2]),
+                (Gate::Rz(0.25), &[2]),
+                (Gate::Cp(1.0), &[0, 1]),
+                (Gate::Cp(-1.0), &[0, 1]),
+            ],
+            None,
+        );
+        assert_eq!(gates_after(&c, 1), 1);
+        // A cx in between, or on other qubits, keeps both.
+        let c = circuit(&[(Gate::Cx, &[0, 1]), (Gate::Cx, &[1, 0])], None);
+        assert_eq!(gates_after(&c, 1), 2);
+    }
+
+    #[test]
+    fn nothing_moves_across_a_measurement() {
+        let c = circuit(&[(Gate::H, &[1]), (Gate::H, &[1])], Some(1));
+        assert_eq!(gates_after(&c, 3), 2);
+    }
+
+    #[test]
+    fn level_two_fuses_one_qubit_runs_and_level_three_two_qubit_blocks() {
+        let ops: &[(Gate, &[u32])] = &[
+            (Gate::H, &[0]),
+            (Gate::T, &[0]),
+            (Gate::H, &[0]),
+            (Gate::Cx, &[0, 1]),
+            (Gate::Ry(0.3), &[1]),
+            (Gate::Cx, &[1, 0]),
+        ];
+        let c = circuit(ops, None);
+        assert_eq!(gates_after(&c, 1), 6);
+        assert_eq!(gates_after(&c, 2), 4);
+        assert_eq!(gates_after(&c, 3), 2);
+    }
+}
