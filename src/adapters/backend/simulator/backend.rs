@@ -1,0 +1,197 @@
+//! The simulator as a [`QuantumBackend`]: capabilities, runs on the blocking
+//! pool, and cancellation through a per-job flag.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use async_trait::async_trait;
+use rand_chacha::ChaCha12Rng;
+use rand_chacha::rand_core::{RngCore, SeedableRng};
+
+use super::config::{SimulatorConfig, max_qubits_for};
+use super::execute::{self, Limits};
+use super::program::Program;
+use crate::domain::circuit::Gate;
+use crate::domain::{BackendCapabilities, BackendId, Error, JobId, JobResult, Result};
+use crate::ports::{CancelOutcome, QuantumBackend, RunRequest};
+
+/// How many finished job ids are remembered so that a late cancel can
+/// answer `AlreadyFinished` rather than `NotRunning`.
+const RECENTLY_FINISHED: usize = 1024;
+
+#[derive(Default)]
+struct Jobs {
+    /// Cancel flags of the jobs running now.
+    running: HashMap<JobId, Arc<AtomicBool>>,
+    /// Jobs that finished lately, oldest first.
+    finished: VecDeque<JobId>,
+}
+
+/// The state-vector simulator backend, id `simulator`.
+pub struct SimulatorBackend {
+    capabilities: BackendCapabilities,
+    config: SimulatorConfig,
+    limits: Limits,
+    jobs: Arc<Mutex<Jobs>>,
+}
+
+impl SimulatorBackend {
+    pub const ID: &'static str = "simulator";
+
+    pub fn new(config: SimulatorConfig) -> Self {
+        let budget = config.memory_budget();
+        let max_qubits = max_qubits_for(budget);
+        let capabilities = BackendCapabilities {
+            id: BackendId::parse(Self::ID).expect("a valid backend id"),
+            name: "State-vector simulator".to_owned(),
+            description: format!(
+                "Exact state-vector simulation in complex f64 on this server's CPUs, up to {max_qubits} qubits"
+            ),
+            max_qubits,
+            max_shots: config.max_shots,
+            supported_gates: Gate::NAMES.iter().map(|g| (*g).to_owned()).collect(),
+            topology_json: serde_json::json!({ "kind": "all-to-all", "num_qubits": max_qubits })
+                .to_string(),
+        };
+        let limits = Limits {
+            parallel_threshold_qubits: config.parallel_threshold_qubits,
+            memory_budget: budget,
+        };
+        Self {
+            capabilities,
+            config,
+            limits,
+            jobs: Arc::default(),
+        }
+    }
+
+    pub fn config(&self) -> &SimulatorConfig {
+        &self.config
+    }
+
+    fn jobs(&self) -> MutexGuard<'_, Jobs> {
+        self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Takes a job out of the running set if its run is dropped half-way (the
+/// caller's task was aborted); a run that ends normally does it itself.
+struct Registration {
+    jobs: Arc<Mutex<Jobs>>,
+    job_id: JobId,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        let mut jobs = self.jobs.lock().unwrap_or_else(|e| e.into_inner());
+        jobs.running.remove(&self.job_id);
+    }
+}
+
+#[async_trait]
+impl QuantumBackend for SimulatorBackend {
+    fn capabilities(&self) -> &BackendCapabilities {
+        &self.capabilities
+    }
+
+    async fn is_available(&self) -> bool {
+        true
+    }
+
+    async fn run(&self, request: RunRequest) -> Result<JobResult> {
+        let shots = request.shots;
+        self.capabilities.check_fits(&request.circuit, shots)?;
+        let flag = Arc::new(AtomicBool::new(false));
+        {
+            let mut jobs = self.jobs();
+            if jobs.running.contains_key(&request.job_id) {
+                return Err(Error::failed_precondition(format!(
+                    "job {} is already running on the simulator",
+                    request.job_id
+                )));
+            }
+            jobs.running.insert(request.job_id, flag.clone());
+        }
+        let registration = Registration {
+            jobs: self.jobs.clone(),
+            job_id: request.job_id,
+        };
+        let limits = self.limits;
+        let level = request.optimization_level.get();
+        let seed = request
+            .seed
+            .unwrap_or_else(|| ChaCha12Rng::from_os_rng().next_u64());
+        let circuit = request.circuit;
+        let cancel = flag.clone();
+        let started = Instant::now();
+        let work = tokio::task::spawn_blocking(move || {
+            let program = Program::compile(&circuit, level);
+            let mut rng = ChaCha12Rng::seed_from_u64(seed);
+            let simulated = Instant::now();
+            let outcome = execute::run(
+                &program,
+                &circuit,
+                u64::from(shots.get()),
+                &mut rng,
+                &limits,
+                &cancel,
+            )?;
+            let metadata = serde_json::json!({
+                "seed": seed,
+                "num_qubits": circuit.num_qubits(),
+                "gates_before": program.gates_before,
+                "gates_after": program.gates_after,
+                "simulation_time_ms": simulated.elapsed().as_millis() as u64,
+                "method": outcome.method,
+                "optimization_level": level,
+            });
+            Ok::<_, Error>((outcome.counts, metadata))
+        });
+        let result = match work.await {
+            Ok(result) => result,
+            Err(e) => Err(Error::internal(format!("the simulator task failed: {e}"))),
+        };
+        // Decided under the lock: a cancel either saw the job running (and
+        // was told `Stopped`, so no result may stand) or sees it finished.
+        let mut jobs = self.jobs();
+        jobs.running.remove(&request.job_id);
+        let (counts, metadata) = match result {
+            Ok(_) if flag.load(Ordering::SeqCst) => Err(canceled(request.job_id)),
+            other => other,
+        }?;
+        jobs.finished.push_back(request.job_id);
+        if jobs.finished.len() > RECENTLY_FINISHED {
+            jobs.finished.pop_front();
+        }
+        drop(jobs);
+        drop(registration);
+        Ok(JobResult {
+            counts,
+            shots: shots.get(),
+            execution_time_ms: started.elapsed().as_millis() as u64,
+            metadata_json: metadata.to_string(),
+        })
+    }
+
+    /// `Stopped` while the job runs here, `AlreadyFinished` for one of the
+    /// last finished jobs, `NotRunning` otherwise.
+    async fn cancel(&self, job_id: JobId) -> Result<CancelOutcome> {
+        let jobs = self.jobs();
+        if let Some(flag) = jobs.running.get(&job_id) {
+            flag.store(true, Ordering::SeqCst);
+            return Ok(CancelOutcome::Stopped);
+        }
+        if jobs.finished.contains(&job_id) {
+            return Ok(CancelOutcome::AlreadyFinished);
+        }
+        Ok(CancelOutcome::NotRunning)
+    }
+}
+
+fn canceled(job_id: JobId) -> Error {
+    Error::canceled(format!(
+        "job {job_id} was canceled while running on the simulator"
+    ))
+}

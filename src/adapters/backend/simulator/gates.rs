@@ -1,0 +1,354 @@
+//! Gates as matrices (for fusion) and as kernels (for execution).
+//!
+//! [`Kernel`] is what the executor runs: each standard gate is lowered to the
+//! cheapest kernel that expresses it (a phase on a bit pattern, a
+//! permutation, a diagonal, or a dense matrix with controls).
+
+use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_4};
+
+use super::complex::C64;
+use super::kernels;
+use crate::domain::circuit::Gate;
+
+/// One executable step on the state vector.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Kernel {
+    /// Multiplies every amplitude (a global phase).
+    Global(C64),
+    /// Multiplies the amplitudes with every bit of `mask` set.
+    Phase { mask: usize, phase: C64 },
+    /// diag(d0, d1) on `target` where every bit of `controls` is set.
+    Diag1 {
+        target: u32,
+        controls: usize,
+        d: [C64; 2],
+    },
+    /// A dense 2×2 matrix on `target` where every bit of `controls` is set.
+    Matrix1 {
+        target: u32,
+        controls: usize,
+        m: [C64; 4],
+    },
+    /// X on `target` where every bit of `controls` is set.
+    Flip { target: u32, controls: usize },
+    /// Exchanges two qubits where every bit of `controls` is set.
+    Swap { q0: u32, q1: u32, controls: usize },
+    /// A dense 4×4 matrix, index `bit(q0) + 2·bit(q1)`.
+    Matrix2 { q0: u32, q1: u32, m: Box<[C64; 16]> },
+    /// A diagonal over several qubits, as a table (see `kernels::diag_table`).
+    DiagTable { qubits: Vec<u32>, table: Vec<C64> },
+}
+
+impl Kernel {
+    pub fn apply(&self, amps: &mut [C64], parallel: bool) {
+        match self {
+            Kernel::Global(f) => kernels::scale(amps, *f, parallel),
+            Kernel::Phase { mask, phase } => kernels::phase(amps, *mask, *phase, parallel),
+            Kernel::Diag1 {
+                target,
+                controls,
+                d,
+            } => kernels::diag1(amps, *target, *controls, *d, parallel),
+            Kernel::Matrix1 {
+                target,
+                controls,
+                m,
+            } => kernels::matrix1(amps, *target, *controls, *m, parallel),
+            Kernel::Flip { target, controls } => kernels::flip(amps, *target, *controls, parallel),
+            Kernel::Swap { q0, q1, controls } => kernels::swap(amps, *q0, *q1, *controls, parallel),
+            Kernel::Matrix2 { q0, q1, m } => kernels::matrix2(amps, *q0, *q1, m, parallel),
+            Kernel::DiagTable { qubits, table } => {
+                kernels::diag_table(amps, qubits, table, parallel)
+            }
+        }
+    }
+
+    /// Every qubit the kernel reads or writes, as a bit mask.
+    pub fn qubit_mask(&self) -> usize {
+        match self {
+            Kernel::Global(_) => 0,
+            Kernel::Phase { mask, .. } => *mask,
+            Kernel::Diag1 {
+                target, controls, ..
+            }
+            | Kernel::Matrix1 {
+                target, controls, ..
+            }
+            | Kernel::Flip { target, controls } => controls | 1 << target,
+            Kernel::Swap { q0, q1, controls } => controls | 1 << q0 | 1 << q1,
+            Kernel::Matrix2 { q0, q1, .. } => 1 << q0 | 1 << q1,
+            Kernel::DiagTable { qubits, .. } => qubits.iter().fold(0, |m, q| m | 1 << q),
+        }
+    }
+
+    /// For a diagonal kernel, the factor it puts on basis state `i`.
+    pub fn diagonal_entry(&self, i: usize) -> Option<C64> {
+        let all = |mask: usize| i & mask == mask;
+        Some(match self {
+            Kernel::Global(f) => *f,
+            Kernel::Phase { mask, phase } => {
+                if all(*mask) {
+                    *phase
+                } else {
+                    C64::ONE
+                }
+            }
+            Kernel::Diag1 {
+                target,
+                controls,
+                d,
+            } => {
+                if all(*controls) {
+                    d[(i >> target) & 1]
+                } else {
+                    C64::ONE
+                }
+            }
+            Kernel::DiagTable { qubits, table } => {
+                let j = qubits
+                    .iter()
+                    .enumerate()
+                    .fold(0, |j, (b, q)| j | ((i >> q) & 1) << b);
+                table[j]
+            }
+            _ => return None,
+        })
+    }
+}
+
+fn re(x: f64) -> C64 {
+    C64::new(x, 0.0)
+}
+
+/// The 2×2 matrix (row-major) of a one-qubit gate; `None` for the others.
+pub fn matrix_1q(gate: &Gate) -> Option<[C64; 4]> {
+    let (o, z, i) = (C64::ONE, C64::ZERO, C64::I);
+    let h = FRAC_1_SQRT_2;
+    let half = |a: f64| (a / 2.0).sin_cos();
+    Some(match *gate {
+        Gate::Id => [o, z, z, o],
+        Gate::X => [z, o, o, z],
+        Gate::Y => [z, -i, i, z],
+        Gate::Z => [o, z, z, -o],
+        Gate::H => [re(h), re(h), re(h), re(-h)],
+        Gate::S => [o, z, z, i],
+        Gate::Sdg => [o, z, z, -i],
+        Gate::T => [o, z, z, C64::cis(FRAC_PI_4)],
+        Gate::Tdg => [o, z, z, C64::cis(-FRAC_PI_4)],
+        Gate::Sx => [
+            C64::new(0.5, 0.5),
+            C64::new(0.5, -0.5),
+            C64::new(0.5, -0.5),
+            C64::new(0.5, 0.5),
+        ],
+        Gate::Sxdg => [
+            C64::new(0.5, -0.5),
+            C64::new(0.5, 0.5),
+            C64::new(0.5, 0.5),
+            C64::new(0.5, -0.5),
+        ],
+        Gate::Rx(a) => {
+            let (s, c) = half(a);
+            [re(c), C64::new(0.0, -s), C64::new(0.0, -s), re(c)]
+        }
+        Gate::Ry(a) => {
+            let (s, c) = half(a);
+            [re(c), re(-s), re(s), re(c)]
+        }
+        Gate::Rz(a) => [C64::cis(-a / 2.0), z, z, C64::cis(a / 2.0)],
+        Gate::P(l) => [o, z, z, C64::cis(l)],
+        Gate::U(t, p, l) => u_matrix(t, p, l),
+        _ => return None,
+    })
+}
+
+fn u_matrix(theta: f64, phi: f64, lambda: f64) -> [C64; 4] {
+    let (s, c) = (theta / 2.0).sin_cos();
+    [
+        re(c),
+        -C64::cis(lambda).scale(s),
+        C64::cis(phi).scale(s),
+        C64::cis(phi + lambda).scale(c),
+    ]
+}
+
+/// For a controlled two-qubit gate (control first), the 2×2 matrix applied
+/// to the target when the control is 1.
+fn controlled_target(gate: &Gate) -> Option<[C64; 4]> {
+    Some(match *gate {
+        Gate::Cx => matrix_1q(&Gate::X)?,
+        Gate::Cy => matrix_1q(&Gate::Y)?,
+        Gate::Cz => matrix_1q(&Gate::Z)?,
+        Gate::Ch => matrix_1q(&Gate::H)?,
+        Gate::Cp(l) => matrix_1q(&Gate::P(l))?,
+        Gate::Crx(a) => matrix_1q(&Gate::Rx(a))?,
+        Gate::Cry(a) => matrix_1q(&Gate::Ry(a))?,
+        Gate::Crz(a) => matrix_1q(&Gate::Rz(a))?,
+        Gate::Cu(t, p, l, g) => u_matrix(t, p, l).map(|x| x * C64::cis(g)),
+        _ => return None,
+    })
+}
+
+/// The 4×4 matrix of a two-qubit gate on `[q0, q1]`, row-major, with index
+/// `bit(q0) + 2·bit(q1)`; `None` for the others.
+pub fn matrix_2q(gate: &Gate) -> Option<[C64; 16]> {
+    let mut m = [C64::ZERO; 16];
+    if *gate == Gate::Swap {
+        for (r, c) in [(0, 0), (1, 2), (2, 1), (3, 3)] {
+            m[r * 4 + c] = C64::ONE;
+        }
+        return Some(m);
+    }
+    let u = controlled_target(gate)?;
+    // Control is bit 0: rows/columns 0 and 2 (control 0) are untouched.
+    m[0] = C64::ONE;
+    m[2 * 4 + 2] = C64::ONE;
+    for (r, tr) in [(1, 0), (3, 1)] {
+        for (c, tc) in [(1, 0), (3, 1)] {
+            m[r * 4 + c] = u[tr * 2 + tc];
+        }
+    }
+    Some(m)
+}
+
+/// Lowers a standard gate on `qubits` to its kernel; `None` for `id`.
+pub fn kernel_for(gate: &Gate, qubits: &[u32]) -> Option<Kernel> {
+    let bit = |j: usize| 1usize << qubits[j];
+    let phase = |mask: usize, phase: C64| Kernel::Phase { mask, phase };
+    let one_q = |m: [C64; 4], controls: usize, target: u32| Kernel::Matrix1 {
+        target,
+        controls,
+        m,
+    };
+    Some(match *gate {
+        Gate::Id => return None,
+        Gate::GPhase(a) => Kernel::Global(C64::cis(a)),
+        Gate::X => Kernel::Flip {
+            target: qubits[0],
+            controls: 0,
+        },
+        Gate::Z => phase(bit(0), -C64::ONE),
+        Gate::S => phase(bit(0), C64::I),
+        Gate::Sdg => phase(bit(0), -C64::I),
+        Gate::T => phase(bit(0), C64::cis(FRAC_PI_4)),
+        Gate::Tdg => phase(bit(0), C64::cis(-FRAC_PI_4)),
+        Gate::P(l) => phase(bit(0), C64::cis(l)),
+        Gate::Rz(a) => Kernel::Diag1 {
+            target: qubits[0],
+            controls: 0,
+            d: [C64::cis(-a / 2.0), C64::cis(a / 2.0)],
+        },
+        Gate::Y | Gate::H | Gate::Sx | Gate::Sxdg | Gate::Rx(_) | Gate::Ry(_) | Gate::U(..) => {
+            one_q(matrix_1q(gate)?, 0, qubits[0])
+        }
+        Gate::Cx => Kernel::Flip {
+            target: qubits[1],
+            controls: bit(0),
+        },
+        Gate::Cz => phase(bit(0) | bit(1), -C64::ONE),
+        Gate::Cp(l) => phase(bit(0) | bit(1), C64::cis(l)),
+        Gate::Crz(a) => Kernel::Diag1 {
+            target: qubits[1],
+            controls: bit(0),
+            d: [C64::cis(-a / 2.0), C64::cis(a / 2.0)],
+        },
+        Gate::Cy | Gate::Ch | Gate::Crx(_) | Gate::Cry(_) | Gate::Cu(..) => {
+            one_q(controlled_target(gate)?, bit(0), qubits[1])
+        }
+        Gate::Swap => Kernel::Swap {
+            q0: qubits[0],
+            q1: qubits[1],
+            controls: 0,
+        },
+        Gate::Ccx => Kernel::Flip {
+            target: qubits[2],
+            controls: bit(0) | bit(1),
+        },
+        Gate::Cswap => Kernel::Swap {
+            q0: qubits[1],
+            q1: qubits[2],
+            controls: bit(0),
+        },
+    })
+}
+
+/// The kernel for a fused 2×2 matrix: a diagonal when it is one.
+pub fn kernel_for_matrix1(target: u32, m: [C64; 4]) -> Kernel {
+    if m[1] == C64::ZERO && m[2] == C64::ZERO {
+        Kernel::Diag1 {
+            target,
+            controls: 0,
+            d: [m[0], m[3]],
+        }
+    } else {
+        Kernel::Matrix1 {
+            target,
+            controls: 0,
+            m,
+        }
+    }
+}
+
+/// The kernel for a fused 4×4 matrix: a diagonal table when it is one.
+pub fn kernel_for_matrix2(q0: u32, q1: u32, m: [C64; 16]) -> Kernel {
+    let diagonal = (0..16).all(|j| j % 5 == 0 || m[j] == C64::ZERO);
+    if diagonal {
+        Kernel::DiagTable {
+            qubits: vec![q0, q1],
+            table: vec![m[0], m[5], m[10], m[15]],
+        }
+    } else {
+        Kernel::Matrix2 {
+            q0,
+            q1,
+            m: Box::new(m),
+        }
+    }
+}
+
+/// Product `a·b` of 2×2 matrices.
+pub fn mul2(a: &[C64; 4], b: &[C64; 4]) -> [C64; 4] {
+    [
+        a[0] * b[0] + a[1] * b[2],
+        a[0] * b[1] + a[1] * b[3],
+        a[2] * b[0] + a[3] * b[2],
+        a[2] * b[1] + a[3] * b[3],
+    ]
+}
+
+/// Product `a·b` of 4×4 matrices.
+pub fn mul4(a: &[C64; 16], b: &[C64; 16]) -> [C64; 16] {
+    let mut out = [C64::ZERO; 16];
+    for r in 0..4 {
+        for c in 0..4 {
+            out[r * 4 + c] = (0..4).fold(C64::ZERO, |s, k| s + a[r * 4 + k] * b[k * 4 + c]);
+        }
+    }
+    out
+}
+
+/// A 2×2 matrix on local bit `pos` (0 or 1) of a two-qubit block, as 4×4.
+pub fn expand_1q(m: &[C64; 4], pos: usize) -> [C64; 16] {
+    let mut out = [C64::ZERO; 16];
+    for r in 0..4 {
+        for c in 0..4 {
+            let other = 1 - pos;
+            if (r >> other) & 1 == (c >> other) & 1 {
+                out[r * 4 + c] = m[((r >> pos) & 1) * 2 + ((c >> pos) & 1)];
+            }
+        }
+    }
+    out
+}
+
+/// The same 4×4 matrix with its two qubits listed the other way round.
+pub fn swap_qubit_order(m: &[C64; 16]) -> [C64; 16] {
+    let s = |i: usize| ((i & 1) << 1) | (i >> 1);
+    let mut out = [C64::ZERO; 16];
+    for r in 0..4 {
+        for c in 0..4 {
+            out[r * 4 + c] = m[s(r) * 4 + s(c)];
+        }
+    }
+    out
+}

@@ -1,0 +1,322 @@
+//! Gate kernels over a state vector, specialised by the kind of gate.
+//!
+//! Amplitude `i` belongs to the basis state whose bit `q` is qubit `q`. A
+//! kernel on qubits `Q` (targets and controls) visits `len >> |Q|` groups; the
+//! counter `k` of a group is spread over the bits not in `Q` (see [`Spread`])
+//! and the group is the 1, 2 or 4 amplitudes that differ only in the target
+//! bits, with every control bit set. Groups are disjoint, so they may run on
+//! several threads at once; that is what makes the raw-pointer writes sound.
+
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::complex::C64;
+
+/// Groups per rayon task: enough work that splitting costs little.
+const GRAIN: usize = 1 << 13;
+
+/// A shared view of the amplitudes for kernels whose groups are disjoint.
+#[derive(Clone, Copy)]
+struct Amps(*mut C64);
+
+// SAFETY: every kernel hands each index to exactly one group, and each group
+// to exactly one task, so no two threads touch the same amplitude.
+unsafe impl Send for Amps {}
+unsafe impl Sync for Amps {}
+
+impl Amps {
+    #[inline(always)]
+    fn get(self, i: usize) -> C64 {
+        // SAFETY: callers pass indices below the slice length (groups are
+        // spread inside it) and no other task writes index `i`.
+        unsafe { *self.0.add(i) }
+    }
+
+    #[inline(always)]
+    fn set(self, i: usize, value: C64) {
+        // SAFETY: as for `get`.
+        unsafe { *self.0.add(i) = value }
+    }
+}
+
+/// Groups per task when `parallel`: `GRAIN`, or a quarter of the work for
+/// small states (which only run in parallel when the threshold says so,
+/// as in tests).
+fn task_size(groups: usize) -> usize {
+    GRAIN.min(groups.div_ceil(4)).max(1)
+}
+
+/// Runs `body` over `0..groups`, split across threads when `parallel`.
+#[inline]
+fn for_groups(groups: usize, parallel: bool, body: impl Fn(Range<usize>) + Sync + Send) {
+    if parallel {
+        let size = task_size(groups);
+        (0..groups.div_ceil(size))
+            .into_par_iter()
+            .for_each(|t| body(t * size..((t + 1) * size).min(groups)));
+    } else {
+        body(0..groups);
+    }
+}
+
+/// Spreads a group counter over the bit positions not in a set: inserts a
+/// zero bit at each position of the set, lowest first.
+#[derive(Clone, Copy, Debug)]
+pub struct Spread {
+    lows: [usize; 4],
+    len: usize,
+}
+
+impl Spread {
+    /// `mask` has at most four bits set.
+    pub fn new(mask: usize) -> Self {
+        debug_assert!(mask.count_ones() <= 4);
+        let mut lows = [0; 4];
+        let mut len = 0;
+        let mut rest = mask;
+        while rest != 0 {
+            let bit = rest & rest.wrapping_neg();
+            lows[len] = bit - 1;
+            len += 1;
+            rest &= rest - 1;
+        }
+        Self { lows, len }
+    }
+
+    #[inline(always)]
+    pub fn apply(&self, mut k: usize) -> usize {
+        for lo in &self.lows[..self.len] {
+            k = (k & lo) | ((k & !lo) << 1);
+        }
+        k
+    }
+}
+
+/// A dense 2×2 matrix `m` (row-major) on `target`, applied where every bit
+/// of `controls` is set.
+pub fn matrix1(amps: &mut [C64], target: u32, controls: usize, m: [C64; 4], parallel: bool) {
+    let t = 1usize << target;
+    let spread = Spread::new(controls | t);
+    let groups = amps.len() >> spread.len;
+    let a = Amps(amps.as_mut_ptr());
+    for_groups(groups, parallel, move |range| {
+        for k in range {
+            let i0 = spread.apply(k) | controls;
+            let i1 = i0 | t;
+            let (x, y) = (a.get(i0), a.get(i1));
+            a.set(i0, m[0] * x + m[1] * y);
+            a.set(i1, m[2] * x + m[3] * y);
+        }
+    });
+}
+
+/// diag(d0, d1) on `target`, where every bit of `controls` is set.
+pub fn diag1(amps: &mut [C64], target: u32, controls: usize, d: [C64; 2], parallel: bool) {
+    let t = 1usize << target;
+    let spread = Spread::new(controls | t);
+    let groups = amps.len() >> spread.len;
+    let a = Amps(amps.as_mut_ptr());
+    for_groups(groups, parallel, move |range| {
+        for k in range {
+            let i0 = spread.apply(k) | controls;
+            let i1 = i0 | t;
+            a.set(i0, a.get(i0) * d[0]);
+            a.set(i1, a.get(i1) * d[1]);
+        }
+    });
+}
+
+/// Multiplies the amplitudes that have every bit of `mask` set by `phase`
+/// (Z, S, T, P, CZ, CP and their like).
+pub fn phase(amps: &mut [C64], mask: usize, phase: C64, parallel: bool) {
+    let spread = Spread::new(mask);
+    let groups = amps.len() >> spread.len;
+    let a = Amps(amps.as_mut_ptr());
+    for_groups(groups, parallel, move |range| {
+        for k in range {
+            let i = spread.apply(k) | mask;
+            a.set(i, a.get(i) * phase);
+        }
+    });
+}
+
+/// X on `target` where every bit of `controls` is set (X, CX, CCX): a
+/// permutation, so no arithmetic.
+pub fn flip(amps: &mut [C64], target: u32, controls: usize, parallel: bool) {
+    let t = 1usize << target;
+    let spread = Spread::new(controls | t);
+    let groups = amps.len() >> spread.len;
+    let a = Amps(amps.as_mut_ptr());
+    for_groups(groups, parallel, move |range| {
+        for k in range {
+            let i0 = spread.apply(k) | controls;
+            let i1 = i0 | t;
+            let x = a.get(i0);
+            a.set(i0, a.get(i1));
+            a.set(i1, x);
+        }
+    });
+}
+
+/// Exchanges qubits `q0` and `q1` where every bit of `controls` is set
+/// (SWAP, CSWAP).
+pub fn swap(amps: &mut [C64], q0: u32, q1: u32, controls: usize, parallel: bool) {
+    let (b0, b1) = (1usize << q0, 1usize << q1);
+    let spread = Spread::new(controls | b0 | b1);
+    let groups = amps.len() >> spread.len;
+    let a = Amps(amps.as_mut_ptr());
+    for_groups(groups, parallel, move |range| {
+        for k in range {
+            let base = spread.apply(k) | controls;
+            let (i01, i10) = (base | b0, base | b1);
+            let x = a.get(i01);
+            a.set(i01, a.get(i10));
+            a.set(i10, x);
+        }
+    });
+}
+
+/// A dense 4×4 matrix on `(q0, q1)`; its row and column index is
+/// `bit(q0) + 2·bit(q1)`.
+pub fn matrix2(amps: &mut [C64], q0: u32, q1: u32, m: &[C64; 16], parallel: bool) {
+    let (b0, b1) = (1usize << q0, 1usize << q1);
+    let spread = Spread::new(b0 | b1);
+    let groups = amps.len() >> 2;
+    let m = *m;
+    let a = Amps(amps.as_mut_ptr());
+    for_groups(groups, parallel, move |range| {
+        for k in range {
+            let i0 = spread.apply(k);
+            let idx = [i0, i0 | b0, i0 | b1, i0 | b0 | b1];
+            let v = [a.get(idx[0]), a.get(idx[1]), a.get(idx[2]), a.get(idx[3])];
+            for (r, i) in idx.iter().enumerate() {
+                let row = &m[r * 4..r * 4 + 4];
+                a.set(
+                    *i,
+                    row[0] * v[0] + row[1] * v[1] + row[2] * v[2] + row[3] * v[3],
+                );
+            }
+        }
+    });
+}
+
+/// A diagonal over `qubits` given as a table: amplitude `i` is multiplied
+/// by `table[j]` where bit `b` of `j` is bit `qubits[b]` of `i`. Many
+/// commuting diagonal gates become one pass over memory this way.
+pub fn diag_table(amps: &mut [C64], qubits: &[u32], table: &[C64], parallel: bool) {
+    debug_assert_eq!(table.len(), 1 << qubits.len());
+    let a = Amps(amps.as_mut_ptr());
+    for_groups(amps.len(), parallel, move |range| {
+        for i in range {
+            let mut j = 0;
+            for (b, q) in qubits.iter().enumerate() {
+                j |= ((i >> q) & 1) << b;
+            }
+            a.set(i, a.get(i) * table[j]);
+        }
+    });
+}
+
+/// Multiplies every amplitude by `factor` (a global phase).
+pub fn scale(amps: &mut [C64], factor: C64, parallel: bool) {
+    if parallel {
+        amps.par_chunks_mut(GRAIN)
+            .for_each(|c| c.iter_mut().for_each(|x| *x *= factor));
+    } else {
+        amps.iter_mut().for_each(|x| *x *= factor);
+    }
+}
+
+/// The probability that measuring `qubit` gives 1.
+pub fn prob_one(amps: &[C64], qubit: u32, parallel: bool) -> f64 {
+    let t = 1usize << qubit;
+    let spread = Spread::new(t);
+    let groups = amps.len() >> 1;
+    let sum = |range: Range<usize>| {
+        range
+            .map(|k| amps[spread.apply(k) | t].norm_sqr())
+            .sum::<f64>()
+    };
+    if parallel {
+        let size = task_size(groups);
+        (0..groups.div_ceil(size))
+            .into_par_iter()
+            .map(|c| sum(c * size..((c + 1) * size).min(groups)))
+            .sum()
+    } else {
+        sum(0..groups)
+    }
+}
+
+/// Projects `qubit` onto `outcome` (which had probability `prob` > 0) and
+/// renormalises.
+pub fn collapse(amps: &mut [C64], qubit: u32, outcome: bool, prob: f64, parallel: bool) {
+    let t = 1usize << qubit;
+    let spread = Spread::new(t);
+    let norm = 1.0 / prob.sqrt();
+    let (keep, drop) = if outcome { (t, 0) } else { (0, t) };
+    let a = Amps(amps.as_mut_ptr());
+    for_groups(amps.len() >> 1, parallel, move |range| {
+        for k in range {
+            let i = spread.apply(k);
+            a.set(i | keep, a.get(i | keep).scale(norm));
+            a.set(i | drop, C64::ZERO);
+        }
+    });
+}
+
+/// Sums of |amplitude|² over consecutive chunks of `chunk` amplitudes.
+pub fn chunk_probabilities(amps: &[C64], chunk: usize, parallel: bool) -> Vec<f64> {
+    let sum = |c: &[C64]| c.iter().map(|x| x.norm_sqr()).sum::<f64>();
+    if parallel {
+        amps.par_chunks(chunk).map(sum).collect()
+    } else {
+        amps.chunks(chunk).map(sum).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spread_skips_the_masked_bits() {
+        let s = Spread::new(0b1010);
+        let got: Vec<usize> = (0..4).map(|k| s.apply(k)).collect();
+        assert_eq!(got, vec![0b0000, 0b0001, 0b0100, 0b0101]);
+    }
+
+    #[test]
+    fn flip_with_control_moves_only_controlled_amplitudes() {
+        // |q1 q0> = |01> --CX(0→1)--> |11>
+        let mut amps = vec![C64::ZERO; 4];
+        amps[1] = C64::ONE;
+        flip(&mut amps, 1, 1, false);
+        assert_eq!(amps[3], C64::ONE);
+        assert_eq!(amps[1], C64::ZERO);
+    }
+
+    #[test]
+    fn parallel_and_serial_kernels_agree() {
+        let n = 16;
+        let init: Vec<C64> = (0..1usize << n)
+            .map(|i| C64::new((i as f64 * 0.37).sin(), (i as f64 * 0.11).cos()))
+            .collect();
+        let h = std::f64::consts::FRAC_1_SQRT_2;
+        let m = [
+            C64::new(h, 0.0),
+            C64::new(0.0, h),
+            C64::new(0.0, h),
+            C64::new(h, 0.0),
+        ];
+        let run = |parallel: bool| {
+            let mut a = init.clone();
+            matrix1(&mut a, 15, 1 << 3, m, parallel);
+            swap(&mut a, 2, 14, 0, parallel);
+            phase(&mut a, 0b11, C64::I, parallel);
+            a
+        };
+        assert_eq!(run(false), run(true));
+    }
+}

@@ -1,0 +1,233 @@
+//! Optimised steps lowered to what the executor runs: runs of kernels
+//! between measurements, resets and conditioned instructions, with
+//! consecutive diagonal kernels batched into one pass over memory.
+
+use super::complex::C64;
+use super::gates::{Kernel, kernel_for, kernel_for_matrix1, kernel_for_matrix2};
+use super::optimize::{Step, Unitary, optimize};
+use crate::domain::circuit::{Circuit, Condition};
+
+/// Most qubits one batched diagonal table spans (1024 entries, in L1).
+const MAX_TABLE_QUBITS: u32 = 10;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Instr {
+    Kernels(Vec<Kernel>),
+    Measure {
+        qubit: u32,
+        clbit: u32,
+    },
+    Reset {
+        qubit: u32,
+    },
+    If {
+        condition: Condition,
+        instr: Box<Instr>,
+    },
+}
+
+/// A circuit ready to run.
+#[derive(Debug, Clone)]
+pub struct Program {
+    pub num_qubits: u32,
+    pub instrs: Vec<Instr>,
+    /// Gate instructions in the circuit as submitted.
+    pub gates_before: usize,
+    /// Unitary steps after optimisation (fused matrices count one each).
+    pub gates_after: usize,
+}
+
+impl Program {
+    pub fn compile(circuit: &Circuit, level: u8) -> Self {
+        let steps = optimize(circuit, level);
+        let gates_after = steps.iter().map(Step::gate_count).sum();
+        let mut instrs = Vec::new();
+        let mut run = Vec::new();
+        for step in steps {
+            if let Step::Unitary(u) = &step {
+                run.extend(lower_unitary(u));
+                continue;
+            }
+            if !run.is_empty() {
+                instrs.push(Instr::Kernels(batch_diagonals(std::mem::take(&mut run))));
+            }
+            if let Some(instr) = lower(step) {
+                instrs.push(instr);
+            }
+        }
+        if !run.is_empty() {
+            instrs.push(Instr::Kernels(batch_diagonals(run)));
+        }
+        Self {
+            num_qubits: circuit.num_qubits(),
+            instrs,
+            gates_before: circuit.gate_count(),
+            gates_after,
+        }
+    }
+}
+
+fn lower_unitary(u: &Unitary) -> Option<Kernel> {
+    match u {
+        Unitary::Gate { gate, qubits } => kernel_for(gate, qubits),
+        Unitary::Fused1 { qubit, m } => Some(kernel_for_matrix1(*qubit, *m)),
+        Unitary::Fused2 { qubits, m } => Some(kernel_for_matrix2(qubits[0], qubits[1], **m)),
+    }
+}
+
+fn lower(step: Step) -> Option<Instr> {
+    Some(match step {
+        Step::Unitary(u) => Instr::Kernels(lower_unitary(&u).into_iter().collect()),
+        Step::Measure { qubit, clbit } => Instr::Measure { qubit, clbit },
+        Step::Reset { qubit } => Instr::Reset { qubit },
+        Step::Barrier => return None,
+        Step::If { condition, step } => Instr::If {
+            condition,
+            instr: Box::new(lower(*step)?),
+        },
+    })
+}
+
+/// Replaces each run of consecutive diagonal kernels spanning at most
+/// `MAX_TABLE_QUBITS` qubits by one diagonal table.
+fn batch_diagonals(kernels: Vec<Kernel>) -> Vec<Kernel> {
+    let mut out = Vec::with_capacity(kernels.len());
+    let mut batch: Vec<Kernel> = Vec::new();
+    let mut mask = 0usize;
+    for kernel in kernels {
+        if kernel.diagonal_entry(0).is_some() {
+            let union = mask | kernel.qubit_mask();
+            if union.count_ones() <= MAX_TABLE_QUBITS {
+                mask = union;
+                batch.push(kernel);
+                continue;
+            }
+            flush(&mut batch, mask, &mut out);
+            mask = kernel.qubit_mask();
+            batch.push(kernel);
+            continue;
+        }
+        flush(&mut batch, mask, &mut out);
+        mask = 0;
+        out.push(kernel);
+    }
+    flush(&mut batch, mask, &mut out);
+    out
+}
+
+fn flush(batch: &mut Vec<Kernel>, mask: usize, out: &mut Vec<Kernel>) {
+    if batch.len() <= 1 {
+        out.append(batch);
+        return;
+    }
+    let qubits: Vec<u32> = (0..usize::BITS).filter(|q| mask >> q & 1 == 1).collect();
+    let table = (0..1usize << qubits.len())
+        .map(|j| {
+            let i = qubits
+                .iter()
+                .enumerate()
+                .fold(0, |i, (b, q)| i | ((j >> b) & 1) << q);
+            batch.iter().fold(C64::ONE, |acc, k| {
+                acc * k.diagonal_entry(i).unwrap_or(C64::ONE)
+            })
+        })
+        .collect();
+    out.push(Kernel::DiagTable { qubits, table });
+    batch.clear();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::circuit::{CircuitBuilder, Gate, Instruction, Operation};
+
+    fn circuit(ops: &[(Gate, &[u32])], measure_between: Option<usize>) -> Circuit {
+        let mut b = CircuitBuilder::new();
+        b.add_qreg("q", 3).unwrap();
+        b.add_creg("c", 1).unwrap();
+        for (i, (gate, qubits)) in ops.iter().enumerate() {
+            if measure_between == Some(i) {
+                let operation = Operation::Measure { qubit: 0, clbit: 0 };
+                b.push(Instruction {
+                    operation,
+                    condition: None,
+                })
+                .unwrap();
+            }
+            let operation = Operation::Gate {
+                gate: *gate,
+                qubits: qubits.to_vec(),
+            };
+            b.push(Instruction {
+                operation,
+                condition: None,
+            })
+            .unwrap();
+        }
+        b.build()
+    }
+
+    fn gates_after(c: &Circuit, level: u8) -> usize {
+        Program::compile(c, level).gates_after
+    }
+
+    #[test]
+    fn level_one_cancels_pairs_in_cascade_and_merges_rotations() {
+        let c = circuit(
+            &[
+                (Gate::H, &[0]),
+                (Gate::X, &[0]),
+                (Gate::X, &[0]),
+                (Gate::H, &[0]),
+                (Gate::T, &[1]),
+            ],
+            None,
+        );
+        assert_eq!((gates_after(&c, 0), gates_after(&c, 1)), (5, 1));
+        let c = circuit(
+            &[
+                (Gate::Cx, &[0, 1]),
+                (Gate::Cx, &[0, 1]),
+                (Gate::Cz, &[0, 1]),
+                (Gate::Cz, &[1, 0]),
+            ],
+            None,
+        );
+        assert_eq!(gates_after(&c, 1), 0);
+        let c = circuit(
+            &[
+                (Gate::Rz(0.5), &[2]),
+                (Gate::Rz(0.25), &[2]),
+                (Gate::Cp(1.0), &[0, 1]),
+                (Gate::Cp(-1.0), &[0, 1]),
+            ],
+            None,
+        );
+        assert_eq!(gates_after(&c, 1), 1);
+        // A cx in between, or on other qubits, keeps both.
+        let c = circuit(&[(Gate::Cx, &[0, 1]), (Gate::Cx, &[1, 0])], None);
+        assert_eq!(gates_after(&c, 1), 2);
+    }
+
+    #[test]
+    fn nothing_moves_across_a_measurement() {
+        let c = circuit(&[(Gate::H, &[1]), (Gate::H, &[1])], Some(1));
+        assert_eq!(gates_after(&c, 3), 2);
+    }
+
+    #[test]
+    fn level_two_fuses_one_qubit_runs_and_level_three_two_qubit_blocks() {
+        let ops: &[(Gate, &[u32])] = &[
+            (Gate::H, &[0]),
+            (Gate::T, &[0]),
+            (Gate::H, &[0]),
+            (Gate::Cx, &[0, 1]),
+            (Gate::Ry(0.3), &[1]),
+            (Gate::Cx, &[1, 0]),
+        ];
+        let c = circuit(ops, None);
+        assert_eq!(gates_after(&c, 1), 6);
+        assert_eq!(gates_after(&c, 2), 4);
+        assert_eq!(gates_after(&c, 3), 2);
+    }
+}
