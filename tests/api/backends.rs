@@ -18,7 +18,7 @@ async fn list_backends_and_backend_info_describe_the_test_backend() {
         .find(|b| b.backend_id == "test-backend")
         .expect("listed");
     assert!(test.is_available);
-    assert_eq!((test.max_qubits, test.max_shots), (8, 100_000));
+    assert_eq!((test.max_qubits, test.max_shots), (12, 100_000));
     assert!(test.supported_gates.iter().any(|g| g == "cx"));
 
     let info = app

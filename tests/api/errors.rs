@@ -84,10 +84,10 @@ async fn bad_submissions_are_invalid_arguments_that_say_what_and_where() {
         .unwrap_err();
     assert_status(err, Code::InvalidArgument, &["line 3", "hx"]);
     let err = app
-        .submit("OPENQASM 3.0;\nqubit[9] q;\nh q;\n", "test-backend", 10)
+        .submit("OPENQASM 3.0;\nqubit[13] q;\nh q;\n", "test-backend", 10)
         .await
         .unwrap_err();
-    assert_status(err, Code::InvalidArgument, &["9 qubits", "at most 8"]);
+    assert_status(err, Code::InvalidArgument, &["13 qubits", "at most 12"]);
     let missing = proto::SubmitJobRequest {
         backend_id: "test-backend".into(),
         shots: 1,

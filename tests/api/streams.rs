@@ -68,8 +68,11 @@ async fn watching_a_finished_job_sends_one_update_and_ends() {
 async fn stream_results_sends_every_outcome_once_in_chunks() {
     let mut app = spawn_app().await;
     app.backend.spread_outcomes();
-    let ten_qubits = "OPENQASM 3.0;\nqubit[10] q;\nh q;\n";
-    let id = app.submit(ten_qubits, "test-backend", 3000).await.unwrap();
+    let twelve_qubits = "OPENQASM 3.0;\nqubit[12] q;\nh q;\n";
+    let id = app
+        .submit(twelve_qubits, "test-backend", 3000)
+        .await
+        .unwrap();
     app.wait_terminal(&id).await;
     let full = app
         .client
@@ -79,9 +82,9 @@ async fn stream_results_sends_every_outcome_once_in_chunks() {
         .into_inner()
         .result
         .unwrap();
-    assert_eq!(full.counts.len(), 1024);
+    assert_eq!(full.counts.len(), 3000);
 
-    for (chunk_size, expected_chunks) in [(100u32, 11u32), (0, 2), (5000, 1)] {
+    for (chunk_size, expected_chunks) in [(100u32, 30u32), (0, 3), (5000, 1)] {
         let chunks: Vec<_> = app
             .client
             .stream_results(proto::StreamResultsRequest {

@@ -69,7 +69,9 @@ pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>> {
             out.push(Token { tok: Tok::Eof, pos });
             return Ok(out);
         };
-        let tok = if c.is_ascii_digit() || (c == '.' && lx.peek_at(1).is_some_and(|d| d.is_ascii_digit())) {
+        let tok = if c.is_ascii_digit()
+            || (c == '.' && lx.peek_at(1).is_some_and(|d| d.is_ascii_digit()))
+        {
             lx.number(pos)?
         } else if c == '_' || c.is_alphabetic() {
             Tok::Ident(lx.take_while(|c| c == '_' || c.is_alphanumeric()))
@@ -181,7 +183,11 @@ impl<'a> Lexer<'a> {
             }
         }
         let text = self.src.get(start..self.i).unwrap_or("");
-        Ok(if float { Tok::Float(text) } else { Tok::Int(text) })
+        Ok(if float {
+            Tok::Float(text)
+        } else {
+            Tok::Int(text)
+        })
     }
 
     fn string(&mut self, pos: Pos) -> Result<Tok<'a>> {
@@ -229,8 +235,18 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error() {
-        assert!(tokenize("/* open").unwrap_err().message().starts_with("line 1, column 1"));
-        assert!(tokenize("x # y").unwrap_err().message().contains("unexpected character '#'"));
+        assert!(
+            tokenize("/* open")
+                .unwrap_err()
+                .message()
+                .starts_with("line 1, column 1")
+        );
+        assert!(
+            tokenize("x # y")
+                .unwrap_err()
+                .message()
+                .contains("unexpected character '#'")
+        );
         assert!(tokenize("\"abc").is_err());
         assert!(tokenize("1e+").is_err());
     }

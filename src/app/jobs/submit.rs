@@ -58,12 +58,12 @@ impl JobService {
         backend_id: &str,
         commands: Vec<SubmitCommand>,
     ) -> Result<Vec<JobId>> {
+        self.ports.backends.get(backend_id)?;
         if commands.is_empty() {
             return Err(Error::invalid_argument(
                 "jobs is empty: a batch needs at least one job",
             ));
         }
-        self.ports.backends.get(backend_id)?;
         let now = self.ports.clock.now();
         let jobs = commands
             .into_iter()

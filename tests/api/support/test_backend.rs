@@ -35,7 +35,7 @@ impl TestBackend {
                 id: BackendId::parse(id).unwrap(),
                 name: "Test backend".into(),
                 description: "defined in the integration tests".into(),
-                max_qubits: 8,
+                max_qubits: 12,
                 max_shots: 100_000,
                 supported_gates: Gate::NAMES.iter().map(|g| g.to_string()).collect(),
                 topology_json: "{}".into(),
