@@ -231,3 +231,6 @@ fn is_lost_race(e: &Error) -> bool {
         ErrorKind::Conflict | ErrorKind::FailedPrecondition
     )
 }
+
+#[cfg(test)]
+mod tests;

@@ -231,4 +231,4 @@ impl Job {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -8,4 +8,5 @@ mod cancel;
 mod errors;
 mod jobs;
 mod lifecycle;
+mod simulator;
 mod streams;

@@ -20,7 +20,7 @@ pub use streams::{
     BatchStreamAnswer, BatchSubmission, DEFAULT_CHUNK_SIZE, ResultChunkView, StreamOutcome,
     result_chunks,
 };
-pub use submit::SubmitCommand;
+pub use submit::{SubmitCommand, queue_entry};
 
 /// Limits and windows of the job use cases.
 #[derive(Debug, Clone)]

@@ -164,7 +164,7 @@ impl JobService {
     }
 }
 
-pub(crate) fn queue_entry(job: &Job) -> QueueEntry {
+pub fn queue_entry(job: &Job) -> QueueEntry {
     QueueEntry {
         job_id: job.id,
         backend_id: job.backend_id.clone(),

@@ -1,0 +1,230 @@
+//! The worker pool over the in-memory adapters, with paused time: leases,
+//! fencing and attempts as a cluster would exercise them.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::*;
+use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
+use crate::adapters::system_clock::SystemClock;
+use crate::app::backends::BackendRegistry;
+use crate::app::jobs::JobPorts;
+use crate::domain::circuit::{CircuitBuilder, Gate, Instruction, Operation};
+use crate::domain::job::tests::queued_job;
+use crate::domain::{BackendCapabilities, BackendId, UnixMillis};
+use crate::ports::{MockCircuitFrontend, MockQuantumBackend, QuantumBackend};
+
+fn ports(backend: MockQuantumBackend) -> JobPorts {
+    let mut frontend = MockCircuitFrontend::new();
+    frontend.expect_parse().returning(|_| {
+        let mut b = CircuitBuilder::new();
+        b.add_qreg("q", 1).unwrap();
+        let operation = Operation::Gate {
+            gate: Gate::X,
+            qubits: vec![0],
+        };
+        b.push(Instruction {
+            operation,
+            condition: None,
+        })
+        .unwrap();
+        Ok(b.build())
+    });
+    let mut registry = BackendRegistry::new();
+    registry.register(Arc::new(backend)).unwrap();
+    JobPorts {
+        store: Arc::new(MemoryJobStore::new()),
+        queue: Arc::new(MemoryJobQueue::new()),
+        events: Arc::new(MemoryJobEvents::default()),
+        clock: Arc::new(SystemClock),
+        frontend: Arc::new(frontend),
+        backends: Arc::new(registry),
+    }
+}
+
+fn simulator_backend() -> MockQuantumBackend {
+    let mut backend = MockQuantumBackend::new();
+    backend
+        .expect_capabilities()
+        .return_const(BackendCapabilities {
+            id: BackendId::parse("simulator").unwrap(),
+            name: "mock".into(),
+            description: String::new(),
+            max_qubits: 4,
+            max_shots: 100,
+            supported_gates: vec!["x".into()],
+            topology_json: "{}".into(),
+        });
+    backend
+}
+
+fn settings(max_attempts: u32) -> WorkerSettings {
+    WorkerSettings {
+        count: 1,
+        lease: Duration::from_secs(30),
+        max_attempts,
+        claim_wait: Duration::from_secs(1),
+    }
+}
+
+/// Stores and queues a job, then lets a "worker" claim and start it with a
+/// one-second lease that it will never renew.
+async fn job_held_by_a_dead_worker(ports: &JobPorts) -> (Job, Claim) {
+    let job = queued_job();
+    ports
+        .store
+        .create(vec![job.clone()], UnixMillis(0))
+        .await
+        .unwrap();
+    ports
+        .queue
+        .offer(vec![crate::app::jobs::queue_entry(&job)])
+        .await
+        .unwrap();
+    let backends = vec![job.backend_id.clone()];
+    let dead = ports
+        .queue
+        .claim(backends, Duration::from_secs(1), Duration::ZERO)
+        .await
+        .unwrap()
+        .unwrap();
+    let start = Transition::Start {
+        token: dead.token,
+        at: UnixMillis(1),
+    };
+    ports.store.apply(job.id, start).await.unwrap();
+    (job, dead)
+}
+
+async fn wait_terminal(ports: &JobPorts, job: &Job) -> Job {
+    for _ in 0..600 {
+        let now = ports.store.get(job.id).await.unwrap().unwrap();
+        if now.state.is_terminal() {
+            return now;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("job did not finish");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_job_whose_worker_died_runs_again_and_the_late_result_is_refused() {
+    let mut backend = simulator_backend();
+    backend.expect_run().times(1).returning(|request| {
+        Ok(JobResult {
+            counts: [("1".to_string(), u64::from(request.shots.get()))]
+                .into_iter()
+                .collect(),
+            shots: request.shots.get(),
+            ..JobResult::default()
+        })
+    });
+    let ports = ports(backend);
+    let (job, dead) = job_held_by_a_dead_worker(&ports).await;
+    let pool = WorkerPool::start(ports.clone(), settings(3));
+
+    let done = wait_terminal(&ports, &job).await;
+    assert_eq!(done.state, JobState::Completed);
+    assert_eq!(
+        done.attempts, 2,
+        "started by the dead worker, then by the pool"
+    );
+    assert!(done.claim_token > Some(dead.token));
+
+    let late = Transition::Complete {
+        token: dead.token,
+        at: UnixMillis(2),
+        result: JobResult::default(),
+    };
+    assert!(
+        ports.store.apply(job.id, late).await.is_err(),
+        "the dead worker's outcome is fenced off"
+    );
+    assert_eq!(
+        ports.store.result(job.id).await.unwrap().unwrap().counts["1"],
+        10
+    );
+    assert_eq!(pool.drain(Duration::from_secs(1)).await, 0);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_job_that_keeps_losing_its_worker_fails_after_max_attempts() {
+    let mut backend = simulator_backend();
+    backend.expect_run().never();
+    let ports = ports(backend);
+    let (job, _dead) = job_held_by_a_dead_worker(&ports).await;
+    let pool = WorkerPool::start(ports.clone(), settings(1));
+
+    let failed = wait_terminal(&ports, &job).await;
+    assert_eq!(failed.state, JobState::Failed);
+    let message = failed.error_message.unwrap();
+    assert!(message.contains("gave up after 1 attempts"), "{message}");
+    pool.drain(Duration::from_secs(1)).await;
+}
+
+/// Runs take ten seconds (of paused time) and are counted.
+struct SlowBackend {
+    capabilities: BackendCapabilities,
+    runs: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl crate::ports::QuantumBackend for SlowBackend {
+    fn capabilities(&self) -> &BackendCapabilities {
+        &self.capabilities
+    }
+
+    async fn is_available(&self) -> bool {
+        true
+    }
+
+    async fn run(&self, _request: crate::ports::RunRequest) -> crate::domain::Result<JobResult> {
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        Ok(JobResult::default())
+    }
+
+    async fn cancel(
+        &self,
+        _job_id: crate::domain::JobId,
+    ) -> crate::domain::Result<crate::ports::CancelOutcome> {
+        Ok(crate::ports::CancelOutcome::NotRunning)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_longer_than_its_lease_keeps_the_lease_and_runs_once() {
+    let slow = Arc::new(SlowBackend {
+        capabilities: simulator_backend().capabilities().clone(),
+        runs: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let mut ports = ports(simulator_backend());
+    let mut registry = BackendRegistry::new();
+    registry.register(slow.clone()).unwrap();
+    ports.backends = Arc::new(registry);
+    let job = queued_job();
+    ports
+        .store
+        .create(vec![job.clone()], UnixMillis(0))
+        .await
+        .unwrap();
+    ports
+        .queue
+        .offer(vec![crate::app::jobs::queue_entry(&job)])
+        .await
+        .unwrap();
+    // Two workers: had the lease lapsed, the idle one would claim the job again.
+    let lease = Duration::from_secs(3);
+    let pool = WorkerPool::start(
+        ports.clone(),
+        WorkerSettings {
+            count: 2,
+            lease,
+            ..settings(3)
+        },
+    );
+    let done = wait_terminal(&ports, &job).await;
+    assert_eq!((done.state, done.attempts), (JobState::Completed, 1));
+    assert_eq!(slow.runs.load(std::sync::atomic::Ordering::SeqCst), 1);
+    pool.drain(Duration::from_secs(1)).await;
+}
