@@ -54,8 +54,7 @@ async fn unknown_jobs_are_not_found_for_every_job_rpc() {
                 job_id: job_id.clone(),
             })
             .await
-            .err()
-            .expect("watch refused");
+            .expect_err("watch refused");
         assert_status(watch, Code::NotFound, &["job"]);
         let stream = c
             .stream_results(proto::StreamResultsRequest {
@@ -63,8 +62,7 @@ async fn unknown_jobs_are_not_found_for_every_job_rpc() {
                 chunk_size: 0,
             })
             .await
-            .err()
-            .expect("stream refused");
+            .expect_err("stream refused");
         assert_status(stream, Code::NotFound, &["job"]);
     }
 }
