@@ -7,8 +7,7 @@ use arvak_grpc::domain::*;
 use arvak_grpc::ports::{CreateOutcome, JobQuery, JobStore};
 
 fn job(client: &str, backend: &str, submitted_at: i64) -> Job {
-    Job {
-        id: JobId::from_uuid(uuid::Uuid::now_v7()),
+    let new = NewJob {
         client_id: ClientId::parse(client).unwrap(),
         backend_id: BackendId::parse(backend).unwrap(),
         circuit: CircuitSource {
@@ -21,16 +20,12 @@ fn job(client: &str, backend: &str, submitted_at: i64) -> Job {
         tags: Tags::default(),
         idempotency_key: None,
         seed: Some(7),
-        state: JobState::Queued,
-        submitted_at: UnixMillis(submitted_at),
-        started_at: None,
-        completed_at: None,
-        error_message: None,
-        attempts: 0,
-        claim_token: None,
-        backend_job_id: None,
-        version: 0,
-    }
+    };
+    Job::queued(
+        JobId::from_uuid(uuid::Uuid::now_v7()),
+        new,
+        UnixMillis(submitted_at),
+    )
 }
 
 fn keyed(mut job: Job, key: &str) -> Job {

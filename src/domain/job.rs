@@ -184,7 +184,46 @@ impl Transition {
     }
 }
 
+/// What a client chooses about a new job.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewJob {
+    pub client_id: ClientId,
+    pub backend_id: BackendId,
+    pub circuit: CircuitSource,
+    pub shots: Shots,
+    pub optimization_level: OptimizationLevel,
+    pub priority: Priority,
+    pub tags: Tags,
+    pub idempotency_key: Option<IdempotencyKey>,
+    pub seed: Option<u64>,
+}
+
 impl Job {
+    /// A job as it starts its life: QUEUED, never run, version 0.
+    pub fn queued(id: JobId, new: NewJob, submitted_at: UnixMillis) -> Self {
+        Self {
+            id,
+            client_id: new.client_id,
+            backend_id: new.backend_id,
+            circuit: new.circuit,
+            shots: new.shots,
+            optimization_level: new.optimization_level,
+            priority: new.priority,
+            tags: new.tags,
+            idempotency_key: new.idempotency_key,
+            seed: new.seed,
+            state: JobState::Queued,
+            submitted_at,
+            started_at: None,
+            completed_at: None,
+            error_message: None,
+            attempts: 0,
+            claim_token: None,
+            backend_job_id: None,
+            version: 0,
+        }
+    }
+
     /// Applies a transition if the state machine and the fencing token allow
     /// it; otherwise leaves the job untouched and says why.
     pub fn apply(&mut self, transition: &Transition) -> Result<()> {

@@ -13,5 +13,7 @@ pub use backend::BackendCapabilities;
 pub use error::{Error, ErrorKind, Result};
 pub use identity::{AuthMethod, Identity};
 pub use ids::{BackendId, ClientId, IdempotencyKey, JobId};
-pub use job::{CircuitFormat, CircuitSource, FencingToken, Job, JobResult, JobState, Transition};
+pub use job::{
+    CircuitFormat, CircuitSource, FencingToken, Job, JobResult, JobState, NewJob, Transition,
+};
 pub use values::{OptimizationLevel, Priority, Shots, Tags, UnixMillis};

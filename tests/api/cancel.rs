@@ -1,6 +1,6 @@
 use arvak_grpc::proto::{self, JobState};
 
-use crate::support::{BELL, spawn_app, spawn_app_with, test_config};
+use crate::support::{BELL, spawn_app, spawn_app_with_busy_worker};
 
 async fn cancel(app: &mut crate::support::TestApp, id: &str) -> proto::CancelJobResponse {
     app.client
@@ -12,12 +12,7 @@ async fn cancel(app: &mut crate::support::TestApp, id: &str) -> proto::CancelJob
 
 #[tokio::test]
 async fn canceling_a_queued_job_is_immediate_and_it_never_runs() {
-    let mut config = test_config();
-    config.workers.count = 1;
-    let mut app = spawn_app_with(config).await;
-    app.backend.hold();
-    let blocker = app.submit(BELL, "test-backend", 1).await.unwrap();
-    app.wait_state(&blocker, JobState::Running).await;
+    let (mut app, blocker) = spawn_app_with_busy_worker().await;
     let queued = app.submit(BELL, "test-backend", 1).await.unwrap();
     let reply = cancel(&mut app, &queued).await;
     assert!(reply.success, "{}", reply.message);

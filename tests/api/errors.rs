@@ -3,7 +3,7 @@
 use arvak_grpc::proto::{self, JobState};
 use tonic::Code;
 
-use crate::support::{BELL, qasm3, spawn_app};
+use crate::support::{BELL, bell_request, qasm3, spawn_app};
 
 fn assert_status(err: tonic::Status, code: Code, words: &[&str]) {
     assert_eq!(err.code(), code, "{err:?}");
@@ -86,40 +86,33 @@ async fn bad_submissions_are_invalid_arguments_that_say_what_and_where() {
         .await
         .unwrap_err();
     assert_status(err, Code::InvalidArgument, &["13 qubits", "at most 12"]);
-    let missing = proto::SubmitJobRequest {
-        backend_id: "test-backend".into(),
-        shots: 1,
-        ..Default::default()
-    };
-    assert_status(
-        app.client.submit_job(missing).await.unwrap_err(),
-        Code::InvalidArgument,
-        &["circuit"],
-    );
-    let bad_priority = proto::SubmitJobRequest {
-        circuit: qasm3(BELL),
-        backend_id: "test-backend".into(),
-        shots: 1,
-        priority: 42,
-        ..Default::default()
-    };
-    assert_status(
-        app.client.submit_job(bad_priority).await.unwrap_err(),
-        Code::InvalidArgument,
-        &["priority"],
-    );
-    let bad_level = proto::SubmitJobRequest {
-        circuit: qasm3(BELL),
-        backend_id: "test-backend".into(),
-        shots: 1,
-        optimization_level: 4,
-        ..Default::default()
-    };
-    assert_status(
-        app.client.submit_job(bad_level).await.unwrap_err(),
-        Code::InvalidArgument,
-        &["optimization_level"],
-    );
+    let refusals = [
+        (
+            proto::SubmitJobRequest {
+                circuit: None,
+                ..bell_request()
+            },
+            "circuit",
+        ),
+        (
+            proto::SubmitJobRequest {
+                priority: 42,
+                ..bell_request()
+            },
+            "priority",
+        ),
+        (
+            proto::SubmitJobRequest {
+                optimization_level: 4,
+                ..bell_request()
+            },
+            "optimization_level",
+        ),
+    ];
+    for (request, word) in refusals {
+        let err = app.submit_request(request).await.unwrap_err();
+        assert_status(err, Code::InvalidArgument, &[word]);
+    }
     let nothing = app
         .client
         .list_jobs(proto::ListJobsRequest::default())

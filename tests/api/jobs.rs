@@ -2,7 +2,7 @@ use std::collections::HashMap;
 
 use arvak_grpc::proto::{self, JobState};
 
-use crate::support::{BELL, qasm3, spawn_app, spawn_app_with, test_config};
+use crate::support::{BELL, bell_request, qasm3, spawn_app, spawn_app_with_busy_worker};
 
 #[tokio::test]
 async fn a_submitted_job_runs_and_its_result_can_be_fetched() {
@@ -29,14 +29,7 @@ async fn a_submitted_job_runs_and_its_result_can_be_fetched() {
         "UNSPECIFIED means NORMAL"
     );
 
-    let result = app
-        .client
-        .get_job_result(proto::GetJobResultRequest { job_id: id.clone() })
-        .await
-        .unwrap()
-        .into_inner()
-        .result
-        .unwrap();
+    let result = app.result(&id).await;
     assert_eq!(result.job_id, id);
     assert_eq!(result.shots, 100);
     assert_eq!(result.counts, HashMap::from([("00".to_string(), 100)]));
@@ -252,40 +245,17 @@ async fn submit_batch_returns_ids_in_order_and_runs_them_all() {
 
 #[tokio::test]
 async fn high_priority_jobs_go_first_and_queued_jobs_report_their_place() {
-    let mut config = test_config();
-    config.workers.count = 1;
-    let mut app = spawn_app_with(config).await;
-    app.backend.hold();
-    let blocker = app.submit(BELL, "test-backend", 1).await.unwrap();
-    app.wait_state(&blocker, JobState::Running).await;
-    let submit = |priority: proto::JobPriority| proto::SubmitJobRequest {
-        circuit: qasm3(BELL),
-        backend_id: "test-backend".into(),
-        shots: 1,
-        priority: priority.into(),
-        ..Default::default()
+    let (mut app, blocker) = spawn_app_with_busy_worker().await;
+    let mut submit = async |priority: proto::JobPriority| {
+        let request = proto::SubmitJobRequest {
+            priority: priority.into(),
+            ..bell_request()
+        };
+        app.submit_request(request).await.unwrap()
     };
-    let normal = app
-        .client
-        .submit_job(submit(proto::JobPriority::Normal))
-        .await
-        .unwrap()
-        .into_inner()
-        .job_id;
-    let low = app
-        .client
-        .submit_job(submit(proto::JobPriority::Low))
-        .await
-        .unwrap()
-        .into_inner()
-        .job_id;
-    let high = app
-        .client
-        .submit_job(submit(proto::JobPriority::High))
-        .await
-        .unwrap()
-        .into_inner()
-        .job_id;
+    let normal = submit(proto::JobPriority::Normal).await;
+    let low = submit(proto::JobPriority::Low).await;
+    let high = submit(proto::JobPriority::High).await;
     assert_eq!(app.status(&high).await.unwrap().queue_position, 1);
     assert_eq!(app.status(&normal).await.unwrap().queue_position, 2);
     let low_job = app.status(&low).await.unwrap();

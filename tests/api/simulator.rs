@@ -11,13 +11,7 @@ async fn counts(app: &mut crate::support::TestApp, qasm: &str, shots: u32) -> Ha
     let id = app.submit(qasm, "simulator", shots).await.unwrap();
     let job = app.wait_terminal(&id).await;
     assert_eq!(job.state(), JobState::Completed, "{}", job.error_message);
-    let result = app
-        .client
-        .get_job_result(proto::GetJobResultRequest { job_id: id })
-        .await
-        .unwrap()
-        .into_inner();
-    result.result.unwrap().counts
+    app.result(&id).await.counts
 }
 
 #[tokio::test]
@@ -63,22 +57,9 @@ async fn the_same_seed_gives_the_same_counts() {
             seed: Some(seed),
             ..Default::default()
         };
-        let id = app
-            .client
-            .submit_job(request)
-            .await
-            .unwrap()
-            .into_inner()
-            .job_id;
+        let id = app.submit_request(request).await.unwrap();
         app.wait_terminal(&id).await;
-        let result = app
-            .client
-            .get_job_result(proto::GetJobResultRequest { job_id: id })
-            .await
-            .unwrap()
-            .into_inner()
-            .result
-            .unwrap();
+        let result = app.result(&id).await;
         let metadata: serde_json::Value = serde_json::from_str(&result.metadata_json).unwrap();
         assert_eq!(metadata["seed"], serde_json::json!(seed));
         result.counts

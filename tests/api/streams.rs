@@ -4,16 +4,11 @@ use std::time::Duration;
 use arvak_grpc::proto::{self, JobState, batch_job_result::Result as Answer};
 use futures::StreamExt;
 
-use crate::support::{BELL, qasm3, spawn_app, spawn_app_with, test_config};
+use crate::support::{BELL, qasm3, spawn_app, spawn_app_with_busy_worker};
 
 #[tokio::test]
 async fn watch_sends_the_current_state_then_every_transition_then_ends() {
-    let mut config = test_config();
-    config.workers.count = 1;
-    let mut app = spawn_app_with(config).await;
-    app.backend.hold();
-    let blocker = app.submit(BELL, "test-backend", 1).await.unwrap();
-    app.wait_state(&blocker, JobState::Running).await;
+    let (mut app, _blocker) = spawn_app_with_busy_worker().await;
     let id = app.submit(BELL, "test-backend", 1).await.unwrap();
     let mut updates = app
         .client

@@ -2,7 +2,7 @@
 //! its id is handed out (write-ahead).
 
 use crate::domain::{
-    CircuitSource, ClientId, Error, IdempotencyKey, Identity, Job, JobId, JobState,
+    CircuitSource, ClientId, Error, IdempotencyKey, Identity, Job, JobId, NewJob,
     OptimizationLevel, Priority, Result, Shots, Tags, UnixMillis,
 };
 use crate::ports::{CreateOutcome, QueueEntry};
@@ -110,8 +110,7 @@ impl JobService {
             .parse(&source)?
             .with_implicit_measurement();
         backend.capabilities().check_fits(&circuit, shots)?;
-        Ok(Job {
-            id: JobId::from_uuid(uuid::Uuid::now_v7()),
+        let new = NewJob {
             client_id: client_id.clone(),
             backend_id: backend.capabilities().id.clone(),
             circuit: source,
@@ -121,16 +120,12 @@ impl JobService {
             tags,
             idempotency_key,
             seed: command.seed,
-            state: JobState::Queued,
-            submitted_at: now,
-            started_at: None,
-            completed_at: None,
-            error_message: None,
-            attempts: 0,
-            claim_token: None,
-            backend_job_id: None,
-            version: 0,
-        })
+        };
+        Ok(Job::queued(
+            JobId::from_uuid(uuid::Uuid::now_v7()),
+            new,
+            now,
+        ))
     }
 
     /// Stores the jobs, then queues the new ones.

@@ -70,6 +70,15 @@ impl Mocks {
         }
     }
 
+    /// The store knows `job` and answers every lookup with it.
+    fn holding(mut self, job: &Job) -> Self {
+        let stored = job.clone();
+        self.store
+            .expect_get()
+            .returning(move |_| Ok(Some(stored.clone())));
+        self
+    }
+
     fn service(self) -> JobService {
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
@@ -113,8 +122,7 @@ fn alice() -> Identity {
 }
 
 fn stored_job(owner: &str, state: JobState) -> Job {
-    Job {
-        id: JobId::from_uuid(uuid::Uuid::now_v7()),
+    let new = NewJob {
         client_id: ClientId::parse(owner).unwrap(),
         backend_id: BackendId::parse("sim").unwrap(),
         circuit: CircuitSource {
@@ -127,16 +135,12 @@ fn stored_job(owner: &str, state: JobState) -> Job {
         tags: Tags::default(),
         idempotency_key: None,
         seed: None,
-        state,
-        submitted_at: NOW,
-        started_at: None,
-        completed_at: None,
-        error_message: None,
-        attempts: 0,
-        claim_token: Some(FencingToken(1)),
-        backend_job_id: None,
-        version: 1,
-    }
+    };
+    let mut job = Job::queued(JobId::from_uuid(uuid::Uuid::now_v7()), new, NOW);
+    job.state = state;
+    job.claim_token = Some(FencingToken(1));
+    job.version = 1;
+    job
 }
 
 #[tokio::test]
@@ -374,12 +378,7 @@ async fn another_tenants_job_is_not_found_exactly_like_a_missing_one() {
 #[tokio::test]
 async fn result_of_an_unfinished_job_is_a_failed_precondition() {
     let job = stored_job("alice", JobState::Running);
-    let mut mocks = Mocks::new();
-    let returned = job.clone();
-    mocks
-        .store
-        .expect_get()
-        .returning(move |_| Ok(Some(returned.clone())));
+    let mocks = Mocks::new().holding(&job);
     let err = mocks
         .service()
         .result(&alice(), &job.id.to_string())
@@ -392,12 +391,7 @@ async fn result_of_an_unfinished_job_is_a_failed_precondition() {
 #[tokio::test]
 async fn cancel_of_a_queued_job_takes_it_off_the_queue_and_publishes() {
     let job = stored_job("alice", JobState::Queued);
-    let mut mocks = Mocks::new();
-    let returned = job.clone();
-    mocks
-        .store
-        .expect_get()
-        .returning(move |_| Ok(Some(returned.clone())));
+    let mut mocks = Mocks::new().holding(&job);
     mocks
         .queue
         .expect_remove()
@@ -430,12 +424,7 @@ async fn cancel_of_a_queued_job_takes_it_off_the_queue_and_publishes() {
 #[tokio::test]
 async fn cancel_of_a_running_job_the_backend_already_finished_is_refused() {
     let job = stored_job("alice", JobState::Running);
-    let mut mocks = Mocks::new();
-    let returned = job.clone();
-    mocks
-        .store
-        .expect_get()
-        .returning(move |_| Ok(Some(returned.clone())));
+    let mut mocks = Mocks::new().holding(&job);
     mocks
         .backend
         .expect_cancel()
@@ -457,12 +446,7 @@ async fn cancel_of_a_running_job_the_backend_already_finished_is_refused() {
 #[tokio::test]
 async fn cancel_of_a_terminal_job_says_why_it_cannot() {
     let job = stored_job("alice", JobState::Completed);
-    let mut mocks = Mocks::new();
-    let returned = job.clone();
-    mocks
-        .store
-        .expect_get()
-        .returning(move |_| Ok(Some(returned.clone())));
+    let mut mocks = Mocks::new().holding(&job);
     mocks.store.expect_apply().never();
     let reply = mocks
         .service()

@@ -2,8 +2,7 @@ use super::*;
 use crate::domain::ids::{BackendId, ClientId};
 
 pub(crate) fn queued_job() -> Job {
-    Job {
-        id: JobId::from_uuid(uuid::Uuid::now_v7()),
+    let new = NewJob {
         client_id: ClientId::anonymous(),
         backend_id: BackendId::parse("simulator").unwrap(),
         circuit: CircuitSource {
@@ -16,16 +15,12 @@ pub(crate) fn queued_job() -> Job {
         tags: Tags::default(),
         idempotency_key: None,
         seed: None,
-        state: JobState::Queued,
-        submitted_at: UnixMillis(1_000),
-        started_at: None,
-        completed_at: None,
-        error_message: None,
-        attempts: 0,
-        claim_token: None,
-        backend_job_id: None,
-        version: 0,
-    }
+    };
+    Job::queued(
+        JobId::from_uuid(uuid::Uuid::now_v7()),
+        new,
+        UnixMillis(1_000),
+    )
 }
 
 /// A transition that leads to `target`, with the token the job holds.

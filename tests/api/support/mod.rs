@@ -36,6 +36,28 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(test_config()).await
 }
 
+/// One worker, busy with a held job: later submissions stay QUEUED until
+/// `app.backend.release()`. Returns the app and the running job's id.
+pub async fn spawn_app_with_busy_worker() -> (TestApp, String) {
+    let mut config = test_config();
+    config.workers.count = 1;
+    let mut app = spawn_app_with(config).await;
+    app.backend.hold();
+    let blocker = app.submit(BELL, "test-backend", 1).await.unwrap();
+    app.wait_state(&blocker, proto::JobState::Running).await;
+    (app, blocker)
+}
+
+/// BELL on the test backend with one shot; override fields as needed.
+pub fn bell_request() -> proto::SubmitJobRequest {
+    proto::SubmitJobRequest {
+        circuit: qasm3(BELL),
+        backend_id: "test-backend".into(),
+        shots: 1,
+        ..Default::default()
+    }
+}
+
 pub async fn spawn_app_with(config: Config) -> TestApp {
     let backend = Arc::new(TestBackend::new("test-backend"));
     let app = App::build_with(config, vec![backend.clone()]).expect("app builds");
@@ -76,6 +98,22 @@ impl TestApp {
             .await
             .expect("server stops in time")
             .unwrap()
+    }
+
+    pub async fn submit_request(
+        &mut self,
+        request: proto::SubmitJobRequest,
+    ) -> Result<String, tonic::Status> {
+        Ok(self.client.submit_job(request).await?.into_inner().job_id)
+    }
+
+    /// The result of a COMPLETED job.
+    pub async fn result(&mut self, job_id: &str) -> proto::JobResult {
+        let request = proto::GetJobResultRequest {
+            job_id: job_id.into(),
+        };
+        let response = self.client.get_job_result(request).await.unwrap();
+        response.into_inner().result.expect("result present")
     }
 
     pub async fn submit(
