@@ -50,24 +50,26 @@ fn main() -> ExitCode {
         let listen_addr = config.server.listen_addr;
         let app = match App::build(config) {
             Ok(app) => app,
-            Err(e) => {
-                tracing::error!("{e}");
-                return ExitCode::from(2);
-            }
+            Err(e) => return fail(ExitCode::from(2), format_args!("{e}")),
         };
         let listener = match tokio::net::TcpListener::bind(listen_addr).await {
             Ok(listener) => listener,
             Err(e) => {
-                tracing::error!("cannot listen on {listen_addr}: {e}");
-                return ExitCode::FAILURE;
+                let message = format_args!("cannot listen on {listen_addr}: {e}");
+                return fail(ExitCode::FAILURE, message);
             }
         };
         match app.serve(listener, signals::terminate()).await {
             Ok(()) => ExitCode::SUCCESS,
-            Err(e) => {
-                tracing::error!("{e}");
-                ExitCode::FAILURE
-            }
+            Err(e) => fail(ExitCode::FAILURE, format_args!("{e}")),
         }
     })
+}
+
+/// A start-up or serving failure: in the log, and on stderr for whoever
+/// started the process.
+fn fail(code: ExitCode, message: std::fmt::Arguments<'_>) -> ExitCode {
+    tracing::error!("{message}");
+    eprintln!("arvak-grpc-server: {message}");
+    code
 }

@@ -1,9 +1,12 @@
-//! The shipped binary: configuration from the environment, SIGTERM, exit code.
+//! The shipped binary: configuration from a file, the environment and `.env`;
+//! SIGTERM; exit codes.
 
-use std::process::{Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use arvak_grpc::proto::{ListBackendsRequest, arvak_service_client::ArvakServiceClient};
+use tonic::transport::Channel;
 
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -13,36 +16,36 @@ fn free_port() -> u16 {
         .port()
 }
 
-#[tokio::test]
-async fn the_binary_serves_on_the_configured_address_and_exits_0_on_sigterm() {
-    let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_arvak-grpc-server"))
-        .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-        .env("ARVAK_WORKERS_COUNT", "1")
-        .env_remove("ARVAK_CONFIG")
+/// The binary with no ARVAK_* variables from the test's own environment.
+fn server_command(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_arvak-grpc-server"));
+    for (key, _) in std::env::vars() {
+        if key.starts_with("ARVAK_") {
+            command.env_remove(key);
+        }
+    }
+    command.current_dir(dir).env("ARVAK_WORKERS_COUNT", "1");
+    command
+}
+
+/// Starts the binary and waits until it answers on `port`.
+async fn start(mut command: Command, port: u16) -> (Child, ArvakServiceClient<Channel>) {
+    let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut client = None;
     for _ in 0..200 {
-        if let Ok(c) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
-            client = Some(c);
-            break;
+        if let Ok(client) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
+            return (child, client);
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let mut client = client.expect("the binary listens on ARVAK_SERVER_LISTEN_ADDR");
-    let backends = client
-        .list_backends(ListBackendsRequest {})
-        .await
-        .unwrap()
-        .into_inner()
-        .backends;
-    assert!(
-        backends.iter().all(|b| b.backend_id != "test-backend"),
-        "the shipped binary registers no test backend"
-    );
+    panic!("the binary never listened on port {port}");
+}
+
+/// Sends SIGTERM and expects exit code 0 within ten seconds.
+async fn terminate(mut child: Child) {
     let killed = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -59,20 +62,98 @@ async fn the_binary_serves_on_the_configured_address_and_exits_0_on_sigterm() {
     panic!("the binary did not exit within 10 s of SIGTERM");
 }
 
+#[tokio::test]
+async fn the_binary_serves_on_the_address_from_the_environment_and_exits_0_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut command = server_command(dir.path());
+    command.env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"));
+    let (child, mut client) = start(command, port).await;
+    let backends = client
+        .list_backends(ListBackendsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .backends;
+    assert!(
+        backends.iter().all(|b| b.backend_id != "test-backend"),
+        "the shipped binary registers no test backend"
+    );
+    terminate(child).await;
+}
+
+#[tokio::test]
+async fn a_yaml_file_named_by_arvak_config_is_read_and_the_environment_overrides_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file_port, env_port) = (free_port(), free_port());
+    let yaml = format!(
+        "server:\n  listen_addr: 127.0.0.1:{file_port}\nbackends:\n  simulator:\n    max_shots: 77\n"
+    );
+    std::fs::write(dir.path().join("arvak.yaml"), yaml).unwrap();
+    let mut command = server_command(dir.path());
+    command.env("ARVAK_CONFIG", "arvak.yaml");
+    let (child, mut client) = start(command, file_port).await;
+    let backends = client
+        .list_backends(ListBackendsRequest {})
+        .await
+        .unwrap()
+        .into_inner()
+        .backends;
+    if let Some(simulator) = backends.iter().find(|b| b.backend_id == "simulator") {
+        assert_eq!(
+            simulator.max_shots, 77,
+            "backend settings come from the file"
+        );
+    }
+    terminate(child).await;
+
+    let mut command = server_command(dir.path());
+    command
+        .env("ARVAK_CONFIG", "arvak.yaml")
+        .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{env_port}"));
+    let (child, _) = start(command, env_port).await;
+    terminate(child).await;
+}
+
+#[tokio::test]
+async fn a_dot_env_file_supplies_variables_the_environment_lacks() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    std::fs::write(
+        dir.path().join(".env"),
+        format!("ARVAK_SERVER_LISTEN_ADDR=127.0.0.1:{port}\n"),
+    )
+    .unwrap();
+    let (child, _) = start(server_command(dir.path()), port).await;
+    terminate(child).await;
+}
+
 #[test]
 fn a_bad_configuration_exits_2_with_a_message() {
-    let output = Command::new(env!("CARGO_BIN_EXE_arvak-grpc-server"))
+    let dir = tempfile::tempdir().unwrap();
+    let output = server_command(dir.path())
         .env("ARVAK_STORAGE_TYPE", "floppy")
-        .env_remove("ARVAK_CONFIG")
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("floppy"), "{stderr}");
-    let output = Command::new(env!("CARGO_BIN_EXE_arvak-grpc-server"))
+
+    let output = server_command(dir.path())
         .args(["--config", "/nonexistent/arvak.yaml"])
         .output()
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/arvak.yaml"));
+
+    let output = server_command(dir.path())
+        .env("ARVAK_STORAGE_TYPE", "postgres")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("storage-postgres"),
+        "names the missing feature: {stderr}"
+    );
 }

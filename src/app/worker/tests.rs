@@ -67,20 +67,23 @@ fn settings(max_attempts: u32) -> WorkerSettings {
     }
 }
 
-/// Stores and queues a job, then lets a "worker" claim and start it with a
-/// one-second lease that it will never renew.
-async fn job_held_by_a_dead_worker(ports: &JobPorts) -> (Job, Claim) {
+/// A new job, stored and queued as a submission leaves it.
+async fn submitted_job(ports: &JobPorts) -> Job {
     let job = queued_job();
+    let entry = crate::app::jobs::queue_entry(&job);
     ports
         .store
         .create(vec![job.clone()], UnixMillis(0))
         .await
         .unwrap();
-    ports
-        .queue
-        .offer(vec![crate::app::jobs::queue_entry(&job)])
-        .await
-        .unwrap();
+    ports.queue.offer(vec![entry]).await.unwrap();
+    job
+}
+
+/// Stores and queues a job, then lets a "worker" claim and start it with a
+/// one-second lease that it will never renew.
+async fn job_held_by_a_dead_worker(ports: &JobPorts) -> (Job, Claim) {
+    let job = submitted_job(&ports).await;
     let backends = vec![job.backend_id.clone()];
     let dead = ports
         .queue
@@ -202,17 +205,7 @@ async fn a_run_longer_than_its_lease_keeps_the_lease_and_runs_once() {
     let mut registry = BackendRegistry::new();
     registry.register(slow.clone()).unwrap();
     ports.backends = Arc::new(registry);
-    let job = queued_job();
-    ports
-        .store
-        .create(vec![job.clone()], UnixMillis(0))
-        .await
-        .unwrap();
-    ports
-        .queue
-        .offer(vec![crate::app::jobs::queue_entry(&job)])
-        .await
-        .unwrap();
+    let job = submitted_job(&ports).await;
     // Two workers: had the lease lapsed, the idle one would claim the job again.
     let lease = Duration::from_secs(3);
     let pool = WorkerPool::start(
