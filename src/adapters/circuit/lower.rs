@@ -125,11 +125,15 @@ impl<'a> Lowering<'a> {
                 if targets.is_empty() {
                     qubits.extend(0..self.out.builder.num_qubits());
                 }
+                // Repeats are dropped; a bitmap keeps that linear.
+                let mut seen = vec![false; self.out.builder.num_qubits() as usize];
                 for target in targets {
                     let arg = self.qarg(target)?;
                     for k in 0..arg.width().unwrap_or(1) {
-                        if !qubits.contains(&arg.at(k)) {
-                            qubits.push(arg.at(k));
+                        let q = arg.at(k);
+                        if let Some(s) = seen.get_mut(q as usize).filter(|s| !**s) {
+                            *s = true;
+                            qubits.push(q);
                         }
                     }
                 }
