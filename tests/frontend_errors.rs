@@ -235,12 +235,36 @@ fn declarations_and_definitions_are_checked() {
         "line 3, column 1: opaque gates are not supported: their effect is unknown here; define the gate with 'gate' instead"
     );
     assert_eq!(
+        err("qubit[3] q;\nctrl(2) @ h q[0], q[1], q[2];"),
+        "line 2, column 11: 'ctrl @' is supported only where a standard controlled gate exists (such as ctrl @ x = cx), not for 2 control(s) on 'h'"
+    );
+    assert_eq!(
+        err("qubit[3] q;\nnegctrl @ x q[0], q[1];"),
+        "line 2, column 1: the 'negctrl @' modifier is not supported"
+    );
+    assert_eq!(
+        err("qubit[2] q;\nctrl @ x q[0];"),
+        "line 2, column 8: gate 'ctrl @ x' acts on 2 qubit(s), got 1"
+    );
+    assert_eq!(
+        err("x $70000;"),
+        "line 1, column 3: a circuit may have at most 65536 qubits"
+    );
+    assert_eq!(
+        err("x $4294967295;"),
+        "line 1, column 3: physical qubit $4294967295 is out of range"
+    );
+    assert_eq!(
+        err("x $4294967296;"),
+        "line 1, column 3: physical qubit $4294967296 is out of range"
+    );
+    assert_eq!(
         err("qubit q;\nrz(1/0) q;"),
         "line 2, column 1: gate 'rz' has a parameter that is not a finite number (inf)"
     );
     assert_eq!(
         err("qubit q;\nx $0;"),
-        "line 2, column 3: physical qubits such as $0 are not supported; declare 'qubit[n] q;' and use q[i]"
+        "line 2, column 3: physical qubits ($n) cannot be mixed with declared qubit registers"
     );
 }
 

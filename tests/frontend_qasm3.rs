@@ -155,6 +155,33 @@ fn broadcasting_over_whole_registers() {
 }
 
 #[test]
+fn single_bit_registers_act_as_bits() {
+    let c = qasm("qubit a;\nqubit[3] r;\nbit b;\ncx a, r;\nb = measure r[2];\nmeasure a -> b;");
+    assert_eq!(
+        ops(&c),
+        vec![
+            g(Gate::Cx, &[0, 1]),
+            g(Gate::Cx, &[0, 2]),
+            g(Gate::Cx, &[0, 3]),
+            m(3, 0),
+            m(0, 0)
+        ]
+    );
+}
+
+/// Qiskit writes physical qubits for a circuit with a layout.
+#[test]
+fn physical_qubits() {
+    let c = qasm(
+        "OPENQASM 3.0;\ninclude \"stdgates.inc\";\nbit[2] c;\nrz(pi/2) $0;\nsx $0;\ncx $0, $3;\nbarrier $0, $3;\nc[0] = measure $0;\nif (c[0]) x $3;\nc[1] = measure $3;",
+    );
+    assert_eq!(c.num_qubits(), 4);
+    assert_eq!(c.qregs()[0].name, "$");
+    assert_eq!(ops(&c)[2], g(Gate::Cx, &[0, 3]));
+    assert_eq!(ops(&c)[6], m(3, 1));
+}
+
+#[test]
 fn comments_and_gates_after_measurement() {
     let c = qasm(
         "// line comment\nOPENQASM 3; /* block\n comment */ qubit[1] q; bit[2] c;\nc[0] = measure q[0]; // mid\nx q[0];\nc[1] = measure q[0];",
@@ -255,6 +282,28 @@ fn inverse_modifier_reverses_and_inverts() {
             g(Gate::Sdg, &[0]),
             g(Gate::U(-0.1, -0.3, -0.2), &[0]),
             g(Gate::T, &[1]),
+        ]
+    );
+}
+
+#[test]
+fn ctrl_modifier_maps_to_standard_controlled_gates() {
+    let c = qasm(
+        "qubit[3] q;\nctrl @ x q[0], q[1];\nctrl(2) @ x q[0], q[1], q[2];\nctrl @ ctrl @ x q[2], q[1], q[0];\nctrl @ cx q[1], q[0], q[2];\nctrl @ rz(0.5) q[1], q[2];\ninv @ ctrl @ p(0.5) q[1], q[2];\nctrl @ U(0.1, 0.2, 0.3) q[0], q[1];\nctrl @ gphase(0.7) q[2];\nctrl @ swap q[0], q[1], q[2];\ngate c2 a, b { ctrl @ h a, b; }\nc2 q[2], q[0];",
+    );
+    assert_eq!(
+        ops(&c),
+        vec![
+            g(Gate::Cx, &[0, 1]),
+            g(Gate::Ccx, &[0, 1, 2]),
+            g(Gate::Ccx, &[2, 1, 0]),
+            g(Gate::Ccx, &[1, 0, 2]),
+            g(Gate::Crz(0.5), &[1, 2]),
+            g(Gate::Cp(-0.5), &[1, 2]),
+            g(Gate::Cu(0.1, 0.2, 0.3, 0.0), &[0, 1]),
+            g(Gate::P(0.7), &[2]),
+            g(Gate::Cswap, &[0, 1, 2]),
+            g(Gate::Ch, &[2, 0]),
         ]
     );
 }

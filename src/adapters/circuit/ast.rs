@@ -136,6 +136,8 @@ pub struct Call<'a> {
     pub pos: Pos,
     /// `inv @` applied an odd number of times.
     pub inverse: bool,
+    /// Control qubits added by `ctrl @` / `ctrl(n) @` (they come first).
+    pub controls: u32,
 }
 
 /// `gate name(params) qubits { body }`; the body holds calls and barriers only.

@@ -4,7 +4,7 @@
 //! before it, so there is no recursion; its nesting depth and the number of
 //! instructions one call expands to are known up front and limited.
 
-use super::ast::{Expr, GateDef, Stmt};
+use super::ast::{Call, Expr, GateDef, Stmt};
 use super::error::{Pos, at, locate};
 use super::gates;
 use crate::domain::Result;
@@ -92,16 +92,8 @@ pub fn compile<'a>(
     for stmt in &def.body {
         match stmt {
             Stmt::Call(call) => {
-                let (callee, num_params, num_qubits) = resolve(call.name)
-                    .ok_or_else(|| at(call.pos, format!("unknown gate '{}'", call.name)))?;
-                check_counts(
-                    call.name,
-                    num_params,
-                    num_qubits,
-                    call.params.len(),
-                    call.args.len(),
-                    call.pos,
-                )?;
+                let (callee, num_params, num_qubits) = resolve_call(call, &resolve)?;
+                check_counts(call, num_params, num_qubits)?;
                 let args = qubit_positions(def, &call.args)?;
                 if let Some(dup) = args
                     .iter()
@@ -187,24 +179,53 @@ fn qubit_positions(def: &GateDef<'_>, operands: &[super::ast::Operand<'_>]) -> R
         .collect()
 }
 
+/// Resolves a call's gate; with `ctrl @` the standard controlled form of a
+/// standard gate (`ctrl @ x` is `cx`), the only kind of control supported.
+pub fn resolve_call<'a>(
+    call: &Call<'a>,
+    resolve: &dyn Fn(&'a str) -> Option<(Callee<'a>, usize, usize)>,
+) -> Result<(Callee<'a>, usize, usize)> {
+    if call.controls == 0 {
+        return resolve(call.name)
+            .ok_or_else(|| at(call.pos, format!("unknown gate '{}'", call.name)));
+    }
+    let name = gates::controlled(call.name, call.controls).ok_or_else(|| {
+        at(
+            call.pos,
+            format!(
+                "'ctrl @' is supported only where a standard controlled gate exists (such as ctrl @ x = cx), not for {} control(s) on '{}'",
+                call.controls, call.name
+            ),
+        )
+    })?;
+    let (params, qubits) = gates::standard(name)
+        .ok_or_else(|| at(call.pos, "internal error: unknown controlled gate"))?;
+    Ok((Callee::Std(name), params, qubits))
+}
+
+/// The gate as the program wrote it, modifiers included, for messages.
+pub fn shown_name(call: &Call<'_>) -> String {
+    match call.controls {
+        0 => call.name.to_owned(),
+        1 => format!("ctrl @ {}", call.name),
+        n => format!("ctrl({n}) @ {}", call.name),
+    }
+}
+
 /// Refuses a call with the wrong number of parameters or qubits.
-pub fn check_counts(
-    name: &str,
-    want_params: usize,
-    want_qubits: usize,
-    params: usize,
-    qubits: usize,
-    pos: Pos,
-) -> Result<()> {
+pub fn check_counts(call: &Call<'_>, want_params: usize, want_qubits: usize) -> Result<()> {
+    let (params, qubits) = (call.params.len(), call.args.len());
     if params != want_params {
+        let name = shown_name(call);
         return Err(at(
-            pos,
+            call.pos,
             format!("gate '{name}' takes {want_params} parameter(s), got {params}"),
         ));
     }
     if qubits != want_qubits {
+        let name = shown_name(call);
         return Err(at(
-            pos,
+            call.pos,
             format!("gate '{name}' acts on {want_qubits} qubit(s), got {qubits}"),
         ));
     }

@@ -14,6 +14,27 @@ pub fn standard(name: &str) -> Option<(usize, usize)> {
     })
 }
 
+/// The standard gate that is `ctrl(controls) @ name`, if there is one.
+pub fn controlled(name: &str, controls: u32) -> Option<&'static str> {
+    Some(match (name, controls) {
+        ("x", 1) => "cx",
+        ("x", 2) | ("cx" | "CX", 1) => "ccx",
+        ("y", 1) => "cy",
+        ("z", 1) => "cz",
+        ("h", 1) => "ch",
+        ("p" | "phase" | "u1", 1) => "cp",
+        ("rx", 1) => "crx",
+        ("ry", 1) => "cry",
+        ("rz", 1) => "crz",
+        // Not u3: stdgates.inc gives it a global phase that a control exposes.
+        ("U", 1) => "cu3",
+        ("swap", 1) => "cswap",
+        // A controlled global phase is a phase on the control.
+        ("gphase", 1) => "p",
+        _ => return None,
+    })
+}
+
 /// The inverse of a standard gate, exactly (no global phase is lost).
 pub fn inverse(gate: Gate) -> Gate {
     use Gate::*;

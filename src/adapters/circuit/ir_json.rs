@@ -99,7 +99,9 @@ pub fn from_ir_json(text: &str) -> Result<Circuit> {
         let ins = InstructionJson::deserialize(value)
             .map_err(|e| invalid(&format!("instructions[{i}]"), e))?;
         let condition = match &ins.condition {
-            Some(c) => Some(condition(c).map_err(|e| invalid(&field("condition"), e))?),
+            Some(c) => {
+                Some(condition(c, b.num_clbits()).map_err(|e| invalid(&field("condition"), e))?)
+            }
             None => None,
         };
         for op in operations(&ins, &field)? {
@@ -276,7 +278,9 @@ fn check_indices(
     }
 }
 
-fn condition(c: &ConditionJson) -> std::result::Result<Condition, String> {
+/// Reads a condition; its bits are checked against `num_clbits` here, before
+/// the builder adds widths to indices.
+fn condition(c: &ConditionJson, num_clbits: u32) -> std::result::Result<Condition, String> {
     match (c.clbit, &c.clbits) {
         (Some(clbit), None) => {
             let value = match &c.value {
@@ -307,6 +311,13 @@ fn condition(c: &ConditionJson) -> std::result::Result<Condition, String> {
                 .as_u64()
                 .ok_or_else(|| format!("value must be a non-negative integer, not {}", c.value))?;
             let width = u32::try_from(bits.len()).map_err(|_| "too many clbits")?;
+            let end = u64::from(first) + u64::from(width);
+            if end > u64::from(num_clbits) {
+                return Err(format!(
+                    "classical bit {} is out of range; the circuit has {num_clbits} classical bit(s)",
+                    end - 1
+                ));
+            }
             Ok(Condition::RegisterEquals {
                 first,
                 width,

@@ -9,6 +9,7 @@ use super::defs::{self, Callee, Def, Invocation, MAX_INSTRUCTIONS, Out};
 use super::error::{Pos, at, locate};
 use super::gates;
 use super::parser;
+use super::physical;
 use crate::domain::Result;
 use crate::domain::circuit::{Circuit, CircuitBuilder, Condition, Operation, Register};
 
@@ -63,6 +64,18 @@ pub fn lower(program: &Program<'_>) -> Result<Circuit> {
             l.stmt(stmt, None)?;
         }
         l.builtin_defs = l.defs.len();
+    }
+    if let Some((size, pos)) = physical::register_size(&program.stmts)? {
+        let first = l
+            .out
+            .builder
+            .add_qreg(physical::REGISTER, size)
+            .map_err(locate(pos))?;
+        l.qregs.push(Register {
+            name: physical::REGISTER.to_owned(),
+            first,
+            size,
+        });
     }
     for stmt in &program.stmts {
         l.stmt(stmt, None)?;
@@ -152,11 +165,15 @@ impl<'a> Lowering<'a> {
                 if targets.is_empty() {
                     qubits.extend(0..self.out.builder.num_qubits());
                 }
+                // Repeats are dropped; a bitmap keeps that linear.
+                let mut seen = vec![false; self.out.builder.num_qubits() as usize];
                 for target in targets {
                     let arg = self.qarg(target)?;
                     for k in 0..arg.width().unwrap_or(1) {
-                        if !qubits.contains(&arg.at(k)) {
-                            qubits.push(arg.at(k));
+                        let q = arg.at(k);
+                        if let Some(s) = seen.get_mut(q as usize).filter(|s| !**s) {
+                            *s = true;
+                            qubits.push(q);
                         }
                     }
                 }
@@ -194,17 +211,8 @@ impl<'a> Lowering<'a> {
     }
 
     fn call(&mut self, call: &Call<'a>, cond: Option<Condition>) -> Result<()> {
-        let (callee, num_params, num_qubits) = self
-            .resolve(call.name)
-            .ok_or_else(|| at(call.pos, format!("unknown gate '{}'", call.name)))?;
-        defs::check_counts(
-            call.name,
-            num_params,
-            num_qubits,
-            call.params.len(),
-            call.args.len(),
-            call.pos,
-        )?;
+        let (callee, num_params, num_qubits) = defs::resolve_call(call, &|n| self.resolve(n))?;
+        defs::check_counts(call, num_params, num_qubits)?;
         let params: Vec<f64> = call.params.iter().map(|e| e.eval(&[])).collect();
         let args = call
             .args
@@ -350,14 +358,9 @@ impl<'a> Lowering<'a> {
     }
 
     fn qarg(&self, op: &Operand<'a>) -> Result<Arg> {
-        if op.name.starts_with('$') {
-            return Err(at(
-                op.pos,
-                format!(
-                    "physical qubits such as {} are not supported; declare 'qubit[n] q;' and use q[i]",
-                    op.name
-                ),
-            ));
+        if let Some(i) = physical::index(op) {
+            // The `$` register was sized to hold every physical qubit used.
+            return Ok(Arg::One(i?));
         }
         let reg = self
             .out
@@ -413,6 +416,9 @@ impl<'a> Lowering<'a> {
 fn arg(reg: &Register, op: &Operand<'_>) -> Result<Arg> {
     Ok(match op.index {
         Some(i) => Arg::One(index(reg, i, op)?),
+        // `qubit a;` and `bit b;` are single bits: `b = measure q[0];` and
+        // `cx a, r;` must work (a one-bit register is read the same way).
+        None if reg.size == 1 => Arg::One(reg.first),
         None => Arg::All {
             first: reg.first,
             size: reg.size,

@@ -16,6 +16,7 @@ mod ir_json;
 mod lexer;
 mod lower;
 mod parser;
+mod physical;
 
 pub use defs::MAX_INSTRUCTIONS;
 pub use ir_json::to_ir_json;

@@ -354,20 +354,34 @@ impl<'a> Parser<'a> {
 
     /// A gate call with its modifiers: `inv @ rz(0.5) q[0], r;`.
     fn call(&mut self) -> Result<Call<'a>> {
-        let mut inverse = false;
+        let (mut inverse, mut controls) = (false, 0u32);
         while let Tok::Ident(word @ ("inv" | "ctrl" | "negctrl" | "pow")) = self.peek().tok {
             if !matches!(self.peek_at(1).tok, Tok::Punct("@" | "(")) {
                 break;
             }
-            if word != "inv" {
-                return Err(at(
-                    self.peek().pos,
-                    format!("the '{word} @' modifier is not supported"),
-                ));
+            let t = self.bump();
+            match word {
+                "inv" => inverse = !inverse,
+                "ctrl" => {
+                    let n = if self.eat_punct("(") {
+                        let n = self.size()?;
+                        self.expect_punct(")")?;
+                        n
+                    } else {
+                        1
+                    };
+                    controls = controls
+                        .checked_add(n)
+                        .ok_or_else(|| at(t.pos, "too many controls"))?;
+                }
+                _ => {
+                    return Err(at(
+                        t.pos,
+                        format!("the '{word} @' modifier is not supported"),
+                    ));
+                }
             }
-            self.bump();
             self.expect_punct("@")?;
-            inverse = !inverse;
         }
         let (name, pos) = self.expect_ident("a gate name")?;
         let mut params = Vec::new();
@@ -392,6 +406,7 @@ impl<'a> Parser<'a> {
             args,
             pos,
             inverse,
+            controls,
         })
     }
 
