@@ -30,7 +30,7 @@ fn server_command(dir: &Path) -> Command {
 
 /// Starts the binary and waits until it answers on `port`.
 async fn start(mut command: Command, port: u16) -> (Child, ArvakServiceClient<Channel>) {
-    let child = command
+    let mut child = command
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -41,6 +41,8 @@ async fn start(mut command: Command, port: u16) -> (Child, ArvakServiceClient<Ch
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    let _ = child.kill();
+    let _ = child.wait();
     panic!("the binary never listened on port {port}");
 }
 

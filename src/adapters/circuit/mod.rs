@@ -2,8 +2,8 @@
 //! submitted text into the domain's [`Circuit`].
 //!
 //! OpenQASM goes through a small purpose-built pipeline: `lexer` (tokens with
-//! positions) → `parser` + `expr` (syntax tree, constants folded) → `lower`
-//! + `defs` (registers, broadcasting, conditions, inlined definitions).
+//! positions) → `parser` and `expr` (syntax tree, constants folded) → `lower`
+//! and `defs` (registers, broadcasting, conditions, inlined definitions).
 //! `ir_json` reads and writes the JSON form. Every error is INVALID_ARGUMENT
 //! and, for OpenQASM, starts with "line L, column C:".
 

@@ -83,7 +83,7 @@ async fn submitted_job(ports: &JobPorts) -> Job {
 /// Stores and queues a job, then lets a "worker" claim and start it with a
 /// one-second lease that it will never renew.
 async fn job_held_by_a_dead_worker(ports: &JobPorts) -> (Job, Claim) {
-    let job = submitted_job(&ports).await;
+    let job = submitted_job(ports).await;
     let backends = vec![job.backend_id.clone()];
     let dead = ports
         .queue
