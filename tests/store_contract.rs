@@ -267,10 +267,18 @@ pub async fn concurrent_writers_each_land_exactly_once(store: Arc<dyn JobStore>)
     assert_eq!(store.list(carol).await.unwrap().jobs.len(), 16);
 }
 
+/// Removes what a fixture made (runs after a passing check).
+type Cleanup = futures::future::BoxFuture<'static, ()>;
+
+fn nothing_to_clean() -> Cleanup {
+    Box::pin(async {})
+}
+
 #[macro_export]
 macro_rules! store_contract {
     ($module:ident, $make:expr) => {
         mod $module {
+            #[allow(unused_imports)]
             use super::*;
             store_contract!(@each $make;
                 create_then_get_returns_the_same_job,
@@ -285,13 +293,75 @@ macro_rules! store_contract {
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $check() {
                 let make = $make;
-                let store: Arc<dyn JobStore> = make().await;
+                let (store, cleanup): (Arc<dyn JobStore>, Cleanup) = make().await;
                 super::$check(store).await;
+                cleanup.await;
             }
         )*
     };
 }
 
 store_contract!(memory, || async {
-    Arc::new(arvak_grpc::adapters::memory::MemoryJobStore::new())
+    let store: Arc<dyn JobStore> = Arc::new(arvak_grpc::adapters::memory::MemoryJobStore::new());
+    (store, nothing_to_clean())
 });
+
+#[cfg(feature = "storage-sqlite")]
+mod sqlite_store {
+    use super::*;
+    use arvak_grpc::adapters::storage::sqlite::{SqliteSettings, open};
+
+    /// A store in a new file, removed with its directory afterwards.
+    pub async fn fresh() -> (Arc<dyn JobStore>, Cleanup) {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = SqliteSettings {
+            path: dir.path().join("jobs.db"),
+            synchronous_full: true,
+            busy_timeout: std::time::Duration::from_secs(5),
+            max_connections: 4,
+        };
+        let store: Arc<dyn JobStore> = Arc::new(open(&settings).await.expect("SQLite store opens"));
+        (store, Box::pin(async move { drop(dir) }))
+    }
+}
+
+#[cfg(feature = "storage-sqlite")]
+store_contract!(sqlite, sqlite_store::fresh);
+
+#[cfg(feature = "storage-postgres")]
+mod postgres_store {
+    use super::*;
+    use arvak_grpc::adapters::storage::postgres::{PostgresSettings, open};
+
+    /// A store in a new schema of the database `ARVAK_TEST_DATABASE_URL`
+    /// names, so runs never see each other's rows; the schema is dropped
+    /// afterwards.
+    pub async fn fresh() -> (Arc<dyn JobStore>, Cleanup) {
+        let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
+            "ARVAK_TEST_DATABASE_URL is not set: the PostgreSQL store tests need a database \
+             (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+        );
+        let schema = format!("arvak_test_{}", uuid::Uuid::new_v4().simple());
+        let settings = PostgresSettings {
+            url: url.clone(),
+            schema: schema.clone(),
+            max_connections: 8,
+            statement_timeout: std::time::Duration::from_secs(30),
+            acquire_timeout: std::time::Duration::from_secs(5),
+        };
+        let store: Arc<dyn JobStore> =
+            Arc::new(open(&settings).await.expect("PostgreSQL store opens"));
+        let cleanup = async move {
+            let pool = sqlx::PgPool::connect(&url).await.expect("cleanup connects");
+            let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
+            sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+                .execute(&pool)
+                .await
+                .expect("test schema dropped");
+        };
+        (store, Box::pin(cleanup))
+    }
+}
+
+#[cfg(feature = "storage-postgres")]
+store_contract!(postgres, postgres_store::fresh);

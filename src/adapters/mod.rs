@@ -5,4 +5,5 @@ pub mod backend;
 pub mod circuit;
 pub mod grpc;
 pub mod memory;
+pub mod storage;
 pub mod system_clock;

@@ -54,4 +54,22 @@ pub trait JobStore: Send + Sync {
     async fn result(&self, id: JobId) -> Result<Option<JobResult>>;
 
     async fn list(&self, query: JobQuery) -> Result<JobPage>;
+
+    /// QUEUED and RUNNING jobs in id order, after `after`, for recovery.
+    async fn unfinished(&self, after: Option<JobId>, limit: usize) -> Result<Vec<Job>>;
+
+    /// How many QUEUED jobs `client` has (quotas).
+    async fn count_queued(&self, client: ClientId) -> Result<u64>;
+
+    /// Retention: COMPLETED jobs that finished before `before` become
+    /// RESULT_EXPIRED and lose their result; at most `limit` per call.
+    /// Returns how many changed.
+    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64>;
+
+    /// Retention: deletes FAILED and CANCELED jobs that ended before
+    /// `before`, at most `limit` per call. Returns how many went.
+    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64>;
+
+    /// Succeeds when the store can be read and written right now.
+    async fn ping(&self) -> Result<()>;
 }

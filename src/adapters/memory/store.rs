@@ -139,6 +139,102 @@ impl JobStore for MemoryJobStore {
         };
         Ok(JobPage { jobs, next })
     }
+
+    async fn unfinished(&self, after: Option<JobId>, limit: usize) -> Result<Vec<Job>> {
+        let inner = self.lock();
+        let ids: Box<dyn Iterator<Item = &JobId>> = match after {
+            Some(after) => Box::new(
+                inner
+                    .all
+                    .range((std::ops::Bound::Excluded(after), std::ops::Bound::Unbounded)),
+            ),
+            None => Box::new(inner.all.iter()),
+        };
+        Ok(ids
+            .filter_map(|id| inner.jobs.get(id))
+            .filter(|job| !job.state.is_terminal())
+            .take(limit)
+            .cloned()
+            .collect())
+    }
+
+    async fn count_queued(&self, client: ClientId) -> Result<u64> {
+        let inner = self.lock();
+        let Some(ids) = inner.by_client.get(&client) else {
+            return Ok(0);
+        };
+        let queued = ids
+            .iter()
+            .filter(|id| {
+                inner
+                    .jobs
+                    .get(id)
+                    .is_some_and(|j| j.state == JobState::Queued)
+            })
+            .count();
+        Ok(queued as u64)
+    }
+
+    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+        let mut inner = self.lock();
+        let ids = inner.ended_before(&[JobState::Completed], before, limit);
+        for id in &ids {
+            if let Some(job) = inner.jobs.get_mut(id) {
+                job.apply(&Transition::ExpireResult)?;
+            }
+            inner.results.remove(id);
+        }
+        Ok(ids.len() as u64)
+    }
+
+    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+        let mut inner = self.lock();
+        let ids = inner.ended_before(&[JobState::Failed, JobState::Canceled], before, limit);
+        for id in &ids {
+            inner.remove(*id);
+        }
+        Ok(ids.len() as u64)
+    }
+
+    async fn ping(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+impl Inner {
+    fn remove(&mut self, id: JobId) {
+        if let Some(job) = self.jobs.remove(&id) {
+            self.all.remove(&id);
+            if let Some(ids) = self.by_client.get_mut(&job.client_id) {
+                ids.remove(&id);
+            }
+            self.results.remove(&id);
+            if let Some(key) = job.idempotency_key {
+                let slot = (job.client_id, key);
+                if self
+                    .idempotency
+                    .get(&slot)
+                    .is_some_and(|(owner, _)| *owner == id)
+                {
+                    self.idempotency.remove(&slot);
+                }
+            }
+        }
+    }
+
+    /// Ids of jobs in `states` that ended before `before`, oldest ids first.
+    fn ended_before(&self, states: &[JobState], before: UnixMillis, limit: usize) -> Vec<JobId> {
+        self.all
+            .iter()
+            .filter(|id| {
+                self.jobs.get(id).is_some_and(|job| {
+                    states.contains(&job.state) && job.completed_at.is_some_and(|t| t < before)
+                })
+            })
+            .take(limit)
+            .copied()
+            .collect()
+    }
 }
 
 fn matches_query(job: &Job, query: &JobQuery) -> bool {

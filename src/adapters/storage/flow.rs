@@ -1,0 +1,229 @@
+//! The writes with rules in them, written once for every SQL store: creating
+//! jobs (with idempotency keys), applying a transition (through the domain,
+//! fenced by the row's version), and retention. Each database supplies the
+//! few primitive executions through `SqlDialect`; the caller owns the
+//! transaction.
+
+use async_trait::async_trait;
+use sqlx::{Database, QueryBuilder};
+
+use super::row::{JobRow, encode_counts};
+use super::sql::{self, Bind};
+use crate::domain::{Error, Job, JobId, Transition, UnixMillis};
+use crate::ports::CreateOutcome;
+
+/// Why a step inside a transaction did not go through.
+#[derive(Debug)]
+pub enum StepError {
+    /// The rules said no (or the job is unreadable); nothing was written, and
+    /// other work in the same transaction may go on.
+    Refused(Error),
+    /// A statement failed; the transaction must be abandoned.
+    Sql(sqlx::Error),
+}
+
+impl From<sqlx::Error> for StepError {
+    fn from(error: sqlx::Error) -> Self {
+        StepError::Sql(error)
+    }
+}
+
+pub type Step<T> = std::result::Result<T, StepError>;
+
+pub type Conn<D> = <<D as SqlDialect>::Db as Database>::Connection;
+
+/// What differs between databases: how to connect, and how to run a built
+/// query on one of its connections.
+#[async_trait]
+pub trait SqlDialect: Send + Sync + 'static {
+    type Db: Bind;
+
+    /// Whether reads inside a transaction can lock the row (`FOR UPDATE`).
+    /// Without it the store must have a single writer.
+    const ROW_LOCKS: bool;
+
+    async fn execute(
+        conn: &mut Conn<Self>,
+        query: QueryBuilder<Self::Db>,
+    ) -> Result<u64, sqlx::Error>;
+
+    async fn fetch_jobs(
+        conn: &mut Conn<Self>,
+        query: QueryBuilder<Self::Db>,
+    ) -> Result<Vec<JobRow>, sqlx::Error>;
+
+    /// The first column of every row, as text.
+    async fn fetch_texts(
+        conn: &mut Conn<Self>,
+        query: QueryBuilder<Self::Db>,
+    ) -> Result<Vec<String>, sqlx::Error>;
+
+    /// The first column of the first row, as an integer.
+    async fn fetch_int(
+        conn: &mut Conn<Self>,
+        query: QueryBuilder<Self::Db>,
+    ) -> Result<i64, sqlx::Error>;
+
+    /// (counts, shots, execution_time_ms, metadata_json) of a stored result.
+    async fn fetch_result(
+        conn: &mut Conn<Self>,
+        query: QueryBuilder<Self::Db>,
+    ) -> Result<Option<(Vec<u8>, i64, i64, String)>, sqlx::Error>;
+}
+
+/// Creates jobs in the caller's transaction; see `JobStore::create`.
+pub async fn create<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    jobs: Vec<Job>,
+    since: UnixMillis,
+) -> Step<Vec<CreateOutcome>> {
+    let mut outcomes = Vec::with_capacity(jobs.len());
+    let mut rows = Vec::with_capacity(jobs.len());
+    for job in &jobs {
+        let row = JobRow::from_job(job);
+        if let Some(key) = &job.idempotency_key
+            && let Some(holder) =
+                claim_idempotency_key::<D>(conn, &row, key.as_str(), since.0).await?
+        {
+            outcomes.push(CreateOutcome::Existing(holder));
+            continue;
+        }
+        rows.push((row, job.tags.clone()));
+        outcomes.push(CreateOutcome::Created);
+    }
+    for chunk in rows.chunks(sql::INSERT_CHUNK) {
+        let jobs: Vec<JobRow> = chunk.iter().map(|(row, _)| row.clone()).collect();
+        D::execute(conn, sql::insert_jobs::<D::Db>(&jobs)).await?;
+        let tags: Vec<(String, String, String)> = chunk
+            .iter()
+            .flat_map(|(row, tags)| {
+                tags.iter()
+                    .map(|(k, v)| (row.id.clone(), k.to_owned(), v.to_owned()))
+            })
+            .collect();
+        if !tags.is_empty() {
+            D::execute(conn, sql::insert_tags::<D::Db>(&tags)).await?;
+        }
+    }
+    Ok(outcomes)
+}
+
+/// Takes the key for `job`, unless a job submitted since `since` holds it;
+/// returns that job's id when one does.
+async fn claim_idempotency_key<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    job: &JobRow,
+    key: &str,
+    since: i64,
+) -> Step<Option<JobId>> {
+    let query =
+        sql::claim_idempotency_key::<D::Db>(&job.client_id, key, &job.id, job.submitted_at, since);
+    if !D::fetch_texts(conn, query).await?.is_empty() {
+        return Ok(None);
+    }
+    let holders =
+        D::fetch_texts(conn, sql::idempotency_holder::<D::Db>(&job.client_id, key)).await?;
+    let holder = holders.into_iter().next().unwrap_or_default();
+    let id = uuid::Uuid::try_parse(&holder)
+        .map(JobId::from_uuid)
+        .map_err(|_| {
+            StepError::Refused(Error::internal(format!(
+                "a stored idempotency key names a bad job id '{holder}'"
+            )))
+        })?;
+    Ok(Some(id))
+}
+
+/// Applies a transition in the caller's transaction; see `JobStore::apply`.
+pub async fn apply<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    id: JobId,
+    transition: &Transition,
+) -> Step<Job> {
+    let id_text = id.to_string();
+    let rows = D::fetch_jobs(conn, sql::select_job::<D::Db>(&id_text, D::ROW_LOCKS)).await?;
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| StepError::Refused(Error::not_found(format!("job {id} not found"))))?;
+    let mut job = row.into_job().map_err(StepError::Refused)?;
+    let expected_version = job.version as i64;
+    job.apply(transition).map_err(StepError::Refused)?;
+    let written = D::execute(
+        conn,
+        sql::update_job::<D::Db>(&JobRow::from_job(&job), expected_version),
+    )
+    .await?;
+    if written != 1 {
+        return Err(StepError::Refused(Error::conflict(format!(
+            "job {id} changed while this change was being made; try again"
+        ))));
+    }
+    match transition {
+        Transition::Complete { result, .. } => {
+            let millis = i64::try_from(result.execution_time_ms).unwrap_or(i64::MAX);
+            let query = sql::put_result::<D::Db>(
+                &id_text,
+                encode_counts(result),
+                i64::from(result.shots),
+                millis,
+                result.metadata_json.clone(),
+            );
+            D::execute(conn, query).await?;
+        }
+        Transition::ExpireResult => {
+            let ids = [id_text];
+            D::execute(
+                conn,
+                sql::delete_where_in::<D::Db>("job_results", "job_id", &ids),
+            )
+            .await?;
+        }
+        _ => {}
+    }
+    Ok(job)
+}
+
+/// Retention: COMPLETED jobs that ended before `before` lose their result.
+pub async fn expire_results<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    before: UnixMillis,
+    limit: usize,
+) -> Step<u64> {
+    let ids = D::fetch_texts(
+        conn,
+        sql::ended_before::<D::Db>("'COMPLETED'", before.0, limit),
+    )
+    .await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    let expired = D::execute(conn, sql::expire_results::<D::Db>(&ids)).await?;
+    D::execute(
+        conn,
+        sql::delete_where_in::<D::Db>("job_results", "job_id", &ids),
+    )
+    .await?;
+    Ok(expired)
+}
+
+/// Retention: FAILED and CANCELED jobs that ended before `before` go.
+pub async fn delete_finished<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    before: UnixMillis,
+    limit: usize,
+) -> Step<u64> {
+    let query = sql::ended_before::<D::Db>("'FAILED', 'CANCELED'", before.0, limit);
+    let ids = D::fetch_texts(conn, query).await?;
+    if ids.is_empty() {
+        return Ok(0);
+    }
+    for (table, column) in [
+        ("job_tags", "job_id"),
+        ("idempotency_keys", "job_id"),
+        ("job_results", "job_id"),
+    ] {
+        D::execute(conn, sql::delete_where_in::<D::Db>(table, column, &ids)).await?;
+    }
+    Ok(D::execute(conn, sql::delete_where_in::<D::Db>("jobs", "id", &ids)).await?)
+}

@@ -1,0 +1,76 @@
+//! Group commit: writes from many concurrent callers queue up for one writer
+//! task, which commits whatever has gathered in a single transaction. One
+//! fsync then covers many submissions, so durability costs little per job.
+
+use async_trait::async_trait;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::domain::{Error, Result};
+
+/// Writes a batch of operations, answering each through its own channel.
+#[async_trait]
+pub trait BatchWriter: Send + 'static {
+    type Op: Send + 'static;
+
+    async fn write(&mut self, batch: Vec<Self::Op>);
+}
+
+/// The sending side of a writer task.
+pub struct GroupCommit<Op> {
+    sender: mpsc::Sender<Op>,
+}
+
+impl<Op> Clone for GroupCommit<Op> {
+    fn clone(&self) -> Self {
+        Self {
+            sender: self.sender.clone(),
+        }
+    }
+}
+
+impl<Op: Send + 'static> GroupCommit<Op> {
+    /// Starts the writer task; it ends when every `GroupCommit` is dropped.
+    pub fn start<W: BatchWriter<Op = Op>>(mut writer: W, max_batch: usize) -> Self {
+        let (sender, mut receiver) = mpsc::channel::<Op>(max_batch * 4);
+        tokio::spawn(async move {
+            while let Some(first) = receiver.recv().await {
+                let mut batch = Vec::with_capacity(max_batch);
+                batch.push(first);
+                while batch.len() < max_batch {
+                    match receiver.try_recv() {
+                        Ok(op) => batch.push(op),
+                        Err(_) => break,
+                    }
+                }
+                writer.write(batch).await;
+            }
+        });
+        Self { sender }
+    }
+
+    /// Queues an operation built around a reply channel and waits for its
+    /// answer.
+    pub async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Op) -> Result<T> {
+        let (reply, answer) = oneshot::channel();
+        self.sender
+            .send(make(reply))
+            .await
+            .map_err(|_| Error::unavailable("the job store's writer has stopped"))?;
+        answer
+            .await
+            .map_err(|_| Error::unavailable("the job store's writer stopped before answering"))?
+    }
+}
+
+/// An answer held back until its transaction's fate is known: on commit the
+/// outcome is sent; if the transaction failed, the failure is sent instead.
+pub type Finish = Box<dyn FnOnce(Option<Error>) + Send>;
+
+pub fn finish<T: Send + 'static>(reply: oneshot::Sender<Result<T>>, outcome: Result<T>) -> Finish {
+    Box::new(move |failure| {
+        let _ = reply.send(match failure {
+            Some(error) => Err(error),
+            None => outcome,
+        });
+    })
+}

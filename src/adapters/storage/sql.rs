@@ -1,0 +1,351 @@
+//! SQL shared by the SQLite and PostgreSQL stores. Queries are built with
+//! `QueryBuilder`, which writes each database's placeholders, so the text of
+//! a query is written once; values go in as bound parameters, never as text.
+
+use std::borrow::Cow;
+
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::{ColumnIndex, Database, Decode, QueryBuilder, Row, SqlStr, Type};
+
+use super::row::{JOB_COLUMNS, JobRow};
+use crate::ports::JobQuery;
+
+/// Binding the value types the stores use. Each database implements it by
+/// forwarding to `push_bind`; generic query builders need nothing else.
+pub trait Bind: Database + Sized {
+    fn text(query: &mut QueryBuilder<Self>, value: String);
+    fn int(query: &mut QueryBuilder<Self>, value: i64);
+    fn opt_text(query: &mut QueryBuilder<Self>, value: Option<String>);
+    fn opt_int(query: &mut QueryBuilder<Self>, value: Option<i64>);
+    fn bytes(query: &mut QueryBuilder<Self>, value: Vec<u8>);
+}
+
+/// A migrator over SQL files embedded at build time: (version, name, SQL).
+pub fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
+    let migrations = files
+        .iter()
+        .map(|(version, name, sql)| {
+            Migration::new(
+                *version,
+                Cow::Borrowed(*name),
+                MigrationType::Simple,
+                SqlStr::from_static(sql),
+                false,
+            )
+        })
+        .collect::<Vec<_>>();
+    Migrator {
+        migrations: Cow::Owned(migrations),
+        ..Migrator::DEFAULT
+    }
+}
+
+/// Reads the columns of `JOB_COLUMNS` from a row.
+pub fn read_job_row<'r, R>(row: &'r R) -> Result<JobRow, sqlx::Error>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(JobRow {
+        id: row.try_get("id")?,
+        client_id: row.try_get("client_id")?,
+        backend_id: row.try_get("backend_id")?,
+        circuit_format: row.try_get("circuit_format")?,
+        circuit_text: row.try_get("circuit_text")?,
+        shots: row.try_get("shots")?,
+        optimization_level: row.try_get("optimization_level")?,
+        priority: row.try_get("priority")?,
+        tags: row.try_get("tags")?,
+        idempotency_key: row.try_get("idempotency_key")?,
+        seed: row.try_get("seed")?,
+        state: row.try_get("state")?,
+        submitted_at: row.try_get("submitted_at")?,
+        started_at: row.try_get("started_at")?,
+        completed_at: row.try_get("completed_at")?,
+        error_message: row.try_get("error_message")?,
+        attempts: row.try_get("attempts")?,
+        claim_token: row.try_get("claim_token")?,
+        backend_job_id: row.try_get("backend_job_id")?,
+        version: row.try_get("version")?,
+    })
+}
+
+/// Rows per multi-row INSERT: 20 columns × 40 rows stays far below both
+/// databases' parameter limits.
+pub const INSERT_CHUNK: usize = 40;
+
+pub fn insert_jobs<DB: Bind>(rows: &[JobRow]) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(format!("INSERT INTO jobs ({JOB_COLUMNS}) VALUES "));
+    for (i, row) in rows.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        let row = row.clone();
+        DB::text(&mut q, row.id);
+        for value in [
+            row.client_id,
+            row.backend_id,
+            row.circuit_format,
+            row.circuit_text,
+        ] {
+            q.push(", ");
+            DB::text(&mut q, value);
+        }
+        for value in [row.shots, row.optimization_level, row.priority] {
+            q.push(", ");
+            DB::int(&mut q, value);
+        }
+        q.push(", ");
+        DB::text(&mut q, row.tags);
+        q.push(", ");
+        DB::opt_text(&mut q, row.idempotency_key);
+        q.push(", ");
+        DB::opt_int(&mut q, row.seed);
+        q.push(", ");
+        DB::text(&mut q, row.state);
+        q.push(", ");
+        DB::int(&mut q, row.submitted_at);
+        for value in [row.started_at, row.completed_at] {
+            q.push(", ");
+            DB::opt_int(&mut q, value);
+        }
+        q.push(", ");
+        DB::opt_text(&mut q, row.error_message);
+        q.push(", ");
+        DB::int(&mut q, row.attempts);
+        q.push(", ");
+        DB::opt_int(&mut q, row.claim_token);
+        q.push(", ");
+        DB::opt_text(&mut q, row.backend_job_id);
+        q.push(", ");
+        DB::int(&mut q, row.version);
+        q.push(")");
+    }
+    q
+}
+
+/// Tag rows: (job id, key, value).
+pub fn insert_tags<DB: Bind>(tags: &[(String, String, String)]) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new("INSERT INTO job_tags (job_id, key, value) VALUES ");
+    for (i, (job_id, key, value)) in tags.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        DB::text(&mut q, job_id.clone());
+        q.push(", ");
+        DB::text(&mut q, key.clone());
+        q.push(", ");
+        DB::text(&mut q, value.clone());
+        q.push(")");
+    }
+    q
+}
+
+/// Writes the fields a transition may change, only if nobody changed the
+/// row since it was read (`expected_version`).
+pub fn update_job<DB: Bind>(row: &JobRow, expected_version: i64) -> QueryBuilder<DB> {
+    let row = row.clone();
+    let mut q = QueryBuilder::new("UPDATE jobs SET state = ");
+    DB::text(&mut q, row.state);
+    q.push(", started_at = ");
+    DB::opt_int(&mut q, row.started_at);
+    q.push(", completed_at = ");
+    DB::opt_int(&mut q, row.completed_at);
+    q.push(", error_message = ");
+    DB::opt_text(&mut q, row.error_message);
+    q.push(", attempts = ");
+    DB::int(&mut q, row.attempts);
+    q.push(", claim_token = ");
+    DB::opt_int(&mut q, row.claim_token);
+    q.push(", backend_job_id = ");
+    DB::opt_text(&mut q, row.backend_job_id);
+    q.push(", version = ");
+    DB::int(&mut q, row.version);
+    q.push(" WHERE id = ");
+    DB::text(&mut q, row.id);
+    q.push(" AND version = ");
+    DB::int(&mut q, expected_version);
+    q
+}
+
+pub fn select_job<DB: Bind>(id: &str, for_update: bool) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = "));
+    DB::text(&mut q, id.to_owned());
+    if for_update {
+        q.push(" FOR UPDATE");
+    }
+    q
+}
+
+/// A page of jobs, newest first; asks for one more than the page to know
+/// whether another page follows.
+pub fn list_jobs<DB: Bind>(query: &JobQuery) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1"));
+    if let Some(client) = &query.client_id {
+        q.push(" AND client_id = ");
+        DB::text(&mut q, client.to_string());
+    }
+    if let Some(state) = query.state {
+        q.push(" AND state = ");
+        DB::text(&mut q, state.as_str().to_owned());
+    }
+    if let Some(backend) = &query.backend_id {
+        q.push(" AND backend_id = ");
+        DB::text(&mut q, backend.to_string());
+    }
+    if let Some(before) = query.before {
+        q.push(" AND id < ");
+        DB::text(&mut q, before.to_string());
+    }
+    for (key, value) in query.tags.iter() {
+        q.push(" AND EXISTS (SELECT 1 FROM job_tags t WHERE t.job_id = jobs.id AND t.key = ");
+        DB::text(&mut q, key.to_owned());
+        q.push(" AND t.value = ");
+        DB::text(&mut q, value.to_owned());
+        q.push(")");
+    }
+    q.push(" ORDER BY id DESC LIMIT ");
+    DB::int(&mut q, query.page_size.max(1) as i64 + 1);
+    q
+}
+
+pub fn unfinished_jobs<DB: Bind>(after: Option<&str>, limit: usize) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('QUEUED', 'RUNNING')"
+    ));
+    if let Some(after) = after {
+        q.push(" AND id > ");
+        DB::text(&mut q, after.to_owned());
+    }
+    q.push(" ORDER BY id LIMIT ");
+    DB::int(&mut q, limit as i64);
+    q
+}
+
+pub fn count_queued<DB: Bind>(client: &str) -> QueryBuilder<DB> {
+    let mut q =
+        QueryBuilder::new("SELECT COUNT(*) FROM jobs WHERE state = 'QUEUED' AND client_id = ");
+    DB::text(&mut q, client.to_owned());
+    q
+}
+
+/// Takes the idempotency key for `job_id` unless a job newer than `since`
+/// holds it; returns a row (the new holder) only when it was taken.
+pub fn claim_idempotency_key<DB: Bind>(
+    client: &str,
+    key: &str,
+    job_id: &str,
+    at: i64,
+    since: i64,
+) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(
+        "INSERT INTO idempotency_keys (client_id, idempotency_key, job_id, created_at) VALUES (",
+    );
+    DB::text(&mut q, client.to_owned());
+    q.push(", ");
+    DB::text(&mut q, key.to_owned());
+    q.push(", ");
+    DB::text(&mut q, job_id.to_owned());
+    q.push(", ");
+    DB::int(&mut q, at);
+    q.push(
+        ") ON CONFLICT (client_id, idempotency_key) DO UPDATE \
+         SET job_id = excluded.job_id, created_at = excluded.created_at \
+         WHERE idempotency_keys.created_at < ",
+    );
+    DB::int(&mut q, since);
+    q.push(" RETURNING job_id");
+    q
+}
+
+pub fn idempotency_holder<DB: Bind>(client: &str, key: &str) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new("SELECT job_id FROM idempotency_keys WHERE client_id = ");
+    DB::text(&mut q, client.to_owned());
+    q.push(" AND idempotency_key = ");
+    DB::text(&mut q, key.to_owned());
+    q
+}
+
+pub fn put_result<DB: Bind>(
+    job_id: &str,
+    counts: Vec<u8>,
+    shots: i64,
+    millis: i64,
+    metadata: String,
+) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(
+        "INSERT INTO job_results (job_id, counts, shots, execution_time_ms, metadata_json) VALUES (",
+    );
+    DB::text(&mut q, job_id.to_owned());
+    q.push(", ");
+    DB::bytes(&mut q, counts);
+    q.push(", ");
+    DB::int(&mut q, shots);
+    q.push(", ");
+    DB::int(&mut q, millis);
+    q.push(", ");
+    DB::text(&mut q, metadata);
+    q.push(")");
+    q
+}
+
+pub fn select_result<DB: Bind>(job_id: &str) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(
+        "SELECT counts, shots, execution_time_ms, metadata_json FROM job_results WHERE job_id = ",
+    );
+    DB::text(&mut q, job_id.to_owned());
+    q
+}
+
+/// `DELETE FROM <table> WHERE <column> IN (ids…)`.
+pub fn delete_where_in<DB: Bind>(table: &str, column: &str, ids: &[String]) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(format!("DELETE FROM {table} WHERE {column} IN ("));
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        DB::text(&mut q, id.clone());
+    }
+    q.push(")");
+    q
+}
+
+/// Ids of jobs in one of `states` that ended before `before`, oldest first.
+pub fn ended_before<DB: Bind>(states: &str, before: i64, limit: usize) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(format!(
+        "SELECT id FROM jobs WHERE state IN ({states}) AND completed_at < "
+    ));
+    DB::int(&mut q, before);
+    q.push(" ORDER BY completed_at LIMIT ");
+    DB::int(&mut q, limit as i64);
+    q
+}
+
+/// Marks the given COMPLETED jobs RESULT_EXPIRED.
+pub fn expire_results<DB: Bind>(ids: &[String]) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(
+        "UPDATE jobs SET state = 'RESULT_EXPIRED', version = version + 1 WHERE state = 'COMPLETED' AND id IN (",
+    );
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        DB::text(&mut q, id.clone());
+    }
+    q.push(")");
+    q
+}
+
+/// Marks a job whose row cannot be read FAILED, saying why, so that it ends
+/// instead of failing every request about it forever.
+pub fn fail_unreadable<DB: Bind>(id: &str, message: String) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new("UPDATE jobs SET state = 'FAILED', error_message = ");
+    DB::text(&mut q, message);
+    // A damaged state column counts as unfinished too.
+    q.push(
+        ", version = version + 1 \
+         WHERE state NOT IN ('COMPLETED', 'FAILED', 'CANCELED', 'RESULT_EXPIRED') AND id = ",
+    );
+    DB::text(&mut q, id.to_owned());
+    q
+}

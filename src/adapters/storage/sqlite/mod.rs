@@ -1,0 +1,70 @@
+//! The SQLite job store: one file, WAL journal, durable commits.
+
+mod dialect;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+pub use dialect::SqliteDialect;
+
+use super::SqlJobStore;
+use super::error::store_error;
+use super::sql::migrator;
+use crate::domain::{Error, Result};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "jobs",
+    include_str!("../../../../migrations/sqlite/0001_jobs.sql"),
+)];
+
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct SqliteSettings {
+    pub path: PathBuf,
+    /// `FULL` syncs the WAL on every commit: nothing acknowledged is lost even
+    /// on power failure. `NORMAL` survives process crashes only.
+    pub synchronous_full: bool,
+    pub busy_timeout: Duration,
+    pub max_connections: u32,
+}
+
+pub type SqliteJobStore = SqlJobStore<SqliteDialect>;
+
+/// Opens (creating if needed) the database file and brings its schema up to
+/// date.
+pub async fn open(settings: &SqliteSettings) -> Result<SqliteJobStore> {
+    if let Some(dir) = settings.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::unavailable(format!(
+                "cannot create the data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let options = SqliteConnectOptions::from_str("sqlite://")
+        .map_err(|e| store_error("configuring SQLite", e))?
+        .filename(&settings.path)
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(if settings.synchronous_full {
+            SqliteSynchronous::Full
+        } else {
+            SqliteSynchronous::Normal
+        })
+        .busy_timeout(settings.busy_timeout)
+        .foreign_keys(false);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(settings.max_connections.max(2))
+        .connect_with(options)
+        .await
+        .map_err(|e| store_error(&format!("opening {}", settings.path.display()), e))?;
+    migrator(MIGRATIONS)
+        .run(&pool)
+        .await
+        .map_err(|e| Error::unavailable(format!("migrating {}: {e}", settings.path.display())))?;
+    Ok(SqlJobStore::new(pool))
+}

@@ -1,0 +1,351 @@
+//! `JobStore` over any SQL database with a `SqlDialect`.
+//!
+//! Creations (and, without row locks, every write) go through one writer task
+//! that commits what has gathered in a single transaction (group commit). With
+//! row locks (PostgreSQL), transitions run in their own short transaction, so
+//! several nodes can share the database. Reads use the pool.
+
+use std::marker::PhantomData;
+
+use async_trait::async_trait;
+use sqlx::{Database, Pool, QueryBuilder};
+use tokio::sync::oneshot;
+
+use super::error::store_error;
+use super::flow::{self, Conn, SqlDialect, Step, StepError};
+use super::group_commit::{BatchWriter, Finish, GroupCommit, finish};
+use super::row::{JobRow, decode_result};
+use super::sql;
+use crate::domain::{ClientId, Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
+use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
+
+/// Most operations one transaction of the writer carries.
+const MAX_BATCH: usize = 512;
+
+pub struct SqlJobStore<D: SqlDialect> {
+    pool: Pool<D::Db>,
+    writer: GroupCommit<WriteOp>,
+    _dialect: PhantomData<D>,
+}
+
+pub enum WriteOp {
+    Create {
+        jobs: Vec<Job>,
+        since: UnixMillis,
+        reply: oneshot::Sender<Result<Vec<CreateOutcome>>>,
+    },
+    Apply {
+        id: JobId,
+        transition: Transition,
+        reply: oneshot::Sender<Result<Job>>,
+    },
+    ExpireResults {
+        before: UnixMillis,
+        limit: usize,
+        reply: oneshot::Sender<Result<u64>>,
+    },
+    DeleteFinished {
+        before: UnixMillis,
+        limit: usize,
+        reply: oneshot::Sender<Result<u64>>,
+    },
+    FailUnreadable {
+        id: String,
+        message: String,
+        reply: oneshot::Sender<Result<()>>,
+    },
+}
+
+impl WriteOp {
+    /// The operation answered with `error` without being run.
+    fn into_failure(self) -> Finish {
+        fn fail<T: Send + 'static>(reply: oneshot::Sender<Result<T>>) -> Finish {
+            finish(reply, Err(Error::internal("not run")))
+        }
+        match self {
+            WriteOp::Create { reply, .. } => fail(reply),
+            WriteOp::Apply { reply, .. } => fail(reply),
+            WriteOp::ExpireResults { reply, .. } | WriteOp::DeleteFinished { reply, .. } => {
+                fail(reply)
+            }
+            WriteOp::FailUnreadable { reply, .. } => fail(reply),
+        }
+    }
+}
+
+/// A step's answer, and the statement error that broke its transaction.
+fn settle<T: Send + 'static>(
+    reply: oneshot::Sender<Result<T>>,
+    step: Step<T>,
+) -> (Finish, Option<sqlx::Error>) {
+    match step {
+        Ok(value) => (finish(reply, Ok(value)), None),
+        Err(StepError::Refused(error)) => (finish(reply, Err(error)), None),
+        Err(StepError::Sql(error)) => (
+            finish(reply, Err(Error::internal("transaction failed"))),
+            Some(error),
+        ),
+    }
+}
+
+async fn run<D: SqlDialect>(conn: &mut Conn<D>, op: WriteOp) -> (Finish, Option<sqlx::Error>) {
+    match op {
+        WriteOp::Create { jobs, since, reply } => {
+            settle(reply, flow::create::<D>(conn, jobs, since).await)
+        }
+        WriteOp::Apply {
+            id,
+            transition,
+            reply,
+        } => settle(reply, flow::apply::<D>(conn, id, &transition).await),
+        WriteOp::ExpireResults {
+            before,
+            limit,
+            reply,
+        } => settle(reply, flow::expire_results::<D>(conn, before, limit).await),
+        WriteOp::DeleteFinished {
+            before,
+            limit,
+            reply,
+        } => settle(reply, flow::delete_finished::<D>(conn, before, limit).await),
+        WriteOp::FailUnreadable { id, message, reply } => {
+            let step = D::execute(conn, sql::fail_unreadable::<D::Db>(&id, message)).await;
+            settle(reply, step.map(|_| ()).map_err(StepError::Sql))
+        }
+    }
+}
+
+struct Writer<D: SqlDialect> {
+    pool: Pool<D::Db>,
+}
+
+#[async_trait]
+impl<D: SqlDialect> BatchWriter for Writer<D> {
+    type Op = WriteOp;
+
+    async fn write(&mut self, batch: Vec<WriteOp>) {
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(e) => {
+                let error = store_error("starting a transaction", e);
+                batch
+                    .into_iter()
+                    .for_each(|op| op.into_failure()(Some(error.clone())));
+                return;
+            }
+        };
+        let mut finishes = Vec::with_capacity(batch.len());
+        let mut ops = batch.into_iter();
+        let mut broken = None;
+        for op in ops.by_ref() {
+            let (finish, failure) = run::<D>(&mut tx, op).await;
+            finishes.push(finish);
+            if failure.is_some() {
+                broken = failure;
+                break;
+            }
+        }
+        finishes.extend(ops.map(WriteOp::into_failure));
+        let failure = match broken {
+            Some(e) => Some(store_error("writing jobs", e)),
+            None => tx
+                .commit()
+                .await
+                .err()
+                .map(|e| store_error("committing", e)),
+        };
+        for finish in finishes {
+            finish(failure.clone());
+        }
+    }
+}
+
+impl<D: SqlDialect> SqlJobStore<D> {
+    /// Wraps a connected pool whose migrations have run.
+    pub fn new(pool: Pool<D::Db>) -> Self {
+        let writer = GroupCommit::start(Writer::<D> { pool: pool.clone() }, MAX_BATCH);
+        Self {
+            pool,
+            writer,
+            _dialect: PhantomData,
+        }
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<D::Db>> {
+        self.pool
+            .acquire()
+            .await
+            .map_err(|e| store_error("connecting", e))
+    }
+
+    async fn fetch_jobs(&self, query: QueryBuilder<D::Db>, doing: &str) -> Result<Vec<JobRow>> {
+        let mut conn = self.conn().await?;
+        D::fetch_jobs(&mut conn, query)
+            .await
+            .map_err(|e| store_error(doing, e))
+    }
+
+    /// Decodes a row; a row that cannot be decoded fails its job (so it ends
+    /// rather than erroring forever) and answers with what was wrong.
+    async fn decode(&self, row: JobRow) -> Result<Job> {
+        let id = row.id.clone();
+        row.into_job().map_err(|error| {
+            tracing::error!(job_id = %id, %error, "a stored job could not be read; marking it FAILED");
+            let writer = self.writer.clone();
+            let message = format!("the stored job could not be read: {}", error.message());
+            tokio::spawn(async move {
+                let _ = writer.call(|reply| WriteOp::FailUnreadable { id, message, reply }).await;
+            });
+            error
+        })
+    }
+
+    /// Decodes rows, leaving out (and failing) the ones that cannot be read.
+    async fn decode_all(&self, rows: Vec<JobRow>) -> Vec<Job> {
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Ok(job) = self.decode(row).await {
+                jobs.push(job);
+            }
+        }
+        jobs
+    }
+
+    async fn apply_in_own_transaction(&self, id: JobId, transition: Transition) -> Result<Job> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| store_error("starting a transaction", e))?;
+        match flow::apply::<D>(&mut tx, id, &transition).await {
+            Ok(job) => {
+                tx.commit()
+                    .await
+                    .map_err(|e| store_error("committing a job change", e))?;
+                Ok(job)
+            }
+            Err(StepError::Refused(error)) => Err(error),
+            Err(StepError::Sql(e)) => Err(store_error("changing a job", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl<D: SqlDialect> JobStore for SqlJobStore<D>
+where
+    <D::Db as Database>::Connection: Send,
+{
+    async fn create(&self, jobs: Vec<Job>, dedup_since: UnixMillis) -> Result<Vec<CreateOutcome>> {
+        self.writer
+            .call(|reply| WriteOp::Create {
+                jobs,
+                since: dedup_since,
+                reply,
+            })
+            .await
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>> {
+        let rows = self
+            .fetch_jobs(
+                sql::select_job::<D::Db>(&id.to_string(), false),
+                "reading a job",
+            )
+            .await?;
+        match rows.into_iter().next() {
+            Some(row) => self.decode(row).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn apply(&self, id: JobId, transition: Transition) -> Result<Job> {
+        if D::ROW_LOCKS {
+            self.apply_in_own_transaction(id, transition).await
+        } else {
+            self.writer
+                .call(|reply| WriteOp::Apply {
+                    id,
+                    transition,
+                    reply,
+                })
+                .await
+        }
+    }
+
+    async fn result(&self, id: JobId) -> Result<Option<JobResult>> {
+        let id = id.to_string();
+        let mut conn = self.conn().await?;
+        let row = D::fetch_result(&mut conn, sql::select_result::<D::Db>(&id))
+            .await
+            .map_err(|e| store_error("reading a result", e))?;
+        row.map(|(counts, shots, millis, metadata)| {
+            decode_result(&id, &counts, shots, millis, metadata)
+        })
+        .transpose()
+    }
+
+    async fn list(&self, query: JobQuery) -> Result<JobPage> {
+        let page_size = query.page_size.max(1);
+        let rows = self
+            .fetch_jobs(sql::list_jobs::<D::Db>(&query), "listing jobs")
+            .await?;
+        let more = rows.len() > page_size;
+        let mut jobs = self
+            .decode_all(rows.into_iter().take(page_size).collect())
+            .await;
+        jobs.truncate(page_size);
+        let next = if more {
+            jobs.last().map(|j| j.id)
+        } else {
+            None
+        };
+        Ok(JobPage { jobs, next })
+    }
+
+    async fn unfinished(&self, after: Option<JobId>, limit: usize) -> Result<Vec<Job>> {
+        let after = after.map(|id| id.to_string());
+        let rows = self
+            .fetch_jobs(
+                sql::unfinished_jobs::<D::Db>(after.as_deref(), limit),
+                "reading unfinished jobs",
+            )
+            .await?;
+        Ok(self.decode_all(rows).await)
+    }
+
+    async fn count_queued(&self, client: ClientId) -> Result<u64> {
+        let mut conn = self.conn().await?;
+        let count = D::fetch_int(&mut conn, sql::count_queued::<D::Db>(client.as_str()))
+            .await
+            .map_err(|e| store_error("counting queued jobs", e))?;
+        Ok(count.max(0) as u64)
+    }
+
+    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+        self.writer
+            .call(|reply| WriteOp::ExpireResults {
+                before,
+                limit,
+                reply,
+            })
+            .await
+    }
+
+    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+        self.writer
+            .call(|reply| WriteOp::DeleteFinished {
+                before,
+                limit,
+                reply,
+            })
+            .await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        let mut conn = self.conn().await?;
+        D::fetch_int(&mut conn, QueryBuilder::new("SELECT 1"))
+            .await
+            .map_err(|e| store_error("checking the store", e))?;
+        Ok(())
+    }
+}
