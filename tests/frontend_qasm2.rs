@@ -13,11 +13,16 @@ fn qasm(text: &str) -> Circuit {
         format: CircuitFormat::OpenQasm,
         text: text.to_owned(),
     };
-    StandardFrontend.parse(&source).unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
+    StandardFrontend
+        .parse(&source)
+        .unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
 }
 
 fn ops(c: &Circuit) -> Vec<Operation> {
-    c.instructions().iter().map(|i| i.operation.clone()).collect()
+    c.instructions()
+        .iter()
+        .map(|i| i.operation.clone())
+        .collect()
 }
 
 fn g(gate: Gate, qubits: &[u32]) -> Operation {
@@ -46,7 +51,10 @@ fn the_whole_of_qelib1_is_known() {
     assert_eq!(o[1], g(Gate::U(PI / 2.0, 0.1, 0.2), &[0]));
     assert_eq!(o[2], g(Gate::P(0.1), &[0]));
     assert_eq!(o[5], g(Gate::U(0.0, 0.0, 0.0), &[0]), "u0 is an identity");
-    assert!(o.contains(&g(Gate::Cu(0.1, 0.2, 0.3, 0.0), &[0, 1])), "cu3 is cu with γ = 0");
+    assert!(
+        o.contains(&g(Gate::Cu(0.1, 0.2, 0.3, 0.0), &[0, 1])),
+        "cu3 is cu with γ = 0"
+    );
     assert!(o.contains(&g(Gate::Cu(0.1, 0.2, 0.3, 0.4), &[0, 1])));
 }
 
@@ -68,19 +76,30 @@ fn qelib1_extras_are_inlined_into_standard_gates() {
 
 #[test]
 fn a_program_may_redefine_a_qelib1_gate() {
-    let c = qasm(&format!("{HEAD}gate rzz(theta) a,b {{ cx a,b; rz(theta) b; cx a,b; }}\nrzz(0.7) q[1],q[2];"));
+    let c = qasm(&format!(
+        "{HEAD}gate rzz(theta) a,b {{ cx a,b; rz(theta) b; cx a,b; }}\nrzz(0.7) q[1],q[2];"
+    ));
     assert_eq!(ops(&c)[1], g(Gate::Rz(0.7), &[2]));
 }
 
 #[test]
 fn conditions_and_arrow_measurement() {
-    let c = qasm(&format!("{HEAD}measure q[0] -> c[0];\nif(c==1) x q[1];\nmeasure q -> c;"));
+    let c = qasm(&format!(
+        "{HEAD}measure q[0] -> c[0];\nif(c==1) x q[1];\nmeasure q -> c;"
+    ));
     assert_eq!(c.instructions().len(), 7);
     assert_eq!(
         c.instructions()[1].condition,
-        Some(Condition::RegisterEquals { first: 0, width: 5, value: 1 })
+        Some(Condition::RegisterEquals {
+            first: 0,
+            width: 5,
+            value: 1
+        })
     );
-    assert_eq!(c.instructions()[6].operation, Operation::Measure { qubit: 4, clbit: 4 });
+    assert_eq!(
+        c.instructions()[6].operation,
+        Operation::Measure { qubit: 4, clbit: 4 }
+    );
 }
 
 /// The classic ripple-carry adder from the OpenQASM 2 paper.
@@ -127,7 +146,11 @@ measure cout[0] -> ans[4];
     let c = qasm(text);
     assert_eq!((c.num_qubits(), c.num_clbits()), (10, 5));
     assert_eq!(c.gate_count(), 1 + 4 + 12 + 1 + 12);
-    assert_eq!(ops(&c)[5], g(Gate::Cx, &[1, 5]), "majority cin[0],b[0],a[0] starts with cx a[0],b[0]");
+    assert_eq!(
+        ops(&c)[5],
+        g(Gate::Cx, &[1, 5]),
+        "majority cin[0],b[0],a[0] starts with cx a[0],b[0]"
+    );
 }
 
 /// Qiskit's own OpenQASM 2 writer uses names outside the original qelib1.inc.
@@ -145,7 +168,10 @@ fn qiskit_qasm2_extras() {
         })
         .unwrap_err();
     assert_eq!(e.message(), "line 3, column 18: unknown gate 'rzx'");
-    let fixed = text.replace("gate ecr q0,q1 { rzx(pi/4) q0,q1; x q0; rzx(-pi/4) q0,q1; }\n", "");
+    let fixed = text.replace(
+        "gate ecr q0,q1 { rzx(pi/4) q0,q1; x q0; rzx(-pi/4) q0,q1; }\n",
+        "",
+    );
     let c = qasm(&fixed);
     assert_eq!(
         ops(&c)[..6],

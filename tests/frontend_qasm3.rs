@@ -12,11 +12,16 @@ fn qasm(text: &str) -> Circuit {
         format: CircuitFormat::OpenQasm,
         text: text.to_owned(),
     };
-    StandardFrontend.parse(&source).unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
+    StandardFrontend
+        .parse(&source)
+        .unwrap_or_else(|e| panic!("{e}\n---\n{text}"))
 }
 
 fn ops(c: &Circuit) -> Vec<Operation> {
-    c.instructions().iter().map(|i| i.operation.clone()).collect()
+    c.instructions()
+        .iter()
+        .map(|i| i.operation.clone())
+        .collect()
 }
 
 fn g(gate: Gate, qubits: &[u32]) -> Operation {
@@ -36,7 +41,10 @@ fn bell_state_with_stdgates() {
         "OPENQASM 3.0;\ninclude \"stdgates.inc\";\nqubit[2] q;\nbit[2] c;\nh q[0];\ncx q[0], q[1];\nc[0] = measure q[0];\nc[1] = measure q[1];\n",
     );
     assert_eq!((c.num_qubits(), c.num_clbits()), (2, 2));
-    assert_eq!(ops(&c), vec![g(Gate::H, &[0]), g(Gate::Cx, &[0, 1]), m(0, 0), m(1, 1)]);
+    assert_eq!(
+        ops(&c),
+        vec![g(Gate::H, &[0]), g(Gate::Cx, &[0, 1]), m(0, 0), m(1, 1)]
+    );
     assert!(c.instructions().iter().all(|i| i.condition.is_none()));
 }
 
@@ -67,7 +75,10 @@ fn every_stdgates_name_and_compatibility_name_is_known() {
         ("swap q[0], q[1];", Gate::Swap),
         ("ccx q[0], q[1], q[2];", Gate::Ccx),
         ("cswap q[0], q[1], q[2];", Gate::Cswap),
-        ("cu(0.1, 0.2, 0.3, 0.4) q[0], q[1];", Gate::Cu(0.1, 0.2, 0.3, 0.4)),
+        (
+            "cu(0.1, 0.2, 0.3, 0.4) q[0], q[1];",
+            Gate::Cu(0.1, 0.2, 0.3, 0.4),
+        ),
         ("CX q[0], q[1];", Gate::Cx),
         ("phase(0.1) q[0];", Gate::P(0.1)),
         ("cphase(0.1) q[0], q[1];", Gate::Cp(0.1)),
@@ -95,13 +106,21 @@ fn every_stdgates_name_and_compatibility_name_is_known() {
 
 #[test]
 fn version_line_is_optional_and_all_register_forms_number_flat() {
-    let c = qasm("qubit a;\nqreg b[2];\nqubit[3] d;\nbit x;\ncreg y[2];\nbit[2] z;\nx a;\nx b[1];\nx d[2];\nz[1] = measure d[0];\nmeasure b[0] -> y[1];");
+    let c = qasm(
+        "qubit a;\nqreg b[2];\nqubit[3] d;\nbit x;\ncreg y[2];\nbit[2] z;\nx a;\nx b[1];\nx d[2];\nz[1] = measure d[0];\nmeasure b[0] -> y[1];",
+    );
     assert_eq!((c.num_qubits(), c.num_clbits()), (6, 5));
     let names: Vec<&str> = c.qregs().iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["a", "b", "d"]);
     assert_eq!(
         ops(&c),
-        vec![g(Gate::X, &[0]), g(Gate::X, &[2]), g(Gate::X, &[5]), m(3, 4), m(1, 2)]
+        vec![
+            g(Gate::X, &[0]),
+            g(Gate::X, &[2]),
+            g(Gate::X, &[5]),
+            m(3, 4),
+            m(1, 2)
+        ]
     );
 }
 
@@ -125,8 +144,12 @@ fn broadcasting_over_whole_registers() {
             m(3, 1),
             Operation::Reset { qubit: 0 },
             Operation::Reset { qubit: 1 },
-            Operation::Barrier { qubits: vec![0, 1, 2, 3] },
-            Operation::Barrier { qubits: vec![1, 2, 3] },
+            Operation::Barrier {
+                qubits: vec![0, 1, 2, 3]
+            },
+            Operation::Barrier {
+                qubits: vec![1, 2, 3]
+            },
         ]
     );
 }
@@ -136,14 +159,22 @@ fn single_bit_registers_act_as_bits() {
     let c = qasm("qubit a;\nqubit[3] r;\nbit b;\ncx a, r;\nb = measure r[2];\nmeasure a -> b;");
     assert_eq!(
         ops(&c),
-        vec![g(Gate::Cx, &[0, 1]), g(Gate::Cx, &[0, 2]), g(Gate::Cx, &[0, 3]), m(3, 0), m(0, 0)]
+        vec![
+            g(Gate::Cx, &[0, 1]),
+            g(Gate::Cx, &[0, 2]),
+            g(Gate::Cx, &[0, 3]),
+            m(3, 0),
+            m(0, 0)
+        ]
     );
 }
 
 /// Qiskit writes physical qubits for a circuit with a layout.
 #[test]
 fn physical_qubits() {
-    let c = qasm("OPENQASM 3.0;\ninclude \"stdgates.inc\";\nbit[2] c;\nrz(pi/2) $0;\nsx $0;\ncx $0, $3;\nbarrier $0, $3;\nc[0] = measure $0;\nif (c[0]) x $3;\nc[1] = measure $3;");
+    let c = qasm(
+        "OPENQASM 3.0;\ninclude \"stdgates.inc\";\nbit[2] c;\nrz(pi/2) $0;\nsx $0;\ncx $0, $3;\nbarrier $0, $3;\nc[0] = measure $0;\nif (c[0]) x $3;\nc[1] = measure $3;",
+    );
     assert_eq!(c.num_qubits(), 4);
     assert_eq!(c.qregs()[0].name, "$");
     assert_eq!(ops(&c)[2], g(Gate::Cx, &[0, 3]));
@@ -152,7 +183,9 @@ fn physical_qubits() {
 
 #[test]
 fn comments_and_gates_after_measurement() {
-    let c = qasm("// line comment\nOPENQASM 3; /* block\n comment */ qubit[1] q; bit[2] c;\nc[0] = measure q[0]; // mid\nx q[0];\nc[1] = measure q[0];");
+    let c = qasm(
+        "// line comment\nOPENQASM 3; /* block\n comment */ qubit[1] q; bit[2] c;\nc[0] = measure q[0]; // mid\nx q[0];\nc[1] = measure q[0];",
+    );
     assert_eq!(ops(&c), vec![m(0, 0), g(Gate::X, &[0]), m(0, 1)]);
     assert!(!c.measurements_are_terminal());
 }
@@ -163,7 +196,11 @@ fn conditions_on_registers_and_bits_with_blocks() {
         "OPENQASM 3;\nqubit[2] q;\nbit[2] c;\nbit d;\nif (c == 2) x q[0];\nif (c[1]) { x q[0]; h q; }\nif (c[0] == 1) z q[1];\nif (c[0] == 0) z q[1];\nif (!c[1]) y q[0];\nif (d) x q[1];\nif (c[1] != 1) x q[1];\n",
     );
     let conds: Vec<Option<Condition>> = c.instructions().iter().map(|i| i.condition).collect();
-    let reg = Condition::RegisterEquals { first: 0, width: 2, value: 2 };
+    let reg = Condition::RegisterEquals {
+        first: 0,
+        width: 2,
+        value: 2,
+    };
     let bit = |clbit, value| Some(Condition::Bit { clbit, value });
     assert_eq!(
         conds,
@@ -201,15 +238,24 @@ fn gate_definitions_with_parameters_calling_earlier_ones() {
 
 #[test]
 fn definitions_broadcast_and_take_conditions() {
-    let c = qasm("qubit[2] q; qubit[2] r; bit[1] c;\ngate pair a, b { h a; cx a, b; }\nif (c == 1) pair q, r;");
+    let c = qasm(
+        "qubit[2] q; qubit[2] r; bit[1] c;\ngate pair a, b { h a; cx a, b; }\nif (c == 1) pair q, r;",
+    );
     assert_eq!(c.instructions().len(), 4);
     assert_eq!(c.instructions()[3].operation, g(Gate::Cx, &[1, 3]));
-    assert!(c.instructions().iter().all(|i| i.condition == Some(Condition::RegisterEquals { first: 0, width: 1, value: 1 })));
+    assert!(c.instructions().iter().all(|i| i.condition
+        == Some(Condition::RegisterEquals {
+            first: 0,
+            width: 1,
+            value: 1
+        })));
 }
 
 #[test]
 fn a_definition_may_shadow_a_standard_gate() {
-    let c = qasm("OPENQASM 3.0;\ninclude \"stdgates.inc\";\ngate cx a, b { CX a, b; }\ngate cu1(p0) a, b { p(p0/2) a; cx a, b; p(-p0/2) b; cx a, b; p(p0/2) b; }\nqubit[2] q;\ncu1(0.5) q[0], q[1];\ncx q[1], q[0];");
+    let c = qasm(
+        "OPENQASM 3.0;\ninclude \"stdgates.inc\";\ngate cx a, b { CX a, b; }\ngate cu1(p0) a, b { p(p0/2) a; cx a, b; p(-p0/2) b; cx a, b; p(p0/2) b; }\nqubit[2] q;\ncu1(0.5) q[0], q[1];\ncx q[1], q[0];",
+    );
     assert_eq!(
         ops(&c),
         vec![
@@ -225,7 +271,9 @@ fn a_definition_may_shadow_a_standard_gate() {
 
 #[test]
 fn inverse_modifier_reverses_and_inverts() {
-    let c = qasm("qubit[2] q;\ngate g(a) x, y { s x; rz(a) y; cx x, y; }\ninv @ g(0.5) q[0], q[1];\ninv @ u3(0.1, 0.2, 0.3) q[0];\ninv @ inv @ t q[1];");
+    let c = qasm(
+        "qubit[2] q;\ngate g(a) x, y { s x; rz(a) y; cx x, y; }\ninv @ g(0.5) q[0], q[1];\ninv @ u3(0.1, 0.2, 0.3) q[0];\ninv @ inv @ t q[1];",
+    );
     assert_eq!(
         ops(&c),
         vec![
@@ -240,7 +288,9 @@ fn inverse_modifier_reverses_and_inverts() {
 
 #[test]
 fn ctrl_modifier_maps_to_standard_controlled_gates() {
-    let c = qasm("qubit[3] q;\nctrl @ x q[0], q[1];\nctrl(2) @ x q[0], q[1], q[2];\nctrl @ ctrl @ x q[2], q[1], q[0];\nctrl @ cx q[1], q[0], q[2];\nctrl @ rz(0.5) q[1], q[2];\ninv @ ctrl @ p(0.5) q[1], q[2];\nctrl @ U(0.1, 0.2, 0.3) q[0], q[1];\nctrl @ gphase(0.7) q[2];\nctrl @ swap q[0], q[1], q[2];\ngate c2 a, b { ctrl @ h a, b; }\nc2 q[2], q[0];");
+    let c = qasm(
+        "qubit[3] q;\nctrl @ x q[0], q[1];\nctrl(2) @ x q[0], q[1], q[2];\nctrl @ ctrl @ x q[2], q[1], q[0];\nctrl @ cx q[1], q[0], q[2];\nctrl @ rz(0.5) q[1], q[2];\ninv @ ctrl @ p(0.5) q[1], q[2];\nctrl @ U(0.1, 0.2, 0.3) q[0], q[1];\nctrl @ gphase(0.7) q[2];\nctrl @ swap q[0], q[1], q[2];\ngate c2 a, b { ctrl @ h a, b; }\nc2 q[2], q[0];",
+    );
     assert_eq!(
         ops(&c),
         vec![
@@ -260,15 +310,33 @@ fn ctrl_modifier_maps_to_standard_controlled_gates() {
 
 #[test]
 fn parameter_expressions() {
-    let c = qasm("qubit q;\nrz(pi/2) q;\nrz(-π) q;\nrz(2*(1+0.5)^2) q;\nrz(2**3) q;\nrz(sin(pi/2) + cos(0) + tan(0) + exp(0) + ln(1) + sqrt(4)) q;\nrz(arcsin(1) - arccos(1) + arctan(0)) q;\nrz(1.e-05) q;\nrz(.5) q;\nrz(1.4900000000000002) q;\nrz(-(-1)) q;");
+    let c = qasm(
+        "qubit q;\nrz(pi/2) q;\nrz(-π) q;\nrz(2*(1+0.5)^2) q;\nrz(2**3) q;\nrz(sin(pi/2) + cos(0) + tan(0) + exp(0) + ln(1) + sqrt(4)) q;\nrz(arcsin(1) - arccos(1) + arctan(0)) q;\nrz(1.e-05) q;\nrz(.5) q;\nrz(1.4900000000000002) q;\nrz(-(-1)) q;",
+    );
     let got: Vec<f64> = ops(&c)
         .into_iter()
         .map(|op| match op {
-            Operation::Gate { gate: Gate::Rz(a), .. } => a,
+            Operation::Gate {
+                gate: Gate::Rz(a), ..
+            } => a,
             other => panic!("{other:?}"),
         })
         .collect();
-    assert_eq!(got, vec![PI / 2.0, -PI, 4.5, 8.0, 5.0, PI / 2.0, 1e-5, 0.5, 1.4900000000000002, 1.0]);
+    assert_eq!(
+        got,
+        vec![
+            PI / 2.0,
+            -PI,
+            4.5,
+            8.0,
+            5.0,
+            PI / 2.0,
+            1e-5,
+            0.5,
+            1.4900000000000002,
+            1.0
+        ]
+    );
 }
 
 /// What Qiskit 2.x's `qasm3.dumps` writes: definitions first, then `bit`
@@ -342,9 +410,22 @@ fn qiskit_exporter_program() {
     assert_eq!(c.cregs()[0].name, "c");
     let o = ops(&c);
     assert_eq!(o[0], g(Gate::H, &[0]));
-    assert_eq!(&o[1..4], &[g(Gate::S, &[1]), g(Gate::H, &[1]), g(Gate::S, &[1])]);
+    assert_eq!(
+        &o[1..4],
+        &[g(Gate::S, &[1]), g(Gate::H, &[1]), g(Gate::S, &[1])]
+    );
     assert_eq!(o[5], g(Gate::Rz(1.4900000000000002), &[1]));
-    assert_eq!(o[7], g(Gate::U(PI / 7.0, -PI / 2.0 + 3.0 * PI / 4.0, PI / 2.0 - 3.0 * PI / 4.0), &[2]));
+    assert_eq!(
+        o[7],
+        g(
+            Gate::U(
+                PI / 7.0,
+                -PI / 2.0 + 3.0 * PI / 4.0,
+                PI / 2.0 - 3.0 * PI / 4.0
+            ),
+            &[2]
+        )
+    );
     assert_eq!(o[8], g(Gate::P(0.5 * (-3.0 * PI / 4.0)), &[2]));
     assert_eq!(o[10], g(Gate::P(-0.5 * (-3.0 * PI / 4.0)), &[0]));
     // xx_plus_yy: 14 gates, its sxdg expands to 3
@@ -356,7 +437,9 @@ fn qiskit_exporter_program() {
         &[
             g(Gate::U(2.0 * PI, 0.0, PI), &[2]),
             g(Gate::Cu(0.1, 0.2, 0.3, 0.4), &[0, 1]),
-            Operation::Barrier { qubits: vec![0, 1, 2] },
+            Operation::Barrier {
+                qubits: vec![0, 1, 2]
+            },
             m(0, 0),
             Operation::Reset { qubit: 0 },
             g(Gate::Sx, &[0]),

@@ -162,16 +162,41 @@ pub struct Cond<'a> {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Stmt<'a> {
-    Include { file: &'a str, pos: Pos },
-    QReg { name: &'a str, size: u32, pos: Pos },
-    CReg { name: &'a str, size: u32, pos: Pos },
+    Include {
+        file: &'a str,
+        pos: Pos,
+    },
+    QReg {
+        name: &'a str,
+        size: u32,
+        pos: Pos,
+    },
+    CReg {
+        name: &'a str,
+        size: u32,
+        pos: Pos,
+    },
     Gate(GateDef<'a>),
     Call(Call<'a>),
-    Measure { qubits: Operand<'a>, target: Option<Operand<'a>>, pos: Pos },
-    Reset { target: Operand<'a>, pos: Pos },
+    Measure {
+        qubits: Operand<'a>,
+        target: Option<Operand<'a>>,
+        pos: Pos,
+    },
+    Reset {
+        target: Operand<'a>,
+        pos: Pos,
+    },
     /// No operands means every qubit.
-    Barrier { targets: Vec<Operand<'a>>, pos: Pos },
-    If { cond: Cond<'a>, body: Vec<Stmt<'a>>, pos: Pos },
+    Barrier {
+        targets: Vec<Operand<'a>>,
+        pos: Pos,
+    },
+    If {
+        cond: Cond<'a>,
+        body: Vec<Stmt<'a>>,
+        pos: Pos,
+    },
 }
 
 /// Which language the version line asked for.

@@ -54,17 +54,30 @@ pub struct Out {
 }
 
 impl Out {
-    pub fn push(&mut self, operation: Operation, condition: Option<Condition>, pos: Pos) -> Result<()> {
+    pub fn push(
+        &mut self,
+        operation: Operation,
+        condition: Option<Condition>,
+        pos: Pos,
+    ) -> Result<()> {
         self.emitted += 1;
         if self.emitted > MAX_INSTRUCTIONS {
             return Err(too_many(pos));
         }
-        self.builder.push(Instruction { operation, condition }).map_err(locate(pos))
+        self.builder
+            .push(Instruction {
+                operation,
+                condition,
+            })
+            .map_err(locate(pos))
     }
 }
 
 pub fn too_many(pos: Pos) -> crate::domain::Error {
-    at(pos, format!("the program expands to more than {MAX_INSTRUCTIONS} instructions"))
+    at(
+        pos,
+        format!("the program expands to more than {MAX_INSTRUCTIONS} instructions"),
+    )
 }
 
 /// Compiles `def`; `resolve` looks up the gates defined so far, returning the
@@ -82,10 +95,20 @@ pub fn compile<'a>(
                 let (callee, num_params, num_qubits) = resolve_call(call, &resolve)?;
                 check_counts(call, num_params, num_qubits)?;
                 let args = qubit_positions(def, &call.args)?;
-                if let Some(dup) = args.iter().enumerate().find(|(i, a)| args.get(..*i).is_some_and(|s| s.contains(a))) {
+                if let Some(dup) = args
+                    .iter()
+                    .enumerate()
+                    .find(|(i, a)| args.get(..*i).is_some_and(|s| s.contains(a)))
+                {
                     let (name, pos) = def.qubits.get(*dup.1).copied().unwrap_or(("?", call.pos));
                     let pos = call.args.get(dup.0).map_or(pos, |a| a.pos);
-                    return Err(at(pos, format!("qubit '{name}' is used twice in one call of '{}'", call.name)));
+                    return Err(at(
+                        pos,
+                        format!(
+                            "qubit '{name}' is used twice in one call of '{}'",
+                            call.name
+                        ),
+                    ));
                 }
                 let (callee_size, callee_depth) = match callee {
                     Callee::Std(_) => (1, 0),
@@ -109,7 +132,12 @@ pub fn compile<'a>(
                 size = size.saturating_add(1);
                 body.push(BodyOp::Barrier(args));
             }
-            _ => return Err(at(def.pos, "only gate calls and barriers may stand inside a gate definition")),
+            _ => {
+                return Err(at(
+                    def.pos,
+                    "only gate calls and barriers may stand inside a gate definition",
+                ));
+            }
         }
     }
     let depth = depth + 1;
@@ -133,12 +161,20 @@ fn qubit_positions(def: &GateDef<'_>, operands: &[super::ast::Operand<'_>]) -> R
         .iter()
         .map(|op| {
             if op.index.is_some() {
-                return Err(at(op.pos, "inside a gate definition, qubits are named without an index"));
+                return Err(at(
+                    op.pos,
+                    "inside a gate definition, qubits are named without an index",
+                ));
             }
             def.qubits
                 .iter()
                 .position(|(n, _)| *n == op.name)
-                .ok_or_else(|| at(op.pos, format!("'{}' is not a qubit of gate '{}'", op.name, def.name)))
+                .ok_or_else(|| {
+                    at(
+                        op.pos,
+                        format!("'{}' is not a qubit of gate '{}'", op.name, def.name),
+                    )
+                })
         })
         .collect()
 }
@@ -150,7 +186,8 @@ pub fn resolve_call<'a>(
     resolve: &dyn Fn(&'a str) -> Option<(Callee<'a>, usize, usize)>,
 ) -> Result<(Callee<'a>, usize, usize)> {
     if call.controls == 0 {
-        return resolve(call.name).ok_or_else(|| at(call.pos, format!("unknown gate '{}'", call.name)));
+        return resolve(call.name)
+            .ok_or_else(|| at(call.pos, format!("unknown gate '{}'", call.name)));
     }
     let name = gates::controlled(call.name, call.controls).ok_or_else(|| {
         at(
@@ -161,7 +198,8 @@ pub fn resolve_call<'a>(
             ),
         )
     })?;
-    let (params, qubits) = gates::standard(name).ok_or_else(|| at(call.pos, "internal error: unknown controlled gate"))?;
+    let (params, qubits) = gates::standard(name)
+        .ok_or_else(|| at(call.pos, "internal error: unknown controlled gate"))?;
     Ok((Callee::Std(name), params, qubits))
 }
 
@@ -179,11 +217,17 @@ pub fn check_counts(call: &Call<'_>, want_params: usize, want_qubits: usize) -> 
     let (params, qubits) = (call.params.len(), call.args.len());
     if params != want_params {
         let name = shown_name(call);
-        return Err(at(call.pos, format!("gate '{name}' takes {want_params} parameter(s), got {params}")));
+        return Err(at(
+            call.pos,
+            format!("gate '{name}' takes {want_params} parameter(s), got {params}"),
+        ));
     }
     if qubits != want_qubits {
         let name = shown_name(call);
-        return Err(at(call.pos, format!("gate '{name}' acts on {want_qubits} qubit(s), got {qubits}")));
+        return Err(at(
+            call.pos,
+            format!("gate '{name}' acts on {want_qubits} qubit(s), got {qubits}"),
+        ));
     }
     Ok(())
 }
@@ -198,23 +242,40 @@ pub struct Invocation<'p> {
 }
 
 /// Emits `callee` applied as `inv` says, inlining definitions.
-pub fn expand(defs: &[Def<'_>], out: &mut Out, callee: Callee<'_>, inv: &Invocation<'_>) -> Result<()> {
+pub fn expand(
+    defs: &[Def<'_>],
+    out: &mut Out,
+    callee: Callee<'_>,
+    inv: &Invocation<'_>,
+) -> Result<()> {
     let def = match callee {
         Callee::Std(name) => {
-            let gate = Gate::from_name(name, inv.params)
-                .ok_or_else(|| at(inv.pos, format!("gate '{name}' got the wrong number of parameters")))?;
-            let gate = if inv.inverse { gates::inverse(gate) } else { gate };
+            let gate = Gate::from_name(name, inv.params).ok_or_else(|| {
+                at(
+                    inv.pos,
+                    format!("gate '{name}' got the wrong number of parameters"),
+                )
+            })?;
+            let gate = if inv.inverse {
+                gates::inverse(gate)
+            } else {
+                gate
+            };
             let operation = Operation::Gate {
                 gate,
                 qubits: inv.qubits.to_vec(),
             };
             return out.push(operation, inv.condition, inv.pos);
         }
-        Callee::Def(i) => defs.get(i).ok_or_else(|| at(inv.pos, "internal error: unknown definition"))?,
+        Callee::Def(i) => defs
+            .get(i)
+            .ok_or_else(|| at(inv.pos, "internal error: unknown definition"))?,
     };
     let map = |args: &[usize]| -> Vec<u32> {
         // Positions were checked when the definition was compiled.
-        args.iter().map(|a| inv.qubits.get(*a).copied().unwrap_or(u32::MAX)).collect()
+        args.iter()
+            .map(|a| inv.qubits.get(*a).copied().unwrap_or(u32::MAX))
+            .collect()
     };
     let mut run = |op: &BodyOp<'_>| -> Result<()> {
         match op {
@@ -235,7 +296,11 @@ pub fn expand(defs: &[Def<'_>], out: &mut Out, callee: Callee<'_>, inv: &Invocat
                 };
                 expand(defs, out, *callee, &inner)
             }
-            BodyOp::Barrier(args) => out.push(Operation::Barrier { qubits: map(args) }, inv.condition, inv.pos),
+            BodyOp::Barrier(args) => out.push(
+                Operation::Barrier { qubits: map(args) },
+                inv.condition,
+                inv.pos,
+            ),
         }
     };
     if inv.inverse {

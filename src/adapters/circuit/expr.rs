@@ -23,11 +23,19 @@ impl Parser<'_> {
     }
 
     /// A left-associative chain `a op b op c ...` of one precedence level.
-    fn chain(&mut self, ops: &[(&str, BinOp)], next: fn(&mut Self) -> Result<Expr>) -> Result<Expr> {
+    fn chain(
+        &mut self,
+        ops: &[(&str, BinOp)],
+        next: fn(&mut Self) -> Result<Expr>,
+    ) -> Result<Expr> {
         let base = self.depth;
         let mut acc = next(self)?;
         let result = loop {
-            let Some(op) = ops.iter().find(|(p, _)| self.is_punct(p)).map(|(_, op)| *op) else {
+            let Some(op) = ops
+                .iter()
+                .find(|(p, _)| self.is_punct(p))
+                .map(|(_, op)| *op)
+            else {
                 break Ok(acc);
             };
             self.bump();

@@ -40,11 +40,45 @@ pub struct Token<'a> {
     pub pos: Pos,
 }
 
-/// Longest first, so that `==` wins over `=`.
-const PUNCTS: [&str; 29] = [
-    "**", "==", "!=", "->", "<=", ">=", "&&", "||", "<<", ">>", ";", ",", "(", ")", "[", "]", "{",
-    "}", "=", "+", "-", "*", "/", "^", "!", "@", ":", "<", ">",
-];
+/// The punctuation `rest` starts with, two characters before one so that
+/// `==` wins over `=`.
+fn punct(rest: &str) -> Option<&'static str> {
+    let b = rest.as_bytes();
+    let first = *b.first()?;
+    let second = b.get(1).copied().unwrap_or(0);
+    Some(match (first, second) {
+        (b'*', b'*') => "**",
+        (b'=', b'=') => "==",
+        (b'!', b'=') => "!=",
+        (b'-', b'>') => "->",
+        (b'<', b'=') => "<=",
+        (b'>', b'=') => ">=",
+        (b'&', b'&') => "&&",
+        (b'|', b'|') => "||",
+        (b'<', b'<') => "<<",
+        (b'>', b'>') => ">>",
+        (b';', _) => ";",
+        (b',', _) => ",",
+        (b'(', _) => "(",
+        (b')', _) => ")",
+        (b'[', _) => "[",
+        (b']', _) => "]",
+        (b'{', _) => "{",
+        (b'}', _) => "}",
+        (b'=', _) => "=",
+        (b'+', _) => "+",
+        (b'-', _) => "-",
+        (b'*', _) => "*",
+        (b'/', _) => "/",
+        (b'^', _) => "^",
+        (b'!', _) => "!",
+        (b'@', _) => "@",
+        (b':', _) => ":",
+        (b'<', _) => "<",
+        (b'>', _) => ">",
+        _ => return None,
+    })
+}
 
 struct Lexer<'a> {
     src: &'a str,
@@ -69,7 +103,9 @@ pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>> {
             out.push(Token { tok: Tok::Eof, pos });
             return Ok(out);
         };
-        let tok = if c.is_ascii_digit() || (c == '.' && lx.peek_at(1).is_some_and(|d| d.is_ascii_digit())) {
+        let tok = if c.is_ascii_digit()
+            || (c == '.' && lx.peek_at(1).is_some_and(|d| d.is_ascii_digit()))
+        {
             lx.number(pos)?
         } else if c == '_' || c.is_alphabetic() {
             Tok::Ident(lx.take_while(|c| c == '_' || c.is_alphanumeric()))
@@ -83,14 +119,11 @@ pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>> {
             }
             Tok::Hardware(src.get(start..lx.i).unwrap_or("$"))
         } else {
-            let rest = lx.rest();
-            let p = PUNCTS
-                .iter()
-                .find(|p| rest.starts_with(**p))
-                .ok_or_else(|| at(pos, format!("unexpected character '{c}'")))?;
-            for _ in 0..p.len() {
-                lx.bump();
-            }
+            let p =
+                punct(lx.rest()).ok_or_else(|| at(pos, format!("unexpected character '{c}'")))?;
+            // Punctuation is ASCII and never a newline.
+            lx.i += p.len();
+            lx.col = lx.col.saturating_add(p.len() as u32);
             Tok::Punct(p)
         };
         out.push(Token { tok, pos });
@@ -110,7 +143,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
+        match self.src.as_bytes().get(self.i) {
+            Some(b) if b.is_ascii() => Some(char::from(*b)),
+            Some(_) => self.rest().chars().next(),
+            None => None,
+        }
     }
 
     fn peek_at(&self, n: usize) -> Option<char> {
@@ -181,7 +218,11 @@ impl<'a> Lexer<'a> {
             }
         }
         let text = self.src.get(start..self.i).unwrap_or("");
-        Ok(if float { Tok::Float(text) } else { Tok::Int(text) })
+        Ok(if float {
+            Tok::Float(text)
+        } else {
+            Tok::Int(text)
+        })
     }
 
     fn string(&mut self, pos: Pos) -> Result<Tok<'a>> {
@@ -229,8 +270,18 @@ mod tests {
 
     #[test]
     fn bad_input_is_an_error() {
-        assert!(tokenize("/* open").unwrap_err().message().starts_with("line 1, column 1"));
-        assert!(tokenize("x # y").unwrap_err().message().contains("unexpected character '#'"));
+        assert!(
+            tokenize("/* open")
+                .unwrap_err()
+                .message()
+                .starts_with("line 1, column 1")
+        );
+        assert!(
+            tokenize("x # y")
+                .unwrap_err()
+                .message()
+                .contains("unexpected character '#'")
+        );
         assert!(tokenize("\"abc").is_err());
         assert!(tokenize("1e+").is_err());
     }

@@ -66,7 +66,11 @@ pub fn lower(program: &Program<'_>) -> Result<Circuit> {
         l.builtin_defs = l.defs.len();
     }
     if let Some((size, pos)) = physical::register_size(&program.stmts)? {
-        let first = l.out.builder.add_qreg(physical::REGISTER, size).map_err(locate(pos))?;
+        let first = l
+            .out
+            .builder
+            .add_qreg(physical::REGISTER, size)
+            .map_err(locate(pos))?;
         l.qregs.push(Register {
             name: physical::REGISTER.to_owned(),
             first,
@@ -82,10 +86,14 @@ pub fn lower(program: &Program<'_>) -> Result<Circuit> {
 impl<'a> Lowering<'a> {
     fn stmt(&mut self, stmt: &Stmt<'a>, cond: Option<Condition>) -> Result<()> {
         match stmt {
-            Stmt::Include { pos, .. } | Stmt::QReg { pos, .. } | Stmt::CReg { pos, .. } if cond.is_some() => {
+            Stmt::Include { pos, .. } | Stmt::QReg { pos, .. } | Stmt::CReg { pos, .. }
+                if cond.is_some() =>
+            {
                 Err(at(*pos, "declarations may not stand inside an 'if'"))
             }
-            Stmt::Gate(def) if cond.is_some() => Err(at(def.pos, "declarations may not stand inside an 'if'")),
+            Stmt::Gate(def) if cond.is_some() => {
+                Err(at(def.pos, "declarations may not stand inside an 'if'"))
+            }
             Stmt::Include { file, pos } => {
                 let known = match self.version {
                     Version::V2 => "qelib1.inc",
@@ -94,12 +102,19 @@ impl<'a> Lowering<'a> {
                 if *file == known {
                     Ok(())
                 } else {
-                    Err(at(*pos, format!("missing include \"{file}\": only \"{known}\" is available")))
+                    Err(at(
+                        *pos,
+                        format!("missing include \"{file}\": only \"{known}\" is available"),
+                    ))
                 }
             }
             Stmt::QReg { name, size, pos } => {
                 self.check_new_name(name, *pos)?;
-                let first = self.out.builder.add_qreg(name, *size).map_err(locate(*pos))?;
+                let first = self
+                    .out
+                    .builder
+                    .add_qreg(name, *size)
+                    .map_err(locate(*pos))?;
                 self.qregs.push(Register {
                     name: (*name).to_owned(),
                     first,
@@ -109,11 +124,22 @@ impl<'a> Lowering<'a> {
             }
             Stmt::CReg { name, size, pos } => {
                 self.check_new_name(name, *pos)?;
-                self.out.builder.add_creg(name, *size).map(drop).map_err(locate(*pos))
+                self.out
+                    .builder
+                    .add_creg(name, *size)
+                    .map(drop)
+                    .map_err(locate(*pos))
             }
             Stmt::Gate(def) => {
-                if self.by_name.get(def.name).is_some_and(|i| *i >= self.builtin_defs) {
-                    return Err(at(def.pos, format!("gate '{}' is already defined", def.name)));
+                if self
+                    .by_name
+                    .get(def.name)
+                    .is_some_and(|i| *i >= self.builtin_defs)
+                {
+                    return Err(at(
+                        def.pos,
+                        format!("gate '{}' is already defined", def.name),
+                    ));
                 }
                 let compiled = defs::compile(def, &self.defs, |n| self.resolve(n))?;
                 self.by_name.insert(def.name, self.defs.len());
@@ -121,11 +147,16 @@ impl<'a> Lowering<'a> {
                 Ok(())
             }
             Stmt::Call(call) => self.call(call, cond),
-            Stmt::Measure { qubits, target, pos } => self.measure(qubits, target.as_ref(), *pos, cond),
+            Stmt::Measure {
+                qubits,
+                target,
+                pos,
+            } => self.measure(qubits, target.as_ref(), *pos, cond),
             Stmt::Reset { target, pos } => {
                 let arg = self.qarg(target)?;
                 for k in 0..arg.width().unwrap_or(1) {
-                    self.out.push(Operation::Reset { qubit: arg.at(k) }, cond, *pos)?;
+                    self.out
+                        .push(Operation::Reset { qubit: arg.at(k) }, cond, *pos)?;
                 }
                 Ok(())
             }
@@ -148,7 +179,11 @@ impl<'a> Lowering<'a> {
                 }
                 self.out.push(Operation::Barrier { qubits }, cond, *pos)
             }
-            Stmt::If { cond: test, body, pos } => {
+            Stmt::If {
+                cond: test,
+                body,
+                pos,
+            } => {
                 if cond.is_some() {
                     return Err(at(*pos, "an 'if' inside an 'if' is not supported"));
                 }
@@ -179,13 +214,22 @@ impl<'a> Lowering<'a> {
         let (callee, num_params, num_qubits) = defs::resolve_call(call, &|n| self.resolve(n))?;
         defs::check_counts(call, num_params, num_qubits)?;
         let params: Vec<f64> = call.params.iter().map(|e| e.eval(&[])).collect();
-        let args = call.args.iter().map(|a| self.qarg(a)).collect::<Result<Vec<_>>>()?;
+        let args = call
+            .args
+            .iter()
+            .map(|a| self.qarg(a))
+            .collect::<Result<Vec<_>>>()?;
         let n = broadcast_width(&args, &call.args, "qubit")?;
         let size = match callee {
             Callee::Std(_) => 1,
             Callee::Def(i) => self.defs.get(i).map_or(1, |d| d.size),
         };
-        if self.out.emitted.saturating_add(size.saturating_mul(u64::from(n))) > MAX_INSTRUCTIONS {
+        if self
+            .out
+            .emitted
+            .saturating_add(size.saturating_mul(u64::from(n)))
+            > MAX_INSTRUCTIONS
+        {
             return Err(defs::too_many(call.pos));
         }
         let mut qubits = Vec::with_capacity(args.len());
@@ -195,7 +239,10 @@ impl<'a> Lowering<'a> {
             if let Some(j) = first_repeat(&qubits) {
                 let pos = call.args.get(j).map_or(call.pos, |a| a.pos);
                 let name = self.qubit_name(qubits.get(j).copied().unwrap_or_default());
-                return Err(at(pos, format!("qubit {name} is used twice in one call of '{}'", call.name)));
+                return Err(at(
+                    pos,
+                    format!("qubit {name} is used twice in one call of '{}'", call.name),
+                ));
             }
             let invocation = Invocation {
                 params: &params,
@@ -209,9 +256,18 @@ impl<'a> Lowering<'a> {
         Ok(())
     }
 
-    fn measure(&mut self, qubits: &Operand<'a>, target: Option<&Operand<'a>>, pos: Pos, cond: Option<Condition>) -> Result<()> {
+    fn measure(
+        &mut self,
+        qubits: &Operand<'a>,
+        target: Option<&Operand<'a>>,
+        pos: Pos,
+        cond: Option<Condition>,
+    ) -> Result<()> {
         let Some(target) = target else {
-            return Err(at(pos, "measure needs a target: write 'c[0] = measure q[0];' or 'measure q[0] -> c[0];'"));
+            return Err(at(
+                pos,
+                "measure needs a target: write 'c[0] = measure q[0];' or 'measure q[0] -> c[0];'",
+            ));
         };
         let src = self.qarg(qubits)?;
         let dst = self.carg(target)?;
@@ -238,12 +294,18 @@ impl<'a> Lowering<'a> {
 
     fn condition(&self, test: &Cond<'a>) -> Result<Condition> {
         let op = &test.operand;
-        let reg = self.out.builder.creg(op.name).ok_or_else(|| self.undeclared(op, "classical"))?;
+        let reg = self
+            .out
+            .builder
+            .creg(op.name)
+            .ok_or_else(|| self.undeclared(op, "classical"))?;
         if let Some(i) = op.index {
             let clbit = index(reg, i, op)?;
             let value = match test.compare {
                 None => true,
-                Some((_, v, vpos)) if v > 1 => return Err(at(vpos, format!("a single bit equals 0 or 1, not {v}"))),
+                Some((_, v, vpos)) if v > 1 => {
+                    return Err(at(vpos, format!("a single bit equals 0 or 1, not {v}")));
+                }
                 Some((equal, v, _)) => (v == 1) == equal,
             };
             return Ok(Condition::Bit {
@@ -254,10 +316,22 @@ impl<'a> Lowering<'a> {
         match test.compare {
             Some((true, value, vpos)) => {
                 if reg.size > 64 {
-                    return Err(at(op.pos, format!("a condition can test at most 64 bits; '{}' has {}", reg.name, reg.size)));
+                    return Err(at(
+                        op.pos,
+                        format!(
+                            "a condition can test at most 64 bits; '{}' has {}",
+                            reg.name, reg.size
+                        ),
+                    ));
                 }
                 if reg.size < 64 && value >> reg.size != 0 {
-                    return Err(at(vpos, format!("value {value} does not fit in register '{}' of {} bit(s)", reg.name, reg.size)));
+                    return Err(at(
+                        vpos,
+                        format!(
+                            "value {value} does not fit in register '{}' of {} bit(s)",
+                            reg.name, reg.size
+                        ),
+                    ));
                 }
                 Ok(Condition::RegisterEquals {
                     first: reg.first,
@@ -275,7 +349,10 @@ impl<'a> Lowering<'a> {
             }),
             _ => Err(at(
                 op.pos,
-                format!("'{}' has {} bits: compare the whole register with '==', as in '{} == 3'", reg.name, reg.size, reg.name),
+                format!(
+                    "'{}' has {} bits: compare the whole register with '==', as in '{} == 3'",
+                    reg.name, reg.size, reg.name
+                ),
             )),
         }
     }
@@ -285,21 +362,41 @@ impl<'a> Lowering<'a> {
             // The `$` register was sized to hold every physical qubit used.
             return Ok(Arg::One(i?));
         }
-        let reg = self.out.builder.qreg(op.name).ok_or_else(|| self.undeclared(op, "qubit"))?;
+        let reg = self
+            .out
+            .builder
+            .qreg(op.name)
+            .ok_or_else(|| self.undeclared(op, "qubit"))?;
         arg(reg, op)
     }
 
     fn carg(&self, op: &Operand<'a>) -> Result<Arg> {
-        let reg = self.out.builder.creg(op.name).ok_or_else(|| self.undeclared(op, "classical"))?;
+        let reg = self
+            .out
+            .builder
+            .creg(op.name)
+            .ok_or_else(|| self.undeclared(op, "classical"))?;
         arg(reg, op)
     }
 
     fn undeclared(&self, op: &Operand<'_>, kind: &str) -> crate::domain::Error {
         let b = &self.out.builder;
         if kind == "qubit" && b.creg(op.name).is_some() {
-            at(op.pos, format!("'{}' is a classical register where qubits are expected", op.name))
+            at(
+                op.pos,
+                format!(
+                    "'{}' is a classical register where qubits are expected",
+                    op.name
+                ),
+            )
         } else if kind == "classical" && b.qreg(op.name).is_some() {
-            at(op.pos, format!("'{}' is a qubit register where classical bits are expected", op.name))
+            at(
+                op.pos,
+                format!(
+                    "'{}' is a qubit register where classical bits are expected",
+                    op.name
+                ),
+            )
         } else {
             at(op.pos, format!("undeclared {kind} register '{}'", op.name))
         }
@@ -309,7 +406,10 @@ impl<'a> Lowering<'a> {
         self.qregs
             .iter()
             .find(|r| r.range().contains(&q))
-            .map_or_else(|| format!("{q}"), |r| format!("{}[{}]", r.name, q - r.first))
+            .map_or_else(
+                || format!("{q}"),
+                |r| format!("{}[{}]", r.name, q - r.first),
+            )
     }
 }
 
@@ -330,7 +430,10 @@ fn index(reg: &Register, i: u32, op: &Operand<'_>) -> Result<u32> {
     if i >= reg.size {
         return Err(at(
             op.index_pos,
-            format!("index {i} is out of range for register '{}' of size {}", reg.name, reg.size),
+            format!(
+                "index {i} is out of range for register '{}' of size {}",
+                reg.name, reg.size
+            ),
         ));
     }
     Ok(reg.first + i)
@@ -346,7 +449,10 @@ fn broadcast_width(args: &[Arg], ops: &[Operand<'_>], what: &str) -> Result<u32>
             Some((w, first)) if w != size => {
                 return Err(at(
                     op.pos,
-                    format!("register size mismatch: '{}' has {size} {what}(s) but '{first}' has {w}", op.name),
+                    format!(
+                        "register size mismatch: '{}' has {size} {what}(s) but '{first}' has {w}",
+                        op.name
+                    ),
                 ));
             }
             Some(_) => {}
@@ -357,5 +463,9 @@ fn broadcast_width(args: &[Arg], ops: &[Operand<'_>], what: &str) -> Result<u32>
 
 /// Where a value first repeats in `xs`.
 fn first_repeat(xs: &[u32]) -> Option<usize> {
-    (1..xs.len()).find(|&j| xs.get(..j).zip(xs.get(j)).is_some_and(|(before, x)| before.contains(x)))
+    (1..xs.len()).find(|&j| {
+        xs.get(..j)
+            .zip(xs.get(j))
+            .is_some_and(|(before, x)| before.contains(x))
+    })
 }

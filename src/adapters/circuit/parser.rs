@@ -14,9 +14,35 @@ pub const MAX_NESTING: usize = 64;
 
 /// OpenQASM 3 statements this service does not run; named in the error.
 const UNSUPPORTED: &[&str] = &[
-    "for", "while", "def", "const", "input", "output", "let", "float", "int", "uint", "angle",
-    "bool", "complex", "duration", "stretch", "box", "delay", "return", "break", "continue",
-    "end", "switch", "extern", "defcal", "cal", "defcalgrammar", "array", "pragma", "else",
+    "for",
+    "while",
+    "def",
+    "const",
+    "input",
+    "output",
+    "let",
+    "float",
+    "int",
+    "uint",
+    "angle",
+    "bool",
+    "complex",
+    "duration",
+    "stretch",
+    "box",
+    "delay",
+    "return",
+    "break",
+    "continue",
+    "end",
+    "switch",
+    "extern",
+    "defcal",
+    "cal",
+    "defcalgrammar",
+    "array",
+    "pragma",
+    "else",
 ];
 
 pub struct Parser<'a> {
@@ -53,7 +79,10 @@ impl<'a> Parser<'a> {
             tok: Tok::Eof,
             pos: self.toks.last().map(|t| t.pos).unwrap_or_default(),
         };
-        self.toks.get(self.i.saturating_add(n)).copied().unwrap_or(eof)
+        self.toks
+            .get(self.i.saturating_add(n))
+            .copied()
+            .unwrap_or(eof)
     }
 
     pub(super) fn bump(&mut self) -> Token<'a> {
@@ -94,14 +123,20 @@ impl<'a> Parser<'a> {
     /// "expected X, found Y" at the current token.
     pub(super) fn expected(&self, what: &str) -> Error {
         let t = self.peek();
-        at(t.pos, format!("expected {what}, found {}", t.tok.describe()))
+        at(
+            t.pos,
+            format!("expected {what}, found {}", t.tok.describe()),
+        )
     }
 
     /// Counts one level of nesting; refuses past [`MAX_NESTING`].
     pub(super) fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         if self.depth > MAX_NESTING {
-            return Err(at(self.peek().pos, format!("nesting is deeper than {MAX_NESTING} levels")));
+            return Err(at(
+                self.peek().pos,
+                format!("nesting is deeper than {MAX_NESTING} levels"),
+            ));
         }
         Ok(())
     }
@@ -116,9 +151,19 @@ impl<'a> Parser<'a> {
             Tok::Int(v) | Tok::Float(v) => match v.split('.').next() {
                 Some("2") => Version::V2,
                 Some("3") => Version::V3,
-                _ => return Err(at(t.pos, format!("unsupported OpenQASM version {v}; 2 and 3 are known"))),
+                _ => {
+                    return Err(at(
+                        t.pos,
+                        format!("unsupported OpenQASM version {v}; 2 and 3 are known"),
+                    ));
+                }
             },
-            other => return Err(at(t.pos, format!("expected a version number, found {}", other.describe()))),
+            other => {
+                return Err(at(
+                    t.pos,
+                    format!("expected a version number, found {}", other.describe()),
+                ));
+            }
         };
         self.expect_punct(";")?;
         Ok(version)
@@ -133,7 +178,10 @@ impl<'a> Parser<'a> {
         let next_is = |p: &str| matches!(self.peek_at(1).tok, Tok::Punct(q) if q == p);
         if in_gate && !matches!(word, "barrier" | "inv" | "ctrl" | "negctrl" | "pow") {
             if next_is("=") || next_is("[") || matches!(word, "measure" | "reset" | "if" | "gate") {
-                return Err(at(t.pos, "only gate calls and barriers may stand inside a gate definition"));
+                return Err(at(
+                    t.pos,
+                    "only gate calls and barriers may stand inside a gate definition",
+                ));
             }
             return Ok(Stmt::Call(self.call()?));
         }
@@ -143,7 +191,10 @@ impl<'a> Parser<'a> {
                 self.bump();
                 let f = self.bump();
                 let Tok::Str(file) = f.tok else {
-                    return Err(at(f.pos, format!("expected a file name in quotes, found {}", f.tok.describe())));
+                    return Err(at(
+                        f.pos,
+                        format!("expected a file name in quotes, found {}", f.tok.describe()),
+                    ));
                 };
                 self.expect_punct(";")?;
                 Ok(Stmt::Include { file, pos: f.pos })
@@ -168,7 +219,10 @@ impl<'a> Parser<'a> {
                 };
                 let (name, pos) = self.expect_ident("a register name")?;
                 if self.is_punct("=") {
-                    return Err(at(self.peek().pos, "initialising a register in its declaration is not supported"));
+                    return Err(at(
+                        self.peek().pos,
+                        "initialising a register in its declaration is not supported",
+                    ));
                 }
                 self.expect_punct(";")?;
                 Ok(register(word == "qubit", name, size, pos))
@@ -181,9 +235,17 @@ impl<'a> Parser<'a> {
             "measure" => {
                 self.bump();
                 let qubits = self.operand()?;
-                let target = if self.eat_punct("->") { Some(self.operand()?) } else { None };
+                let target = if self.eat_punct("->") {
+                    Some(self.operand()?)
+                } else {
+                    None
+                };
                 self.expect_punct(";")?;
-                Ok(Stmt::Measure { qubits, target, pos: t.pos })
+                Ok(Stmt::Measure {
+                    qubits,
+                    target,
+                    pos: t.pos,
+                })
             }
             "reset" => {
                 self.bump();
@@ -193,14 +255,22 @@ impl<'a> Parser<'a> {
             }
             "barrier" => {
                 self.bump();
-                let targets = if self.is_punct(";") { Vec::new() } else { self.operands()? };
+                let targets = if self.is_punct(";") {
+                    Vec::new()
+                } else {
+                    self.operands()?
+                };
                 self.expect_punct(";")?;
-                Ok(Stmt::Barrier { targets, pos: t.pos })
+                Ok(Stmt::Barrier {
+                    targets,
+                    pos: t.pos,
+                })
             }
             "if" => self.if_stmt(),
-            w if UNSUPPORTED.contains(&w) && !next_is("(") || w == "else" => {
-                Err(at(t.pos, format!("'{w}' statements are not supported by this service")))
-            }
+            w if UNSUPPORTED.contains(&w) && !next_is("(") || w == "else" => Err(at(
+                t.pos,
+                format!("'{w}' statements are not supported by this service"),
+            )),
             _ if next_is("=") || next_is("[") => {
                 let target = self.operand()?;
                 self.expect_punct("=")?;
@@ -210,7 +280,11 @@ impl<'a> Parser<'a> {
                 self.bump();
                 let qubits = self.operand()?;
                 self.expect_punct(";")?;
-                Ok(Stmt::Measure { qubits, target: Some(target), pos: t.pos })
+                Ok(Stmt::Measure {
+                    qubits,
+                    target: Some(target),
+                    pos: t.pos,
+                })
             }
             _ => Ok(Stmt::Call(self.call()?)),
         }
@@ -220,8 +294,13 @@ impl<'a> Parser<'a> {
     fn size(&mut self) -> Result<u32> {
         let t = self.bump();
         match t.tok {
-            Tok::Int(text) => int(text).ok_or_else(|| at(t.pos, format!("size {text} is too large"))),
-            other => Err(at(t.pos, format!("expected a register size, found {}", other.describe()))),
+            Tok::Int(text) => {
+                int(text).ok_or_else(|| at(t.pos, format!("size {text} is too large")))
+            }
+            other => Err(at(
+                t.pos,
+                format!("expected a register size, found {}", other.describe()),
+            )),
         }
     }
 
@@ -295,7 +374,12 @@ impl<'a> Parser<'a> {
                         .checked_add(n)
                         .ok_or_else(|| at(t.pos, "too many controls"))?;
                 }
-                _ => return Err(at(t.pos, format!("the '{word} @' modifier is not supported"))),
+                _ => {
+                    return Err(at(
+                        t.pos,
+                        format!("the '{word} @' modifier is not supported"),
+                    ));
+                }
             }
             self.expect_punct("@")?;
         }
@@ -310,7 +394,11 @@ impl<'a> Parser<'a> {
                 self.list_comma()?;
             }
         }
-        let args = if self.is_punct(";") { Vec::new() } else { self.operands()? };
+        let args = if self.is_punct(";") {
+            Vec::new()
+        } else {
+            self.operands()?
+        };
         self.expect_punct(";")?;
         Ok(Call {
             name,
@@ -356,11 +444,17 @@ impl<'a> Parser<'a> {
         if self.eat_punct("[") {
             let i = self.bump();
             let Tok::Int(text) = i.tok else {
-                return Err(at(i.pos, format!("expected an index, found {}", i.tok.describe())));
+                return Err(at(
+                    i.pos,
+                    format!("expected an index, found {}", i.tok.describe()),
+                ));
             };
             let index = int(text).ok_or_else(|| at(i.pos, format!("index {text} is too large")))?;
             if self.is_punct(":") || self.is_punct(",") {
-                return Err(at(self.peek().pos, "index ranges and lists are not supported; index one bit at a time"));
+                return Err(at(
+                    self.peek().pos,
+                    "index ranges and lists are not supported; index one bit at a time",
+                ));
             }
             self.expect_punct("]")?;
             operand.index = Some(index);
@@ -378,10 +472,17 @@ impl<'a> Parser<'a> {
             let equal = self.bump().tok == Tok::Punct("==");
             let v = self.bump();
             let value = match v.tok {
-                Tok::Int(text) => int(text).ok_or_else(|| at(v.pos, format!("value {text} is too large")))?,
+                Tok::Int(text) => {
+                    int(text).ok_or_else(|| at(v.pos, format!("value {text} is too large")))?
+                }
                 Tok::Ident("true") => 1,
                 Tok::Ident("false") => 0,
-                other => return Err(at(v.pos, format!("expected an integer, found {}", other.describe()))),
+                other => {
+                    return Err(at(
+                        v.pos,
+                        format!("expected an integer, found {}", other.describe()),
+                    ));
+                }
             };
             Some((equal, value, v.pos))
         } else {
@@ -403,9 +504,16 @@ impl<'a> Parser<'a> {
         };
         self.depth -= 1;
         if self.peek().tok == Tok::Ident("else") {
-            return Err(at(self.peek().pos, "'else' is not supported; write a second 'if'"));
+            return Err(at(
+                self.peek().pos,
+                "'else' is not supported; write a second 'if'",
+            ));
         }
-        let cond = Cond { operand, not, compare };
+        let cond = Cond {
+            operand,
+            not,
+            compare,
+        };
         Ok(Stmt::If { cond, body, pos })
     }
 }

@@ -17,7 +17,10 @@ pub fn register_size(stmts: &[Stmt<'_>]) -> Result<Option<(u32, Pos)>> {
     let mut declared: Option<Pos> = None;
     scan(stmts, &mut highest, &mut declared)?;
     match (highest, declared) {
-        (Some((_, pos)), Some(_)) => Err(at(pos, "physical qubits ($n) cannot be mixed with declared qubit registers")),
+        (Some((_, pos)), Some(_)) => Err(at(
+            pos,
+            "physical qubits ($n) cannot be mixed with declared qubit registers",
+        )),
         (Some((max, pos)), None) => {
             let size = max
                 .checked_add(1)
@@ -31,14 +34,19 @@ pub fn register_size(stmts: &[Stmt<'_>]) -> Result<Option<(u32, Pos)>> {
 /// The index of `$i`, `None` for a named operand.
 pub fn index(op: &Operand<'_>) -> Option<Result<u32>> {
     let digits = op.name.strip_prefix('$')?;
-    Some(
-        digits
-            .parse()
-            .map_err(|_| at(op.pos, format!("physical qubit {} is out of range", op.name))),
-    )
+    Some(digits.parse().map_err(|_| {
+        at(
+            op.pos,
+            format!("physical qubit {} is out of range", op.name),
+        )
+    }))
 }
 
-fn scan(stmts: &[Stmt<'_>], highest: &mut Option<(u32, Pos)>, declared: &mut Option<Pos>) -> Result<()> {
+fn scan(
+    stmts: &[Stmt<'_>],
+    highest: &mut Option<(u32, Pos)>,
+    declared: &mut Option<Pos>,
+) -> Result<()> {
     for stmt in stmts {
         let operands: &[Operand<'_>] = match stmt {
             Stmt::QReg { pos, .. } => {
