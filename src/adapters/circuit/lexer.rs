@@ -168,14 +168,40 @@ impl<'a> Lexer<'a> {
 
     fn take_while(&mut self, f: impl Fn(char) -> bool) -> &'a str {
         let start = self.i;
-        while self.peek().is_some_and(&f) {
-            self.bump();
+        let bytes = self.src.as_bytes();
+        loop {
+            match bytes.get(self.i) {
+                // Fast path: ASCII other than a newline moves one column.
+                Some(&b) if b.is_ascii() && b != b'\n' => {
+                    if !f(char::from(b)) {
+                        break;
+                    }
+                    self.i += 1;
+                    self.col = self.col.saturating_add(1);
+                }
+                _ => match self.peek() {
+                    Some(c) if f(c) => {
+                        self.bump();
+                    }
+                    _ => break,
+                },
+            }
         }
         self.src.get(start..self.i).unwrap_or("")
     }
 
     fn skip_blank(&mut self) -> Result<()> {
         loop {
+            match self.src.as_bytes().get(self.i) {
+                Some(b' ' | b'\t' | b'\r') => {
+                    self.i += 1;
+                    self.col = self.col.saturating_add(1);
+                    continue;
+                }
+                Some(b'/' | b'\n') => {}
+                Some(b) if b.is_ascii() => return Ok(()),
+                _ => {}
+            }
             let rest = self.rest();
             if rest.starts_with("//") {
                 self.take_while(|c| c != '\n');

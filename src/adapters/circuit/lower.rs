@@ -44,6 +44,8 @@ struct Lowering<'a> {
     /// Definitions below this index come from qelib1.inc and may be redefined.
     builtin_defs: usize,
     qregs: Vec<Register>,
+    /// Parameter, operand and qubit buffers for [`Lowering::call`].
+    scratch: (Vec<f64>, Vec<Arg>, Vec<u32>),
 }
 
 pub fn lower(program: &Program<'_>) -> Result<Circuit> {
@@ -57,6 +59,7 @@ pub fn lower(program: &Program<'_>) -> Result<Circuit> {
         by_name: HashMap::new(),
         builtin_defs: 0,
         qregs: Vec::new(),
+        scratch: Default::default(),
     };
     if program.version == Version::V2 {
         let prelude = parser::parse(gates::QELIB1_EXTRAS)?;
@@ -213,12 +216,14 @@ impl<'a> Lowering<'a> {
     fn call(&mut self, call: &Call<'a>, cond: Option<Condition>) -> Result<()> {
         let (callee, num_params, num_qubits) = defs::resolve_call(call, &|n| self.resolve(n))?;
         defs::check_counts(call, num_params, num_qubits)?;
-        let params: Vec<f64> = call.params.iter().map(|e| e.eval(&[])).collect();
-        let args = call
-            .args
-            .iter()
-            .map(|a| self.qarg(a))
-            .collect::<Result<Vec<_>>>()?;
+        // Buffers reused from call to call: most programs are long lists of calls.
+        let (mut params, mut args, mut qubits) = std::mem::take(&mut self.scratch);
+        params.clear();
+        params.extend(call.params.iter().map(|e| e.eval(&[])));
+        args.clear();
+        for a in &call.args {
+            args.push(self.qarg(a)?);
+        }
         let n = broadcast_width(&args, &call.args, "qubit")?;
         let size = match callee {
             Callee::Std(_) => 1,
@@ -232,7 +237,6 @@ impl<'a> Lowering<'a> {
         {
             return Err(defs::too_many(call.pos));
         }
-        let mut qubits = Vec::with_capacity(args.len());
         for k in 0..n {
             qubits.clear();
             qubits.extend(args.iter().map(|a| a.at(k)));
@@ -253,6 +257,7 @@ impl<'a> Lowering<'a> {
             };
             defs::expand(&self.defs, &mut self.out, callee, &invocation)?;
         }
+        self.scratch = (params, args, qubits);
         Ok(())
     }
 

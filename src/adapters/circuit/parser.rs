@@ -75,14 +75,13 @@ impl<'a> Parser<'a> {
     }
 
     pub(super) fn peek_at(&self, n: usize) -> Token<'a> {
-        let eof = Token {
-            tok: Tok::Eof,
-            pos: self.toks.last().map(|t| t.pos).unwrap_or_default(),
-        };
-        self.toks
-            .get(self.i.saturating_add(n))
-            .copied()
-            .unwrap_or(eof)
+        match self.toks.get(self.i.saturating_add(n)) {
+            Some(t) => *t,
+            None => Token {
+                tok: Tok::Eof,
+                pos: self.toks.last().map(|t| t.pos).unwrap_or_default(),
+            },
+        }
     }
 
     pub(super) fn bump(&mut self) -> Token<'a> {
