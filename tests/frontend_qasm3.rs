@@ -220,6 +220,39 @@ fn conditions_on_registers_and_bits_with_blocks() {
     assert_eq!(c.instructions()[3].operation, g(Gate::H, &[1]));
 }
 
+/// Qiskit writes `if_else` on a bit as `if (c[0]) { ... } else { ... }`.
+#[test]
+fn else_on_a_single_bit() {
+    let c = qasm(
+        "qubit[2] q;\nbit[2] c;\nbit b;\nif (c[1]) { x q[0]; } else { y q[0]; z q[1]; }\nif (!c[0]) h q[0]; else h q[1];\nif (b == 1) x q[0]; else x q[1];",
+    );
+    let got: Vec<(Operation, Option<Condition>)> = c
+        .instructions()
+        .iter()
+        .map(|i| (i.operation.clone(), i.condition))
+        .collect();
+    let bit = |clbit, value| Some(Condition::Bit { clbit, value });
+    assert_eq!(
+        got,
+        vec![
+            (g(Gate::X, &[0]), bit(1, true)),
+            (g(Gate::Y, &[0]), bit(1, false)),
+            (g(Gate::Z, &[1]), bit(1, false)),
+            (g(Gate::H, &[0]), bit(0, false)),
+            (g(Gate::H, &[1]), bit(0, true)),
+            (
+                g(Gate::X, &[0]),
+                Some(Condition::RegisterEquals {
+                    first: 2,
+                    width: 1,
+                    value: 1
+                })
+            ),
+            (g(Gate::X, &[1]), bit(2, false)),
+        ]
+    );
+}
+
 #[test]
 fn gate_definitions_with_parameters_calling_earlier_ones() {
     let c = qasm(

@@ -165,13 +165,27 @@ impl<'a> Lowering<'a> {
             Stmt::If {
                 cond: test,
                 body,
+                otherwise,
                 pos,
             } => {
                 if cond.is_some() {
                     return Err(at(*pos, "an 'if' inside an 'if' is not supported"));
                 }
                 let condition = self.condition(test)?;
-                body.iter().try_for_each(|s| self.stmt(s, Some(condition)))
+                body.iter()
+                    .try_for_each(|s| self.stmt(s, Some(condition)))?;
+                let Some((otherwise, else_pos)) = otherwise else {
+                    return Ok(());
+                };
+                let negated = negate(condition).ok_or_else(|| {
+                    at(
+                        *else_pos,
+                        "'else' is supported only when the 'if' tests a single bit; write a second 'if'",
+                    )
+                })?;
+                otherwise
+                    .iter()
+                    .try_for_each(|s| self.stmt(s, Some(negated)))
             }
         }
     }
@@ -275,6 +289,25 @@ impl<'a> Lowering<'a> {
             self.out.push(operation, cond, pos)?;
         }
         Ok(())
+    }
+}
+
+/// The condition that holds exactly when `c` does not, if the model has one.
+fn negate(c: Condition) -> Option<Condition> {
+    match c {
+        Condition::Bit { clbit, value } => Some(Condition::Bit {
+            clbit,
+            value: !value,
+        }),
+        Condition::RegisterEquals {
+            first,
+            width: 1,
+            value,
+        } => Some(Condition::Bit {
+            clbit: first,
+            value: value == 0,
+        }),
+        Condition::RegisterEquals { .. } => None,
     }
 }
 

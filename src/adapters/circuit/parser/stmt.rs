@@ -12,7 +12,7 @@ use crate::domain::Result;
 const UNSUPPORTED: &[&str] = &[
     "for", "while", "def", "const", "input", "output", "let", "float", "int", "uint", "angle",
     "bool", "complex", "duration", "stretch", "box", "delay", "return", "break", "continue",
-    "end", "switch", "extern", "defcal", "cal", "defcalgrammar", "array", "pragma", "else",
+    "end", "switch", "extern", "defcal", "cal", "defcalgrammar", "array", "pragma",
 ];
 
 impl<'a> Parser<'a> {
@@ -114,7 +114,8 @@ impl<'a> Parser<'a> {
                 })
             }
             "if" => self.if_stmt(),
-            w if UNSUPPORTED.contains(&w) && !next_is("(") || w == "else" => Err(at(
+            "else" => Err(at(t.pos, "'else' without a matching 'if'")),
+            w if UNSUPPORTED.contains(&w) && !next_is("(") => Err(at(
                 t.pos,
                 format!("'{w}' statements are not supported by this service"),
             )),
@@ -270,30 +271,39 @@ impl<'a> Parser<'a> {
         };
         self.expect_punct(")")?;
         self.enter()?;
-        let body = if self.eat_punct("{") {
-            let mut body = Vec::new();
-            while !self.eat_punct("}") {
-                if self.peek().tok == Tok::Eof {
-                    return Err(self.expected("'}'"));
-                }
-                body.push(self.statement(false)?);
-            }
-            body
+        let body = self.branch()?;
+        let otherwise = if self.peek().tok == Tok::Ident("else") {
+            let else_pos = self.bump().pos;
+            Some((self.branch()?, else_pos))
         } else {
-            vec![self.statement(false)?]
+            None
         };
         self.depth -= 1;
-        if self.peek().tok == Tok::Ident("else") {
-            return Err(at(
-                self.peek().pos,
-                "'else' is not supported; write a second 'if'",
-            ));
-        }
         let cond = Cond {
             operand,
             not,
             compare,
         };
-        Ok(Stmt::If { cond, body, pos })
+        Ok(Stmt::If {
+            cond,
+            body,
+            otherwise,
+            pos,
+        })
+    }
+
+    /// The statements an `if` or `else` guards: a `{ ... }` block or one.
+    fn branch(&mut self) -> Result<Vec<Stmt<'a>>> {
+        if !self.eat_punct("{") {
+            return Ok(vec![self.statement(false)?]);
+        }
+        let mut body = Vec::new();
+        while !self.eat_punct("}") {
+            if self.peek().tok == Tok::Eof {
+                return Err(self.expected("'}'"));
+            }
+            body.push(self.statement(false)?);
+        }
+        Ok(body)
     }
 }
