@@ -1,5 +1,6 @@
-//! Reading Arvak IR JSON: the document first, then each instruction on its
-//! own so that an error can name its index and field.
+//! Reading Arvak IR JSON. The document is read straight into typed values;
+//! only when that fails is it read again instruction by instruction, so that
+//! the error can name the instruction's index.
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -13,9 +14,24 @@ fn invalid(field: &str, what: impl std::fmt::Display) -> Error {
     Error::invalid_argument(format!("Arvak IR JSON, {field}: {what}"))
 }
 
+/// Names the instruction that made reading fail, if one did.
+fn locate_error(text: &str, error: serde_json::Error) -> Error {
+    let doc: Document<Value> = match serde_json::from_str(text) {
+        Ok(doc) => doc,
+        Err(e) => return invalid("document", e),
+    };
+    for (i, value) in doc.instructions.into_iter().enumerate() {
+        if let Err(e) = InstructionJson::deserialize(value) {
+            return invalid(&format!("instructions[{i}]"), e);
+        }
+    }
+    invalid("document", error)
+}
+
 /// Reads Arvak IR JSON into a circuit.
 pub fn from_ir_json(text: &str) -> Result<Circuit> {
-    let doc: Document<Value> = serde_json::from_str(text).map_err(|e| invalid("document", e))?;
+    let doc: Document<InstructionJson> =
+        serde_json::from_str(text).map_err(|e| locate_error(text, e))?;
     if doc.version != IR_VERSION {
         return Err(invalid(
             "version",
@@ -39,18 +55,16 @@ pub fn from_ir_json(text: &str) -> Result<Circuit> {
         "c",
         false,
     )?;
-    for (i, value) in doc.instructions.into_iter().enumerate() {
+    for (i, ins) in doc.instructions.iter().enumerate() {
         let field = |name: &str| format!("instructions[{i}].{name}");
-        let ins = InstructionJson::deserialize(value)
-            .map_err(|e| invalid(&format!("instructions[{i}]"), e))?;
         let condition = match &ins.condition {
             Some(c) => {
                 Some(condition(c, b.num_clbits()).map_err(|e| invalid(&field("condition"), e))?)
             }
             None => None,
         };
-        for op in operations(&ins, &field)? {
-            check_indices(&b, &op, &ins, &field)?;
+        for op in operations(ins, &field)? {
+            check_indices(&b, &op, ins, &field)?;
             b.push(Instruction {
                 operation: op,
                 condition,
