@@ -80,7 +80,9 @@ fn punct(rest: &str) -> Option<&'static str> {
     })
 }
 
-struct Lexer<'a> {
+/// Hands out the tokens of a text one at a time, so that no token list is
+/// ever built; after the end it keeps returning [`Tok::Eof`].
+pub struct Lexer<'a> {
     src: &'a str,
     i: usize,
     line: u32,
@@ -88,20 +90,36 @@ struct Lexer<'a> {
 }
 
 /// Tokenises the whole text; the last token is always [`Tok::Eof`].
+#[cfg(test)]
 pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>> {
-    let mut lx = Lexer {
-        src,
-        i: 0,
-        line: 1,
-        col: 1,
-    };
-    let mut out = Vec::with_capacity(src.len() / 3);
+    let mut lx = Lexer::new(src);
+    let mut out = Vec::new();
     loop {
+        let t = lx.next_token()?;
+        out.push(t);
+        if t.tok == Tok::Eof {
+            return Ok(out);
+        }
+    }
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(src: &'a str) -> Self {
+        Lexer {
+            src,
+            i: 0,
+            line: 1,
+            col: 1,
+        }
+    }
+
+    pub fn next_token(&mut self) -> Result<Token<'a>> {
+        let lx = self;
+        let src = lx.src;
         lx.skip_blank()?;
         let pos = lx.pos();
         let Some(c) = lx.peek() else {
-            out.push(Token { tok: Tok::Eof, pos });
-            return Ok(out);
+            return Ok(Token { tok: Tok::Eof, pos });
         };
         let tok = if c.is_ascii_digit()
             || (c == '.' && lx.peek_at(1).is_some_and(|d| d.is_ascii_digit()))
@@ -126,12 +144,10 @@ pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>> {
             lx.col = lx.col.saturating_add(p.len() as u32);
             Tok::Punct(p)
         };
-        out.push(Token { tok, pos });
+        Ok(Token { tok, pos })
     }
-}
 
-impl<'a> Lexer<'a> {
-    fn pos(&self) -> Pos {
+    pub fn pos(&self) -> Pos {
         Pos {
             line: self.line,
             col: self.col,

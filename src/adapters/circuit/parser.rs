@@ -6,7 +6,7 @@
 
 use super::ast::{Operand, Program, Stmt, Version};
 use super::error::{Pos, at};
-use super::lexer::{Tok, Token, tokenize};
+use super::lexer::{Lexer, Tok, Token};
 use crate::domain::{Error, Result};
 
 mod stmt;
@@ -15,8 +15,11 @@ mod stmt;
 pub const MAX_NESTING: usize = 64;
 
 pub struct Parser<'a> {
-    toks: Vec<Token<'a>>,
-    i: usize,
+    lexer: Lexer<'a>,
+    /// The current token and the one after it.
+    ahead: [Token<'a>; 2],
+    /// The first error of the lexer; the parser saw end of input there.
+    lex_error: Option<Error>,
     pub(super) depth: usize,
     /// Parameter names of the gate definition being parsed.
     pub(super) params: Vec<&'a str>,
@@ -24,41 +27,62 @@ pub struct Parser<'a> {
 
 /// Parses a whole OpenQASM program.
 pub fn parse(src: &str) -> Result<Program<'_>> {
+    let eof = Token {
+        tok: Tok::Eof,
+        pos: Pos::default(),
+    };
     let mut p = Parser {
-        toks: tokenize(src)?,
-        i: 0,
+        lexer: Lexer::new(src),
+        ahead: [eof; 2],
+        lex_error: None,
         depth: 0,
         params: Vec::new(),
     };
-    let version = p.version()?;
-    let mut stmts = Vec::new();
-    while p.peek().tok != Tok::Eof {
-        stmts.push(p.statement(false)?);
+    p.bump();
+    p.bump();
+    let result = p.program();
+    // A lexer error ends the token stream early; it is the real cause of
+    // whatever the parser then made of the end of input.
+    match p.lex_error.take() {
+        Some(e) => Err(e),
+        None => result,
     }
-    Ok(Program { version, stmts })
 }
 
 impl<'a> Parser<'a> {
+    fn program(&mut self) -> Result<Program<'a>> {
+        let version = self.version()?;
+        let mut stmts = Vec::new();
+        while self.peek().tok != Tok::Eof {
+            stmts.push(self.statement(false)?);
+        }
+        Ok(Program { version, stmts })
+    }
+
     pub(super) fn peek(&self) -> Token<'a> {
-        self.peek_at(0)
+        self.ahead[0]
     }
 
-    pub(super) fn peek_at(&self, n: usize) -> Token<'a> {
-        match self.toks.get(self.i.saturating_add(n)) {
-            Some(t) => *t,
-            None => Token {
-                tok: Tok::Eof,
-                pos: self.toks.last().map(|t| t.pos).unwrap_or_default(),
-            },
-        }
+    /// The token after the current one.
+    pub(super) fn peek_next(&self) -> Token<'a> {
+        self.ahead[1]
     }
 
+    /// Moves on one token and returns the one that was current.
     pub(super) fn bump(&mut self) -> Token<'a> {
-        let t = self.peek();
-        if self.i < self.toks.len() {
-            self.i += 1;
-        }
-        t
+        let next = match self.lexer.next_token() {
+            Ok(t) => t,
+            Err(e) => {
+                self.lex_error.get_or_insert(e);
+                Token {
+                    tok: Tok::Eof,
+                    pos: self.lexer.pos(),
+                }
+            }
+        };
+        let current = self.ahead[0];
+        self.ahead = [self.ahead[1], next];
+        current
     }
 
     pub(super) fn is_punct(&self, p: &str) -> bool {

@@ -22,7 +22,7 @@ impl<'a> Parser<'a> {
         let Tok::Ident(word) = t.tok else {
             return Err(self.expected("a statement"));
         };
-        let next_is = |p: &str| matches!(self.peek_at(1).tok, Tok::Punct(q) if q == p);
+        let next_is = |p: &str| matches!(self.peek_next().tok, Tok::Punct(q) if q == p);
         if in_gate && !matches!(word, "barrier" | "inv" | "ctrl" | "negctrl" | "pow") {
             if next_is("=") || next_is("[") || matches!(word, "measure" | "reset" | "if" | "gate") {
                 return Err(at(
@@ -190,7 +190,7 @@ impl<'a> Parser<'a> {
     fn call(&mut self) -> Result<Call<'a>> {
         let (mut inverse, mut controls) = (false, 0u32);
         while let Tok::Ident(word @ ("inv" | "ctrl" | "negctrl" | "pow")) = self.peek().tok {
-            if !matches!(self.peek_at(1).tok, Tok::Punct("@" | "(")) {
+            if !matches!(self.peek_next().tok, Tok::Punct("@" | "(")) {
                 break;
             }
             let t = self.bump();
