@@ -182,6 +182,35 @@ fn physical_qubits() {
 }
 
 #[test]
+fn windows_line_ends_and_a_byte_order_mark() {
+    let c = qasm("\u{feff}OPENQASM 3.0;\r\nqubit[2] q;\r\nh q[0];\r\ncx q[0], q[1];\r\n");
+    assert_eq!(ops(&c), vec![g(Gate::H, &[0]), g(Gate::Cx, &[0, 1])]);
+    let source = CircuitSource {
+        format: CircuitFormat::OpenQasm,
+        text: "\u{feff}qubit q;\r\n  foo q;".to_owned(),
+    };
+    let e = StandardFrontend.parse(&source).unwrap_err();
+    assert_eq!(e.message(), "line 2, column 3: unknown gate 'foo'");
+}
+
+/// The composition root builds it with `Default` and shares it as a port.
+fn shared<T: CircuitFrontend + Default + Clone + 'static>() -> std::sync::Arc<dyn CircuitFrontend> {
+    let frontend = T::default();
+    std::sync::Arc::new(frontend.clone())
+}
+
+#[test]
+fn the_frontend_serves_as_a_shared_port() {
+    let port = shared::<StandardFrontend>();
+    let source = CircuitSource {
+        format: CircuitFormat::ArvakIrJson,
+        text: r#"{"version":1,"num_qubits":1,"instructions":[{"gate":"x","qubits":[0]}]}"#
+            .to_owned(),
+    };
+    assert_eq!(port.parse(&source).unwrap().gate_count(), 1);
+}
+
+#[test]
 fn comments_and_gates_after_measurement() {
     let c = qasm(
         "// line comment\nOPENQASM 3; /* block\n comment */ qubit[1] q; bit[2] c;\nc[0] = measure q[0]; // mid\nx q[0];\nc[1] = measure q[0];",

@@ -107,7 +107,8 @@ impl<'a> Lexer<'a> {
     pub fn new(src: &'a str) -> Self {
         Lexer {
             src,
-            i: 0,
+            // A byte-order mark, as some Windows editors write, is not text.
+            i: if src.starts_with('\u{feff}') { 3 } else { 0 },
             line: 1,
             col: 1,
         }
