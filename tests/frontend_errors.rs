@@ -196,7 +196,15 @@ fn measure_without_target_and_bad_conditions() {
     );
     assert_eq!(
         err(&format!("{HEAD}if (c == 1) x q[0]; else x q[1];")),
-        "line 5, column 21: 'else' is not supported; write a second 'if'"
+        "line 5, column 21: 'else' is supported only when the 'if' tests a single bit; write a second 'if'"
+    );
+    assert_eq!(
+        err(&format!("{HEAD}if (c[0]) x q[0]; else if (c[1]) x q[1];")),
+        "line 5, column 24: an 'if' inside an 'if' is not supported"
+    );
+    assert_eq!(
+        err(&format!("{HEAD}x q[0];\nelse x q[1];")),
+        "line 6, column 1: 'else' without a matching 'if'"
     );
 }
 

@@ -23,7 +23,7 @@ fn must_not_panic(text: &str) {
 }
 
 const SEEDS: &[&str] = &[
-    "OPENQASM 3.0;\ninclude \"stdgates.inc\";\ngate r(p0, p1) a { U(p0, -pi/2 + p1, pi/2 - p1) a; }\ngate g(t) a, b { r(t, 2*t) a; cx a, b; p((-0.5)*t) b; }\nbit[2] c;\nqubit[3] q;\nh q;\ng(1.e-05) q[0], q[1];\ncx q[0], q;\nc[0] = measure q[0];\nif (c == 1) { x q[1]; inv @ g(pi/7) q[2], q[0]; }\nif (!c[1]) reset q[2];\nbarrier;\nmeasure q[1:2] -> c;\ngphase(π);\n",
+    "OPENQASM 3.0;\ninclude \"stdgates.inc\";\ngate r(p0, p1) a { U(p0, -pi/2 + p1, pi/2 - p1) a; }\ngate g(t) a, b { r(t, 2*t) a; cx a, b; p((-0.5)*t) b; }\nbit[2] c;\nqubit[3] q;\nh q;\ng(1.e-05) q[0], q[1];\ncx q[0], q;\nc[0] = measure q[0];\nif (c == 1) { x q[1]; inv @ g(pi/7) q[2], q[0]; }\nif (!c[1]) reset q[2]; else { ctrl @ x q[0], q[1]; }\nbarrier;\nmeasure q[1:2] -> c;\ngphase(π);\n",
     "OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[4];\ncreg c[4];\nc4x q[0],q[1],q[2],q[3],q[0];\nrxx(0.5^2) q[0],q[1];\nif(c==15) u3(sin(1),cos(2),sqrt(3)) q[3];\nmeasure q -> c;\nopaque o q;\n",
     "gate a0 x { h x; h x; }\ngate a1 x { a0 x; a0 x; }\ngate a2 x { a1 x; a1 x; }\nqubit q;\nbit b;\na2 q;\nb = measure q;\nif (b == 1) a2 q;\n",
     r#"{"version":1,"num_qubits":2,"num_clbits":2,"qregs":[{"name":"q","size":2}],"cregs":[{"name":"c","size":2}],"instructions":[{"gate":"h","qubits":[0]},{"gate":"cu","qubits":[0,1],"params":[0.1,0.2,0.3,0.4]},{"gate":"measure","qubits":[0],"clbits":[0]},{"gate":"x","qubits":[1],"condition":{"clbits":[0,1],"value":3}},{"gate":"reset","qubits":[1],"condition":{"clbit":1,"value":false}},{"gate":"barrier","qubits":[]}]}"#,
@@ -58,6 +58,7 @@ const VOCABULARY: &[&str] = &[
     "reset",
     "barrier",
     "if",
+    "else",
     "gate",
     "inv",
     "ctrl",

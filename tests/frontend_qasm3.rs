@@ -182,6 +182,35 @@ fn physical_qubits() {
 }
 
 #[test]
+fn windows_line_ends_and_a_byte_order_mark() {
+    let c = qasm("\u{feff}OPENQASM 3.0;\r\nqubit[2] q;\r\nh q[0];\r\ncx q[0], q[1];\r\n");
+    assert_eq!(ops(&c), vec![g(Gate::H, &[0]), g(Gate::Cx, &[0, 1])]);
+    let source = CircuitSource {
+        format: CircuitFormat::OpenQasm,
+        text: "\u{feff}qubit q;\r\n  foo q;".to_owned(),
+    };
+    let e = StandardFrontend.parse(&source).unwrap_err();
+    assert_eq!(e.message(), "line 2, column 3: unknown gate 'foo'");
+}
+
+/// The composition root builds it with `Default` and shares it as a port.
+fn shared<T: CircuitFrontend + Default + Clone + 'static>() -> std::sync::Arc<dyn CircuitFrontend> {
+    let frontend = T::default();
+    std::sync::Arc::new(frontend.clone())
+}
+
+#[test]
+fn the_frontend_serves_as_a_shared_port() {
+    let port = shared::<StandardFrontend>();
+    let source = CircuitSource {
+        format: CircuitFormat::ArvakIrJson,
+        text: r#"{"version":1,"num_qubits":1,"instructions":[{"gate":"x","qubits":[0]}]}"#
+            .to_owned(),
+    };
+    assert_eq!(port.parse(&source).unwrap().gate_count(), 1);
+}
+
+#[test]
 fn comments_and_gates_after_measurement() {
     let c = qasm(
         "// line comment\nOPENQASM 3; /* block\n comment */ qubit[1] q; bit[2] c;\nc[0] = measure q[0]; // mid\nx q[0];\nc[1] = measure q[0];",
@@ -218,6 +247,39 @@ fn conditions_on_registers_and_bits_with_blocks() {
     );
     assert_eq!(c.instructions().len(), 9);
     assert_eq!(c.instructions()[3].operation, g(Gate::H, &[1]));
+}
+
+/// Qiskit writes `if_else` on a bit as `if (c[0]) { ... } else { ... }`.
+#[test]
+fn else_on_a_single_bit() {
+    let c = qasm(
+        "qubit[2] q;\nbit[2] c;\nbit b;\nif (c[1]) { x q[0]; } else { y q[0]; z q[1]; }\nif (!c[0]) h q[0]; else h q[1];\nif (b == 1) x q[0]; else x q[1];",
+    );
+    let got: Vec<(Operation, Option<Condition>)> = c
+        .instructions()
+        .iter()
+        .map(|i| (i.operation.clone(), i.condition))
+        .collect();
+    let bit = |clbit, value| Some(Condition::Bit { clbit, value });
+    assert_eq!(
+        got,
+        vec![
+            (g(Gate::X, &[0]), bit(1, true)),
+            (g(Gate::Y, &[0]), bit(1, false)),
+            (g(Gate::Z, &[1]), bit(1, false)),
+            (g(Gate::H, &[0]), bit(0, false)),
+            (g(Gate::H, &[1]), bit(0, true)),
+            (
+                g(Gate::X, &[0]),
+                Some(Condition::RegisterEquals {
+                    first: 2,
+                    width: 1,
+                    value: 1
+                })
+            ),
+            (g(Gate::X, &[1]), bit(2, false)),
+        ]
+    );
 }
 
 #[test]

@@ -195,6 +195,8 @@ pub enum Stmt<'a> {
     If {
         cond: Cond<'a>,
         body: Vec<Stmt<'a>>,
+        /// The `else` branch and where `else` stands.
+        otherwise: Option<(Vec<Stmt<'a>>, Pos)>,
         pos: Pos,
     },
 }

@@ -61,7 +61,10 @@ pub fn inverse(gate: Gate) -> Gate {
 }
 
 /// The gates of qelib1.inc that are not standard gates, as Qiskit's
-/// qelib1.inc defines them. Parsed as OpenQASM 2 ahead of an OpenQASM 2
+/// qelib1.inc defines them, except that c4x undoes its first rc3x with the
+/// inverse (as Qiskit's C4XGate does): rc3x twice leaves relative phases, so
+/// the library text is not a 4-controlled X. Checked against the matrices in
+/// `tests/frontend_qelib1_unitaries.rs`. Parsed ahead of an OpenQASM 2
 /// program; a program may define any of these names itself.
 pub const QELIB1_EXTRAS: &str = r#"
 gate u0(gamma) q { U(0,0,0) q; }
@@ -86,7 +89,7 @@ gate c3sqrtx a,b,c,d {
   cu1(-pi/8) c,d; h d; cx a,c; h d; cu1(pi/8) c,d; h d;
 }
 gate c4x a,b,c,d,e {
-  h e; cu1(pi/2) d,e; h e; rc3x a,b,c,d; h e; cu1(-pi/2) d,e; h e; rc3x a,b,c,d;
+  h e; cu1(pi/2) d,e; h e; rc3x a,b,c,d; h e; cu1(-pi/2) d,e; h e; inv @ rc3x a,b,c,d;
   c3sqrtx a,b,c,e;
 }
 "#;

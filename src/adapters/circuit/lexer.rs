@@ -40,13 +40,49 @@ pub struct Token<'a> {
     pub pos: Pos,
 }
 
-/// Longest first, so that `==` wins over `=`.
-const PUNCTS: [&str; 29] = [
-    "**", "==", "!=", "->", "<=", ">=", "&&", "||", "<<", ">>", ";", ",", "(", ")", "[", "]", "{",
-    "}", "=", "+", "-", "*", "/", "^", "!", "@", ":", "<", ">",
-];
+/// The punctuation `rest` starts with, two characters before one so that
+/// `==` wins over `=`.
+fn punct(rest: &str) -> Option<&'static str> {
+    let b = rest.as_bytes();
+    let first = *b.first()?;
+    let second = b.get(1).copied().unwrap_or(0);
+    Some(match (first, second) {
+        (b'*', b'*') => "**",
+        (b'=', b'=') => "==",
+        (b'!', b'=') => "!=",
+        (b'-', b'>') => "->",
+        (b'<', b'=') => "<=",
+        (b'>', b'=') => ">=",
+        (b'&', b'&') => "&&",
+        (b'|', b'|') => "||",
+        (b'<', b'<') => "<<",
+        (b'>', b'>') => ">>",
+        (b';', _) => ";",
+        (b',', _) => ",",
+        (b'(', _) => "(",
+        (b')', _) => ")",
+        (b'[', _) => "[",
+        (b']', _) => "]",
+        (b'{', _) => "{",
+        (b'}', _) => "}",
+        (b'=', _) => "=",
+        (b'+', _) => "+",
+        (b'-', _) => "-",
+        (b'*', _) => "*",
+        (b'/', _) => "/",
+        (b'^', _) => "^",
+        (b'!', _) => "!",
+        (b'@', _) => "@",
+        (b':', _) => ":",
+        (b'<', _) => "<",
+        (b'>', _) => ">",
+        _ => return None,
+    })
+}
 
-struct Lexer<'a> {
+/// Hands out the tokens of a text one at a time, so that no token list is
+/// ever built; after the end it keeps returning [`Tok::Eof`].
+pub struct Lexer<'a> {
     src: &'a str,
     i: usize,
     line: u32,
@@ -54,20 +90,37 @@ struct Lexer<'a> {
 }
 
 /// Tokenises the whole text; the last token is always [`Tok::Eof`].
+#[cfg(test)]
 pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>> {
-    let mut lx = Lexer {
-        src,
-        i: 0,
-        line: 1,
-        col: 1,
-    };
-    let mut out = Vec::with_capacity(src.len() / 3);
+    let mut lx = Lexer::new(src);
+    let mut out = Vec::new();
     loop {
+        let t = lx.next_token()?;
+        out.push(t);
+        if t.tok == Tok::Eof {
+            return Ok(out);
+        }
+    }
+}
+
+impl<'a> Lexer<'a> {
+    pub fn new(src: &'a str) -> Self {
+        Lexer {
+            src,
+            // A byte-order mark, as some Windows editors write, is not text.
+            i: if src.starts_with('\u{feff}') { 3 } else { 0 },
+            line: 1,
+            col: 1,
+        }
+    }
+
+    pub fn next_token(&mut self) -> Result<Token<'a>> {
+        let lx = self;
+        let src = lx.src;
         lx.skip_blank()?;
         let pos = lx.pos();
         let Some(c) = lx.peek() else {
-            out.push(Token { tok: Tok::Eof, pos });
-            return Ok(out);
+            return Ok(Token { tok: Tok::Eof, pos });
         };
         let tok = if c.is_ascii_digit()
             || (c == '.' && lx.peek_at(1).is_some_and(|d| d.is_ascii_digit()))
@@ -85,22 +138,17 @@ pub fn tokenize(src: &str) -> Result<Vec<Token<'_>>> {
             }
             Tok::Hardware(src.get(start..lx.i).unwrap_or("$"))
         } else {
-            let rest = lx.rest();
-            let p = PUNCTS
-                .iter()
-                .find(|p| rest.starts_with(**p))
-                .ok_or_else(|| at(pos, format!("unexpected character '{c}'")))?;
-            for _ in 0..p.len() {
-                lx.bump();
-            }
+            let p =
+                punct(lx.rest()).ok_or_else(|| at(pos, format!("unexpected character '{c}'")))?;
+            // Punctuation is ASCII and never a newline.
+            lx.i += p.len();
+            lx.col = lx.col.saturating_add(p.len() as u32);
             Tok::Punct(p)
         };
-        out.push(Token { tok, pos });
+        Ok(Token { tok, pos })
     }
-}
 
-impl<'a> Lexer<'a> {
-    fn pos(&self) -> Pos {
+    pub fn pos(&self) -> Pos {
         Pos {
             line: self.line,
             col: self.col,
@@ -112,7 +160,11 @@ impl<'a> Lexer<'a> {
     }
 
     fn peek(&self) -> Option<char> {
-        self.rest().chars().next()
+        match self.src.as_bytes().get(self.i) {
+            Some(b) if b.is_ascii() => Some(char::from(*b)),
+            Some(_) => self.rest().chars().next(),
+            None => None,
+        }
     }
 
     fn peek_at(&self, n: usize) -> Option<char> {
@@ -133,14 +185,40 @@ impl<'a> Lexer<'a> {
 
     fn take_while(&mut self, f: impl Fn(char) -> bool) -> &'a str {
         let start = self.i;
-        while self.peek().is_some_and(&f) {
-            self.bump();
+        let bytes = self.src.as_bytes();
+        loop {
+            match bytes.get(self.i) {
+                // Fast path: ASCII other than a newline moves one column.
+                Some(&b) if b.is_ascii() && b != b'\n' => {
+                    if !f(char::from(b)) {
+                        break;
+                    }
+                    self.i += 1;
+                    self.col = self.col.saturating_add(1);
+                }
+                _ => match self.peek() {
+                    Some(c) if f(c) => {
+                        self.bump();
+                    }
+                    _ => break,
+                },
+            }
         }
         self.src.get(start..self.i).unwrap_or("")
     }
 
     fn skip_blank(&mut self) -> Result<()> {
         loop {
+            match self.src.as_bytes().get(self.i) {
+                Some(b' ' | b'\t' | b'\r') => {
+                    self.i += 1;
+                    self.col = self.col.saturating_add(1);
+                    continue;
+                }
+                Some(b'/' | b'\n') => {}
+                Some(b) if b.is_ascii() => return Ok(()),
+                _ => {}
+            }
             let rest = self.rest();
             if rest.starts_with("//") {
                 self.take_while(|c| c != '\n');

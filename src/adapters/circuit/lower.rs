@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::ast::{Call, Cond, Operand, Program, Stmt, Version};
+mod operands;
+
+use super::ast::{Call, Operand, Program, Stmt, Version};
 use super::defs::{self, Callee, Def, Invocation, MAX_INSTRUCTIONS, Out};
 use super::error::{Pos, at, locate};
 use super::gates;
@@ -12,29 +14,7 @@ use super::parser;
 use super::physical;
 use crate::domain::Result;
 use crate::domain::circuit::{Circuit, CircuitBuilder, Condition, Operation, Register};
-
-/// A resolved operand: one bit, or a whole register to broadcast over.
-#[derive(Debug, Clone, Copy)]
-enum Arg {
-    One(u32),
-    All { first: u32, size: u32 },
-}
-
-impl Arg {
-    fn width(self) -> Option<u32> {
-        match self {
-            Arg::One(_) => None,
-            Arg::All { size, .. } => Some(size),
-        }
-    }
-
-    fn at(self, k: u32) -> u32 {
-        match self {
-            Arg::One(b) => b,
-            Arg::All { first, .. } => first + k,
-        }
-    }
-}
+use operands::{Arg, broadcast_width};
 
 struct Lowering<'a> {
     version: Version,
@@ -44,6 +24,8 @@ struct Lowering<'a> {
     /// Definitions below this index come from qelib1.inc and may be redefined.
     builtin_defs: usize,
     qregs: Vec<Register>,
+    /// Parameter, operand and qubit buffers for [`Lowering::call`].
+    scratch: (Vec<f64>, Vec<Arg>, Vec<u32>),
 }
 
 pub fn lower(program: &Program<'_>) -> Result<Circuit> {
@@ -57,6 +39,7 @@ pub fn lower(program: &Program<'_>) -> Result<Circuit> {
         by_name: HashMap::new(),
         builtin_defs: 0,
         qregs: Vec::new(),
+        scratch: Default::default(),
     };
     if program.version == Version::V2 {
         let prelude = parser::parse(gates::QELIB1_EXTRAS)?;
@@ -182,13 +165,27 @@ impl<'a> Lowering<'a> {
             Stmt::If {
                 cond: test,
                 body,
+                otherwise,
                 pos,
             } => {
                 if cond.is_some() {
                     return Err(at(*pos, "an 'if' inside an 'if' is not supported"));
                 }
                 let condition = self.condition(test)?;
-                body.iter().try_for_each(|s| self.stmt(s, Some(condition)))
+                body.iter()
+                    .try_for_each(|s| self.stmt(s, Some(condition)))?;
+                let Some((otherwise, else_pos)) = otherwise else {
+                    return Ok(());
+                };
+                let negated = negate(condition).ok_or_else(|| {
+                    at(
+                        *else_pos,
+                        "'else' is supported only when the 'if' tests a single bit; write a second 'if'",
+                    )
+                })?;
+                otherwise
+                    .iter()
+                    .try_for_each(|s| self.stmt(s, Some(negated)))
             }
         }
     }
@@ -213,12 +210,14 @@ impl<'a> Lowering<'a> {
     fn call(&mut self, call: &Call<'a>, cond: Option<Condition>) -> Result<()> {
         let (callee, num_params, num_qubits) = defs::resolve_call(call, &|n| self.resolve(n))?;
         defs::check_counts(call, num_params, num_qubits)?;
-        let params: Vec<f64> = call.params.iter().map(|e| e.eval(&[])).collect();
-        let args = call
-            .args
-            .iter()
-            .map(|a| self.qarg(a))
-            .collect::<Result<Vec<_>>>()?;
+        // Buffers reused from call to call: most programs are long lists of calls.
+        let (mut params, mut args, mut qubits) = std::mem::take(&mut self.scratch);
+        params.clear();
+        params.extend(call.params.iter().map(|e| e.eval(&[])));
+        args.clear();
+        for a in &call.args {
+            args.push(self.qarg(a)?);
+        }
         let n = broadcast_width(&args, &call.args, "qubit")?;
         let size = match callee {
             Callee::Std(_) => 1,
@@ -232,7 +231,6 @@ impl<'a> Lowering<'a> {
         {
             return Err(defs::too_many(call.pos));
         }
-        let mut qubits = Vec::with_capacity(args.len());
         for k in 0..n {
             qubits.clear();
             qubits.extend(args.iter().map(|a| a.at(k)));
@@ -253,6 +251,7 @@ impl<'a> Lowering<'a> {
             };
             defs::expand(&self.defs, &mut self.out, callee, &invocation)?;
         }
+        self.scratch = (params, args, qubits);
         Ok(())
     }
 
@@ -291,174 +290,25 @@ impl<'a> Lowering<'a> {
         }
         Ok(())
     }
-
-    fn condition(&self, test: &Cond<'a>) -> Result<Condition> {
-        let op = &test.operand;
-        let reg = self
-            .out
-            .builder
-            .creg(op.name)
-            .ok_or_else(|| self.undeclared(op, "classical"))?;
-        if let Some(i) = op.index {
-            let clbit = index(reg, i, op)?;
-            let value = match test.compare {
-                None => true,
-                Some((_, v, vpos)) if v > 1 => {
-                    return Err(at(vpos, format!("a single bit equals 0 or 1, not {v}")));
-                }
-                Some((equal, v, _)) => (v == 1) == equal,
-            };
-            return Ok(Condition::Bit {
-                clbit,
-                value: value != test.not,
-            });
-        }
-        match test.compare {
-            Some((true, value, vpos)) => {
-                if reg.size > 64 {
-                    return Err(at(
-                        op.pos,
-                        format!(
-                            "a condition can test at most 64 bits; '{}' has {}",
-                            reg.name, reg.size
-                        ),
-                    ));
-                }
-                if reg.size < 64 && value >> reg.size != 0 {
-                    return Err(at(
-                        vpos,
-                        format!(
-                            "value {value} does not fit in register '{}' of {} bit(s)",
-                            reg.name, reg.size
-                        ),
-                    ));
-                }
-                Ok(Condition::RegisterEquals {
-                    first: reg.first,
-                    width: reg.size,
-                    value,
-                })
-            }
-            Some((false, v, _)) if reg.size == 1 && v <= 1 => Ok(Condition::Bit {
-                clbit: reg.first,
-                value: v == 0,
-            }),
-            None if reg.size == 1 => Ok(Condition::Bit {
-                clbit: reg.first,
-                value: !test.not,
-            }),
-            _ => Err(at(
-                op.pos,
-                format!(
-                    "'{}' has {} bits: compare the whole register with '==', as in '{} == 3'",
-                    reg.name, reg.size, reg.name
-                ),
-            )),
-        }
-    }
-
-    fn qarg(&self, op: &Operand<'a>) -> Result<Arg> {
-        if let Some(i) = physical::index(op) {
-            // The `$` register was sized to hold every physical qubit used.
-            return Ok(Arg::One(i?));
-        }
-        let reg = self
-            .out
-            .builder
-            .qreg(op.name)
-            .ok_or_else(|| self.undeclared(op, "qubit"))?;
-        arg(reg, op)
-    }
-
-    fn carg(&self, op: &Operand<'a>) -> Result<Arg> {
-        let reg = self
-            .out
-            .builder
-            .creg(op.name)
-            .ok_or_else(|| self.undeclared(op, "classical"))?;
-        arg(reg, op)
-    }
-
-    fn undeclared(&self, op: &Operand<'_>, kind: &str) -> crate::domain::Error {
-        let b = &self.out.builder;
-        if kind == "qubit" && b.creg(op.name).is_some() {
-            at(
-                op.pos,
-                format!(
-                    "'{}' is a classical register where qubits are expected",
-                    op.name
-                ),
-            )
-        } else if kind == "classical" && b.qreg(op.name).is_some() {
-            at(
-                op.pos,
-                format!(
-                    "'{}' is a qubit register where classical bits are expected",
-                    op.name
-                ),
-            )
-        } else {
-            at(op.pos, format!("undeclared {kind} register '{}'", op.name))
-        }
-    }
-
-    fn qubit_name(&self, q: u32) -> String {
-        self.qregs
-            .iter()
-            .find(|r| r.range().contains(&q))
-            .map_or_else(
-                || format!("{q}"),
-                |r| format!("{}[{}]", r.name, q - r.first),
-            )
-    }
 }
 
-fn arg(reg: &Register, op: &Operand<'_>) -> Result<Arg> {
-    Ok(match op.index {
-        Some(i) => Arg::One(index(reg, i, op)?),
-        // `qubit a;` and `bit b;` are single bits: `b = measure q[0];` and
-        // `cx a, r;` must work (a one-bit register is read the same way).
-        None if reg.size == 1 => Arg::One(reg.first),
-        None => Arg::All {
-            first: reg.first,
-            size: reg.size,
-        },
-    })
-}
-
-fn index(reg: &Register, i: u32, op: &Operand<'_>) -> Result<u32> {
-    if i >= reg.size {
-        return Err(at(
-            op.index_pos,
-            format!(
-                "index {i} is out of range for register '{}' of size {}",
-                reg.name, reg.size
-            ),
-        ));
+/// The condition that holds exactly when `c` does not, if the model has one.
+fn negate(c: Condition) -> Option<Condition> {
+    match c {
+        Condition::Bit { clbit, value } => Some(Condition::Bit {
+            clbit,
+            value: !value,
+        }),
+        Condition::RegisterEquals {
+            first,
+            width: 1,
+            value,
+        } => Some(Condition::Bit {
+            clbit: first,
+            value: value == 0,
+        }),
+        Condition::RegisterEquals { .. } => None,
     }
-    Ok(reg.first + i)
-}
-
-/// The common size of the whole registers among `args` (1 when none).
-fn broadcast_width(args: &[Arg], ops: &[Operand<'_>], what: &str) -> Result<u32> {
-    let mut width: Option<(u32, &str)> = None;
-    for (a, op) in args.iter().zip(ops) {
-        let Some(size) = a.width() else { continue };
-        match width {
-            None => width = Some((size, op.name)),
-            Some((w, first)) if w != size => {
-                return Err(at(
-                    op.pos,
-                    format!(
-                        "register size mismatch: '{}' has {size} {what}(s) but '{first}' has {w}",
-                        op.name
-                    ),
-                ));
-            }
-            Some(_) => {}
-        }
-    }
-    Ok(width.map_or(1, |w| w.0))
 }
 
 /// Where a value first repeats in `xs`.

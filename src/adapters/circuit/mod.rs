@@ -2,10 +2,12 @@
 //! submitted text into the domain's [`Circuit`].
 //!
 //! OpenQASM goes through a small purpose-built pipeline: `lexer` (tokens with
-//! positions) → `parser` and `expr` (syntax tree, constants folded) → `lower`
-//! and `defs` (registers, broadcasting, conditions, inlined definitions).
-//! `ir_json` reads and writes the JSON form. Every error is INVALID_ARGUMENT
-//! and, for OpenQASM, starts with "line L, column C:".
+//! positions), then `parser` and `expr` (syntax tree, constants folded), then
+//! `lower` and `defs` (registers, broadcasting, conditions, inlined
+//! definitions; `gates` knows the standard and qelib1 gates, `physical` the
+//! `$n` qubits). `ir_json` reads and writes the JSON form. Every error is
+//! INVALID_ARGUMENT and, for OpenQASM, starts with "line L, column C:".
+//! `docs/circuit-formats.md` lists what is accepted.
 
 mod ast;
 mod defs;

@@ -58,8 +58,13 @@ fn scan(
             Stmt::Reset { target, .. } => std::slice::from_ref(target),
             Stmt::Barrier { targets, .. } => targets,
             // The parser limits nesting, so this recursion is bounded.
-            Stmt::If { body, .. } => {
+            Stmt::If {
+                body, otherwise, ..
+            } => {
                 scan(body, highest, declared)?;
+                if let Some((otherwise, _)) = otherwise {
+                    scan(otherwise, highest, declared)?;
+                }
                 &[]
             }
             Stmt::Include { .. } | Stmt::CReg { .. } | Stmt::Gate(_) => &[],
