@@ -282,7 +282,12 @@ impl CircuitBuilder {
                         "a condition can compare 1 to 64 classical bits, got {width}"
                     )));
                 }
-                self.check_clbit(first + width - 1)?;
+                let last = first.checked_add(width - 1).ok_or_else(|| {
+                    Error::invalid_argument(format!(
+                        "a condition on classical bits {first}.. runs past the last classical bit"
+                    ))
+                })?;
+                self.check_clbit(last)?;
                 if width < 64 && value >> width != 0 {
                     return Err(Error::invalid_argument(format!(
                         "condition value {value} does not fit in {width} classical bit(s)"
@@ -307,6 +312,13 @@ impl CircuitBuilder {
     }
 
     fn check_qubits(&self, qubits: &[u32]) -> Result<()> {
+        // Gates have at most three qubits; barriers may name every qubit, so
+        // long lists are checked with a bitmap instead of pairwise.
+        let mut seen = if qubits.len() > 8 {
+            vec![false; self.num_qubits as usize]
+        } else {
+            Vec::new()
+        };
         for (i, q) in qubits.iter().enumerate() {
             if *q >= self.num_qubits {
                 return Err(Error::invalid_argument(format!(
@@ -314,7 +326,12 @@ impl CircuitBuilder {
                     self.num_qubits
                 )));
             }
-            if qubits[..i].contains(q) {
+            let repeated = if seen.is_empty() {
+                qubits[..i].contains(q)
+            } else {
+                std::mem::replace(&mut seen[*q as usize], true)
+            };
+            if repeated {
                 return Err(Error::invalid_argument(format!(
                     "qubit {q} is used twice in one instruction"
                 )));

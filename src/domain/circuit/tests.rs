@@ -139,3 +139,34 @@ fn terminal_measurement_detection() {
     b.push(gate(Gate::Cx, &[0, 1])).unwrap();
     assert!(!b.build().measurements_are_terminal());
 }
+
+#[test]
+fn a_condition_near_the_top_of_the_index_range_is_refused_not_overflowed() {
+    let mut b = two_qubits_two_bits();
+    let mut i = gate(Gate::X, &[0]);
+    i.condition = Some(Condition::RegisterEquals {
+        first: u32::MAX,
+        width: 2,
+        value: 0,
+    });
+    assert!(b.push(i).unwrap_err().message().contains("runs past"));
+}
+
+#[test]
+fn a_barrier_over_many_qubits_finds_a_repeat() {
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 100).unwrap();
+    let mut qubits: Vec<u32> = (0..100).collect();
+    let barrier = |qubits: Vec<u32>| Instruction {
+        operation: Operation::Barrier { qubits },
+        condition: None,
+    };
+    b.push(barrier(qubits.clone())).unwrap();
+    qubits.push(42);
+    assert!(
+        b.push(barrier(qubits))
+            .unwrap_err()
+            .message()
+            .contains("qubit 42 is used twice")
+    );
+}
