@@ -48,7 +48,7 @@ fn main() -> ExitCode {
     };
     runtime.block_on(async move {
         let listen_addr = config.server.listen_addr;
-        let app = match App::build(config) {
+        let app = match App::build(config).await {
             Ok(app) => app,
             Err(e) => return fail(ExitCode::from(2), format_args!("{e}")),
         };

@@ -5,6 +5,11 @@
 use std::sync::Arc;
 
 use super::backends::BackendRegistry;
+#[allow(unused_imports)]
+use std::time::Duration;
+
+#[allow(unused_imports)]
+use super::config::SqliteSynchronous;
 use super::config::{Config, QueueType, StorageType};
 use super::jobs::JobPorts;
 use crate::adapters::circuit::StandardFrontend;
@@ -19,10 +24,41 @@ fn missing_feature(what: &str, feature: &str) -> Error {
     ))
 }
 
-fn store(config: &Config) -> Result<Arc<dyn JobStore>> {
-    match config.storage.kind {
+async fn store(config: &Config) -> Result<Arc<dyn JobStore>> {
+    let storage = &config.storage;
+    match storage.kind {
         StorageType::Memory => Ok(Arc::new(MemoryJobStore::new())),
+        #[cfg(feature = "storage-sqlite")]
+        StorageType::Sqlite => {
+            use crate::adapters::storage::sqlite::{SqliteSettings, open};
+            let settings = SqliteSettings {
+                path: storage.sqlite_path.clone(),
+                synchronous_full: storage.sqlite_synchronous == SqliteSynchronous::Full,
+                busy_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
+                max_connections: storage.max_connections,
+            };
+            Ok(Arc::new(open(&settings).await?))
+        }
+        #[cfg(not(feature = "storage-sqlite"))]
         StorageType::Sqlite => Err(missing_feature("storage type 'sqlite'", "storage-sqlite")),
+        #[cfg(feature = "storage-postgres")]
+        StorageType::Postgres => {
+            use crate::adapters::storage::postgres::{PostgresSettings, open};
+            let url = storage.postgres_url.clone().ok_or_else(|| {
+                Error::invalid_argument(
+                    "configuration: storage type 'postgres' needs storage.postgres_url (ARVAK_STORAGE_POSTGRES_URL)",
+                )
+            })?;
+            let settings = PostgresSettings {
+                url,
+                schema: storage.postgres_schema.clone(),
+                max_connections: storage.max_connections,
+                statement_timeout: Duration::from_secs(storage.statement_timeout_secs.max(1)),
+                acquire_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
+            };
+            Ok(Arc::new(open(&settings).await?))
+        }
+        #[cfg(not(feature = "storage-postgres"))]
         StorageType::Postgres => Err(missing_feature(
             "storage type 'postgres'",
             "storage-postgres",
@@ -57,12 +93,15 @@ fn backends(config: &Config, extra: Vec<Arc<dyn QuantumBackend>>) -> Result<Back
 
 /// Builds every port the app needs from `config`, plus backends supplied by
 /// the caller (tests use this; the shipped binary passes none).
-pub fn ports(config: &Config, extra_backends: Vec<Arc<dyn QuantumBackend>>) -> Result<JobPorts> {
+pub async fn ports(
+    config: &Config,
+    extra_backends: Vec<Arc<dyn QuantumBackend>>,
+) -> Result<JobPorts> {
     if config.tls.enabled {
         return Err(missing_feature("tls.enabled", "tls"));
     }
     Ok(JobPorts {
-        store: store(config)?,
+        store: store(config).await?,
         queue: queue(config)?,
         events: Arc::new(MemoryJobEvents::default()),
         clock: Arc::new(SystemClock),

@@ -46,25 +46,73 @@ impl Default for ServerConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StorageType {
-    #[default]
     Memory,
     Sqlite,
     Postgres,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SqliteSynchronous {
+    /// Every commit reaches the disk: survives power loss.
+    #[default]
+    Full,
+    /// Survives process crashes, may lose the last commits on power loss.
+    Normal,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StorageConfig {
-    /// Where jobs are kept: `memory`, `sqlite` or `postgres`.
+    /// Where jobs are kept: `memory`, `sqlite` (default) or `postgres`.
     #[serde(rename = "type")]
     pub kind: StorageType,
     /// SQLite database file (storage type `sqlite`).
-    pub sqlite_path: Option<PathBuf>,
-    /// PostgreSQL connection URL (storage type `postgres`).
+    pub sqlite_path: std::path::PathBuf,
+    pub sqlite_synchronous: SqliteSynchronous,
+    /// PostgreSQL connection URL (storage type `postgres`); never logged.
     pub postgres_url: Option<String>,
+    /// Schema holding the tables; created if missing.
+    pub postgres_schema: String,
+    /// Connections in the pool.
+    pub max_connections: u32,
+    /// PostgreSQL cancels a statement running longer than this.
+    pub statement_timeout_secs: u64,
+    /// How long a request waits for a free connection before UNAVAILABLE.
+    pub acquire_timeout_secs: u64,
+    /// Retention: how often it runs; 0 turns it off.
+    pub retention_interval_secs: u64,
+    /// Results of COMPLETED jobs older than this many days are purged (the
+    /// job becomes RESULT_EXPIRED); 0 keeps them forever.
+    pub result_retention_days: u64,
+    /// FAILED and CANCELED jobs older than this many days are deleted; 0
+    /// keeps them forever.
+    pub failed_retention_days: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            kind: if cfg!(feature = "storage-sqlite") {
+                StorageType::Sqlite
+            } else {
+                StorageType::Memory
+            },
+            sqlite_path: std::path::PathBuf::from("data/arvak.db"),
+            sqlite_synchronous: SqliteSynchronous::Full,
+            postgres_url: None,
+            postgres_schema: "public".to_owned(),
+            max_connections: 10,
+            statement_timeout_secs: 30,
+            acquire_timeout_secs: 5,
+            retention_interval_secs: 3600,
+            result_retention_days: 30,
+            failed_retention_days: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

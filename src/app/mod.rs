@@ -10,3 +10,6 @@ pub mod telemetry;
 pub mod worker;
 
 pub use server::App;
+pub mod readiness;
+pub mod recovery;
+pub mod retention;

@@ -12,10 +12,16 @@ use tokio::sync::watch;
 use super::compose;
 use super::config::Config;
 use super::jobs::{JobPorts, JobRules, JobService};
+use super::readiness::{NotReady, Readiness};
+use super::recovery::recover;
+use super::retention::{self, RetentionSettings};
 use super::worker::{WorkerPool, WorkerSettings};
-use crate::adapters::grpc::GrpcServer;
+use crate::adapters::grpc::{GrpcServer, HealthHandle};
 use crate::domain::Result;
 use crate::ports::QuantumBackend;
+
+/// How often readiness asks the store whether it answers.
+const READINESS_CHECK: Duration = Duration::from_secs(2);
 
 pub struct App {
     config: Config,
@@ -26,16 +32,16 @@ pub struct App {
 
 impl App {
     /// Builds the app as the shipped binary does.
-    pub fn build(config: Config) -> Result<Self> {
-        Self::build_with(config, Vec::new())
+    pub async fn build(config: Config) -> Result<Self> {
+        Self::build_with(config, Vec::new()).await
     }
 
     /// Builds the app with extra backends besides the configured ones.
-    pub fn build_with(
+    pub async fn build_with(
         config: Config,
         extra_backends: Vec<Arc<dyn QuantumBackend>>,
     ) -> Result<Self> {
-        let ports = compose::ports(&config, extra_backends)?;
+        let ports = compose::ports(&config, extra_backends).await?;
         let rules = JobRules {
             idempotency_window: Duration::from_secs(config.jobs.idempotency_window_secs),
             default_page_size: config.jobs.default_page_size.max(1),
@@ -53,6 +59,15 @@ impl App {
 
     pub fn jobs(&self) -> &JobService {
         &self.jobs
+    }
+
+    fn retention_settings(&self) -> RetentionSettings {
+        let storage = &self.config.storage;
+        RetentionSettings {
+            interval: Duration::from_secs(storage.retention_interval_secs),
+            result_days: storage.result_retention_days,
+            failed_days: storage.failed_retention_days,
+        }
     }
 
     fn worker_settings(&self) -> WorkerSettings {
@@ -90,8 +105,32 @@ impl App {
         if self.ports.backends.is_empty() {
             tracing::warn!("no backend is configured: every submission will be refused");
         }
+        let readiness = Readiness::new();
+        tokio::spawn(report_health(readiness.subscribe(), health));
+        let recovered = tokio::select! {
+            outcome = &mut server => return outcome,
+            () = &mut shutdown => {
+                let _ = self.stop.send(true);
+                return Ok(());
+            }
+            report = recover(&self.ports, self.config.workers.max_attempts.max(1)) => report,
+        };
+        if let Err(e) = recovered {
+            let _ = self.stop.send(true);
+            return Err(e.context("recovery at start-up"));
+        }
+        readiness.set(None);
+        tokio::spawn(readiness.clone().monitor(
+            self.ports.clone(),
+            READINESS_CHECK,
+            self.stop.subscribe(),
+        ));
+        tokio::spawn(retention::run(
+            self.ports.clone(),
+            self.retention_settings(),
+            self.stop.subscribe(),
+        ));
         let workers = WorkerPool::start(self.ports.clone(), self.worker_settings());
-        health.set_serving(true).await;
         log_listening(address, &self.ports);
 
         tokio::select! {
@@ -105,7 +144,7 @@ impl App {
             drain_secs = drain_time.as_secs(),
             "shutting down: refusing new work, letting running jobs finish"
         );
-        health.set_serving(false).await;
+        readiness.set(Some("shutting down".to_owned()));
         let _ = self.stop.send(true);
         let (served, busy) = tokio::join!(
             tokio::time::timeout(drain_time, server),
@@ -123,6 +162,17 @@ impl App {
         }
         tracing::info!("stopped");
         Ok(())
+    }
+}
+
+/// Keeps the gRPC health service in step with readiness.
+async fn report_health(mut readiness: watch::Receiver<NotReady>, health: HealthHandle) {
+    loop {
+        let ready = readiness.borrow_and_update().is_none();
+        health.set_serving(ready).await;
+        if readiness.changed().await.is_err() {
+            return;
+        }
     }
 }
 

@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arvak_grpc::app::{App, config::Config};
+use arvak_grpc::app::App;
+use arvak_grpc::app::config::{Config, StorageType};
 use arvak_grpc::proto::{self, arvak_service_client::ArvakServiceClient};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -27,6 +28,8 @@ pub struct TestApp {
 
 pub fn test_config() -> Config {
     let mut config = Config::default();
+    // Most tests are about behaviour, not durability: keep them in memory.
+    config.storage.kind = StorageType::Memory;
     config.workers.count = 2;
     config.server.shutdown_timeout_secs = 10;
     config
@@ -60,7 +63,9 @@ pub fn bell_request() -> proto::SubmitJobRequest {
 
 pub async fn spawn_app_with(config: Config) -> TestApp {
     let backend = Arc::new(TestBackend::new("test-backend"));
-    let app = App::build_with(config, vec![backend.clone()]).expect("app builds");
+    let app = App::build_with(config, vec![backend.clone()])
+        .await
+        .expect("app builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (shutdown, stop) = oneshot::channel::<()>();

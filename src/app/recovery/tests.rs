@@ -1,0 +1,116 @@
+use std::sync::Arc;
+
+use super::*;
+use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
+use crate::adapters::system_clock::SystemClock;
+use crate::app::backends::BackendRegistry;
+use crate::domain::job::tests::queued_job;
+use crate::domain::{FencingToken, UnixMillis};
+use crate::ports::{JobQueue, MockCircuitFrontend};
+
+fn ports() -> (JobPorts, Arc<MemoryJobQueue>) {
+    let queue = Arc::new(MemoryJobQueue::new());
+    let ports = JobPorts {
+        store: Arc::new(MemoryJobStore::new()),
+        queue: queue.clone(),
+        events: Arc::new(MemoryJobEvents::default()),
+        clock: Arc::new(SystemClock),
+        frontend: Arc::new(MockCircuitFrontend::new()),
+        backends: Arc::new(BackendRegistry::new()),
+    };
+    (ports, queue)
+}
+
+/// A job in the store as a stopped server left it: started `attempts` times.
+async fn stored(ports: &JobPorts, running: bool, attempts: u64) -> Job {
+    let job = queued_job();
+    ports
+        .store
+        .create(vec![job.clone()], UnixMillis(0))
+        .await
+        .unwrap();
+    let mut last = job;
+    for attempt in 1..=attempts {
+        if attempt > 1 {
+            let requeue = Transition::Requeue {
+                token: last.claim_token,
+            };
+            ports.store.apply(last.id, requeue).await.unwrap();
+        }
+        let start = Transition::Start {
+            token: FencingToken(attempt),
+            at: UnixMillis(1),
+        };
+        last = ports.store.apply(last.id, start).await.unwrap();
+    }
+    if !running && attempts > 0 {
+        let requeue = Transition::Requeue {
+            token: last.claim_token,
+        };
+        last = ports.store.apply(last.id, requeue).await.unwrap();
+    }
+    last
+}
+
+#[tokio::test]
+async fn interrupted_jobs_are_requeued_or_failed_and_queued_ones_offered() {
+    let (ports, queue) = ports();
+    let waiting = stored(&ports, false, 0).await;
+    let interrupted = stored(&ports, true, 1).await;
+    let exhausted = stored(&ports, true, 3).await;
+    let done = stored(&ports, true, 1).await;
+    let token = done.claim_token.unwrap();
+    let complete = Transition::Complete {
+        token,
+        at: UnixMillis(2),
+        result: Default::default(),
+    };
+    ports.store.apply(done.id, complete).await.unwrap();
+
+    let report = recover(&ports, 3).await.unwrap();
+    assert_eq!(
+        report,
+        RecoveryReport {
+            found: 3,
+            requeued: 1,
+            failed: 1,
+            queued: 1
+        }
+    );
+
+    let requeued = ports.store.get(interrupted.id).await.unwrap().unwrap();
+    assert_eq!((requeued.state, requeued.attempts), (JobState::Queued, 1));
+    let failed = ports.store.get(exhausted.id).await.unwrap().unwrap();
+    assert_eq!(failed.state, JobState::Failed);
+    assert!(
+        failed
+            .error_message
+            .unwrap()
+            .contains("gave up after 3 attempts")
+    );
+    for id in [waiting.id, interrupted.id] {
+        assert!(
+            queue.position(id).await.unwrap().is_some(),
+            "offered to the queue"
+        );
+    }
+    assert_eq!(queue.position(exhausted.id).await.unwrap(), None);
+    assert_eq!(queue.position(done.id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn recovery_pages_through_many_jobs() {
+    let (ports, queue) = ports();
+    let jobs: Vec<Job> = (0..(PAGE + 5)).map(|_| queued_job()).collect();
+    ports
+        .store
+        .create(jobs.clone(), UnixMillis(0))
+        .await
+        .unwrap();
+    let report = recover(&ports, 3).await.unwrap();
+    assert_eq!(
+        (report.found, report.queued),
+        ((PAGE + 5) as u64, (PAGE + 5) as u64)
+    );
+    assert_eq!(queue.waiting(&jobs[0].backend_id), PAGE + 5);
+}
