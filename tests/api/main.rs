@@ -5,6 +5,7 @@ mod support;
 mod backends;
 mod binary;
 mod cancel;
+mod durability;
 mod errors;
 mod jobs;
 mod lifecycle;
