@@ -85,6 +85,7 @@ impl Worker {
     async fn process(&self, claim: Claim) {
         match self.start(&claim).await {
             Ok(Some(job)) => {
+                tracing::debug!(job_id = %job.id, attempt = job.attempts, "run started");
                 let outcome = self.execute(&job, &claim).await;
                 self.record(&job, &claim, outcome).await;
                 self.finish_claim(&claim).await;
@@ -202,7 +203,10 @@ impl Worker {
             },
         };
         match self.ports.store.apply(job.id, transition).await {
-            Ok(job) => self.publish(&job).await,
+            Ok(job) => {
+                tracing::debug!(job_id = %job.id, state = %job.state, "outcome recorded");
+                self.publish(&job).await;
+            }
             Err(e) if is_lost_race(&e) => {
                 tracing::info!(reason = %e, "outcome not recorded: the job was canceled or claimed again")
             }
