@@ -6,6 +6,8 @@
 
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_4};
 
+use rayon::prelude::*;
+
 use super::complex::C64;
 use super::kernels;
 use crate::domain::circuit::Gate;
@@ -37,7 +39,14 @@ pub enum Kernel {
     Matrix2 { q0: u32, q1: u32, m: Box<[C64; 16]> },
     /// A diagonal over several qubits, as a table (see `kernels::diag_table`).
     DiagTable { qubits: Vec<u32>, table: Vec<C64> },
+    /// Kernels on qubits below [`BLOCK_QUBITS`] only, run chunk by chunk so
+    /// that each chunk stays in cache through all of them: one pass over
+    /// memory instead of one per kernel.
+    Block(Vec<Kernel>),
 }
+
+/// Qubits of one cache block: 2^14 amplitudes are 256 KiB.
+pub const BLOCK_QUBITS: u32 = 14;
 
 impl Kernel {
     pub fn apply(&self, amps: &mut [C64], parallel: bool) {
@@ -60,6 +69,17 @@ impl Kernel {
             Kernel::DiagTable { qubits, table } => {
                 kernels::diag_table(amps, qubits, table, parallel)
             }
+            Kernel::Block(inner) => {
+                let chunk = 1usize << BLOCK_QUBITS;
+                let run = |c: &mut [C64]| inner.iter().for_each(|k| k.apply(c, false));
+                if amps.len() <= chunk {
+                    inner.iter().for_each(|k| k.apply(amps, parallel));
+                } else if parallel {
+                    amps.par_chunks_mut(chunk).for_each(run);
+                } else {
+                    amps.chunks_mut(chunk).for_each(run);
+                }
+            }
         }
     }
 
@@ -78,6 +98,7 @@ impl Kernel {
             Kernel::Swap { q0, q1, controls } => controls | 1 << q0 | 1 << q1,
             Kernel::Matrix2 { q0, q1, .. } => 1 << q0 | 1 << q1,
             Kernel::DiagTable { qubits, .. } => qubits.iter().fold(0, |m, q| m | 1 << q),
+            Kernel::Block(inner) => inner.iter().fold(0, |m, k| m | k.qubit_mask()),
         }
     }
 

@@ -206,14 +206,40 @@ pub fn matrix2(amps: &mut [C64], q0: u32, q1: u32, m: &[C64; 16], parallel: bool
 /// commuting diagonal gates become one pass over memory this way.
 pub fn diag_table(amps: &mut [C64], qubits: &[u32], table: &[C64], parallel: bool) {
     debug_assert_eq!(table.len(), 1 << qubits.len());
+    // Table index bits contributed by the low byte of `i`, looked up; the
+    // rest is fixed within each run of 256 amplitudes.
+    const LOW: usize = 8;
+    let gather = |i: usize, from: u32| {
+        qubits
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| **q >= from)
+            .fold(0, |j, (b, q)| j | ((i >> q) & 1) << b)
+    };
+    let mut low = [0u16; 1 << LOW];
+    for (i, slot) in low.iter_mut().enumerate() {
+        let j: usize = qubits
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| **q < LOW as u32)
+            .fold(0, |j, (b, q)| j | ((i >> q) & 1) << b);
+        *slot = j as u16;
+    }
     let a = Amps(amps.as_mut_ptr());
-    for_groups(amps.len(), parallel, move |range| {
-        for i in range {
-            let mut j = 0;
-            for (b, q) in qubits.iter().enumerate() {
-                j |= ((i >> q) & 1) << b;
+    if amps.len() < 1 << LOW {
+        for (i, x) in amps.iter_mut().enumerate() {
+            *x *= table[usize::from(low[i])];
+        }
+        return;
+    }
+    for_groups(amps.len() >> LOW, parallel, move |range| {
+        for block in range {
+            let base = block << LOW;
+            let high = gather(base, LOW as u32);
+            for (offset, l) in low.iter().enumerate() {
+                let i = base | offset;
+                a.set(i, a.get(i) * table[high | usize::from(*l)]);
             }
-            a.set(i, a.get(i) * table[j]);
         }
     });
 }

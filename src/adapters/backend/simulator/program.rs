@@ -3,7 +3,7 @@
 //! consecutive diagonal kernels batched into one pass over memory.
 
 use super::complex::C64;
-use super::gates::{Kernel, kernel_for, kernel_for_matrix1, kernel_for_matrix2};
+use super::gates::{BLOCK_QUBITS, Kernel, kernel_for, kernel_for_matrix1, kernel_for_matrix2};
 use super::optimize::{Step, Unitary, optimize};
 use crate::domain::circuit::{Circuit, Condition};
 
@@ -40,6 +40,7 @@ pub struct Program {
 impl Program {
     pub fn compile(circuit: &Circuit, level: u8) -> Self {
         let steps = optimize(circuit, level);
+        let n = circuit.num_qubits();
         let gates_after = steps.iter().map(Step::gate_count).sum();
         let mut instrs = Vec::new();
         let mut run = Vec::new();
@@ -49,14 +50,17 @@ impl Program {
                 continue;
             }
             if !run.is_empty() {
-                instrs.push(Instr::Kernels(batch_diagonals(std::mem::take(&mut run))));
+                instrs.push(Instr::Kernels(block_low(
+                    batch_diagonals(std::mem::take(&mut run)),
+                    n,
+                )));
             }
             if let Some(instr) = lower(step) {
                 instrs.push(instr);
             }
         }
         if !run.is_empty() {
-            instrs.push(Instr::Kernels(batch_diagonals(run)));
+            instrs.push(Instr::Kernels(block_low(batch_diagonals(run), n)));
         }
         Self {
             num_qubits: circuit.num_qubits(),
@@ -86,6 +90,31 @@ fn lower(step: Step) -> Option<Instr> {
             instr: Box::new(lower(*step)?),
         },
     })
+}
+
+/// On states larger than a cache block, groups each run of consecutive
+/// kernels that touch only qubits below `BLOCK_QUBITS` into one block.
+fn block_low(kernels: Vec<Kernel>, num_qubits: u32) -> Vec<Kernel> {
+    if num_qubits <= BLOCK_QUBITS {
+        return kernels;
+    }
+    let mut out = Vec::with_capacity(kernels.len());
+    let mut group: Vec<Kernel> = Vec::new();
+    let close = |group: &mut Vec<Kernel>, out: &mut Vec<Kernel>| match group.len() {
+        0 => {}
+        1 => out.append(group),
+        _ => out.push(Kernel::Block(std::mem::take(group))),
+    };
+    for kernel in kernels {
+        if kernel.qubit_mask() >> BLOCK_QUBITS == 0 {
+            group.push(kernel);
+        } else {
+            close(&mut group, &mut out);
+            out.push(kernel);
+        }
+    }
+    close(&mut group, &mut out);
+    out
 }
 
 /// Replaces each run of consecutive diagonal kernels spanning at most
