@@ -26,7 +26,6 @@ const SHOTS: u32 = 1000;
 struct Both {
     builder: CircuitBuilder,
     qasm: String,
-    n: u32,
 }
 
 impl Both {
@@ -34,7 +33,7 @@ impl Both {
         let mut builder = CircuitBuilder::new();
         builder.add_qreg("q", n).unwrap();
         let qasm = format!("OPENQASM 2.0;\ninclude \"qelib1.inc\";\nqreg q[{n}];\ncreg c[{n}];\n");
-        Self { builder, qasm, n }
+        Self { builder, qasm }
     }
 
     fn gate(&mut self, gate: Gate, qubits: &[u32]) {
@@ -68,7 +67,6 @@ impl Both {
     /// the same bit order).
     fn finish(mut self) -> (Circuit, String) {
         self.qasm.push_str("measure q -> c;\n");
-        let _ = self.n;
         (self.builder.build().with_implicit_measurement(), self.qasm)
     }
 }
@@ -127,7 +125,7 @@ fn random(n: u32, depth: u32, seed: u64) -> (Circuit, String) {
             order.swap(i, (r.next() % (i as u64 + 1)) as usize);
         }
         for pair in order.chunks(2) {
-            if pair.len() == 2 && r.next() % 2 == 0 {
+            if pair.len() == 2 && r.next().is_multiple_of(2) {
                 let gate = match r.next() % 4 {
                     0 => Gate::Cx,
                     1 => Gate::Cz,
