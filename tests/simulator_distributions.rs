@@ -375,3 +375,21 @@ async fn several_registers_put_the_last_declared_leftmost() {
     // "b a": b = 1, a = (q1 q0).
     check(b.build(), &[("101", 0.5), ("111", 0.5)]).await;
 }
+
+#[tokio::test]
+async fn swaps_just_before_measurement_move_the_measured_values() {
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 4).unwrap();
+    b.add_creg("c", 3).unwrap();
+    gate(&mut b, Gate::X, &[0]);
+    gate(&mut b, Gate::Ry(1.0), &[3]);
+    gate(&mut b, Gate::Swap, &[0, 1]);
+    gate(&mut b, Gate::Swap, &[1, 2]);
+    gate(&mut b, Gate::Swap, &[3, 0]);
+    // Now q2 = 1, q0 = ry(1.0)|0⟩, q1 = q3 = 0.
+    measure(&mut b, 2, 0);
+    measure(&mut b, 0, 1);
+    measure(&mut b, 1, 2);
+    let one = 0.5f64.sin().powi(2);
+    check(b.build(), &[("011", one), ("001", 1.0 - one)]).await;
+}

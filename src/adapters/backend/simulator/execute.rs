@@ -10,6 +10,7 @@ use rand_chacha::ChaCha12Rng;
 
 use super::complex::C64;
 use super::config::memory_needed;
+use super::gates::Kernel;
 use super::kernels;
 use super::program::{Instr, Program};
 use super::sample::{binomial, sample};
@@ -57,7 +58,7 @@ pub fn zero_state(num_qubits: u32) -> Vec<C64> {
 
 fn apply_all(
     amps: &mut [C64],
-    kernels: &[super::gates::Kernel],
+    kernels: &[Kernel],
     parallel: bool,
     cancel: &AtomicBool,
 ) -> Result<()> {
@@ -136,16 +137,45 @@ fn run_sampled(
     cancel: &AtomicBool,
 ) -> Result<Counts> {
     let mut amps = zero_state(program.num_qubits);
+    // Uncontrolled swaps at the very end, followed only by measurements,
+    // relabel qubits instead of moving amplitudes (QFT ends with n/2).
+    let tail = program
+        .instrs
+        .iter()
+        .rposition(|i| !matches!(i, Instr::Measure { .. }));
+    let mut trailing_swaps: &[Kernel] = &[];
     // Which qubit each classical bit finally holds (the last measure wins).
     let mut source: Vec<Option<u32>> = vec![None; circuit.num_clbits() as usize];
-    for instr in &program.instrs {
+    for (pc, instr) in program.instrs.iter().enumerate() {
         match instr {
+            Instr::Kernels(kernels) if Some(pc) == tail => {
+                let keep = kernels
+                    .iter()
+                    .rposition(|k| !matches!(k, Kernel::Swap { controls: 0, .. }))
+                    .map_or(0, |last| last + 1);
+                trailing_swaps = &kernels[keep..];
+                apply_all(&mut amps, &kernels[..keep], parallel, cancel)?;
+            }
             Instr::Kernels(kernels) => apply_all(&mut amps, kernels, parallel, cancel)?,
             Instr::Measure { qubit, clbit } => source[*clbit as usize] = Some(*qubit),
             _ => {
                 return Err(Error::internal(
                     "a terminal-measurement circuit has a reset or condition",
                 ));
+            }
+        }
+    }
+    // Measuring qubit q after swaps S1…Sk is measuring S1(…Sk(q)) before.
+    for q in source.iter_mut().flatten() {
+        for swap in trailing_swaps.iter().rev() {
+            if let Kernel::Swap { q0, q1, .. } = swap {
+                *q = if *q == *q0 {
+                    *q1
+                } else if *q == *q1 {
+                    *q0
+                } else {
+                    *q
+                };
             }
         }
     }

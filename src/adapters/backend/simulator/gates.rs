@@ -37,12 +37,32 @@ pub enum Kernel {
     Swap { q0: u32, q1: u32, controls: usize },
     /// A dense 4×4 matrix, index `bit(q0) + 2·bit(q1)`.
     Matrix2 { q0: u32, q1: u32, m: Box<[C64; 16]> },
-    /// A diagonal over several qubits, as a table (see `kernels::diag_table`).
-    DiagTable { qubits: Vec<u32>, table: Vec<C64> },
+    /// A diagonal given as the product of tables over a few qubits each
+    /// (see `kernels::diag_tables`): many commuting diagonal gates in one
+    /// pass over memory.
+    DiagTable { parts: Vec<DiagPart> },
     /// Kernels on qubits below [`BLOCK_QUBITS`] only, run chunk by chunk so
     /// that each chunk stays in cache through all of them: one pass over
     /// memory instead of one per kernel.
     Block(Vec<Kernel>),
+}
+
+/// One factor of a [`Kernel::DiagTable`]: amplitude `i` is multiplied by
+/// `table[j]` where bit `b` of `j` is bit `qubits[b]` of `i`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagPart {
+    pub qubits: Vec<u32>,
+    pub table: Vec<C64>,
+}
+
+impl DiagPart {
+    /// The table index for basis state `i`.
+    pub fn index(&self, i: usize) -> usize {
+        self.qubits
+            .iter()
+            .enumerate()
+            .fold(0, |j, (b, q)| j | ((i >> q) & 1) << b)
+    }
 }
 
 /// Qubits of one cache block: 2^14 amplitudes are 256 KiB.
@@ -66,9 +86,7 @@ impl Kernel {
             Kernel::Flip { target, controls } => kernels::flip(amps, *target, *controls, parallel),
             Kernel::Swap { q0, q1, controls } => kernels::swap(amps, *q0, *q1, *controls, parallel),
             Kernel::Matrix2 { q0, q1, m } => kernels::matrix2(amps, *q0, *q1, m, parallel),
-            Kernel::DiagTable { qubits, table } => {
-                kernels::diag_table(amps, qubits, table, parallel)
-            }
+            Kernel::DiagTable { parts } => kernels::diag_tables(amps, parts, parallel),
             Kernel::Block(inner) => {
                 let chunk = 1usize << BLOCK_QUBITS;
                 let run = |c: &mut [C64]| inner.iter().for_each(|k| k.apply(c, false));
@@ -97,7 +115,10 @@ impl Kernel {
             | Kernel::Flip { target, controls } => controls | 1 << target,
             Kernel::Swap { q0, q1, controls } => controls | 1 << q0 | 1 << q1,
             Kernel::Matrix2 { q0, q1, .. } => 1 << q0 | 1 << q1,
-            Kernel::DiagTable { qubits, .. } => qubits.iter().fold(0, |m, q| m | 1 << q),
+            Kernel::DiagTable { parts } => parts
+                .iter()
+                .flat_map(|p| &p.qubits)
+                .fold(0, |m, q| m | 1 << q),
             Kernel::Block(inner) => inner.iter().fold(0, |m, k| m | k.qubit_mask()),
         }
     }
@@ -125,12 +146,8 @@ impl Kernel {
                     C64::ONE
                 }
             }
-            Kernel::DiagTable { qubits, table } => {
-                let j = qubits
-                    .iter()
-                    .enumerate()
-                    .fold(0, |j, (b, q)| j | ((i >> q) & 1) << b);
-                table[j]
+            Kernel::DiagTable { parts } => {
+                parts.iter().fold(C64::ONE, |f, p| f * p.table[p.index(i)])
             }
             _ => return None,
         })
@@ -315,8 +332,10 @@ pub fn kernel_for_matrix2(q0: u32, q1: u32, m: [C64; 16]) -> Kernel {
     let diagonal = (0..16).all(|j| j % 5 == 0 || m[j] == C64::ZERO);
     if diagonal {
         Kernel::DiagTable {
-            qubits: vec![q0, q1],
-            table: vec![m[0], m[5], m[10], m[15]],
+            parts: vec![DiagPart {
+                qubits: vec![q0, q1],
+                table: vec![m[0], m[5], m[10], m[15]],
+            }],
         }
     } else {
         Kernel::Matrix2 {

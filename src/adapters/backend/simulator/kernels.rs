@@ -12,6 +12,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::complex::C64;
+use super::gates::DiagPart;
 
 /// Groups per rayon task: enough work that splitting costs little.
 const GRAIN: usize = 1 << 13;
@@ -201,44 +202,53 @@ pub fn matrix2(amps: &mut [C64], q0: u32, q1: u32, m: &[C64; 16], parallel: bool
     });
 }
 
-/// A diagonal over `qubits` given as a table: amplitude `i` is multiplied
-/// by `table[j]` where bit `b` of `j` is bit `qubits[b]` of `i`. Many
-/// commuting diagonal gates become one pass over memory this way.
-pub fn diag_table(amps: &mut [C64], qubits: &[u32], table: &[C64], parallel: bool) {
-    debug_assert_eq!(table.len(), 1 << qubits.len());
-    // Table index bits contributed by the low byte of `i`, looked up; the
-    // rest is fixed within each run of 256 amplitudes.
-    const LOW: usize = 8;
-    let gather = |i: usize, from: u32| {
-        qubits
-            .iter()
-            .enumerate()
-            .filter(|(_, q)| **q >= from)
-            .fold(0, |j, (b, q)| j | ((i >> q) & 1) << b)
-    };
-    let mut low = [0u16; 1 << LOW];
-    for (i, slot) in low.iter_mut().enumerate() {
-        let j: usize = qubits
-            .iter()
-            .enumerate()
-            .filter(|(_, q)| **q < LOW as u32)
-            .fold(0, |j, (b, q)| j | ((i >> q) & 1) << b);
-        *slot = j as u16;
-    }
-    let a = Amps(amps.as_mut_ptr());
+/// Multiplies amplitude `i` by the product over `parts` of
+/// `part.table[part.index(i)]`: many commuting diagonal gates in one pass.
+pub fn diag_tables(amps: &mut [C64], parts: &[DiagPart], parallel: bool) {
+    // Each part's table index splits into bits from the low byte of `i`,
+    // looked up, and bits that stay fixed through a run of 256 amplitudes.
+    const LOW: u32 = 8;
     if amps.len() < 1 << LOW {
         for (i, x) in amps.iter_mut().enumerate() {
-            *x *= table[usize::from(low[i])];
+            *x *= parts.iter().fold(C64::ONE, |f, p| f * p.table[p.index(i)]);
         }
         return;
     }
+    let lows: Vec<[u16; 1 << LOW]> = parts
+        .iter()
+        .map(|p| {
+            let mut low = [0u16; 1 << LOW];
+            for (i, slot) in low.iter_mut().enumerate() {
+                *slot = p.index(i) as u16;
+            }
+            low
+        })
+        .collect();
+    let a = Amps(amps.as_mut_ptr());
+    let lows = &lows;
     for_groups(amps.len() >> LOW, parallel, move |range| {
+        let mut highs = vec![0usize; parts.len()];
         for block in range {
             let base = block << LOW;
-            let high = gather(base, LOW as u32);
-            for (offset, l) in low.iter().enumerate() {
+            for (h, p) in highs.iter_mut().zip(parts) {
+                // The low byte of `base` is zero, so this is the high part.
+                *h = p.index(base);
+            }
+            if let [part] = parts {
+                let (table, low, high) = (&part.table, &lows[0], highs[0]);
+                for (offset, l) in low.iter().enumerate() {
+                    let i = base | offset;
+                    a.set(i, a.get(i) * table[high | usize::from(*l)]);
+                }
+                continue;
+            }
+            for offset in 0..1usize << LOW {
+                let mut f = C64::ONE;
+                for ((p, low), high) in parts.iter().zip(lows).zip(&highs) {
+                    f *= p.table[high | usize::from(low[offset])];
+                }
                 let i = base | offset;
-                a.set(i, a.get(i) * table[high | usize::from(*l)]);
+                a.set(i, a.get(i) * f);
             }
         }
     });
