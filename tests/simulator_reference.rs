@@ -406,11 +406,10 @@ fn circuits_with_measurement_have_no_final_state() {
 #[test]
 fn batched_diagonals_over_many_qubits_match_gate_by_gate() {
     let n = 17;
-    let mut r = Lcg(5);
     let build = |fenced: bool, r: &mut Lcg| {
         let mut b = CircuitBuilder::new();
         b.add_qreg("q", n).unwrap();
-        let mut push = |b: &mut CircuitBuilder, gate: Gate, qubits: Vec<u32>| {
+        let push = |b: &mut CircuitBuilder, gate: Gate, qubits: Vec<u32>| {
             b.push(Instruction {
                 operation: Operation::Gate { gate, qubits },
                 condition: None,
@@ -455,7 +454,7 @@ fn batched_diagonals_over_many_qubits_match_gate_by_gate() {
         b.build()
     };
     let batched = build(false, &mut Lcg(5));
-    let fenced = build(true, &mut r);
+    let fenced = build(true, &mut Lcg(5));
     for threshold in [0, 64] {
         let config = SimulatorConfig {
             parallel_threshold_qubits: threshold,
