@@ -393,3 +393,38 @@ async fn swaps_just_before_measurement_move_the_measured_values() {
     let one = 0.5f64.sin().powi(2);
     check(b.build(), &[("011", one), ("001", 1.0 - one)]).await;
 }
+
+#[tokio::test]
+async fn conditioned_reset_and_conditioned_measurement() {
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 3).unwrap();
+    let c = b.add_creg("c", 3).unwrap();
+    gate(&mut b, Gate::X, &[1]);
+    gate(&mut b, Gate::X, &[2]);
+    gate(&mut b, Gate::H, &[0]);
+    measure(&mut b, 0, c);
+    let when = |value: u64| {
+        Some(Condition::RegisterEquals {
+            first: c,
+            width: 3,
+            value,
+        })
+    };
+    b.push(Instruction {
+        operation: Operation::Reset { qubit: 1 },
+        condition: when(1),
+    })
+    .unwrap();
+    measure(&mut b, 1, c + 1);
+    // c is 0b010 here exactly when c0 was 0.
+    let operation = Operation::Measure {
+        qubit: 2,
+        clbit: c + 2,
+    };
+    b.push(Instruction {
+        operation,
+        condition: when(0b010),
+    })
+    .unwrap();
+    check(b.build(), &[("110", 0.5), ("001", 0.5)]).await;
+}

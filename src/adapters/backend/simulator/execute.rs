@@ -49,6 +49,20 @@ fn check(cancel: &AtomicBool) -> Result<()> {
     }
 }
 
+/// A measurement probability with rounding noise around 0 and 1 removed, so
+/// that an outcome that cannot happen is never drawn (and never renormalised
+/// from noise).
+fn certain(p1: f64) -> f64 {
+    const NOISE: f64 = 1e-13;
+    if p1 < NOISE {
+        0.0
+    } else if p1 > 1.0 - NOISE {
+        1.0
+    } else {
+        p1
+    }
+}
+
 /// |0…0⟩ on `num_qubits` qubits.
 pub fn zero_state(num_qubits: u32) -> Vec<C64> {
     let mut amps = vec![C64::ZERO; 1usize << num_qubits];
@@ -288,7 +302,7 @@ impl Explorer<'_> {
                 Instr::Measure { qubit, .. } | Instr::Reset { qubit } => *qubit,
                 Instr::If { .. } => return Err(Error::internal("nested condition")),
             };
-            let p1 = kernels::prob_one(amps, qubit, self.parallel).clamp(0.0, 1.0);
+            let p1 = certain(kernels::prob_one(amps, qubit, self.parallel));
             let n1 = binomial(shots, p1, self.rng);
             let n0 = shots - n1;
             let mut outcome = n1 > 0;
@@ -359,7 +373,7 @@ impl Explorer<'_> {
                     let Some(&outcome) = forced.next() else {
                         return Ok((pc, clbits));
                     };
-                    let p1 = kernels::prob_one(amps, *qubit, self.parallel).clamp(0.0, 1.0);
+                    let p1 = certain(kernels::prob_one(amps, *qubit, self.parallel));
                     let prob = if outcome { p1 } else { 1.0 - p1 };
                     self.settle(amps, instr, outcome, prob, &mut clbits);
                 }

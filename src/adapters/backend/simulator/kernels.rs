@@ -279,6 +279,10 @@ pub fn prob_one(amps: &[C64], qubit: u32, parallel: bool) -> f64 {
         (0..groups.div_ceil(size))
             .into_par_iter()
             .map(|c| sum(c * size..((c + 1) * size).min(groups)))
+            // Summed in a fixed order, so that the same seed gives the
+            // same draws whatever the thread scheduling.
+            .collect::<Vec<f64>>()
+            .iter()
             .sum()
     } else {
         sum(0..groups)
