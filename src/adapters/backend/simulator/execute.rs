@@ -7,6 +7,7 @@ use rand_chacha::ChaCha12Rng;
 
 use super::complex::C64;
 use super::gates::Kernel;
+use super::memory;
 use super::per_shot;
 use super::program::{Instr, Program};
 use super::sample::sample;
@@ -57,8 +58,8 @@ pub(super) fn certain(p1: f64) -> f64 {
 }
 
 /// |0…0⟩ on `num_qubits` qubits.
-pub fn zero_state(num_qubits: u32) -> Vec<C64> {
-    let mut amps = vec![C64::ZERO; 1usize << num_qubits];
+pub fn zero_state(num_qubits: u32, parallel: bool) -> Vec<C64> {
+    let mut amps = memory::zeroed(1usize << num_qubits, parallel);
     amps[0] = C64::ONE;
     amps
 }
@@ -79,7 +80,7 @@ fn apply_all(
 /// The final state of a circuit without measurement, reset or condition.
 pub fn final_state(program: &Program, limits: &Limits) -> Result<Vec<C64>> {
     let parallel = program.num_qubits > limits.parallel_threshold_qubits;
-    let mut amps = zero_state(program.num_qubits);
+    let mut amps = zero_state(program.num_qubits, parallel);
     let never = AtomicBool::new(false);
     for instr in &program.instrs {
         match instr {
@@ -126,7 +127,7 @@ fn run_sampled(
     parallel: bool,
     cancel: &AtomicBool,
 ) -> Result<Counts> {
-    let mut amps = zero_state(program.num_qubits);
+    let mut amps = zero_state(program.num_qubits, parallel);
     // Uncontrolled swaps at the very end, followed only by measurements,
     // relabel qubits instead of moving amplitudes (QFT ends with n/2).
     let tail = program

@@ -15,6 +15,7 @@ mod execute;
 mod gates;
 mod kernels;
 mod matrices;
+mod memory;
 mod optimize;
 mod per_shot;
 mod program;

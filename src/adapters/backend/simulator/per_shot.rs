@@ -13,6 +13,7 @@ use super::complex::C64;
 use super::config::memory_needed;
 use super::execute::{Limits, certain, check, zero_state};
 use super::kernels;
+use super::memory;
 use super::program::{Instr, Program};
 use super::sample::binomial;
 use crate::domain::circuit::{Circuit, Counts, outcome_key};
@@ -47,7 +48,7 @@ pub fn run(
         spare_states: spare.min(MAX_LIVE_STATES),
         num_clbits: circuit.num_clbits(),
     };
-    let mut amps = zero_state(program.num_qubits);
+    let mut amps = zero_state(program.num_qubits, parallel);
     let clbits = Clbits::new(circuit.num_clbits());
     explorer.explore(&mut amps, 0, shots, clbits, &mut Vec::new())?;
     Ok(explorer.counts)
@@ -165,7 +166,7 @@ impl Explorer<'_> {
                 let prob = |o: bool| if o { p1 } else { 1.0 - p1 };
                 if self.spare_states > 0 {
                     self.spare_states -= 1;
-                    let mut other = amps.clone();
+                    let mut other = memory::copy(amps, self.parallel);
                     let mut other_bits = clbits.clone();
                     self.settle(&mut other, instr, small, prob(small), &mut other_bits);
                     path.push(small);
