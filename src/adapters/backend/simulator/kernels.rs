@@ -27,6 +27,13 @@ unsafe impl Send for Amps {}
 unsafe impl Sync for Amps {}
 
 impl Amps {
+    /// The start of the state; a method, so closures capture the whole
+    /// `Amps` (which is `Sync`) rather than its raw-pointer field.
+    #[inline(always)]
+    fn ptr(self) -> *mut C64 {
+        self.0
+    }
+
     #[inline(always)]
     fn get(self, i: usize) -> C64 {
         // SAFETY: callers pass indices below the slice length (groups are
@@ -58,6 +65,91 @@ fn for_groups(groups: usize, parallel: bool, body: impl Fn(Range<usize>) + Sync 
             .for_each(|t| body(t * size..((t + 1) * size).min(groups)));
     } else {
         body(0..groups);
+    }
+}
+
+/// Pairs per task of [`for_pair_runs`].
+const RUN: usize = 1 << 12;
+
+/// Calls `body(lo, hi)` on disjoint slices of equal length that together
+/// cover every pair (i, i + 2^target) with bit `target` of i clear: `lo[r]`
+/// and `hi[r]` are the two amplitudes of one pair. Contiguous runs let the
+/// compiler vectorise the kernels' inner loops.
+#[inline]
+fn for_pair_runs(
+    amps: &mut [C64],
+    target: u32,
+    parallel: bool,
+    body: impl Fn(&mut [C64], &mut [C64]) + Sync + Send,
+) {
+    let t = 1usize << target;
+    let run = t.min(RUN);
+    // Pairs per task: whole blocks of 2t amplitudes when t is small.
+    let per_task = RUN.max(run);
+    let pairs = amps.len() / 2;
+    let a = Amps(amps.as_mut_ptr());
+    let task = |first: usize| {
+        let mut p = first;
+        while p < (first + per_task).min(pairs) {
+            let i0 = ((p >> target) << (target + 1)) | (p & (t - 1));
+            // SAFETY: [i0, i0 + run) and [i0 + t, i0 + t + run) lie inside
+            // the state (run ≤ t and the block of 2t starting at
+            // i0 - (i0 mod t) is inside), do not overlap (run ≤ t), and
+            // pair index ranges of different calls are disjoint.
+            let (lo, hi) = unsafe {
+                (
+                    std::slice::from_raw_parts_mut(a.ptr().add(i0), run),
+                    std::slice::from_raw_parts_mut(a.ptr().add(i0 + t), run),
+                )
+            };
+            body(lo, hi);
+            p += run;
+        }
+    };
+    let tasks = pairs.div_ceil(per_task);
+    if parallel && tasks > 1 {
+        (0..tasks).into_par_iter().for_each(|k| task(k * per_task));
+    } else {
+        (0..tasks).for_each(|k| task(k * per_task));
+    }
+}
+
+/// Like [`for_pair_runs`] for two qubits: calls `body` with four disjoint
+/// slices of equal length whose `r`-th elements are the amplitudes with
+/// (bit q0, bit q1) = (0,0), (1,0), (0,1), (1,1) of one group.
+#[inline]
+fn for_quad_runs(
+    amps: &mut [C64],
+    q0: u32,
+    q1: u32,
+    parallel: bool,
+    body: impl Fn([&mut [C64]; 4]) + Sync + Send,
+) {
+    let (b0, b1) = (1usize << q0, 1usize << q1);
+    let run = (1usize << q0.min(q1)).min(RUN);
+    let per_task = RUN.max(run);
+    let groups = amps.len() / 4;
+    let spread = Spread::new(b0 | b1);
+    let a = Amps(amps.as_mut_ptr());
+    let task = |first: usize| {
+        let mut p = first;
+        while p < (first + per_task).min(groups) {
+            let base = spread.apply(p);
+            // SAFETY: `run` divides 2^min(q0, q1), so the four runs stay
+            // inside their blocks: in bounds, mutually disjoint, and
+            // disjoint from every other call's.
+            let slices = [0, b0, b1, b0 | b1].map(|offset| unsafe {
+                std::slice::from_raw_parts_mut(a.ptr().add(base | offset), run)
+            });
+            body(slices);
+            p += run;
+        }
+    };
+    let tasks = groups.div_ceil(per_task);
+    if parallel && tasks > 1 {
+        (0..tasks).into_par_iter().for_each(|k| task(k * per_task));
+    } else {
+        (0..tasks).for_each(|k| task(k * per_task));
     }
 }
 
@@ -97,6 +189,16 @@ impl Spread {
 /// A dense 2×2 matrix `m` (row-major) on `target`, applied where every bit
 /// of `controls` is set.
 pub fn matrix1(amps: &mut [C64], target: u32, controls: usize, m: [C64; 4], parallel: bool) {
+    if controls == 0 {
+        for_pair_runs(amps, target, parallel, move |lo, hi| {
+            for (x, y) in lo.iter_mut().zip(hi.iter_mut()) {
+                let (a, b) = (*x, *y);
+                *x = m[0] * a + m[1] * b;
+                *y = m[2] * a + m[3] * b;
+            }
+        });
+        return;
+    }
     let t = 1usize << target;
     let spread = Spread::new(controls | t);
     let groups = amps.len() >> spread.len;
@@ -114,6 +216,13 @@ pub fn matrix1(amps: &mut [C64], target: u32, controls: usize, m: [C64; 4], para
 
 /// diag(d0, d1) on `target`, where every bit of `controls` is set.
 pub fn diag1(amps: &mut [C64], target: u32, controls: usize, d: [C64; 2], parallel: bool) {
+    if controls == 0 {
+        for_pair_runs(amps, target, parallel, move |lo, hi| {
+            lo.iter_mut().for_each(|x| *x *= d[0]);
+            hi.iter_mut().for_each(|y| *y *= d[1]);
+        });
+        return;
+    }
     let t = 1usize << target;
     let spread = Spread::new(controls | t);
     let groups = amps.len() >> spread.len;
@@ -145,6 +254,10 @@ pub fn phase(amps: &mut [C64], mask: usize, phase: C64, parallel: bool) {
 /// X on `target` where every bit of `controls` is set (X, CX, CCX): a
 /// permutation, so no arithmetic.
 pub fn flip(amps: &mut [C64], target: u32, controls: usize, parallel: bool) {
+    if controls == 0 {
+        for_pair_runs(amps, target, parallel, |lo, hi| lo.swap_with_slice(hi));
+        return;
+    }
     let t = 1usize << target;
     let spread = Spread::new(controls | t);
     let groups = amps.len() >> spread.len;
@@ -163,6 +276,12 @@ pub fn flip(amps: &mut [C64], target: u32, controls: usize, parallel: bool) {
 /// Exchanges qubits `q0` and `q1` where every bit of `controls` is set
 /// (SWAP, CSWAP).
 pub fn swap(amps: &mut [C64], q0: u32, q1: u32, controls: usize, parallel: bool) {
+    if controls == 0 {
+        for_quad_runs(amps, q0, q1, parallel, |[_, s01, s10, _]| {
+            s01.swap_with_slice(s10)
+        });
+        return;
+    }
     let (b0, b1) = (1usize << q0, 1usize << q1);
     let spread = Spread::new(controls | b0 | b1);
     let groups = amps.len() >> spread.len;
@@ -181,23 +300,17 @@ pub fn swap(amps: &mut [C64], q0: u32, q1: u32, controls: usize, parallel: bool)
 /// A dense 4×4 matrix on `(q0, q1)`; its row and column index is
 /// `bit(q0) + 2·bit(q1)`.
 pub fn matrix2(amps: &mut [C64], q0: u32, q1: u32, m: &[C64; 16], parallel: bool) {
-    let (b0, b1) = (1usize << q0, 1usize << q1);
-    let spread = Spread::new(b0 | b1);
-    let groups = amps.len() >> 2;
     let m = *m;
-    let a = Amps(amps.as_mut_ptr());
-    for_groups(groups, parallel, move |range| {
-        for k in range {
-            let i0 = spread.apply(k);
-            let idx = [i0, i0 | b0, i0 | b1, i0 | b0 | b1];
-            let v = [a.get(idx[0]), a.get(idx[1]), a.get(idx[2]), a.get(idx[3])];
-            for (r, i) in idx.iter().enumerate() {
-                let row = &m[r * 4..r * 4 + 4];
-                a.set(
-                    *i,
-                    row[0] * v[0] + row[1] * v[1] + row[2] * v[2] + row[3] * v[3],
-                );
-            }
+    for_quad_runs(amps, q0, q1, parallel, move |[s0, s1, s2, s3]| {
+        for r in 0..s0.len() {
+            let v = [s0[r], s1[r], s2[r], s3[r]];
+            let row = |k: usize| {
+                m[4 * k] * v[0] + m[4 * k + 1] * v[1] + m[4 * k + 2] * v[2] + m[4 * k + 3] * v[3]
+            };
+            s0[r] = row(0);
+            s1[r] = row(1);
+            s2[r] = row(2);
+            s3[r] = row(3);
         }
     });
 }
@@ -355,6 +468,18 @@ mod tests {
             matrix1(&mut a, 15, 1 << 3, m, parallel);
             swap(&mut a, 2, 14, 0, parallel);
             phase(&mut a, 0b11, C64::I, parallel);
+            for target in [0, 5, 13, 15] {
+                matrix1(&mut a, target, 0, m, parallel);
+                flip(&mut a, target, 0, parallel);
+                diag1(&mut a, target, 0, [C64::I, m[0]], parallel);
+            }
+            let mut m2 = [C64::ZERO; 16];
+            for (j, x) in m2.iter_mut().enumerate() {
+                *x = C64::new(j as f64 * 0.1, 1.0 - j as f64 * 0.05);
+            }
+            matrix2(&mut a, 14, 1, &m2, parallel);
+            matrix2(&mut a, 0, 15, &m2, parallel);
+            swap(&mut a, 15, 0, 1 << 7, parallel);
             a
         };
         assert_eq!(run(false), run(true));
