@@ -337,31 +337,53 @@ pub fn diag_tables(amps: &mut [C64], parts: &[DiagPart], parallel: bool) {
             low
         })
         .collect();
+    // Parts that read a qubit of the low byte vary within a run of 256
+    // amplitudes; the others give one factor per run (in a QFT batch, all
+    // but one part).
+    let varying: Vec<usize> = (0..parts.len())
+        .filter(|p| parts[*p].qubits.iter().any(|q| *q < LOW))
+        .collect();
+    let all_vary = varying.len() == parts.len();
     let a = Amps(amps.as_mut_ptr());
-    let lows = &lows;
+    let (lows, varying) = (&lows, &varying);
     for_groups(amps.len() >> LOW, parallel, move |range| {
-        let mut highs = vec![0usize; parts.len()];
+        let mut factors = [C64::ONE; 1 << LOW];
         for block in range {
             let base = block << LOW;
-            for (h, p) in highs.iter_mut().zip(parts) {
-                // The low byte of `base` is zero, so this is the high part.
-                *h = p.index(base);
-            }
-            if let [part] = parts {
-                let (table, low, high) = (&part.table, &lows[0], highs[0]);
-                for (offset, l) in low.iter().enumerate() {
-                    let i = base | offset;
-                    a.set(i, a.get(i) * table[high | usize::from(*l)]);
+            // The low byte of `base` is zero: `index` gives the fixed part.
+            let constant = parts
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| !varying.contains(k))
+                .fold(C64::ONE, |f, (_, p)| f * p.table[p.index(base)]);
+            match varying.as_slice() {
+                [] => {
+                    for offset in 0..1usize << LOW {
+                        a.set(base | offset, a.get(base | offset) * constant);
+                    }
                 }
-                continue;
-            }
-            for offset in 0..1usize << LOW {
-                let mut f = C64::ONE;
-                for ((p, low), high) in parts.iter().zip(lows).zip(&highs) {
-                    f *= p.table[high | usize::from(low[offset])];
+                [v] if all_vary => {
+                    let (part, low) = (&parts[*v], &lows[*v]);
+                    let high = part.index(base);
+                    for (offset, l) in low.iter().enumerate() {
+                        let i = base | offset;
+                        a.set(i, a.get(i) * part.table[high | usize::from(*l)]);
+                    }
                 }
-                let i = base | offset;
-                a.set(i, a.get(i) * f);
+                many => {
+                    factors.fill(constant);
+                    for v in many {
+                        let (part, low) = (&parts[*v], &lows[*v]);
+                        let high = part.index(base);
+                        for (f, l) in factors.iter_mut().zip(low) {
+                            *f *= part.table[high | usize::from(*l)];
+                        }
+                    }
+                    for (offset, f) in factors.iter().enumerate() {
+                        let i = base | offset;
+                        a.set(i, a.get(i) * *f);
+                    }
+                }
             }
         }
     });
@@ -483,5 +505,39 @@ mod tests {
             a
         };
         assert_eq!(run(false), run(true));
+    }
+
+    #[test]
+    fn diagonal_tables_match_their_definition() {
+        let part = |qubits: Vec<u32>, seed: f64| {
+            let table = (0..1usize << qubits.len())
+                .map(|j| C64::cis(seed * (j as f64 + 1.0)))
+                .collect();
+            DiagPart { qubits, table }
+        };
+        let layouts = [
+            vec![part(vec![9, 12], 0.3)],
+            vec![part(vec![9, 12], 0.3), part(vec![2, 11], 0.7)],
+            vec![part(vec![0, 13], 0.3), part(vec![5, 3, 10], 0.2)],
+            vec![
+                part(vec![1, 4], 0.1),
+                part(vec![8, 10], 0.5),
+                part(vec![6], 0.9),
+            ],
+        ];
+        for parts in layouts {
+            for parallel in [false, true] {
+                let mut amps: Vec<C64> = (0..1 << 14).map(|i| C64::new(1.0, i as f64)).collect();
+                let want: Vec<C64> = amps
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| parts.iter().fold(*x, |acc, p| acc * p.table[p.index(i)]))
+                    .collect();
+                diag_tables(&mut amps, &parts, parallel);
+                for (g, w) in amps.iter().zip(&want) {
+                    assert!(g.dist(*w) < 1e-9 * (1.0 + w.norm_sqr().sqrt()), "{parts:?}");
+                }
+            }
+        }
     }
 }
