@@ -1,7 +1,7 @@
 //! Speed and memory of the simulator backend, side by side with Qiskit Aer
 //! when `python3 -c "import qiskit_aer"` works.
 //!
-//! `cargo bench --bench simulator [-- --repeats N --no-aer --no-rss]`
+//! `cargo bench --bench simulator [-- --repeats N --only NAME --no-aer --no-rss]`
 //!
 //! Times GHZ-24, QFT-20, QFT-24 and a random 20-qubit depth-20 circuit at
 //! 1000 shots (median of N runs, wall time of `QuantumBackend::run`) at
@@ -242,6 +242,10 @@ async fn main() {
         .and_then(|i| args.get(i + 1)?.parse().ok())
         .unwrap_or(3);
     let with_aer = !args.iter().any(|a| a == "--no-aer") && aer_available();
+    let only = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1).cloned());
 
     let circuits = [
         ("ghz_24", ghz(24)),
@@ -249,6 +253,10 @@ async fn main() {
         ("qft_24", qft(24)),
         ("random_20x20", random(20, 20, 2024)),
     ];
+    let circuits: Vec<_> = circuits
+        .into_iter()
+        .filter(|(name, _)| only.as_deref().is_none_or(|o| o == *name))
+        .collect();
     let backend = SimulatorBackend::new(SimulatorConfig::default());
     let mut ours = Vec::new();
     for (name, (circuit, _)) in &circuits {

@@ -428,3 +428,29 @@ async fn conditioned_reset_and_conditioned_measurement() {
     .unwrap();
     check(b.build(), &[("110", 0.5), ("001", 0.5)]).await;
 }
+
+#[tokio::test]
+async fn trailing_swaps_on_a_state_larger_than_a_cache_block() {
+    let n = 16;
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", n).unwrap();
+    gate(&mut b, Gate::X, &[0]);
+    gate(&mut b, Gate::X, &[3]);
+    gate(&mut b, Gate::H, &[15]);
+    gate(&mut b, Gate::Swap, &[0, 15]); // q15 = 1, q0 = H|0⟩
+    gate(&mut b, Gate::Swap, &[3, 4]); // q4 = 1 (both below the block size)
+    gate(&mut b, Gate::Swap, &[4, 5]); // q5 = 1
+    // Implicit measurement of all 16 qubits, qubit 0 rightmost.
+    let key = |q0: bool| {
+        let mut bits = vec!['0'; n as usize];
+        for q in [15usize, 5] {
+            bits[n as usize - 1 - q] = '1';
+        }
+        if q0 {
+            bits[n as usize - 1] = '1';
+        }
+        bits.into_iter().collect::<String>()
+    };
+    let (k0, k1) = (key(false), key(true));
+    check(b.build(), &[(k0.as_str(), 0.5), (k1.as_str(), 0.5)]).await;
+}

@@ -315,12 +315,16 @@ pub fn matrix2(amps: &mut [C64], q0: u32, q1: u32, m: &[C64; 16], parallel: bool
     });
 }
 
+/// Low bits of a state index that [`diag_tables`] looks up per amplitude;
+/// the rest are fixed through each run of 2^8 amplitudes.
+pub const TABLE_LOW_BITS: u32 = 8;
+
 /// Multiplies amplitude `i` by the product over `parts` of
 /// `part.table[part.index(i)]`: many commuting diagonal gates in one pass.
 pub fn diag_tables(amps: &mut [C64], parts: &[DiagPart], parallel: bool) {
     // Each part's table index splits into bits from the low byte of `i`,
     // looked up, and bits that stay fixed through a run of 256 amplitudes.
-    const LOW: u32 = 8;
+    const LOW: u32 = TABLE_LOW_BITS;
     if amps.len() < 1 << LOW {
         for (i, x) in amps.iter_mut().enumerate() {
             *x *= parts.iter().fold(C64::ONE, |f, p| f * p.table[p.index(i)]);
@@ -362,12 +366,20 @@ pub fn diag_tables(amps: &mut [C64], parts: &[DiagPart], parallel: bool) {
                         a.set(base | offset, a.get(base | offset) * constant);
                     }
                 }
-                [v] if all_vary => {
+                [v] => {
                     let (part, low) = (&parts[*v], &lows[*v]);
                     let high = part.index(base);
-                    for (offset, l) in low.iter().enumerate() {
-                        let i = base | offset;
-                        a.set(i, a.get(i) * part.table[high | usize::from(*l)]);
+                    if all_vary {
+                        for (offset, l) in low.iter().enumerate() {
+                            let i = base | offset;
+                            a.set(i, a.get(i) * part.table[high | usize::from(*l)]);
+                        }
+                    } else {
+                        for (offset, l) in low.iter().enumerate() {
+                            let i = base | offset;
+                            let f = part.table[high | usize::from(*l)] * constant;
+                            a.set(i, a.get(i) * f);
+                        }
                     }
                 }
                 many => {

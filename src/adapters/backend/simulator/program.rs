@@ -6,6 +6,7 @@ use super::complex::C64;
 use super::gates::{
     BLOCK_QUBITS, DiagPart, Kernel, kernel_for, kernel_for_matrix1, kernel_for_matrix2,
 };
+use super::kernels::TABLE_LOW_BITS;
 use super::optimize::{Step, Unitary, optimize};
 use crate::domain::circuit::{Circuit, Condition};
 
@@ -107,8 +108,14 @@ fn block_low(kernels: Vec<Kernel>, num_qubits: u32) -> Vec<Kernel> {
         1 => out.append(group),
         _ => out.push(Kernel::Block(std::mem::take(group))),
     };
-    for kernel in kernels {
-        if kernel.qubit_mask() >> BLOCK_QUBITS == 0 {
+    // Trailing swaps stay out of blocks: before terminal measurements they
+    // become a relabelling of the measured qubits (see `execute`).
+    let tail = kernels
+        .iter()
+        .rposition(|k| !matches!(k, Kernel::Swap { controls: 0, .. }))
+        .map_or(0, |last| last + 1);
+    for (k, kernel) in kernels.into_iter().enumerate() {
+        if k < tail && kernel.qubit_mask() >> BLOCK_QUBITS == 0 {
             group.push(kernel);
         } else {
             close(&mut group, &mut out);
@@ -170,10 +177,14 @@ impl Batch {
         if mask.count_ones() > MAX_TABLE_QUBITS {
             return Err(kernel);
         }
+        // Kernels on a qubit of the low byte share groups only with each
+        // other, so that the other groups give one factor per run of 256
+        // amplitudes (see `kernels::diag_tables`).
+        let low = |m: usize| m & ((1 << TABLE_LOW_BITS) - 1) != 0;
         let fit = self
             .groups
             .iter()
-            .position(|(m, _)| (m | mask).count_ones() <= MAX_TABLE_QUBITS);
+            .position(|(m, _)| low(*m) == low(mask) && (m | mask).count_ones() <= MAX_TABLE_QUBITS);
         self.traffic += traffic(&kernel);
         match fit {
             Some(g) => {
