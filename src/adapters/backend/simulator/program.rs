@@ -1,6 +1,13 @@
 //! Optimised steps lowered to what the executor runs: runs of kernels
-//! between measurements, resets and conditioned instructions, with
-//! consecutive diagonal kernels batched into one pass over memory.
+//! between measurements, resets and conditioned instructions.
+//!
+//! Within a run, two execution strategies cut passes over memory at every
+//! optimisation level, level 0 included: consecutive diagonal kernels are
+//! batched into one pass, and consecutive kernels on qubits below
+//! `BLOCK_QUBITS` run chunk by chunk in cache. Neither adds, drops or
+//! reorders a non-commuting gate, so level 0 still applies the circuit's
+//! gates as given (its `gates_after` equals `gates_before`); states agree
+//! with gate-by-gate application to rounding (see the reference tests).
 
 use super::complex::C64;
 use super::gates::{
