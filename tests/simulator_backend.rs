@@ -127,16 +127,23 @@ async fn per_shot_runs_are_reproducible_too() {
     })
     .unwrap();
     let circuit = b.build();
-    let backend = SimulatorBackend::new(SimulatorConfig::default());
-    let a = backend
-        .run(request(circuit.clone(), 3000, 1, Some(5)))
-        .await
-        .unwrap();
-    let b = backend
-        .run(request(circuit, 3000, 1, Some(5)))
-        .await
-        .unwrap();
-    assert_eq!(a.counts, b.counts);
+    // Also with every kernel and reduction on the thread pool.
+    let parallel = SimulatorConfig {
+        parallel_threshold_qubits: 0,
+        ..SimulatorConfig::default()
+    };
+    let mut seen = Vec::new();
+    for config in [SimulatorConfig::default(), parallel.clone(), parallel] {
+        let backend = SimulatorBackend::new(config);
+        let result = backend
+            .run(request(circuit.clone(), 3000, 1, Some(5)))
+            .await
+            .unwrap();
+        seen.push(result);
+    }
+    assert_eq!(seen[0].counts, seen[1].counts);
+    assert_eq!(seen[1].counts, seen[2].counts);
+    let a = &seen[0];
     let meta: serde_json::Value = serde_json::from_str(&a.metadata_json).unwrap();
     assert_eq!(meta["method"], "per_shot");
 }

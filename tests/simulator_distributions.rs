@@ -375,3 +375,82 @@ async fn several_registers_put_the_last_declared_leftmost() {
     // "b a": b = 1, a = (q1 q0).
     check(b.build(), &[("101", 0.5), ("111", 0.5)]).await;
 }
+
+#[tokio::test]
+async fn swaps_just_before_measurement_move_the_measured_values() {
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 4).unwrap();
+    b.add_creg("c", 3).unwrap();
+    gate(&mut b, Gate::X, &[0]);
+    gate(&mut b, Gate::Ry(1.0), &[3]);
+    gate(&mut b, Gate::Swap, &[0, 1]);
+    gate(&mut b, Gate::Swap, &[1, 2]);
+    gate(&mut b, Gate::Swap, &[3, 0]);
+    // Now q2 = 1, q0 = ry(1.0)|0⟩, q1 = q3 = 0.
+    measure(&mut b, 2, 0);
+    measure(&mut b, 0, 1);
+    measure(&mut b, 1, 2);
+    let one = 0.5f64.sin().powi(2);
+    check(b.build(), &[("011", one), ("001", 1.0 - one)]).await;
+}
+
+#[tokio::test]
+async fn conditioned_reset_and_conditioned_measurement() {
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 3).unwrap();
+    let c = b.add_creg("c", 3).unwrap();
+    gate(&mut b, Gate::X, &[1]);
+    gate(&mut b, Gate::X, &[2]);
+    gate(&mut b, Gate::H, &[0]);
+    measure(&mut b, 0, c);
+    let when = |value: u64| {
+        Some(Condition::RegisterEquals {
+            first: c,
+            width: 3,
+            value,
+        })
+    };
+    b.push(Instruction {
+        operation: Operation::Reset { qubit: 1 },
+        condition: when(1),
+    })
+    .unwrap();
+    measure(&mut b, 1, c + 1);
+    // c is 0b010 here exactly when c0 was 0.
+    let operation = Operation::Measure {
+        qubit: 2,
+        clbit: c + 2,
+    };
+    b.push(Instruction {
+        operation,
+        condition: when(0b010),
+    })
+    .unwrap();
+    check(b.build(), &[("110", 0.5), ("001", 0.5)]).await;
+}
+
+#[tokio::test]
+async fn trailing_swaps_on_a_state_larger_than_a_cache_block() {
+    let n = 16;
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", n).unwrap();
+    gate(&mut b, Gate::X, &[0]);
+    gate(&mut b, Gate::X, &[3]);
+    gate(&mut b, Gate::H, &[15]);
+    gate(&mut b, Gate::Swap, &[0, 15]); // q15 = 1, q0 = H|0⟩
+    gate(&mut b, Gate::Swap, &[3, 4]); // q4 = 1 (both below the block size)
+    gate(&mut b, Gate::Swap, &[4, 5]); // q5 = 1
+    // Implicit measurement of all 16 qubits, qubit 0 rightmost.
+    let key = |q0: bool| {
+        let mut bits = vec!['0'; n as usize];
+        for q in [15usize, 5] {
+            bits[n as usize - 1 - q] = '1';
+        }
+        if q0 {
+            bits[n as usize - 1] = '1';
+        }
+        bits.into_iter().collect::<String>()
+    };
+    let (k0, k1) = (key(false), key(true));
+    check(b.build(), &[(k0.as_str(), 0.5), (k1.as_str(), 0.5)]).await;
+}

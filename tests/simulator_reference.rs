@@ -399,3 +399,71 @@ fn circuits_with_measurement_have_no_final_state() {
     .unwrap();
     assert!(final_state(&b.build(), level(0), &SimulatorConfig::default()).is_err());
 }
+
+/// Long runs of diagonal gates over many qubits are applied as one pass of
+/// several tables; a barrier after every gate stops that batching, so the
+/// two circuits must give the same state.
+#[test]
+fn batched_diagonals_over_many_qubits_match_gate_by_gate() {
+    let n = 17;
+    let build = |fenced: bool, r: &mut Lcg| {
+        let mut b = CircuitBuilder::new();
+        b.add_qreg("q", n).unwrap();
+        let push = |b: &mut CircuitBuilder, gate: Gate, qubits: Vec<u32>| {
+            b.push(Instruction {
+                operation: Operation::Gate { gate, qubits },
+                condition: None,
+            })
+            .unwrap();
+            if fenced {
+                b.push(Instruction {
+                    operation: Operation::Barrier {
+                        qubits: (0..n).collect(),
+                    },
+                    condition: None,
+                })
+                .unwrap();
+            }
+        };
+        for q in 0..n {
+            push(&mut b, Gate::H, vec![q]);
+        }
+        for round in 0..3 {
+            for k in 0..40u32 {
+                let a = r.below(u64::from(n)) as u32;
+                let c = (a + 1 + r.below(u64::from(n) - 1) as u32) % n;
+                let angle = r.angle();
+                let gate = [
+                    Gate::Cp(angle),
+                    Gate::Crz(angle),
+                    Gate::Rz(angle),
+                    Gate::T,
+                    Gate::Cz,
+                    Gate::GPhase(angle),
+                ][(k as usize + round) % 6];
+                let qubits = match gate.num_qubits() {
+                    0 => vec![],
+                    1 => vec![a],
+                    _ => vec![a, c],
+                };
+                push(&mut b, gate, qubits);
+            }
+            push(&mut b, Gate::Sx, vec![round as u32]);
+            push(&mut b, Gate::H, vec![n - 1 - round as u32]);
+        }
+        b.build()
+    };
+    let batched = build(false, &mut Lcg(5));
+    let fenced = build(true, &mut Lcg(5));
+    for threshold in [0, 64] {
+        let config = SimulatorConfig {
+            parallel_threshold_qubits: threshold,
+            ..SimulatorConfig::default()
+        };
+        let want = final_state(&fenced, level(0), &config).unwrap();
+        for l in 0..=3 {
+            let got = final_state(&batched, level(l), &config).unwrap();
+            assert_close(&got, &want, &format!("level {l}, threshold {threshold}"));
+        }
+    }
+}

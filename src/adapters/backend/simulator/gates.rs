@@ -1,13 +1,16 @@
-//! Gates as matrices (for fusion) and as kernels (for execution).
+//! Gates as kernels, for execution.
 //!
 //! [`Kernel`] is what the executor runs: each standard gate is lowered to the
 //! cheapest kernel that expresses it (a phase on a bit pattern, a
 //! permutation, a diagonal, or a dense matrix with controls).
 
-use std::f64::consts::{FRAC_1_SQRT_2, FRAC_PI_4};
+use std::f64::consts::FRAC_PI_4;
+
+use rayon::prelude::*;
 
 use super::complex::C64;
 use super::kernels;
+use super::matrices::{controlled_target, matrix_1q};
 use crate::domain::circuit::Gate;
 
 /// One executable step on the state vector.
@@ -35,9 +38,36 @@ pub enum Kernel {
     Swap { q0: u32, q1: u32, controls: usize },
     /// A dense 4×4 matrix, index `bit(q0) + 2·bit(q1)`.
     Matrix2 { q0: u32, q1: u32, m: Box<[C64; 16]> },
-    /// A diagonal over several qubits, as a table (see `kernels::diag_table`).
-    DiagTable { qubits: Vec<u32>, table: Vec<C64> },
+    /// A diagonal given as the product of tables over a few qubits each
+    /// (see `kernels::diag_tables`): many commuting diagonal gates in one
+    /// pass over memory.
+    DiagTable { parts: Vec<DiagPart> },
+    /// Kernels on qubits below [`BLOCK_QUBITS`] only, run chunk by chunk so
+    /// that each chunk stays in cache through all of them: one pass over
+    /// memory instead of one per kernel.
+    Block(Vec<Kernel>),
 }
+
+/// One factor of a [`Kernel::DiagTable`]: amplitude `i` is multiplied by
+/// `table[j]` where bit `b` of `j` is bit `qubits[b]` of `i`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiagPart {
+    pub qubits: Vec<u32>,
+    pub table: Vec<C64>,
+}
+
+impl DiagPart {
+    /// The table index for basis state `i`.
+    pub fn index(&self, i: usize) -> usize {
+        self.qubits
+            .iter()
+            .enumerate()
+            .fold(0, |j, (b, q)| j | ((i >> q) & 1) << b)
+    }
+}
+
+/// Qubits of one cache block: 2^14 amplitudes are 256 KiB.
+pub const BLOCK_QUBITS: u32 = 14;
 
 impl Kernel {
     pub fn apply(&self, amps: &mut [C64], parallel: bool) {
@@ -57,8 +87,17 @@ impl Kernel {
             Kernel::Flip { target, controls } => kernels::flip(amps, *target, *controls, parallel),
             Kernel::Swap { q0, q1, controls } => kernels::swap(amps, *q0, *q1, *controls, parallel),
             Kernel::Matrix2 { q0, q1, m } => kernels::matrix2(amps, *q0, *q1, m, parallel),
-            Kernel::DiagTable { qubits, table } => {
-                kernels::diag_table(amps, qubits, table, parallel)
+            Kernel::DiagTable { parts } => kernels::diag_tables(amps, parts, parallel),
+            Kernel::Block(inner) => {
+                let chunk = 1usize << BLOCK_QUBITS;
+                let run = |c: &mut [C64]| inner.iter().for_each(|k| k.apply(c, false));
+                if amps.len() <= chunk {
+                    inner.iter().for_each(|k| k.apply(amps, parallel));
+                } else if parallel {
+                    amps.par_chunks_mut(chunk).for_each(run);
+                } else {
+                    amps.chunks_mut(chunk).for_each(run);
+                }
             }
         }
     }
@@ -77,7 +116,11 @@ impl Kernel {
             | Kernel::Flip { target, controls } => controls | 1 << target,
             Kernel::Swap { q0, q1, controls } => controls | 1 << q0 | 1 << q1,
             Kernel::Matrix2 { q0, q1, .. } => 1 << q0 | 1 << q1,
-            Kernel::DiagTable { qubits, .. } => qubits.iter().fold(0, |m, q| m | 1 << q),
+            Kernel::DiagTable { parts } => parts
+                .iter()
+                .flat_map(|p| &p.qubits)
+                .fold(0, |m, q| m | 1 << q),
+            Kernel::Block(inner) => inner.iter().fold(0, |m, k| m | k.qubit_mask()),
         }
     }
 
@@ -104,111 +147,12 @@ impl Kernel {
                     C64::ONE
                 }
             }
-            Kernel::DiagTable { qubits, table } => {
-                let j = qubits
-                    .iter()
-                    .enumerate()
-                    .fold(0, |j, (b, q)| j | ((i >> q) & 1) << b);
-                table[j]
+            Kernel::DiagTable { parts } => {
+                parts.iter().fold(C64::ONE, |f, p| f * p.table[p.index(i)])
             }
             _ => return None,
         })
     }
-}
-
-fn re(x: f64) -> C64 {
-    C64::new(x, 0.0)
-}
-
-/// The 2×2 matrix (row-major) of a one-qubit gate; `None` for the others.
-pub fn matrix_1q(gate: &Gate) -> Option<[C64; 4]> {
-    let (o, z, i) = (C64::ONE, C64::ZERO, C64::I);
-    let h = FRAC_1_SQRT_2;
-    let half = |a: f64| (a / 2.0).sin_cos();
-    Some(match *gate {
-        Gate::Id => [o, z, z, o],
-        Gate::X => [z, o, o, z],
-        Gate::Y => [z, -i, i, z],
-        Gate::Z => [o, z, z, -o],
-        Gate::H => [re(h), re(h), re(h), re(-h)],
-        Gate::S => [o, z, z, i],
-        Gate::Sdg => [o, z, z, -i],
-        Gate::T => [o, z, z, C64::cis(FRAC_PI_4)],
-        Gate::Tdg => [o, z, z, C64::cis(-FRAC_PI_4)],
-        Gate::Sx => [
-            C64::new(0.5, 0.5),
-            C64::new(0.5, -0.5),
-            C64::new(0.5, -0.5),
-            C64::new(0.5, 0.5),
-        ],
-        Gate::Sxdg => [
-            C64::new(0.5, -0.5),
-            C64::new(0.5, 0.5),
-            C64::new(0.5, 0.5),
-            C64::new(0.5, -0.5),
-        ],
-        Gate::Rx(a) => {
-            let (s, c) = half(a);
-            [re(c), C64::new(0.0, -s), C64::new(0.0, -s), re(c)]
-        }
-        Gate::Ry(a) => {
-            let (s, c) = half(a);
-            [re(c), re(-s), re(s), re(c)]
-        }
-        Gate::Rz(a) => [C64::cis(-a / 2.0), z, z, C64::cis(a / 2.0)],
-        Gate::P(l) => [o, z, z, C64::cis(l)],
-        Gate::U(t, p, l) => u_matrix(t, p, l),
-        _ => return None,
-    })
-}
-
-fn u_matrix(theta: f64, phi: f64, lambda: f64) -> [C64; 4] {
-    let (s, c) = (theta / 2.0).sin_cos();
-    [
-        re(c),
-        -C64::cis(lambda).scale(s),
-        C64::cis(phi).scale(s),
-        C64::cis(phi + lambda).scale(c),
-    ]
-}
-
-/// For a controlled two-qubit gate (control first), the 2×2 matrix applied
-/// to the target when the control is 1.
-fn controlled_target(gate: &Gate) -> Option<[C64; 4]> {
-    Some(match *gate {
-        Gate::Cx => matrix_1q(&Gate::X)?,
-        Gate::Cy => matrix_1q(&Gate::Y)?,
-        Gate::Cz => matrix_1q(&Gate::Z)?,
-        Gate::Ch => matrix_1q(&Gate::H)?,
-        Gate::Cp(l) => matrix_1q(&Gate::P(l))?,
-        Gate::Crx(a) => matrix_1q(&Gate::Rx(a))?,
-        Gate::Cry(a) => matrix_1q(&Gate::Ry(a))?,
-        Gate::Crz(a) => matrix_1q(&Gate::Rz(a))?,
-        Gate::Cu(t, p, l, g) => u_matrix(t, p, l).map(|x| x * C64::cis(g)),
-        _ => return None,
-    })
-}
-
-/// The 4×4 matrix of a two-qubit gate on `[q0, q1]`, row-major, with index
-/// `bit(q0) + 2·bit(q1)`; `None` for the others.
-pub fn matrix_2q(gate: &Gate) -> Option<[C64; 16]> {
-    let mut m = [C64::ZERO; 16];
-    if *gate == Gate::Swap {
-        for (r, c) in [(0, 0), (1, 2), (2, 1), (3, 3)] {
-            m[r * 4 + c] = C64::ONE;
-        }
-        return Some(m);
-    }
-    let u = controlled_target(gate)?;
-    // Control is bit 0: rows/columns 0 and 2 (control 0) are untouched.
-    m[0] = C64::ONE;
-    m[2 * 4 + 2] = C64::ONE;
-    for (r, tr) in [(1, 0), (3, 1)] {
-        for (c, tc) in [(1, 0), (3, 1)] {
-            m[r * 4 + c] = u[tr * 2 + tc];
-        }
-    }
-    Some(m)
 }
 
 /// Lowers a standard gate on `qubits` to its kernel; `None` for `id`.
@@ -294,8 +238,10 @@ pub fn kernel_for_matrix2(q0: u32, q1: u32, m: [C64; 16]) -> Kernel {
     let diagonal = (0..16).all(|j| j % 5 == 0 || m[j] == C64::ZERO);
     if diagonal {
         Kernel::DiagTable {
-            qubits: vec![q0, q1],
-            table: vec![m[0], m[5], m[10], m[15]],
+            parts: vec![DiagPart {
+                qubits: vec![q0, q1],
+                table: vec![m[0], m[5], m[10], m[15]],
+            }],
         }
     } else {
         Kernel::Matrix2 {
@@ -304,51 +250,4 @@ pub fn kernel_for_matrix2(q0: u32, q1: u32, m: [C64; 16]) -> Kernel {
             m: Box::new(m),
         }
     }
-}
-
-/// Product `a·b` of 2×2 matrices.
-pub fn mul2(a: &[C64; 4], b: &[C64; 4]) -> [C64; 4] {
-    [
-        a[0] * b[0] + a[1] * b[2],
-        a[0] * b[1] + a[1] * b[3],
-        a[2] * b[0] + a[3] * b[2],
-        a[2] * b[1] + a[3] * b[3],
-    ]
-}
-
-/// Product `a·b` of 4×4 matrices.
-pub fn mul4(a: &[C64; 16], b: &[C64; 16]) -> [C64; 16] {
-    let mut out = [C64::ZERO; 16];
-    for r in 0..4 {
-        for c in 0..4 {
-            out[r * 4 + c] = (0..4).fold(C64::ZERO, |s, k| s + a[r * 4 + k] * b[k * 4 + c]);
-        }
-    }
-    out
-}
-
-/// A 2×2 matrix on local bit `pos` (0 or 1) of a two-qubit block, as 4×4.
-pub fn expand_1q(m: &[C64; 4], pos: usize) -> [C64; 16] {
-    let mut out = [C64::ZERO; 16];
-    for r in 0..4 {
-        for c in 0..4 {
-            let other = 1 - pos;
-            if (r >> other) & 1 == (c >> other) & 1 {
-                out[r * 4 + c] = m[((r >> pos) & 1) * 2 + ((c >> pos) & 1)];
-            }
-        }
-    }
-    out
-}
-
-/// The same 4×4 matrix with its two qubits listed the other way round.
-pub fn swap_qubit_order(m: &[C64; 16]) -> [C64; 16] {
-    let s = |i: usize| ((i & 1) << 1) | (i >> 1);
-    let mut out = [C64::ZERO; 16];
-    for r in 0..4 {
-        for c in 0..4 {
-            out[r * 4 + c] = m[s(r) * 4 + s(c)];
-        }
-    }
-    out
 }

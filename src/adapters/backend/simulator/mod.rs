@@ -1,12 +1,12 @@
 //! State-vector simulator backend `simulator`.
 //!
-//! A circuit is optimised at the requested level ([`optimize`]), lowered to
-//! specialised kernels ([`program`], [`gates`], [`kernels`]) and run on a
-//! state vector of complex f64 ([`execute`]), on all cores above a
-//! configurable size. Circuits whose measurements are all terminal are
-//! simulated once and their shots drawn from the final probabilities
-//! ([`sample`]); others are simulated per shot, branching only at
-//! measurements whose outcome is not certain.
+//! A circuit is optimised at the requested level (`optimize`, with
+//! `matrices` for fusion), lowered to specialised kernels (`program`,
+//! `gates`, `kernels`) and run on a state vector of complex f64 (`execute`),
+//! on all cores above a configurable size. Circuits whose measurements are
+//! all terminal are simulated once and their shots drawn from the final
+//! probabilities (`sample`); others are simulated per shot (`per_shot`),
+//! branching only at measurements whose outcome is not certain.
 
 mod backend;
 mod complex;
@@ -14,7 +14,10 @@ mod config;
 mod execute;
 mod gates;
 mod kernels;
+mod matrices;
+mod memory;
 mod optimize;
+mod per_shot;
 mod program;
 mod sample;
 

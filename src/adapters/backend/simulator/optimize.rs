@@ -9,7 +9,7 @@
 //! - 3: also fuses gates on the same two qubits into one 4×4 matrix.
 
 use super::complex::C64;
-use super::gates::{expand_1q, matrix_1q, matrix_2q, mul2, mul4, swap_qubit_order};
+use super::matrices::{expand_1q, matrix_1q, matrix_2q, mul2, mul4, swap_qubit_order};
 use crate::domain::circuit::{Circuit, Condition, Gate, Operation};
 
 /// A unitary step: a standard gate or a fused matrix.

@@ -1,9 +1,19 @@
 //! Optimised steps lowered to what the executor runs: runs of kernels
-//! between measurements, resets and conditioned instructions, with
-//! consecutive diagonal kernels batched into one pass over memory.
+//! between measurements, resets and conditioned instructions.
+//!
+//! Within a run, two execution strategies cut passes over memory at every
+//! optimisation level, level 0 included: consecutive diagonal kernels are
+//! batched into one pass, and consecutive kernels on qubits below
+//! `BLOCK_QUBITS` run chunk by chunk in cache. Neither adds, drops or
+//! reorders a non-commuting gate, so level 0 still applies the circuit's
+//! gates as given (its `gates_after` equals `gates_before`); states agree
+//! with gate-by-gate application to rounding (see the reference tests).
 
 use super::complex::C64;
-use super::gates::{Kernel, kernel_for, kernel_for_matrix1, kernel_for_matrix2};
+use super::gates::{
+    BLOCK_QUBITS, DiagPart, Kernel, kernel_for, kernel_for_matrix1, kernel_for_matrix2,
+};
+use super::kernels::TABLE_LOW_BITS;
 use super::optimize::{Step, Unitary, optimize};
 use crate::domain::circuit::{Circuit, Condition};
 
@@ -40,6 +50,7 @@ pub struct Program {
 impl Program {
     pub fn compile(circuit: &Circuit, level: u8) -> Self {
         let steps = optimize(circuit, level);
+        let n = circuit.num_qubits();
         let gates_after = steps.iter().map(Step::gate_count).sum();
         let mut instrs = Vec::new();
         let mut run = Vec::new();
@@ -49,14 +60,17 @@ impl Program {
                 continue;
             }
             if !run.is_empty() {
-                instrs.push(Instr::Kernels(batch_diagonals(std::mem::take(&mut run))));
+                instrs.push(Instr::Kernels(block_low(
+                    batch_diagonals(std::mem::take(&mut run)),
+                    n,
+                )));
             }
             if let Some(instr) = lower(step) {
                 instrs.push(instr);
             }
         }
         if !run.is_empty() {
-            instrs.push(Instr::Kernels(batch_diagonals(run)));
+            instrs.push(Instr::Kernels(block_low(batch_diagonals(run), n)));
         }
         Self {
             num_qubits: circuit.num_qubits(),
@@ -88,52 +102,139 @@ fn lower(step: Step) -> Option<Instr> {
     })
 }
 
-/// Replaces each run of consecutive diagonal kernels spanning at most
-/// `MAX_TABLE_QUBITS` qubits by one diagonal table.
-fn batch_diagonals(kernels: Vec<Kernel>) -> Vec<Kernel> {
-    let mut out = Vec::with_capacity(kernels.len());
-    let mut batch: Vec<Kernel> = Vec::new();
-    let mut mask = 0usize;
-    for kernel in kernels {
-        if kernel.diagonal_entry(0).is_some() {
-            let union = mask | kernel.qubit_mask();
-            if union.count_ones() <= MAX_TABLE_QUBITS {
-                mask = union;
-                batch.push(kernel);
-                continue;
-            }
-            flush(&mut batch, mask, &mut out);
-            mask = kernel.qubit_mask();
-            batch.push(kernel);
-            continue;
-        }
-        flush(&mut batch, mask, &mut out);
-        mask = 0;
-        out.push(kernel);
+/// On states larger than a cache block, groups each run of consecutive
+/// kernels that touch only qubits below `BLOCK_QUBITS` into one block.
+fn block_low(kernels: Vec<Kernel>, num_qubits: u32) -> Vec<Kernel> {
+    if num_qubits <= BLOCK_QUBITS {
+        return kernels;
     }
-    flush(&mut batch, mask, &mut out);
+    let mut out = Vec::with_capacity(kernels.len());
+    let mut group: Vec<Kernel> = Vec::new();
+    let close = |group: &mut Vec<Kernel>, out: &mut Vec<Kernel>| match group.len() {
+        0 => {}
+        1 => out.append(group),
+        _ => out.push(Kernel::Block(std::mem::take(group))),
+    };
+    // Trailing swaps stay out of blocks: before terminal measurements they
+    // become a relabelling of the measured qubits (see `execute`).
+    let tail = kernels
+        .iter()
+        .rposition(|k| !matches!(k, Kernel::Swap { controls: 0, .. }))
+        .map_or(0, |last| last + 1);
+    for (k, kernel) in kernels.into_iter().enumerate() {
+        if k < tail && kernel.qubit_mask() >> BLOCK_QUBITS == 0 {
+            group.push(kernel);
+        } else {
+            close(&mut group, &mut out);
+            out.push(kernel);
+        }
+    }
+    close(&mut group, &mut out);
     out
 }
 
-fn flush(batch: &mut Vec<Kernel>, mask: usize, out: &mut Vec<Kernel>) {
-    if batch.len() <= 1 {
-        out.append(batch);
-        return;
+/// Most factors one batched diagonal pass multiplies per amplitude.
+const MAX_PARTS: usize = 6;
+
+/// The share of the state's cache lines a kernel reads and writes: a phase
+/// on a bit pattern above the cache line skips the rest.
+fn traffic(kernel: &Kernel) -> f64 {
+    let beyond_line = |mask: usize| 0.5f64.powi((mask >> 2).count_ones() as i32);
+    match kernel {
+        Kernel::Phase { mask, .. } => beyond_line(*mask),
+        Kernel::Diag1 { controls, .. } => beyond_line(*controls),
+        _ => 1.0,
     }
-    let qubits: Vec<u32> = (0..usize::BITS).filter(|q| mask >> q & 1 == 1).collect();
-    let table = (0..1usize << qubits.len())
-        .map(|j| {
-            let i = qubits
-                .iter()
-                .enumerate()
-                .fold(0, |i, (b, q)| i | ((j >> b) & 1) << q);
-            batch.iter().fold(C64::ONE, |acc, k| {
-                acc * k.diagonal_entry(i).unwrap_or(C64::ONE)
+}
+
+/// Replaces each run of consecutive diagonal kernels by one pass over a
+/// product of tables of at most `MAX_TABLE_QUBITS` qubits each, when the
+/// run would otherwise move more memory than that one pass.
+fn batch_diagonals(kernels: Vec<Kernel>) -> Vec<Kernel> {
+    let mut out = Vec::with_capacity(kernels.len());
+    let mut batch = Batch::default();
+    for kernel in kernels {
+        if kernel.diagonal_entry(0).is_none() {
+            batch.flush(&mut out);
+            out.push(kernel);
+            continue;
+        }
+        if let Err(kernel) = batch.add(kernel) {
+            batch.flush(&mut out);
+            batch
+                .add(kernel)
+                .expect("an empty batch takes any diagonal of few qubits");
+        }
+    }
+    batch.flush(&mut out);
+    out
+}
+
+/// Diagonal kernels grouped (first fit) into at most `MAX_PARTS` groups of
+/// at most `MAX_TABLE_QUBITS` qubits, each group with its qubit mask.
+#[derive(Default)]
+struct Batch {
+    groups: Vec<(usize, Vec<Kernel>)>,
+    traffic: f64,
+}
+
+impl Batch {
+    fn add(&mut self, kernel: Kernel) -> Result<(), Kernel> {
+        let mask = kernel.qubit_mask();
+        if mask.count_ones() > MAX_TABLE_QUBITS {
+            return Err(kernel);
+        }
+        // Kernels on a qubit of the low byte share groups only with each
+        // other, so that the other groups give one factor per run of 256
+        // amplitudes (see `kernels::diag_tables`).
+        let low = |m: usize| m & ((1 << TABLE_LOW_BITS) - 1) != 0;
+        let fit = self
+            .groups
+            .iter()
+            .position(|(m, _)| low(*m) == low(mask) && (m | mask).count_ones() <= MAX_TABLE_QUBITS);
+        self.traffic += traffic(&kernel);
+        match fit {
+            Some(g) => {
+                self.groups[g].0 |= mask;
+                self.groups[g].1.push(kernel);
+            }
+            None if self.groups.len() < MAX_PARTS => self.groups.push((mask, vec![kernel])),
+            None => {
+                self.traffic -= traffic(&kernel);
+                return Err(kernel);
+            }
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut Vec<Kernel>) {
+        let groups = std::mem::take(&mut self.groups);
+        let traffic = std::mem::take(&mut self.traffic);
+        let count: usize = groups.iter().map(|g| g.1.len()).sum();
+        if count <= 1 || traffic <= 1.0 {
+            out.extend(groups.into_iter().flat_map(|g| g.1));
+            return;
+        }
+        let parts = groups
+            .into_iter()
+            .map(|(mask, members)| {
+                let qubits: Vec<u32> = (0..usize::BITS).filter(|q| mask >> q & 1 == 1).collect();
+                let table = (0..1usize << qubits.len())
+                    .map(|j| {
+                        let i = qubits
+                            .iter()
+                            .enumerate()
+                            .fold(0, |i, (b, q)| i | ((j >> b) & 1) << q);
+                        members.iter().fold(C64::ONE, |acc, k| {
+                            acc * k.diagonal_entry(i).unwrap_or(C64::ONE)
+                        })
+                    })
+                    .collect();
+                DiagPart { qubits, table }
             })
-        })
-        .collect();
-    out.push(Kernel::DiagTable { qubits, table });
-    batch.clear();
+            .collect();
+        out.push(Kernel::DiagTable { parts });
+    }
 }
 
 #[cfg(test)]
@@ -229,5 +330,30 @@ mod tests {
         assert_eq!(gates_after(&c, 1), 6);
         assert_eq!(gates_after(&c, 2), 4);
         assert_eq!(gates_after(&c, 3), 2);
+    }
+
+    #[test]
+    fn a_long_diagonal_run_becomes_one_pass_of_several_tables() {
+        let mut b = CircuitBuilder::new();
+        b.add_qreg("q", 17).unwrap();
+        for k in 1..17 {
+            let operation = Operation::Gate {
+                gate: Gate::Cp(0.1 * f64::from(k)),
+                qubits: vec![0, k],
+            };
+            b.push(Instruction {
+                operation,
+                condition: None,
+            })
+            .unwrap();
+        }
+        let program = Program::compile(&b.build(), 0);
+        let [Instr::Kernels(kernels)] = program.instrs.as_slice() else {
+            panic!("{:?}", program.instrs)
+        };
+        let [Kernel::DiagTable { parts }] = kernels.as_slice() else {
+            panic!("{kernels:?}")
+        };
+        assert_eq!(parts.len(), 2);
     }
 }
