@@ -267,6 +267,195 @@ pub async fn concurrent_writers_each_land_exactly_once(store: Arc<dyn JobStore>)
     assert_eq!(store.list(carol).await.unwrap().jobs.len(), 16);
 }
 
+/// Starts and ends `id` at `ended_at`: COMPLETED when `complete`, else FAILED.
+async fn finish(store: &Arc<dyn JobStore>, id: JobId, ended_at: i64, complete: bool) {
+    let token = FencingToken(1);
+    store
+        .apply(
+            id,
+            Transition::Start {
+                token,
+                at: UnixMillis(ended_at - 1),
+            },
+        )
+        .await
+        .unwrap();
+    let at = UnixMillis(ended_at);
+    let end = if complete {
+        Transition::Complete {
+            token,
+            at,
+            result: JobResult {
+                shots: 1,
+                ..JobResult::default()
+            },
+        }
+    } else {
+        Transition::Fail {
+            token: Some(token),
+            at,
+            message: "broken".into(),
+        }
+    };
+    store.apply(id, end).await.unwrap();
+}
+
+pub async fn a_million_outcomes_round_trip(store: Arc<dyn JobStore>) {
+    let j = job("alice", "sim", 1);
+    store.create(vec![j.clone()], SINCE_EVER).await.unwrap();
+    let token = FencingToken(3);
+    store
+        .apply(
+            j.id,
+            Transition::Start {
+                token,
+                at: UnixMillis(2),
+            },
+        )
+        .await
+        .unwrap();
+    let counts: std::collections::BTreeMap<String, u64> = (0..1_000_000u64)
+        .map(|i| (format!("{i:020b}"), i % 7 + 1))
+        .collect();
+    let result = JobResult {
+        shots: 4_000_000,
+        execution_time_ms: 9,
+        metadata_json: "{}".into(),
+        counts,
+    };
+    store
+        .apply(
+            j.id,
+            Transition::Complete {
+                token,
+                at: UnixMillis(3),
+                result: result.clone(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.result(j.id).await.unwrap(), Some(result));
+}
+
+pub async fn queued_jobs_are_counted_per_client(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..4).map(|i| job("alice", "sim", i)).collect();
+    store.create(jobs.clone(), SINCE_EVER).await.unwrap();
+    store
+        .create(vec![job("bob", "sim", 9)], SINCE_EVER)
+        .await
+        .unwrap();
+    store
+        .apply(
+            jobs[0].id,
+            Transition::Cancel {
+                at: UnixMillis(5),
+                message: "c".into(),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .apply(
+            jobs[1].id,
+            Transition::Start {
+                token: FencingToken(1),
+                at: UnixMillis(5),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .count_queued(ClientId::parse("alice").unwrap())
+            .await
+            .unwrap(),
+        2
+    );
+    assert_eq!(
+        store
+            .count_queued(ClientId::parse("bob").unwrap())
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        store
+            .count_queued(ClientId::parse("carol").unwrap())
+            .await
+            .unwrap(),
+        0
+    );
+}
+
+pub async fn unfinished_jobs_page_in_id_order(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..5).map(|i| job("alice", "sim", i)).collect();
+    store.create(jobs.clone(), SINCE_EVER).await.unwrap();
+    finish(&store, jobs[1].id, 10, true).await;
+    store
+        .apply(
+            jobs[3].id,
+            Transition::Start {
+                token: FencingToken(1),
+                at: UnixMillis(5),
+            },
+        )
+        .await
+        .unwrap();
+    let first = store.unfinished(None, 2).await.unwrap();
+    assert_eq!(
+        first.iter().map(|j| j.id).collect::<Vec<_>>(),
+        vec![jobs[0].id, jobs[2].id]
+    );
+    let rest = store.unfinished(Some(jobs[2].id), 10).await.unwrap();
+    assert_eq!(
+        rest.iter().map(|j| (j.id, j.state)).collect::<Vec<_>>(),
+        vec![
+            (jobs[3].id, JobState::Running),
+            (jobs[4].id, JobState::Queued)
+        ]
+    );
+}
+
+pub async fn retention_expires_old_results_and_deletes_old_failures(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..5)
+        .map(|i| keyed(job("alice", "sim", i), &format!("k{i}")))
+        .collect();
+    store.create(jobs.clone(), SINCE_EVER).await.unwrap();
+    finish(&store, jobs[0].id, 100, true).await; // old result
+    finish(&store, jobs[1].id, 900, true).await; // recent result
+    finish(&store, jobs[2].id, 100, false).await; // old failure
+    finish(&store, jobs[3].id, 900, false).await; // recent failure
+    let cutoff = UnixMillis(500);
+    assert_eq!(store.expire_results(cutoff, 10).await.unwrap(), 1);
+    assert_eq!(store.delete_finished(cutoff, 10).await.unwrap(), 1);
+    let state = |id| {
+        let store = store.clone();
+        async move { store.get(id).await.unwrap().map(|j| j.state) }
+    };
+    assert_eq!(state(jobs[0].id).await, Some(JobState::ResultExpired));
+    assert_eq!(store.result(jobs[0].id).await.unwrap(), None);
+    assert!(store.result(jobs[1].id).await.unwrap().is_some());
+    assert_eq!(state(jobs[2].id).await, None, "old failure deleted");
+    assert_eq!(state(jobs[3].id).await, Some(JobState::Failed));
+    assert_eq!(
+        state(jobs[4].id).await,
+        Some(JobState::Queued),
+        "unfinished jobs are never touched"
+    );
+    // The deleted job's idempotency key is free again.
+    let reuse = keyed(job("alice", "sim", 1_000), "k2");
+    assert_eq!(
+        store.create(vec![reuse], SINCE_EVER).await.unwrap(),
+        vec![CreateOutcome::Created]
+    );
+    assert_eq!(
+        store.expire_results(cutoff, 10).await.unwrap(),
+        0,
+        "nothing left to do"
+    );
+    store.ping().await.unwrap();
+}
+
 /// Removes what a fixture made (runs after a passing check).
 type Cleanup = futures::future::BoxFuture<'static, ()>;
 
@@ -285,7 +474,11 @@ macro_rules! store_contract {
                 idempotency_key_returns_the_first_job_within_the_window,
                 transitions_follow_the_domain_rules_and_fencing,
                 list_pages_newest_first_with_filters,
-                concurrent_writers_each_land_exactly_once);
+                concurrent_writers_each_land_exactly_once,
+                a_million_outcomes_round_trip,
+                queued_jobs_are_counted_per_client,
+                unfinished_jobs_page_in_id_order,
+                retention_expires_old_results_and_deletes_old_failures);
         }
     };
     (@each $make:expr; $($check:ident),*) => {
