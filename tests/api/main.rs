@@ -7,6 +7,7 @@ mod binary;
 mod cancel;
 mod durability;
 mod errors;
+mod faults;
 mod jobs;
 mod lifecycle;
 mod simulator;
