@@ -172,6 +172,8 @@ async fn time_ours(
             shots: Shots::parse(SHOTS).unwrap(),
             optimization_level: OptimizationLevel::parse(level).unwrap(),
             seed: Some(i as u64),
+            backend_job_id: None,
+            on_submitted: None,
         };
         let start = Instant::now();
         let result = backend.run(request).await.unwrap();

@@ -40,6 +40,8 @@ fn request(circuit: Circuit, shots: u32, level: u32, seed: Option<u64>) -> RunRe
         shots: Shots::parse(shots).unwrap(),
         optimization_level: OptimizationLevel::parse(level).unwrap(),
         seed,
+        backend_job_id: None,
+        on_submitted: None,
     }
 }
 

@@ -70,6 +70,8 @@ async fn run_with(backend: &SimulatorBackend, circuit: Circuit, level: u32, seed
         shots: Shots::parse(SHOTS).unwrap(),
         optimization_level: OptimizationLevel::parse(level).unwrap(),
         seed: Some(seed),
+        backend_job_id: None,
+        on_submitted: None,
     };
     let result = backend.run(request).await.unwrap();
     assert_eq!(result.shots, SHOTS);

@@ -4,7 +4,10 @@
 //!
 //! - RUNNING jobs were interrupted (this node stopped while running them):
 //!   they go back to QUEUED, or end FAILED once they have been started
-//!   `max_attempts` times.
+//!   `max_attempts` times. One that a hardware backend had accepted under its
+//!   own job id keeps that id, and the worker that claims it next hands it to
+//!   the backend, which reattaches (asks for its status and result) instead
+//!   of running it again.
 //! - QUEUED jobs are offered to the queue again (offering one twice is
 //!   harmless).
 //!
@@ -26,8 +29,11 @@ const CONCURRENCY: usize = 32;
 pub struct RecoveryReport {
     /// Jobs that had not ended.
     pub found: u64,
-    /// Interrupted RUNNING jobs put back in the queue.
+    /// Interrupted RUNNING jobs put back in the queue to run again.
     pub requeued: u64,
+    /// Interrupted jobs a backend holds under its own id, queued to be
+    /// reattached rather than run again.
+    pub reattached: u64,
     /// Interrupted jobs that had used up their attempts, now FAILED.
     pub failed: u64,
     /// QUEUED jobs offered to the queue again.
@@ -54,6 +60,10 @@ pub async fn recover(ports: &JobPorts, max_attempts: u32) -> Result<RecoveryRepo
         for outcome in outcomes {
             let job = outcome?;
             match job.state {
+                JobState::Queued if job.backend_job_id.is_some() => {
+                    report.reattached += 1;
+                    entries.push(queue_entry(&job));
+                }
                 JobState::Queued => {
                     report.requeued += 1;
                     entries.push(queue_entry(&job));
@@ -68,6 +78,7 @@ pub async fn recover(ports: &JobPorts, max_attempts: u32) -> Result<RecoveryRepo
     tracing::info!(
         found = report.found,
         requeued = report.requeued,
+        reattached = report.reattached,
         failed = report.failed,
         queued = report.queued,
         "recovery finished"

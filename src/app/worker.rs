@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 
 use super::jobs::JobPorts;
 use crate::domain::{Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
-use crate::ports::{Claim, RunRequest};
+use crate::ports::{Claim, RunRequest, SubmissionReport};
 
 /// How the pool works.
 #[derive(Debug, Clone)]
@@ -164,11 +164,37 @@ impl Worker {
             shots: job.shots,
             optimization_level: job.optimization_level,
             seed: job.seed,
+            backend_job_id: job.backend_job_id.clone(),
+            on_submitted: Some(self.record_submission(job, claim)),
         };
         tokio::select! {
             outcome = backend.run(request) => outcome,
             never = self.keep_lease(claim) => match never {},
         }
+    }
+
+    /// Records the backend's own job id on the running job as soon as the
+    /// backend reports it, under this claim's token.
+    fn record_submission(&self, job: &Job, claim: &Claim) -> SubmissionReport {
+        let ports = self.ports.clone();
+        let (id, token) = (job.id, claim.token);
+        SubmissionReport::new(move |backend_job_id| {
+            let ports = ports.clone();
+            tokio::spawn(async move {
+                let transition = Transition::RecordBackendJob {
+                    token,
+                    backend_job_id,
+                };
+                match ports.store.apply(id, transition).await {
+                    Ok(job) => {
+                        tracing::debug!(job_id = %id, backend_job_id = ?job.backend_job_id, "backend job recorded")
+                    }
+                    Err(e) => {
+                        tracing::warn!(job_id = %id, error = %e, "could not record the backend's job id")
+                    }
+                }
+            });
+        })
     }
 
     /// Extends the lease every third of its length; after losing it, waits

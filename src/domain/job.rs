@@ -161,12 +161,19 @@ pub enum Transition {
     Requeue { token: Option<FencingToken> },
     /// Retention purged the result.
     ExpireResult,
+    /// The backend holding `token` handed the work to another system (a
+    /// QPU's queue) under `backend_job_id`; the job stays RUNNING. Recorded so
+    /// that after a restart the work can be reattached instead of run again.
+    RecordBackendJob {
+        token: FencingToken,
+        backend_job_id: String,
+    },
 }
 
 impl Transition {
     pub fn target(&self) -> JobState {
         match self {
-            Transition::Start { .. } => JobState::Running,
+            Transition::Start { .. } | Transition::RecordBackendJob { .. } => JobState::Running,
             Transition::Complete { .. } => JobState::Completed,
             Transition::Fail { .. } => JobState::Failed,
             Transition::Cancel { .. } => JobState::Canceled,
@@ -177,7 +184,9 @@ impl Transition {
 
     fn token(&self) -> Option<FencingToken> {
         match self {
-            Transition::Complete { token, .. } => Some(*token),
+            Transition::Complete { token, .. } | Transition::RecordBackendJob { token, .. } => {
+                Some(*token)
+            }
             Transition::Fail { token, .. } | Transition::Requeue { token } => *token,
             _ => None,
         }
@@ -228,7 +237,12 @@ impl Job {
     /// it; otherwise leaves the job untouched and says why.
     pub fn apply(&mut self, transition: &Transition) -> Result<()> {
         let target = transition.target();
-        if !self.state.can_become(target) {
+        let allowed = match transition {
+            // Not a change of state: only a running job gains a backend id.
+            Transition::RecordBackendJob { .. } => self.state == JobState::Running,
+            _ => self.state.can_become(target),
+        };
+        if !allowed {
             return Err(Error::failed_precondition(format!(
                 "job {} is {} and cannot become {}",
                 self.id, self.state, target
@@ -262,6 +276,9 @@ impl Job {
             }
             Transition::Requeue { .. } => self.started_at = None,
             Transition::ExpireResult => {}
+            Transition::RecordBackendJob { backend_job_id, .. } => {
+                self.backend_job_id = Some(backend_job_id.clone());
+            }
         }
         self.state = target;
         self.version += 1;

@@ -8,6 +8,29 @@ use crate::domain::{
     BackendCapabilities, JobId, JobResult, OptimizationLevel, Result, Shots, circuit::Circuit,
 };
 
+/// Where a backend reports the id under which another system (a QPU's own
+/// queue) holds the work, so that it is recorded with the running job.
+#[derive(Clone)]
+pub struct SubmissionReport(Arc<dyn Fn(String) + Send + Sync>);
+
+impl SubmissionReport {
+    pub fn new(report: impl Fn(String) + Send + Sync + 'static) -> Self {
+        Self(Arc::new(report))
+    }
+
+    /// Records `backend_job_id`; call it once, as soon as the other system
+    /// has accepted the work.
+    pub fn submitted(&self, backend_job_id: String) {
+        (self.0)(backend_job_id)
+    }
+}
+
+impl std::fmt::Debug for SubmissionReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SubmissionReport")
+    }
+}
+
 /// One run of one job.
 #[derive(Debug, Clone)]
 pub struct RunRequest {
@@ -18,6 +41,12 @@ pub struct RunRequest {
     pub optimization_level: OptimizationLevel,
     /// Same seed, same counts, for backends that sample.
     pub seed: Option<u64>,
+    /// The backend's own id for this job from an earlier attempt (the server
+    /// restarted while it ran). A backend that can should reattach to it,
+    /// asking for its status and result, rather than submit it again.
+    pub backend_job_id: Option<String>,
+    /// Where to report a new backend job id; `None` when nobody records it.
+    pub on_submitted: Option<SubmissionReport>,
 }
 
 /// What a request to stop a running job achieved.

@@ -8,7 +8,7 @@ mod frontend;
 mod queue;
 mod store;
 
-pub use backend::{CancelOutcome, QuantumBackend, RunRequest};
+pub use backend::{CancelOutcome, QuantumBackend, RunRequest, SubmissionReport};
 pub use clock::Clock;
 pub use events::{EventStream, JobEvent, JobEvents, WatchItem};
 pub use frontend::CircuitFrontend;

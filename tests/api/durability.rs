@@ -7,7 +7,9 @@ use std::time::Duration;
 use arvak_grpc::app::config::{Config, StorageType};
 use arvak_grpc::proto::JobState;
 
-use crate::support::{BELL, spawn_app_with, test_config};
+use std::sync::Arc;
+
+use crate::support::{BELL, TestBackend, spawn_app_with, spawn_app_with_backend, test_config};
 
 fn sqlite_config(dir: &std::path::Path) -> Config {
     let mut config = test_config();
@@ -84,4 +86,35 @@ async fn a_job_interrupted_too_often_fails_saying_so() {
     );
     tokio::time::sleep(Duration::from_millis(100)).await;
     assert_eq!(second.backend.started(), 0, "it was not run again");
+}
+
+#[tokio::test]
+async fn a_job_a_hardware_backend_holds_is_reattached_after_a_restart_not_run_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let remote = || {
+        let backend = Arc::new(TestBackend::new("test-backend"));
+        backend.act_as_remote();
+        backend
+    };
+    let first_backend = remote();
+    first_backend.hold();
+    let mut first = spawn_app_with_backend(sqlite_config(dir.path()), first_backend.clone()).await;
+    let id = first.submit(BELL, "test-backend", 5).await.unwrap();
+    first.wait_state(&id, JobState::Running).await;
+    assert_eq!(first_backend.submitted(), 1);
+    // Let the recorded backend id reach the store before the server stops.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    first.shut_down().await.unwrap();
+
+    let second_backend = remote();
+    let mut second =
+        spawn_app_with_backend(sqlite_config(dir.path()), second_backend.clone()).await;
+    let job = second.wait_terminal(&id).await;
+    assert_eq!(job.state(), JobState::Completed, "{}", job.error_message);
+    assert_eq!(
+        second_backend.reattached(),
+        1,
+        "the restarted server reattached to the backend's job"
+    );
+    assert_eq!(second_backend.submitted(), 0, "and did not submit it again");
 }

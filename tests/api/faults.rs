@@ -3,104 +3,109 @@
 use std::time::Duration;
 
 use arvak_grpc::app::config::StorageType;
-use arvak_grpc::proto::{self, JobState};
+use arvak_grpc::proto;
 use tonic::Code;
-use tonic_health::pb::{
-    HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
-};
 
-use crate::support::{BELL, TestApp, spawn_app_with, test_config};
-
-async fn serving(app: &TestApp) -> ServingStatus {
-    let mut health = HealthClient::new(app.channel().await);
-    let request = HealthCheckRequest {
-        service: "arvak.v1.ArvakService".into(),
-    };
-    health.check(request).await.unwrap().into_inner().status()
-}
-
-async fn wait_serving(app: &TestApp, wanted: ServingStatus) {
-    for _ in 0..200 {
-        if serving(app).await == wanted {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("health did not become {wanted:?} within 10 s");
-}
+use crate::support::{BELL, spawn_app_with, test_config};
 
 #[cfg(feature = "storage-postgres")]
-#[tokio::test]
-async fn an_unreachable_store_refuses_submissions_as_unavailable_and_the_service_recovers_by_itself()
- {
+mod postgres {
+    use tonic_health::pb::health_check_response::ServingStatus;
+    use tonic_health::pb::{HealthCheckRequest, health_client::HealthClient};
+
+    use super::*;
+    use crate::support::TestApp;
     use crate::support::proxy::Proxy;
 
-    let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
-        "ARVAK_TEST_DATABASE_URL is not set: this test needs PostgreSQL \
-         (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
-    );
-    let target = {
-        let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
-        let host = if options.get_host() == "localhost" {
-            "127.0.0.1"
-        } else {
-            options.get_host()
+    async fn serving(app: &TestApp) -> ServingStatus {
+        let mut health = HealthClient::new(app.channel().await);
+        let request = HealthCheckRequest {
+            service: "arvak.v1.ArvakService".into(),
         };
-        format!("{host}:{}", options.get_port()).parse().unwrap()
-    };
-    let proxy = Proxy::start(target).await;
-    let through_proxy = {
-        let mut parsed = url::Url::parse(&url).unwrap();
-        parsed.set_host(Some("127.0.0.1")).unwrap();
-        parsed.set_port(Some(proxy.addr.port())).unwrap();
-        parsed.to_string()
-    };
-    let schema = format!("arvak_fault_{}", uuid::Uuid::new_v4().simple());
-    let mut config = test_config();
-    config.storage.kind = StorageType::Postgres;
-    config.storage.postgres_url = Some(through_proxy);
-    config.storage.postgres_schema = schema.clone();
-    config.storage.acquire_timeout_secs = 1;
-    let mut app = spawn_app_with(config).await;
-    wait_serving(&app, ServingStatus::Serving).await;
-    let before = app.submit(BELL, "test-backend", 5).await.unwrap();
-    app.wait_terminal(&before).await;
+        health.check(request).await.unwrap().into_inner().status()
+    }
 
-    proxy.cut();
-    let err = app.submit(BELL, "test-backend", 5).await.unwrap_err();
-    assert_eq!(err.code(), Code::Unavailable, "{err:?}");
-    assert!(err.message().contains("job store"), "{}", err.message());
-    wait_serving(&app, ServingStatus::NotServing).await;
-    let listed = app
-        .client
-        .list_jobs(proto::ListJobsRequest::default())
-        .await
-        .unwrap_err();
-    assert_eq!(listed.code(), Code::Unavailable);
+    async fn wait_serving(app: &TestApp, wanted: ServingStatus) {
+        for _ in 0..200 {
+            if serving(app).await == wanted {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("health did not become {wanted:?} within 10 s");
+    }
 
-    proxy.restore();
-    wait_serving(&app, ServingStatus::Serving).await;
-    let after = app.submit(BELL, "test-backend", 5).await.unwrap();
-    assert_eq!(app.wait_terminal(&after).await.state(), JobState::Completed);
-    let all = app
-        .client
-        .list_jobs(proto::ListJobsRequest::default())
-        .await
-        .unwrap()
-        .into_inner();
-    assert_eq!(
-        all.jobs.len(),
-        2,
-        "the refused submission left nothing half-written"
-    );
+    #[tokio::test]
+    async fn an_unreachable_store_refuses_submissions_as_unavailable_and_the_service_recovers_by_itself()
+     {
+        let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
+            "ARVAK_TEST_DATABASE_URL is not set: this test needs PostgreSQL \
+             (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+        );
+        let target = {
+            let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
+            let host = if options.get_host() == "localhost" {
+                "127.0.0.1"
+            } else {
+                options.get_host()
+            };
+            format!("{host}:{}", options.get_port()).parse().unwrap()
+        };
+        let proxy = Proxy::start(target).await;
+        let through_proxy = {
+            let mut parsed = url::Url::parse(&url).unwrap();
+            parsed.set_host(Some("127.0.0.1")).unwrap();
+            parsed.set_port(Some(proxy.addr.port())).unwrap();
+            parsed.to_string()
+        };
+        let schema = format!("arvak_fault_{}", uuid::Uuid::new_v4().simple());
+        let mut config = test_config();
+        config.storage.kind = StorageType::Postgres;
+        config.storage.postgres_url = Some(through_proxy);
+        config.storage.postgres_schema = schema.clone();
+        config.storage.acquire_timeout_secs = 1;
+        let mut app = spawn_app_with(config).await;
+        wait_serving(&app, ServingStatus::Serving).await;
+        let before = app.submit(BELL, "test-backend", 5).await.unwrap();
+        app.wait_terminal(&before).await;
 
-    app.shut_down().await.unwrap();
-    let pool = sqlx::PgPool::connect(&url).await.unwrap();
-    let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-        .execute(&pool)
-        .await
-        .unwrap();
+        proxy.cut();
+        let err = app.submit(BELL, "test-backend", 5).await.unwrap_err();
+        assert_eq!(err.code(), Code::Unavailable, "{err:?}");
+        assert!(err.message().contains("job store"), "{}", err.message());
+        wait_serving(&app, ServingStatus::NotServing).await;
+        let listed = app
+            .client
+            .list_jobs(proto::ListJobsRequest::default())
+            .await
+            .unwrap_err();
+        assert_eq!(listed.code(), Code::Unavailable);
+
+        proxy.restore();
+        wait_serving(&app, ServingStatus::Serving).await;
+        let after = app.submit(BELL, "test-backend", 5).await.unwrap();
+        let finished = app.wait_terminal(&after).await;
+        assert_eq!(finished.state(), proto::JobState::Completed);
+        let all = app
+            .client
+            .list_jobs(proto::ListJobsRequest::default())
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(
+            all.jobs.len(),
+            2,
+            "the refused submission left nothing half-written"
+        );
+
+        app.shut_down().await.unwrap();
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
 }
 
 #[cfg(feature = "storage-sqlite")]

@@ -73,6 +73,7 @@ async fn interrupted_jobs_are_requeued_or_failed_and_queued_ones_offered() {
         RecoveryReport {
             found: 3,
             requeued: 1,
+            reattached: 0,
             failed: 1,
             queued: 1
         }
@@ -113,4 +114,23 @@ async fn recovery_pages_through_many_jobs() {
         ((PAGE + 5) as u64, (PAGE + 5) as u64)
     );
     assert_eq!(queue.waiting(&jobs[0].backend_id), PAGE + 5);
+}
+
+#[tokio::test]
+async fn a_job_a_backend_holds_is_queued_for_reattaching() {
+    let (ports, queue) = ports();
+    let job = stored(&ports, true, 1).await;
+    let record = Transition::RecordBackendJob {
+        token: job.claim_token.unwrap(),
+        backend_job_id: "qpu-9".into(),
+    };
+    ports.store.apply(job.id, record).await.unwrap();
+    let report = recover(&ports, 3).await.unwrap();
+    assert_eq!((report.reattached, report.requeued), (1, 0));
+    let queued = ports.store.get(job.id).await.unwrap().unwrap();
+    assert_eq!(
+        (queued.state, queued.backend_job_id.as_deref()),
+        (JobState::Queued, Some("qpu-9"))
+    );
+    assert!(queue.position(job.id).await.unwrap().is_some());
 }

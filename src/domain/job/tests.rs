@@ -169,3 +169,33 @@ fn state_names_round_trip() {
         assert_eq!(JobState::parse(s.as_str()).unwrap(), s);
     }
 }
+
+#[test]
+fn a_running_job_records_its_backend_job_and_keeps_it_when_requeued() {
+    let mut job = job_in(JobState::Running);
+    let token = job.claim_token.unwrap();
+    let record = |token| Transition::RecordBackendJob {
+        token,
+        backend_job_id: "qpu-17".into(),
+    };
+    let stale = FencingToken(token.0 - 1);
+    assert_eq!(
+        job.apply(&record(stale)).unwrap_err().kind(),
+        crate::domain::ErrorKind::Conflict
+    );
+    job.apply(&record(token)).unwrap();
+    assert_eq!(
+        (job.state, job.backend_job_id.as_deref()),
+        (JobState::Running, Some("qpu-17"))
+    );
+    job.apply(&Transition::Requeue { token: Some(token) })
+        .unwrap();
+    assert_eq!(
+        job.backend_job_id.as_deref(),
+        Some("qpu-17"),
+        "kept for reattaching"
+    );
+    let mut queued = job_in(JobState::Queued);
+    let err = queued.apply(&record(FencingToken(1))).unwrap_err();
+    assert!(err.message().contains("QUEUED"), "{err}");
+}

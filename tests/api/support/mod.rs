@@ -1,6 +1,7 @@
 //! `spawn_app()`: the real server on port 0 with a typed client, plus a test
 //! backend whose runs the test controls.
 
+#[cfg(feature = "storage-postgres")]
 pub mod proxy;
 pub mod test_backend;
 
@@ -63,7 +64,11 @@ pub fn bell_request() -> proto::SubmitJobRequest {
 }
 
 pub async fn spawn_app_with(config: Config) -> TestApp {
-    let backend = Arc::new(TestBackend::new("test-backend"));
+    spawn_app_with_backend(config, Arc::new(TestBackend::new("test-backend"))).await
+}
+
+/// With a test backend the caller has set up before any job can reach it.
+pub async fn spawn_app_with_backend(config: Config, backend: Arc<TestBackend>) -> TestApp {
     let app = App::build_with(config, vec![backend.clone()])
         .await
         .expect("app builds");

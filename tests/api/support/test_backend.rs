@@ -26,6 +26,11 @@ pub struct TestBackend {
     completed: AtomicUsize,
     /// Job ids in the order their runs started.
     order: Mutex<Vec<String>>,
+    /// When set, acts like a QPU: reports its own job id for each new run,
+    /// and reattaches to an id it is given instead of submitting again.
+    remote: AtomicBool,
+    submitted: AtomicUsize,
+    reattached: AtomicUsize,
 }
 
 impl TestBackend {
@@ -49,6 +54,9 @@ impl TestBackend {
             started: AtomicUsize::new(0),
             completed: AtomicUsize::new(0),
             order: Mutex::new(Vec::new()),
+            remote: AtomicBool::new(false),
+            submitted: AtomicUsize::new(0),
+            reattached: AtomicUsize::new(0),
         }
     }
 
@@ -73,6 +81,20 @@ impl TestBackend {
         self.started.load(Ordering::SeqCst)
     }
 
+    pub fn act_as_remote(&self) {
+        self.remote.store(true, Ordering::SeqCst);
+    }
+
+    /// Remote mode: runs handed to the "QPU" under a new id.
+    pub fn submitted(&self) -> usize {
+        self.submitted.load(Ordering::SeqCst)
+    }
+
+    /// Remote mode: runs that picked up an earlier id instead.
+    pub fn reattached(&self) -> usize {
+        self.reattached.load(Ordering::SeqCst)
+    }
+
     pub fn run_order(&self) -> Vec<String> {
         self.order.lock().unwrap().clone()
     }
@@ -95,6 +117,16 @@ impl QuantumBackend for TestBackend {
     async fn run(&self, request: RunRequest) -> Result<JobResult> {
         self.order.lock().unwrap().push(request.job_id.to_string());
         self.started.fetch_add(1, Ordering::SeqCst);
+        if self.remote.load(Ordering::SeqCst) {
+            if request.backend_job_id.is_some() {
+                self.reattached.fetch_add(1, Ordering::SeqCst);
+            } else {
+                let n = self.submitted.fetch_add(1, Ordering::SeqCst);
+                if let Some(report) = &request.on_submitted {
+                    report.submitted(format!("tb-{n}"));
+                }
+            }
+        }
         let canceled = Arc::new(Notify::new());
         self.running
             .lock()
