@@ -5,5 +5,6 @@ pub mod backend;
 pub mod circuit;
 pub mod grpc;
 pub mod memory;
+#[cfg(any(feature = "storage-sqlite", feature = "storage-postgres"))]
 pub mod storage;
 pub mod system_clock;

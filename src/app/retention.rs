@@ -86,7 +86,6 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
     use crate::app::backends::BackendRegistry;
     use crate::domain::job::tests::queued_job;
     use crate::domain::{FencingToken, JobState, Transition, UnixMillis};
@@ -97,14 +96,11 @@ mod tests {
         let now = UnixMillis(100 * DAY_MS);
         let mut clock = MockClock::new();
         clock.expect_now().return_const(now);
-        let ports = JobPorts {
-            store: Arc::new(MemoryJobStore::new()),
-            queue: Arc::new(MemoryJobQueue::new()),
-            events: Arc::new(MemoryJobEvents::default()),
-            clock: Arc::new(clock),
-            frontend: Arc::new(MockCircuitFrontend::new()),
-            backends: Arc::new(BackendRegistry::new()),
-        };
+        let ports = JobPorts::in_memory(
+            Arc::new(clock),
+            Arc::new(MockCircuitFrontend::new()),
+            BackendRegistry::new(),
+        );
         let finished = |days_ago: i64, complete: bool| {
             let ports = ports.clone();
             async move {

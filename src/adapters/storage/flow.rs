@@ -58,7 +58,8 @@ pub trait SqlDialect: Send + Sync + 'static {
         query: QueryBuilder<Self::Db>,
     ) -> Result<Vec<String>, sqlx::Error>;
 
-    /// The first column of the first row, as an integer.
+    /// The first column of the first row, as a 64-bit integer (queries cast
+    /// to BIGINT where a database would answer a narrower type).
     async fn fetch_int(
         conn: &mut Conn<Self>,
         query: QueryBuilder<Self::Db>,
@@ -227,3 +228,70 @@ pub async fn delete_finished<D: SqlDialect>(
     }
     Ok(D::execute(conn, sql::delete_where_in::<D::Db>("jobs", "id", &ids)).await?)
 }
+
+/// Implements `Bind` and `SqlDialect` for one sqlx driver. The two databases
+/// differ here only in their type names and in whether rows can be locked,
+/// so one text serves both.
+macro_rules! sql_dialect {
+    ($(#[$doc:meta])* $dialect:ident, $db:ty, $conn:ty, row_locks: $row_locks:expr) => {
+        impl $crate::adapters::storage::sql::Bind for $db {
+            fn text(query: &mut sqlx::QueryBuilder<Self>, value: String) {
+                query.push_bind(value);
+            }
+            fn int(query: &mut sqlx::QueryBuilder<Self>, value: i64) {
+                query.push_bind(value);
+            }
+            fn opt_text(query: &mut sqlx::QueryBuilder<Self>, value: Option<String>) {
+                query.push_bind(value);
+            }
+            fn opt_int(query: &mut sqlx::QueryBuilder<Self>, value: Option<i64>) {
+                query.push_bind(value);
+            }
+            fn bytes(query: &mut sqlx::QueryBuilder<Self>, value: Vec<u8>) {
+                query.push_bind(value);
+            }
+        }
+
+        $(#[$doc])*
+        pub struct $dialect;
+
+        #[async_trait::async_trait]
+        impl $crate::adapters::storage::flow::SqlDialect for $dialect {
+            type Db = $db;
+            const ROW_LOCKS: bool = $row_locks;
+
+            async fn execute(conn: &mut $conn, mut query: sqlx::QueryBuilder<$db>) -> Result<u64, sqlx::Error> {
+                Ok(query.build().execute(conn).await?.rows_affected())
+            }
+
+            async fn fetch_jobs(
+                conn: &mut $conn,
+                mut query: sqlx::QueryBuilder<$db>,
+            ) -> Result<Vec<$crate::adapters::storage::row::JobRow>, sqlx::Error> {
+                let rows = query.build().fetch_all(conn).await?;
+                rows.iter().map($crate::adapters::storage::sql::read_job_row).collect()
+            }
+
+            async fn fetch_texts(conn: &mut $conn, mut query: sqlx::QueryBuilder<$db>) -> Result<Vec<String>, sqlx::Error> {
+                use sqlx::Row;
+                query.build().fetch_all(conn).await?.iter().map(|row| row.try_get(0)).collect()
+            }
+
+            async fn fetch_int(conn: &mut $conn, mut query: sqlx::QueryBuilder<$db>) -> Result<i64, sqlx::Error> {
+                use sqlx::Row;
+                query.build().fetch_one(conn).await?.try_get(0)
+            }
+
+            async fn fetch_result(
+                conn: &mut $conn,
+                mut query: sqlx::QueryBuilder<$db>,
+            ) -> Result<Option<(Vec<u8>, i64, i64, String)>, sqlx::Error> {
+                use sqlx::Row;
+                let Some(row) = query.build().fetch_optional(conn).await? else { return Ok(None) };
+                Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)))
+            }
+        }
+    };
+}
+
+pub(crate) use sql_dialect;

@@ -343,7 +343,7 @@ where
 
     async fn ping(&self) -> Result<()> {
         let mut conn = self.conn().await?;
-        D::fetch_int(&mut conn, QueryBuilder::new("SELECT 1"))
+        D::fetch_int(&mut conn, QueryBuilder::new("SELECT CAST(1 AS BIGINT)"))
             .await
             .map_err(|e| store_error("checking the store", e))?;
         Ok(())

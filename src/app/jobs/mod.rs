@@ -77,6 +77,24 @@ impl JobService {
 }
 
 impl JobPorts {
+    /// In-memory store, queue and events, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn in_memory(
+        clock: Arc<dyn Clock>,
+        frontend: Arc<dyn CircuitFrontend>,
+        backends: BackendRegistry,
+    ) -> Self {
+        use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
+        Self {
+            store: Arc::new(MemoryJobStore::new()),
+            queue: Arc::new(MemoryJobQueue::new()),
+            events: Arc::new(MemoryJobEvents::default()),
+            clock,
+            frontend,
+            backends: Arc::new(backends),
+        }
+    }
+
     /// Tells watchers about a stored change; a failure here must not undo it.
     pub async fn publish(&self, job: &Job) {
         let event = JobEvent::of(job, self.clock.now());

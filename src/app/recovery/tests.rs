@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
+use crate::adapters::memory::MemoryJobQueue;
 use crate::adapters::system_clock::SystemClock;
 use crate::app::backends::BackendRegistry;
 use crate::domain::job::tests::queued_job;
@@ -10,14 +10,13 @@ use crate::ports::{JobQueue, MockCircuitFrontend};
 
 fn ports() -> (JobPorts, Arc<MemoryJobQueue>) {
     let queue = Arc::new(MemoryJobQueue::new());
-    let ports = JobPorts {
-        store: Arc::new(MemoryJobStore::new()),
-        queue: queue.clone(),
-        events: Arc::new(MemoryJobEvents::default()),
-        clock: Arc::new(SystemClock),
-        frontend: Arc::new(MockCircuitFrontend::new()),
-        backends: Arc::new(BackendRegistry::new()),
-    };
+    let mut ports = JobPorts::in_memory(
+        Arc::new(SystemClock),
+        Arc::new(MockCircuitFrontend::new()),
+        BackendRegistry::new(),
+    );
+    // Kept as the concrete type too, to count what waits in it.
+    ports.queue = queue.clone();
     (ports, queue)
 }
 

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
 use crate::adapters::system_clock::SystemClock;
 use crate::app::backends::BackendRegistry;
 use crate::app::jobs::JobPorts;
@@ -32,14 +31,7 @@ fn ports(backend: MockQuantumBackend) -> JobPorts {
     });
     let mut registry = BackendRegistry::new();
     registry.register(Arc::new(backend)).unwrap();
-    JobPorts {
-        store: Arc::new(MemoryJobStore::new()),
-        queue: Arc::new(MemoryJobQueue::new()),
-        events: Arc::new(MemoryJobEvents::default()),
-        clock: Arc::new(SystemClock),
-        frontend: Arc::new(frontend),
-        backends: Arc::new(registry),
-    }
+    JobPorts::in_memory(Arc::new(SystemClock), Arc::new(frontend), registry)
 }
 
 fn simulator_backend() -> MockQuantumBackend {
