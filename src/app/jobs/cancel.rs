@@ -53,9 +53,21 @@ impl JobService {
     }
 
     async fn cancel_queued(&self, job: &Job) -> Result<CancelReply> {
-        self.ports.queue.remove(job.id).await?;
-        let canceled = self.write_cancel(job).await?;
-        Ok(CancelReply::canceled(&canceled, "before it ran"))
+        let removed = self.ports.queue.remove(job.id).await?;
+        match self.write_cancel(job).await {
+            Ok(canceled) => Ok(CancelReply::canceled(&canceled, "before it ran")),
+            Err(e) => {
+                // The store still says QUEUED (it could not be written): put
+                // the job back, or it would wait in no queue until a restart.
+                if removed && e.kind() != ErrorKind::FailedPrecondition {
+                    let entry = super::queue_entry(job);
+                    if let Err(again) = self.ports.queue.offer(vec![entry]).await {
+                        tracing::error!(job_id = %job.id, error = %again, "a job taken off the queue could not be put back");
+                    }
+                }
+                Err(e)
+            }
+        }
     }
 
     async fn cancel_running(&self, job: &Job) -> Result<CancelReply> {

@@ -523,3 +523,27 @@ fn result_chunks_cover_every_outcome_once() {
         (1, true, 1)
     );
 }
+
+#[tokio::test]
+async fn a_cancel_the_store_cannot_record_puts_the_job_back_in_the_queue() {
+    let job = stored_job("alice", JobState::Queued);
+    let mut mocks = Mocks::new().holding(&job);
+    mocks.queue.expect_remove().returning(|_| Ok(true));
+    mocks
+        .store
+        .expect_apply()
+        .returning(|_, _| Err(Error::unavailable("store down")));
+    let id = job.id;
+    mocks
+        .queue
+        .expect_offer()
+        .withf(move |entries| entries.len() == 1 && entries[0].job_id == id)
+        .times(1)
+        .returning(|_| Ok(()));
+    let err = mocks
+        .service()
+        .cancel(&alice(), &job.id.to_string())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable);
+}
