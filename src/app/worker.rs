@@ -23,6 +23,9 @@ pub struct WorkerSettings {
     pub claim_wait: Duration,
 }
 
+/// Pause before giving a job back after the store failed.
+const STORE_RETRY_PAUSE: Duration = Duration::from_millis(500);
+
 pub struct WorkerPool {
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
@@ -87,14 +90,26 @@ impl Worker {
             Ok(Some(job)) => {
                 tracing::debug!(job_id = %job.id, attempt = job.attempts, "run started");
                 let outcome = self.execute(&job, &claim).await;
-                self.record(&job, &claim, outcome).await;
-                self.finish_claim(&claim).await;
+                if self.record(&job, &claim, outcome).await {
+                    self.finish_claim(&claim).await;
+                } else {
+                    self.give_back(&claim).await;
+                }
             }
             Ok(None) => self.finish_claim(&claim).await,
             Err(e) => {
                 tracing::warn!(error = %e, "could not start the job; it goes back to the queue");
-                let _ = self.ports.queue.release(&claim).await;
+                self.give_back(&claim).await;
             }
+        }
+    }
+
+    /// Returns the job to the queue after a store failure, after a pause so
+    /// that a store that is down is not asked again at once.
+    async fn give_back(&self, claim: &Claim) {
+        tokio::time::sleep(STORE_RETRY_PAUSE).await;
+        if let Err(e) = self.ports.queue.release(claim).await {
+            tracing::debug!(error = %e, "claim already gone when giving it back");
         }
     }
 
@@ -143,8 +158,12 @@ impl Worker {
                 "gave up after {} attempts: the workers running it stopped before finishing",
                 self.settings.max_attempts
             );
-            self.record(&job, claim, Err(Error::internal(message)))
-                .await;
+            if !self
+                .record(&job, claim, Err(Error::internal(message)))
+                .await
+            {
+                return Err(Error::unavailable("the job store did not take the failure"));
+            }
             return Ok(None);
         }
         Ok(Some(job))
@@ -210,7 +229,9 @@ impl Worker {
         }
     }
 
-    async fn record(&self, job: &Job, claim: &Claim, outcome: Result<JobResult>) {
+    /// Writes the run's outcome; false when the store could not be reached,
+    /// so the job must stay in the queue (it will run again).
+    async fn record(&self, job: &Job, claim: &Claim, outcome: Result<JobResult>) -> bool {
         let at = self.ports.clock.now();
         let transition = match outcome {
             Ok(result) => Transition::Complete {
@@ -232,12 +253,15 @@ impl Worker {
             Ok(job) => {
                 tracing::debug!(job_id = %job.id, state = %job.state, "outcome recorded");
                 self.publish(&job).await;
+                true
             }
             Err(e) if is_lost_race(&e) => {
-                tracing::info!(reason = %e, "outcome not recorded: the job was canceled or claimed again")
+                tracing::info!(reason = %e, "outcome not recorded: the job was canceled or claimed again");
+                true
             }
             Err(e) => {
-                tracing::error!(error = %e, "could not record the job's outcome; it will run again")
+                tracing::error!(error = %e, "could not record the job's outcome; it will run again");
+                false
             }
         }
     }

@@ -213,3 +213,90 @@ async fn a_run_longer_than_its_lease_keeps_the_lease_and_runs_once() {
     assert_eq!(slow.runs.load(std::sync::atomic::Ordering::SeqCst), 1);
     pool.drain(Duration::from_secs(1)).await;
 }
+
+/// A memory store whose first completion fails as if the database were down.
+struct FlakyStore {
+    inner: crate::adapters::memory::MemoryJobStore,
+    failed_once: std::sync::atomic::AtomicBool,
+}
+
+#[async_trait::async_trait]
+impl crate::ports::JobStore for FlakyStore {
+    async fn create(
+        &self,
+        jobs: Vec<Job>,
+        since: UnixMillis,
+    ) -> crate::domain::Result<Vec<crate::ports::CreateOutcome>> {
+        self.inner.create(jobs, since).await
+    }
+    async fn get(&self, id: crate::domain::JobId) -> crate::domain::Result<Option<Job>> {
+        self.inner.get(id).await
+    }
+    async fn apply(
+        &self,
+        id: crate::domain::JobId,
+        transition: Transition,
+    ) -> crate::domain::Result<Job> {
+        if matches!(transition, Transition::Complete { .. })
+            && !self
+                .failed_once
+                .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            return Err(crate::domain::Error::unavailable("store down"));
+        }
+        self.inner.apply(id, transition).await
+    }
+    async fn result(&self, id: crate::domain::JobId) -> crate::domain::Result<Option<JobResult>> {
+        self.inner.result(id).await
+    }
+    async fn list(
+        &self,
+        query: crate::ports::JobQuery,
+    ) -> crate::domain::Result<crate::ports::JobPage> {
+        self.inner.list(query).await
+    }
+    async fn unfinished(
+        &self,
+        after: Option<crate::domain::JobId>,
+        limit: usize,
+    ) -> crate::domain::Result<Vec<Job>> {
+        self.inner.unfinished(after, limit).await
+    }
+    async fn count_queued(&self, client: crate::domain::ClientId) -> crate::domain::Result<u64> {
+        self.inner.count_queued(client).await
+    }
+    async fn expire_results(&self, before: UnixMillis, limit: usize) -> crate::domain::Result<u64> {
+        self.inner.expire_results(before, limit).await
+    }
+    async fn delete_finished(
+        &self,
+        before: UnixMillis,
+        limit: usize,
+    ) -> crate::domain::Result<u64> {
+        self.inner.delete_finished(before, limit).await
+    }
+    async fn ping(&self) -> crate::domain::Result<()> {
+        self.inner.ping().await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_outcome_the_store_cannot_take_leaves_the_job_queued_to_run_again() {
+    let mut backend = simulator_backend();
+    backend.expect_run().times(2).returning(|_| {
+        Ok(JobResult {
+            shots: 10,
+            ..JobResult::default()
+        })
+    });
+    let mut ports = ports(backend);
+    ports.store = Arc::new(FlakyStore {
+        inner: crate::adapters::memory::MemoryJobStore::new(),
+        failed_once: std::sync::atomic::AtomicBool::new(false),
+    });
+    let job = submitted_job(&ports).await;
+    let pool = WorkerPool::start(ports.clone(), settings(3));
+    let done = wait_terminal(&ports, &job).await;
+    assert_eq!((done.state, done.attempts), (JobState::Completed, 2));
+    pool.drain(Duration::from_secs(1)).await;
+}
