@@ -23,6 +23,7 @@ pub struct Config {
     pub queue: QueueConfig,
     pub workers: WorkerConfig,
     pub jobs: JobsConfig,
+    pub limits: LimitsConfig,
     pub tls: TlsConfig,
     pub logging: LoggingConfig,
     pub backends: BackendsConfig,
@@ -174,6 +175,54 @@ impl Default for JobsConfig {
     }
 }
 
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Largest request message the server decodes, in bytes.
+    pub max_message_bytes: usize,
+    /// Qubits per job; 0 leaves it to each backend.
+    pub max_qubits: u32,
+    /// Gates per job (after gate definitions are expanded); 0 is unlimited.
+    pub max_gates: u64,
+    /// Shots per job; 0 leaves it to each backend.
+    pub max_shots: u32,
+    /// Jobs waiting in all queues together; 0 is unlimited.
+    pub max_queued_jobs: u64,
+    /// Jobs waiting for one backend; 0 is unlimited.
+    pub max_queued_jobs_per_backend: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_message_bytes: 16 << 20,
+            max_qubits: 0,
+            max_gates: 1_000_000,
+            max_shots: 0,
+            max_queued_jobs: 1_000_000,
+            max_queued_jobs_per_backend: 0,
+        }
+    }
+}
+
+impl LimitsConfig {
+    pub fn job_limits(&self) -> crate::domain::JobLimits {
+        crate::domain::JobLimits {
+            max_qubits: (self.max_qubits > 0).then_some(self.max_qubits),
+            max_gates: (self.max_gates > 0).then_some(self.max_gates),
+            max_shots: (self.max_shots > 0).then_some(self.max_shots),
+        }
+    }
+
+    pub fn queue_limits(&self) -> crate::domain::QueueLimits {
+        crate::domain::QueueLimits {
+            total: (self.max_queued_jobs > 0).then_some(self.max_queued_jobs),
+            per_backend: (self.max_queued_jobs_per_backend > 0)
+                .then_some(self.max_queued_jobs_per_backend),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsConfig {
@@ -246,8 +295,8 @@ impl BackendSection {
 }
 
 /// Top-level sections, which environment variable names start with.
-const SECTIONS: [&str; 8] = [
-    "server", "storage", "queue", "workers", "jobs", "tls", "logging", "backends",
+const SECTIONS: [&str; 9] = [
+    "server", "storage", "queue", "workers", "jobs", "limits", "tls", "logging", "backends",
 ];
 
 /// Maps `SERVER_LISTEN_ADDR` (prefix already removed) to `server.listen_addr`,

@@ -44,6 +44,8 @@ impl App {
         let ports = compose::ports(&config, extra_backends).await?;
         let rules = JobRules {
             idempotency_window: Duration::from_secs(config.jobs.idempotency_window_secs),
+            job_limits: config.limits.job_limits(),
+            queue_limits: config.limits.queue_limits(),
             default_page_size: config.jobs.default_page_size.max(1),
             max_page_size: config.jobs.max_page_size.max(1),
         };
@@ -94,7 +96,7 @@ impl App {
     ) -> Result<()> {
         let address = listener.local_addr().ok();
         let drain_time = Duration::from_secs(self.config.server.shutdown_timeout_secs);
-        let grpc = GrpcServer::new(self.jobs.clone()).await;
+        let grpc = GrpcServer::new(self.jobs.clone(), self.config.limits.max_message_bytes).await;
         let health = grpc.health();
         let mut stopped = self.stop.subscribe();
         let server = grpc.serve(listener, async move {

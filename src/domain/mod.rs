@@ -7,6 +7,7 @@ pub mod error;
 pub mod identity;
 pub mod ids;
 pub mod job;
+pub mod limits;
 pub mod values;
 
 pub use backend::BackendCapabilities;
@@ -16,4 +17,5 @@ pub use ids::{BackendId, ClientId, IdempotencyKey, JobId};
 pub use job::{
     CircuitFormat, CircuitSource, FencingToken, Job, JobResult, JobState, NewJob, Transition,
 };
+pub use limits::{JobLimits, QueueLimits};
 pub use values::{OptimizationLevel, Priority, Shots, Tags, UnixMillis};

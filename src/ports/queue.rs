@@ -59,4 +59,7 @@ pub trait JobQueue: Send + Sync {
 
     /// The job's 1-based place among the waiting jobs of its backend.
     async fn position(&self, job_id: JobId) -> Result<Option<u32>>;
+
+    /// Jobs waiting (not claimed): for `backend`, or in all when `None`.
+    async fn waiting(&self, backend: Option<BackendId>) -> Result<u64>;
 }

@@ -10,5 +10,6 @@ mod errors;
 mod faults;
 mod jobs;
 mod lifecycle;
+mod limits;
 mod simulator;
 mod streams;

@@ -38,13 +38,14 @@ impl HealthHandle {
 
 pub struct GrpcServer {
     jobs: JobService,
+    max_message_bytes: usize,
     health: HealthHandle,
     health_service: HealthServer<HealthService>,
 }
 
 impl GrpcServer {
     /// Starts out NOT_SERVING until the caller says it is ready.
-    pub async fn new(jobs: JobService) -> Self {
+    pub async fn new(jobs: JobService, max_message_bytes: usize) -> Self {
         let reporter = HealthReporter::new();
         let health_service =
             HealthServer::new(HealthService::from_health_reporter(reporter.clone()));
@@ -52,6 +53,7 @@ impl GrpcServer {
         health.set_serving(false).await;
         Self {
             jobs,
+            max_message_bytes,
             health,
             health_service,
         }
@@ -89,7 +91,10 @@ impl GrpcServer {
             .add_service(self.health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
-            .add_service(ArvakServiceServer::new(ArvakGrpc::new(self.jobs)))
+            .add_service(
+                ArvakServiceServer::new(ArvakGrpc::new(self.jobs))
+                    .max_decoding_message_size(self.max_message_bytes),
+            )
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await
             .map_err(|e| Error::unavailable(format!("gRPC server stopped: {e}")))

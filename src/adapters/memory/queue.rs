@@ -79,11 +79,6 @@ impl MemoryJobQueue {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
-
-    /// Number of jobs waiting (not claimed) for `backend`.
-    pub fn waiting(&self, backend: &BackendId) -> usize {
-        self.lock().waiting.get(backend).map_or(0, BTreeSet::len)
-    }
 }
 
 impl Inner {
@@ -271,6 +266,15 @@ impl JobQueue for MemoryJobQueue {
         }
         inner.jobs.remove(&job_id);
         Ok(true)
+    }
+
+    async fn waiting(&self, backend: Option<BackendId>) -> Result<u64> {
+        let inner = self.lock();
+        let count = match backend {
+            Some(backend) => inner.waiting.get(&backend).map_or(0, BTreeSet::len),
+            None => inner.waiting.values().map(BTreeSet::len).sum(),
+        };
+        Ok(count as u64)
     }
 
     async fn position(&self, job_id: JobId) -> Result<Option<u32>> {

@@ -11,7 +11,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::backends::BackendRegistry;
-use crate::domain::{Error, Identity, Job, JobId, Result};
+use crate::domain::{Error, Identity, Job, JobId, JobLimits, QueueLimits, Result};
 use crate::ports::{CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore};
 
 pub use cancel::CancelReply;
@@ -26,6 +26,10 @@ pub use submit::{SubmitCommand, queue_entry};
 #[derive(Debug, Clone)]
 pub struct JobRules {
     pub idempotency_window: Duration,
+    /// Most one job may ask for, beyond its backend's own limits.
+    pub job_limits: JobLimits,
+    /// How many jobs may wait.
+    pub queue_limits: QueueLimits,
     pub default_page_size: u32,
     pub max_page_size: u32,
 }

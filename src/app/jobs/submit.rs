@@ -3,7 +3,7 @@
 
 use crate::domain::{
     CircuitSource, ClientId, Error, IdempotencyKey, Identity, Job, JobId, NewJob,
-    OptimizationLevel, Priority, Result, Shots, Tags, UnixMillis,
+    OptimizationLevel, Priority, QueueLimits, Result, Shots, Tags, UnixMillis,
 };
 use crate::ports::{CreateOutcome, QueueEntry};
 
@@ -110,6 +110,7 @@ impl JobService {
             .parse(&source)?
             .with_implicit_measurement();
         backend.capabilities().check_fits(&circuit, shots)?;
+        self.rules.job_limits.check(&circuit, shots)?;
         let new = NewJob {
             client_id: client_id.clone(),
             backend_id: backend.capabilities().id.clone(),
@@ -128,8 +129,25 @@ impl JobService {
         ))
     }
 
+    /// Refuses the whole submission when it would overfill the queue.
+    async fn check_capacity(&self, jobs: &[Job]) -> Result<()> {
+        let limits = self.rules.queue_limits;
+        let Some(first) = jobs.first() else {
+            return Ok(());
+        };
+        if limits == QueueLimits::default() {
+            return Ok(());
+        }
+        // A submission (single or batch) is for one backend.
+        let backend = first.backend_id.clone();
+        let waiting_total = self.ports.queue.waiting(None).await?;
+        let waiting_backend = self.ports.queue.waiting(Some(backend.clone())).await?;
+        limits.check(&backend, waiting_total, waiting_backend, jobs.len() as u64)
+    }
+
     /// Stores the jobs, then queues the new ones.
     async fn admit(&self, jobs: Vec<Job>, now: UnixMillis) -> Result<Vec<Admitted>> {
+        self.check_capacity(&jobs).await?;
         let window = i64::try_from(self.rules.idempotency_window.as_millis()).unwrap_or(i64::MAX);
         let dedup_since = now.plus_millis(-window);
         let entries: Vec<QueueEntry> = jobs.iter().map(queue_entry).collect();

@@ -94,6 +94,8 @@ impl Mocks {
         };
         let rules = JobRules {
             idempotency_window: Duration::from_secs(24 * 3600),
+            job_limits: JobLimits::default(),
+            queue_limits: QueueLimits::default(),
             default_page_size: 50,
             max_page_size: 1000,
         };

@@ -112,7 +112,8 @@ async fn recovery_pages_through_many_jobs() {
         (report.found, report.queued),
         ((PAGE + 5) as u64, (PAGE + 5) as u64)
     );
-    assert_eq!(queue.waiting(&jobs[0].backend_id), PAGE + 5);
+    let backend = Some(jobs[0].backend_id.clone());
+    assert_eq!(queue.waiting(backend).await.unwrap(), (PAGE + 5) as u64);
 }
 
 #[tokio::test]
