@@ -142,6 +142,9 @@ pub struct WorkerConfig {
     pub lease_secs: u64,
     /// Starts of one job (after lost leases) before it is failed.
     pub max_attempts: u32,
+    /// A run longer than this is stopped and its job FAILED; 0 never times
+    /// out. A backend's own `job_timeout_secs` overrides it.
+    pub job_timeout_secs: u64,
 }
 
 impl Default for WorkerConfig {
@@ -150,6 +153,7 @@ impl Default for WorkerConfig {
             count: 0,
             lease_secs: 30,
             max_attempts: 3,
+            job_timeout_secs: 3600,
         }
     }
 }
@@ -273,6 +277,8 @@ pub struct BackendsConfig {
 #[serde(default)]
 pub struct BackendSection {
     pub enabled: bool,
+    /// Overrides `workers.job_timeout_secs` for this backend.
+    pub job_timeout_secs: Option<u64>,
     #[serde(flatten)]
     pub settings: serde_json::Map<String, serde_json::Value>,
 }
@@ -281,6 +287,7 @@ impl Default for BackendSection {
     fn default() -> Self {
         Self {
             enabled: cfg!(feature = "backend-simulator"),
+            job_timeout_secs: None,
             settings: serde_json::Map::new(),
         }
     }

@@ -2,6 +2,7 @@
 //! records the outcome under the claim's fencing token, and publishes every
 //! state change.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use super::jobs::JobPorts;
-use crate::domain::{Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
+use crate::domain::{BackendId, Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
 use crate::ports::{Claim, RunRequest, SubmissionReport};
 
 /// How the pool works.
@@ -21,6 +22,10 @@ pub struct WorkerSettings {
     pub max_attempts: u32,
     /// How long one claim call waits for work before looking again.
     pub claim_wait: Duration,
+    /// Longest run per backend; a backend not named here uses `job_timeout`.
+    pub job_timeouts: HashMap<BackendId, Duration>,
+    /// `None` never times out.
+    pub job_timeout: Option<Duration>,
 }
 
 /// Pause before giving a job back after the store failed.
@@ -186,8 +191,32 @@ impl Worker {
             backend_job_id: job.backend_job_id.clone(),
             on_submitted: Some(self.record_submission(job, claim)),
         };
+        let limit = self
+            .settings
+            .job_timeouts
+            .get(&job.backend_id)
+            .copied()
+            .or(self.settings.job_timeout);
+        let run = async {
+            match limit {
+                None => backend.run(request).await,
+                Some(limit) => match tokio::time::timeout(limit, backend.run(request)).await {
+                    Ok(outcome) => outcome,
+                    Err(_) => {
+                        // Stop the backend's work too, not only our waiting.
+                        if let Err(e) = backend.cancel(job.id).await {
+                            tracing::warn!(job_id = %job.id, error = %e, "could not stop a timed-out run");
+                        }
+                        Err(Error::internal(format!(
+                            "timed out after {} s",
+                            limit.as_secs_f64()
+                        )))
+                    }
+                },
+            }
+        };
         tokio::select! {
-            outcome = backend.run(request) => outcome,
+            outcome = run => outcome,
             never = self.keep_lease(claim) => match never {},
         }
     }

@@ -269,3 +269,17 @@ async fn high_priority_jobs_go_first_and_queued_jobs_report_their_place() {
     }
     assert_eq!(app.backend.run_order(), vec![blocker, high, normal, low]);
 }
+
+#[tokio::test]
+async fn a_job_running_past_its_timeout_fails_and_its_backend_work_is_stopped() {
+    let mut config = crate::support::test_config();
+    config.workers.job_timeout_secs = 1;
+    let mut app = crate::support::spawn_app_with(config).await;
+    app.backend.hold();
+    let id = app.submit(BELL, "test-backend", 1).await.unwrap();
+    let job = app.wait_terminal(&id).await;
+    assert_eq!(job.state(), JobState::Failed);
+    assert_eq!(job.error_message, "timed out after 1 s");
+    assert_eq!(app.backend.cancels(), 1, "the backend was told to stop");
+    assert_eq!(app.backend.completed(), 0);
+}

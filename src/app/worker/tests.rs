@@ -56,6 +56,8 @@ fn settings(max_attempts: u32) -> WorkerSettings {
         lease: Duration::from_secs(30),
         max_attempts,
         claim_wait: Duration::from_secs(1),
+        job_timeouts: Default::default(),
+        job_timeout: None,
     }
 }
 
@@ -298,5 +300,35 @@ async fn an_outcome_the_store_cannot_take_leaves_the_job_queued_to_run_again() {
     let pool = WorkerPool::start(ports.clone(), settings(3));
     let done = wait_terminal(&ports, &job).await;
     assert_eq!((done.state, done.attempts), (JobState::Completed, 2));
+    pool.drain(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_past_its_timeout_is_stopped_and_fails_saying_so() {
+    let slow = Arc::new(SlowBackend {
+        capabilities: simulator_backend().capabilities().clone(),
+        runs: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let mut ports = ports(simulator_backend());
+    let mut registry = BackendRegistry::new();
+    registry.register(slow.clone()).unwrap();
+    ports.backends = Arc::new(registry);
+    let job = submitted_job(&ports).await;
+    // Ten-second runs against a four-second limit for this backend (the
+    // default would allow them).
+    let mut with_timeout = settings(3);
+    with_timeout.job_timeout = Some(Duration::from_secs(60));
+    with_timeout
+        .job_timeouts
+        .insert(job.backend_id.clone(), Duration::from_secs(4));
+    let pool = WorkerPool::start(ports.clone(), with_timeout);
+    let failed = wait_terminal(&ports, &job).await;
+    assert_eq!(failed.state, JobState::Failed);
+    assert_eq!(failed.error_message.as_deref(), Some("timed out after 4 s"));
+    assert_eq!(
+        slow.runs.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "not retried"
+    );
     pool.drain(Duration::from_secs(1)).await;
 }

@@ -31,6 +31,7 @@ pub struct TestBackend {
     remote: AtomicBool,
     submitted: AtomicUsize,
     reattached: AtomicUsize,
+    cancels: AtomicUsize,
 }
 
 impl TestBackend {
@@ -57,6 +58,7 @@ impl TestBackend {
             remote: AtomicBool::new(false),
             submitted: AtomicUsize::new(0),
             reattached: AtomicUsize::new(0),
+            cancels: AtomicUsize::new(0),
         }
     }
 
@@ -79,6 +81,11 @@ impl TestBackend {
 
     pub fn started(&self) -> usize {
         self.started.load(Ordering::SeqCst)
+    }
+
+    /// Calls of `cancel` that stopped a run.
+    pub fn cancels(&self) -> usize {
+        self.cancels.load(Ordering::SeqCst)
     }
 
     pub fn act_as_remote(&self) {
@@ -173,6 +180,7 @@ impl QuantumBackend for TestBackend {
 
     async fn cancel(&self, job_id: JobId) -> Result<CancelOutcome> {
         if let Some(canceled) = self.running.lock().unwrap().get(&job_id) {
+            self.cancels.fetch_add(1, Ordering::SeqCst);
             canceled.notify_one();
             return Ok(CancelOutcome::Stopped);
         }
