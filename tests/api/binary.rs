@@ -162,3 +162,53 @@ fn a_bad_configuration_exits_2_with_a_message() {
     };
     assert!(stderr.contains(expected), "{stderr}");
 }
+
+#[tokio::test]
+async fn json_logs_carry_the_request_id_on_the_calls_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let log = dir.path().join("server.log");
+    let mut command = server_command(dir.path());
+    command
+        .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
+        .env("ARVAK_LOGGING_FORMAT", "json")
+        .env("RUST_LOG", "info,arvak_grpc=debug");
+    let mut child = command
+        .stdout(std::fs::File::create(&log).unwrap())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut client = None;
+    for _ in 0..200 {
+        if let Ok(c) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
+            client = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let Some(mut client) = client else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("the binary never listened");
+    };
+    let mut request = tonic::Request::new(ListBackendsRequest {});
+    request
+        .metadata_mut()
+        .insert("x-request-id", "trace-log-1".parse().unwrap());
+    client.list_backends(request).await.unwrap();
+    terminate(child).await;
+    let line = std::fs::read_to_string(&log)
+        .unwrap()
+        .lines()
+        .find(|l| l.contains("trace-log-1"))
+        .map(str::to_owned)
+        .expect("a log line names the request id");
+    let event: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(event["span"]["request_id"], "trace-log-1", "{line}");
+    assert_eq!(event["span"]["method"], "ListBackends", "{line}");
+    assert_eq!(
+        event["fields"]["code"].as_str().or(event["code"].as_str()),
+        Some("OK"),
+        "{line}"
+    );
+}

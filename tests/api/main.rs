@@ -11,5 +11,6 @@ mod faults;
 mod jobs;
 mod lifecycle;
 mod limits;
+mod request_id;
 mod simulator;
 mod streams;

@@ -2,6 +2,7 @@
 //! server reflection.
 
 mod convert;
+mod rpc;
 mod server;
 mod service;
 mod status;

@@ -1,0 +1,91 @@
+//! What every arvak.v1 call goes through: the caller's identity, a request
+//! id (the client's `x-request-id`, or a new one) that is on every log line
+//! of the call and comes back in the response metadata, one log line per
+//! call at debug, and the mapping of errors to status codes.
+
+use std::future::Future;
+use std::time::Instant;
+
+use tonic::metadata::{MetadataMap, MetadataValue};
+use tonic::{Request, Response, Status};
+use tracing::Instrument;
+
+use super::status::to_status;
+use crate::domain::{Identity, Result};
+
+pub const REQUEST_ID: &str = "x-request-id";
+
+/// The client's request id when it is a sensible one, else a new one.
+fn request_id(metadata: &MetadataMap) -> String {
+    metadata
+        .get(REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .filter(|id| !id.is_empty() && id.len() <= 128 && id.chars().all(|c| c.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
+}
+
+/// The caller as the authentication layer left it in the request; anonymous
+/// when no authentication is configured.
+fn identity<T>(request: &Request<T>) -> Identity {
+    request
+        .extensions()
+        .get::<Identity>()
+        .cloned()
+        .unwrap_or_else(Identity::anonymous)
+}
+
+fn tag(metadata: &mut MetadataMap, request_id: &str) {
+    if let Ok(value) = MetadataValue::try_from(request_id) {
+        metadata.insert(REQUEST_ID, value);
+    }
+}
+
+/// Runs `handler` as the call `method`.
+pub async fn rpc<Req, Resp, Fut>(
+    method: &'static str,
+    request: Request<Req>,
+    handler: impl FnOnce(Identity, Req) -> Fut,
+) -> Result<Response<Resp>, Status>
+where
+    Fut: Future<Output = Result<Resp>>,
+{
+    let request_id = request_id(request.metadata());
+    let identity = identity(&request);
+    let span = tracing::info_span!("rpc", method, request_id = %request_id, client_id = %identity.client_id);
+    let started = Instant::now();
+    let outcome = handler(identity, request.into_inner())
+        .instrument(span.clone())
+        .await;
+    let elapsed_us = started.elapsed().as_micros() as u64;
+    let _entered = span.enter();
+    match outcome {
+        Ok(message) => {
+            tracing::debug!(code = "OK", elapsed_us, "rpc");
+            let mut response = Response::new(message);
+            tag(response.metadata_mut(), &request_id);
+            Ok(response)
+        }
+        Err(error) => {
+            let mut status = to_status(error);
+            tracing::debug!(code = ?status.code(), error = status.message(), elapsed_us, "rpc");
+            tag(status.metadata_mut(), &request_id);
+            Err(status)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sensible_client_request_id_is_kept_and_anything_else_replaced() {
+        let mut metadata = MetadataMap::new();
+        metadata.insert(REQUEST_ID, MetadataValue::from_static("trace-42"));
+        assert_eq!(request_id(&metadata), "trace-42");
+        metadata.insert(REQUEST_ID, MetadataValue::from_static("has space"));
+        assert_ne!(request_id(&metadata), "has space");
+        assert_eq!(request_id(&MetadataMap::new()).len(), 36, "a new UUID");
+    }
+}
