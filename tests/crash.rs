@@ -39,6 +39,7 @@ fn start(store_env: &[(String, String)], port: u16, log: &Path) -> Child {
         .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("ARVAK_LOGGING_FORMAT", "json")
         .env("RUST_LOG", "info,arvak_grpc=debug")
+        .env("ARVAK_HTTP_LISTEN_ADDR", "127.0.0.1:0")
         .current_dir(log.parent().unwrap())
         .stdout(std::fs::File::create(log).unwrap())
         .stderr(Stdio::null())

@@ -5,6 +5,8 @@ pub mod backend;
 pub mod circuit;
 pub mod grpc;
 pub mod memory;
+#[cfg(feature = "metrics")]
+pub mod metrics;
 #[cfg(any(feature = "storage-sqlite", feature = "storage-postgres"))]
 pub mod storage;
 pub mod system_clock;

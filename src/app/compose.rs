@@ -16,7 +16,7 @@ use crate::adapters::circuit::StandardFrontend;
 use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
 use crate::adapters::system_clock::SystemClock;
 use crate::domain::{Error, Result};
-use crate::ports::{JobQueue, JobStore, QuantumBackend};
+use crate::ports::{JobQueue, JobStore, QuantumBackend, Telemetry};
 
 fn missing_feature(what: &str, feature: &str) -> Error {
     Error::invalid_argument(format!(
@@ -96,7 +96,14 @@ fn backends(config: &Config, extra: Vec<Arc<dyn QuantumBackend>>) -> Result<Back
 pub async fn ports(
     config: &Config,
     extra_backends: Vec<Arc<dyn QuantumBackend>>,
+    telemetry: Arc<dyn Telemetry>,
 ) -> Result<JobPorts> {
+    if config.http.enabled && !cfg!(feature = "metrics") {
+        return Err(missing_feature(
+            "http.enabled (metrics and health endpoints)",
+            "metrics",
+        ));
+    }
     if config.tls.enabled {
         return Err(missing_feature("tls.enabled", "tls"));
     }
@@ -107,5 +114,6 @@ pub async fn ports(
         clock: Arc::new(SystemClock),
         frontend: Arc::new(StandardFrontend),
         backends: Arc::new(backends(config, extra_backends)?),
+        telemetry,
     })
 }

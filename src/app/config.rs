@@ -19,6 +19,7 @@ use crate::domain::{Error, Result};
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     pub server: ServerConfig,
+    pub http: HttpConfig,
     pub storage: StorageConfig,
     pub queue: QueueConfig,
     pub workers: WorkerConfig,
@@ -43,6 +44,23 @@ impl Default for ServerConfig {
         Self {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             shutdown_timeout_secs: 30,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct HttpConfig {
+    /// Serve `/metrics`, `/health/live` and `/health/ready` (feature `metrics`).
+    pub enabled: bool,
+    pub listen_addr: SocketAddr,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            enabled: cfg!(feature = "metrics"),
+            listen_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
         }
     }
 }
@@ -302,8 +320,8 @@ impl BackendSection {
 }
 
 /// Top-level sections, which environment variable names start with.
-const SECTIONS: [&str; 9] = [
-    "server", "storage", "queue", "workers", "jobs", "limits", "tls", "logging", "backends",
+const SECTIONS: [&str; 10] = [
+    "server", "http", "storage", "queue", "workers", "jobs", "limits", "tls", "logging", "backends",
 ];
 
 /// Maps `SERVER_LISTEN_ADDR` (prefix already removed) to `server.listen_addr`,

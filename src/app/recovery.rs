@@ -18,6 +18,7 @@ use futures::StreamExt;
 
 use super::jobs::{JobPorts, queue_entry};
 use crate::domain::{Job, JobState, Result, Transition};
+use crate::ports::RecoveryAction;
 
 /// Jobs read per page.
 const PAGE: usize = 2_000;
@@ -74,6 +75,14 @@ pub async fn recover(ports: &JobPorts, max_attempts: u32) -> Result<RecoveryRepo
             ports.publish(&job).await;
         }
         ports.queue.offer(entries).await?;
+    }
+    for (action, count) in [
+        (RecoveryAction::Requeued, report.requeued),
+        (RecoveryAction::Reattached, report.reattached),
+        (RecoveryAction::Failed, report.failed),
+        (RecoveryAction::Queued, report.queued),
+    ] {
+        ports.telemetry.recovered(action, count);
     }
     tracing::info!(
         found = report.found,

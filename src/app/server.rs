@@ -19,7 +19,7 @@ use super::retention::{self, RetentionSettings};
 use super::worker::{WorkerPool, WorkerSettings};
 use crate::adapters::grpc::{GrpcServer, HealthHandle};
 use crate::domain::{BackendId, Result};
-use crate::ports::QuantumBackend;
+use crate::ports::{QuantumBackend, Telemetry};
 
 /// How often readiness asks the store whether it answers.
 const READINESS_CHECK: Duration = Duration::from_secs(2);
@@ -29,6 +29,8 @@ pub struct App {
     ports: JobPorts,
     jobs: JobService,
     stop: watch::Sender<bool>,
+    #[cfg(feature = "metrics")]
+    metrics: Arc<crate::adapters::metrics::PrometheusTelemetry>,
 }
 
 impl App {
@@ -42,7 +44,13 @@ impl App {
         config: Config,
         extra_backends: Vec<Arc<dyn QuantumBackend>>,
     ) -> Result<Self> {
-        let ports = compose::ports(&config, extra_backends).await?;
+        #[cfg(feature = "metrics")]
+        let metrics = Arc::new(crate::adapters::metrics::PrometheusTelemetry::new());
+        #[cfg(feature = "metrics")]
+        let telemetry: Arc<dyn Telemetry> = metrics.clone();
+        #[cfg(not(feature = "metrics"))]
+        let telemetry: Arc<dyn Telemetry> = Arc::new(crate::ports::NoTelemetry);
+        let ports = compose::ports(&config, extra_backends, telemetry).await?;
         let rules = JobRules {
             idempotency_window: Duration::from_secs(config.jobs.idempotency_window_secs),
             job_limits: config.limits.job_limits(),
@@ -57,12 +65,37 @@ impl App {
             ports,
             jobs,
             stop,
+            #[cfg(feature = "metrics")]
+            metrics,
         })
     }
 
     pub fn jobs(&self) -> &JobService {
         &self.jobs
     }
+
+    #[cfg(feature = "metrics")]
+    fn start_http(&self, listener: TcpListener, readiness: Readiness) {
+        let mut stopped = self.stop.subscribe();
+        let shutdown = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        let serving = crate::adapters::metrics::http::serve(
+            listener,
+            self.metrics.clone(),
+            self.ports.clone(),
+            readiness,
+            shutdown,
+        );
+        tokio::spawn(async move {
+            if let Err(e) = serving.await {
+                tracing::error!(error = %e, "the HTTP endpoints stopped");
+            }
+        });
+    }
+
+    #[cfg(not(feature = "metrics"))]
+    fn start_http(&self, _listener: TcpListener, _readiness: Readiness) {}
 
     fn retention_settings(&self) -> RetentionSettings {
         let storage = &self.config.storage;
@@ -110,6 +143,26 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> Result<()> {
+        let http = if self.config.http.enabled {
+            let address = self.config.http.listen_addr;
+            let listener = TcpListener::bind(address).await.map_err(|e| {
+                crate::domain::Error::unavailable(format!("cannot listen on {address} (http): {e}"))
+            })?;
+            Some(listener)
+        } else {
+            None
+        };
+        self.serve_with(listener, http, shutdown).await
+    }
+
+    /// Serves gRPC on `listener` and, when given, the HTTP endpoints on
+    /// `http` (tests bind both to port 0).
+    pub async fn serve_with(
+        self,
+        listener: TcpListener,
+        http: Option<TcpListener>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<()> {
         let address = listener.local_addr().ok();
         let drain_time = Duration::from_secs(self.config.server.shutdown_timeout_secs);
         let grpc = GrpcServer::new(self.jobs.clone(), self.config.limits.max_message_bytes).await;
@@ -125,6 +178,9 @@ impl App {
         }
         let readiness = Readiness::new();
         tokio::spawn(report_health(readiness.subscribe(), health));
+        if let Some(http) = http {
+            self.start_http(http, readiness.clone());
+        }
         let recovered = tokio::select! {
             outcome = &mut server => return outcome,
             () = &mut shutdown => {

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 
 use super::jobs::JobPorts;
 use crate::domain::{BackendId, Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
-use crate::ports::{Claim, RunRequest, SubmissionReport};
+use crate::ports::{Claim, FailureReason, RunRequest, SubmissionReport};
 
 /// How the pool works.
 #[derive(Debug, Clone)]
@@ -95,7 +95,11 @@ impl Worker {
             Ok(Some(job)) => {
                 tracing::debug!(job_id = %job.id, attempt = job.attempts, "run started");
                 let outcome = self.execute(&job, &claim).await;
-                if self.record(&job, &claim, outcome).await {
+                let reason = match &outcome {
+                    Err(e) if e.kind() == ErrorKind::DeadlineExceeded => FailureReason::Timeout,
+                    _ => FailureReason::Backend,
+                };
+                if self.record(&job, &claim, outcome, reason).await {
                     self.finish_claim(&claim).await;
                 } else {
                     self.give_back(&claim).await;
@@ -158,13 +162,20 @@ impl Worker {
             Err(e) => return Err(e),
         };
         self.publish(&job).await;
+        let waited = job
+            .started_at
+            .map_or(0, |start| start.0 - job.submitted_at.0);
+        self.ports
+            .telemetry
+            .job_started(&job.backend_id, millis(waited));
         if job.attempts > self.settings.max_attempts {
             let message = format!(
                 "gave up after {} attempts: the workers running it stopped before finishing",
                 self.settings.max_attempts
             );
+            let gave_up = Err(Error::internal(message));
             if !self
-                .record(&job, claim, Err(Error::internal(message)))
+                .record(&job, claim, gave_up, FailureReason::MaxAttempts)
                 .await
             {
                 return Err(Error::unavailable("the job store did not take the failure"));
@@ -207,10 +218,10 @@ impl Worker {
                         if let Err(e) = backend.cancel(job.id).await {
                             tracing::warn!(job_id = %job.id, error = %e, "could not stop a timed-out run");
                         }
-                        Err(Error::internal(format!(
-                            "timed out after {} s",
-                            limit.as_secs_f64()
-                        )))
+                        Err(Error::new(
+                            ErrorKind::DeadlineExceeded,
+                            format!("timed out after {} s", limit.as_secs_f64()),
+                        ))
                     }
                 },
             }
@@ -260,7 +271,14 @@ impl Worker {
 
     /// Writes the run's outcome; false when the store could not be reached,
     /// so the job must stay in the queue (it will run again).
-    async fn record(&self, job: &Job, claim: &Claim, outcome: Result<JobResult>) -> bool {
+    /// `reason` labels a failure in the metrics.
+    async fn record(
+        &self,
+        job: &Job,
+        claim: &Claim,
+        outcome: Result<JobResult>,
+        reason: FailureReason,
+    ) -> bool {
         let at = self.ports.clock.now();
         let transition = match outcome {
             Ok(result) => Transition::Complete {
@@ -281,6 +299,7 @@ impl Worker {
         match self.ports.store.apply(job.id, transition).await {
             Ok(job) => {
                 tracing::debug!(job_id = %job.id, state = %job.state, "outcome recorded");
+                self.report(&job, reason);
                 self.publish(&job).await;
                 true
             }
@@ -295,6 +314,23 @@ impl Worker {
         }
     }
 
+    /// Metrics for a job that just ended.
+    fn report(&self, job: &Job, reason: FailureReason) {
+        let telemetry = &self.ports.telemetry;
+        match job.state {
+            JobState::Completed => {
+                let ran = job
+                    .completed_at
+                    .zip(job.started_at)
+                    .map_or(0, |(end, start)| end.0 - start.0);
+                telemetry.job_completed(&job.backend_id, millis(ran));
+            }
+            JobState::Failed => telemetry.job_failed(&job.backend_id, reason),
+            JobState::Canceled => telemetry.job_canceled(&job.backend_id),
+            _ => {}
+        }
+    }
+
     async fn finish_claim(&self, claim: &Claim) {
         if let Err(e) = self.ports.queue.ack(claim).await {
             tracing::debug!(error = %e, "claim already gone when acknowledging");
@@ -304,6 +340,10 @@ impl Worker {
     async fn publish(&self, job: &Job) {
         self.ports.publish(job).await;
     }
+}
+
+fn millis(ms: i64) -> Duration {
+    Duration::from_millis(u64::try_from(ms).unwrap_or(0))
 }
 
 /// Someone else moved the job first: the client canceled it, or a newer claim

@@ -25,6 +25,8 @@ pub enum ErrorKind {
     Conflict,
     /// The work was canceled before it finished.
     Canceled,
+    /// The work ran past its time limit.
+    DeadlineExceeded,
     /// A bug or an unexpected state; never the caller's fault.
     Internal,
 }

@@ -7,6 +7,7 @@ mod events;
 mod frontend;
 mod queue;
 mod store;
+mod telemetry;
 
 pub use backend::{CancelOutcome, QuantumBackend, RunRequest, SubmissionReport};
 pub use clock::Clock;
@@ -14,6 +15,7 @@ pub use events::{EventStream, JobEvent, JobEvents, WatchItem};
 pub use frontend::CircuitFrontend;
 pub use queue::{Claim, JobQueue, QueueEntry};
 pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
+pub use telemetry::{FailureReason, NoTelemetry, RecoveryAction, Telemetry};
 
 #[cfg(test)]
 pub use backend::MockQuantumBackend;

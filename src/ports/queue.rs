@@ -62,4 +62,7 @@ pub trait JobQueue: Send + Sync {
 
     /// Jobs waiting (not claimed): for `backend`, or in all when `None`.
     async fn waiting(&self, backend: Option<BackendId>) -> Result<u64>;
+
+    /// Waiting jobs by backend and priority (for the queue-size gauge).
+    async fn depths(&self) -> Result<Vec<(BackendId, Priority, u64)>>;
 }

@@ -24,7 +24,10 @@ fn server_command(dir: &Path) -> Command {
             command.env_remove(key);
         }
     }
-    command.current_dir(dir).env("ARVAK_WORKERS_COUNT", "1");
+    command
+        .current_dir(dir)
+        .env("ARVAK_WORKERS_COUNT", "1")
+        .env("ARVAK_HTTP_LISTEN_ADDR", "127.0.0.1:0");
     command
 }
 

@@ -11,6 +11,7 @@ mod faults;
 mod jobs;
 mod lifecycle;
 mod limits;
+mod metrics;
 mod request_id;
 mod simulator;
 mod streams;

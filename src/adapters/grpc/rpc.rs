@@ -10,8 +10,9 @@ use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
-use super::status::to_status;
+use super::status::{code_name, to_status};
 use crate::domain::{Identity, Result};
+use crate::ports::Telemetry;
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -43,6 +44,7 @@ fn tag(metadata: &mut MetadataMap, request_id: &str) {
 
 /// Runs `handler` as the call `method`.
 pub async fn rpc<Req, Resp, Fut>(
+    telemetry: &dyn Telemetry,
     method: &'static str,
     request: Request<Req>,
     handler: impl FnOnce(Identity, Req) -> Fut,
@@ -57,10 +59,12 @@ where
     let outcome = handler(identity, request.into_inner())
         .instrument(span.clone())
         .await;
-    let elapsed_us = started.elapsed().as_micros() as u64;
+    let elapsed = started.elapsed();
+    let elapsed_us = elapsed.as_micros() as u64;
     let _entered = span.enter();
     match outcome {
         Ok(message) => {
+            telemetry.rpc(method, "OK", elapsed);
             tracing::debug!(code = "OK", elapsed_us, "rpc");
             let mut response = Response::new(message);
             tag(response.metadata_mut(), &request_id);
@@ -68,6 +72,7 @@ where
         }
         Err(error) => {
             let mut status = to_status(error);
+            telemetry.rpc(method, code_name(status.code()), elapsed);
             tracing::debug!(code = ?status.code(), error = status.message(), elapsed_us, "rpc");
             tag(status.metadata_mut(), &request_id);
             Err(status)

@@ -76,13 +76,18 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::SubmitJobRequest>,
     ) -> Reply<proto::SubmitJobResponse> {
-        rpc("SubmitJob", request, |identity, r| async move {
-            let command = SubmitFields::from(r).into_command()?;
-            let id = self.jobs.submit(&identity, command).await?;
-            Ok(proto::SubmitJobResponse {
-                job_id: id.to_string(),
-            })
-        })
+        rpc(
+            self.jobs.telemetry(),
+            "SubmitJob",
+            request,
+            |identity, r| async move {
+                let command = SubmitFields::from(r).into_command()?;
+                let id = self.jobs.submit(&identity, command).await?;
+                Ok(proto::SubmitJobResponse {
+                    job_id: id.to_string(),
+                })
+            },
+        )
         .await
     }
 
@@ -90,25 +95,30 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::SubmitBatchRequest>,
     ) -> Reply<proto::SubmitBatchResponse> {
-        rpc("SubmitBatch", request, |identity, r| async move {
-            let commands = r
-                .jobs
-                .into_iter()
-                .enumerate()
-                .map(|(i, job)| {
-                    batch_fields(&r.backend_id, job)
-                        .into_command()
-                        .map_err(|e| e.context(format_args!("jobs[{i}]")))
+        rpc(
+            self.jobs.telemetry(),
+            "SubmitBatch",
+            request,
+            |identity, r| async move {
+                let commands = r
+                    .jobs
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, job)| {
+                        batch_fields(&r.backend_id, job)
+                            .into_command()
+                            .map_err(|e| e.context(format_args!("jobs[{i}]")))
+                    })
+                    .collect::<Result<Vec<_>>>()?;
+                let ids = self
+                    .jobs
+                    .submit_batch(&identity, &r.backend_id, commands)
+                    .await?;
+                Ok(proto::SubmitBatchResponse {
+                    job_ids: ids.iter().map(ToString::to_string).collect(),
                 })
-                .collect::<Result<Vec<_>>>()?;
-            let ids = self
-                .jobs
-                .submit_batch(&identity, &r.backend_id, commands)
-                .await?;
-            Ok(proto::SubmitBatchResponse {
-                job_ids: ids.iter().map(ToString::to_string).collect(),
-            })
-        })
+            },
+        )
         .await
     }
 
@@ -116,12 +126,17 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::GetJobStatusRequest>,
     ) -> Reply<proto::GetJobStatusResponse> {
-        rpc("GetJobStatus", request, |identity, r| async move {
-            let view = self.jobs.status(&identity, &r.job_id).await?;
-            Ok(proto::GetJobStatusResponse {
-                job: Some(convert::job(view)),
-            })
-        })
+        rpc(
+            self.jobs.telemetry(),
+            "GetJobStatus",
+            request,
+            |identity, r| async move {
+                let view = self.jobs.status(&identity, &r.job_id).await?;
+                Ok(proto::GetJobStatusResponse {
+                    job: Some(convert::job(view)),
+                })
+            },
+        )
         .await
     }
 
@@ -129,12 +144,17 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::GetJobResultRequest>,
     ) -> Reply<proto::GetJobResultResponse> {
-        rpc("GetJobResult", request, |identity, r| async move {
-            let (job, result) = self.jobs.result(&identity, &r.job_id).await?;
-            Ok(proto::GetJobResultResponse {
-                result: Some(convert::result(job.id.to_string(), result)),
-            })
-        })
+        rpc(
+            self.jobs.telemetry(),
+            "GetJobResult",
+            request,
+            |identity, r| async move {
+                let (job, result) = self.jobs.result(&identity, &r.job_id).await?;
+                Ok(proto::GetJobResultResponse {
+                    result: Some(convert::result(job.id.to_string(), result)),
+                })
+            },
+        )
         .await
     }
 
@@ -142,13 +162,18 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::CancelJobRequest>,
     ) -> Reply<proto::CancelJobResponse> {
-        rpc("CancelJob", request, |identity, r| async move {
-            let reply = self.jobs.cancel(&identity, &r.job_id).await?;
-            Ok(proto::CancelJobResponse {
-                success: reply.success,
-                message: reply.message,
-            })
-        })
+        rpc(
+            self.jobs.telemetry(),
+            "CancelJob",
+            request,
+            |identity, r| async move {
+                let reply = self.jobs.cancel(&identity, &r.job_id).await?;
+                Ok(proto::CancelJobResponse {
+                    success: reply.success,
+                    message: reply.message,
+                })
+            },
+        )
         .await
     }
 
@@ -156,12 +181,17 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::ListBackendsRequest>,
     ) -> Reply<proto::ListBackendsResponse> {
-        rpc("ListBackends", request, |_, _| async move {
-            let statuses = self.jobs.backends().statuses().await;
-            Ok(proto::ListBackendsResponse {
-                backends: statuses.into_iter().map(convert::backend).collect(),
-            })
-        })
+        rpc(
+            self.jobs.telemetry(),
+            "ListBackends",
+            request,
+            |_, _| async move {
+                let statuses = self.jobs.backends().statuses().await;
+                Ok(proto::ListBackendsResponse {
+                    backends: statuses.into_iter().map(convert::backend).collect(),
+                })
+            },
+        )
         .await
     }
 
@@ -169,12 +199,17 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::GetBackendInfoRequest>,
     ) -> Reply<proto::GetBackendInfoResponse> {
-        rpc("GetBackendInfo", request, |_, r| async move {
-            let status = self.jobs.backends().status(&r.backend_id).await?;
-            Ok(proto::GetBackendInfoResponse {
-                backend: Some(convert::backend(status)),
-            })
-        })
+        rpc(
+            self.jobs.telemetry(),
+            "GetBackendInfo",
+            request,
+            |_, r| async move {
+                let status = self.jobs.backends().status(&r.backend_id).await?;
+                Ok(proto::GetBackendInfoResponse {
+                    backend: Some(convert::backend(status)),
+                })
+            },
+        )
         .await
     }
 
@@ -184,19 +219,24 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::WatchJobRequest>,
     ) -> Reply<Self::WatchJobStream> {
-        rpc("WatchJob", request, |identity, r| async move {
-            let events = self.jobs.watch(&identity, &r.job_id).await?;
-            let updates = events.map(|item| {
-                item.map(|event| proto::JobStatusUpdate {
-                    job_id: event.job_id.to_string(),
-                    state: convert::state_to_proto(event.state).into(),
-                    timestamp: event.at.as_secs(),
-                    error_message: event.error_message.unwrap_or_default(),
-                })
-                .map_err(to_status)
-            });
-            Ok(Box::pin(updates) as Self::WatchJobStream)
-        })
+        rpc(
+            self.jobs.telemetry(),
+            "WatchJob",
+            request,
+            |identity, r| async move {
+                let events = self.jobs.watch(&identity, &r.job_id).await?;
+                let updates = events.map(|item| {
+                    item.map(|event| proto::JobStatusUpdate {
+                        job_id: event.job_id.to_string(),
+                        state: convert::state_to_proto(event.state).into(),
+                        timestamp: event.at.as_secs(),
+                        error_message: event.error_message.unwrap_or_default(),
+                    })
+                    .map_err(to_status)
+                });
+                Ok(Box::pin(updates) as Self::WatchJobStream)
+            },
+        )
         .await
     }
 
@@ -206,22 +246,27 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::StreamResultsRequest>,
     ) -> Reply<Self::StreamResultsStream> {
-        rpc("StreamResults", request, |identity, r| async move {
-            let chunks = self
-                .jobs
-                .stream_results(&identity, &r.job_id, r.chunk_size)
-                .await?;
-            let messages = chunks.into_iter().map(|chunk| {
-                Ok(proto::ResultChunk {
-                    job_id: chunk.job_id.to_string(),
-                    counts: chunk.counts.into_iter().collect(),
-                    is_final: chunk.is_final,
-                    chunk_index: chunk.chunk_index,
-                    total_chunks: chunk.total_chunks,
-                })
-            });
-            Ok(Box::pin(futures::stream::iter(messages)) as Self::StreamResultsStream)
-        })
+        rpc(
+            self.jobs.telemetry(),
+            "StreamResults",
+            request,
+            |identity, r| async move {
+                let chunks = self
+                    .jobs
+                    .stream_results(&identity, &r.job_id, r.chunk_size)
+                    .await?;
+                let messages = chunks.into_iter().map(|chunk| {
+                    Ok(proto::ResultChunk {
+                        job_id: chunk.job_id.to_string(),
+                        counts: chunk.counts.into_iter().collect(),
+                        is_final: chunk.is_final,
+                        chunk_index: chunk.chunk_index,
+                        total_chunks: chunk.total_chunks,
+                    })
+                });
+                Ok(Box::pin(futures::stream::iter(messages)) as Self::StreamResultsStream)
+            },
+        )
         .await
     }
 
@@ -231,41 +276,46 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<Streaming<proto::BatchJobSubmission>>,
     ) -> Reply<Self::SubmitBatchStreamStream> {
-        rpc("SubmitBatchStream", request, |identity, input| async move {
-            let submissions = input.map(|item| {
-                let s = item.map_err(|status| Error::canceled(status.message().to_owned()))?;
-                let client_request_id = s.client_request_id.clone();
-                Ok(BatchSubmission {
-                    client_request_id,
-                    command: SubmitFields::from(s).into_command(),
-                })
-            });
-            let answers = self
-                .jobs
-                .submit_stream(identity, Box::pin(submissions))
-                .map(|answer| {
-                    let result = match answer.outcome {
-                        StreamOutcome::Submitted => {
-                            proto::batch_job_result::Result::Submitted(answer.job_id.clone())
-                        }
-                        StreamOutcome::Completed(result) => {
-                            proto::batch_job_result::Result::Completed(convert::result(
-                                answer.job_id.clone(),
-                                result,
-                            ))
-                        }
-                        StreamOutcome::Error(error) => {
-                            proto::batch_job_result::Result::Error(to_text(&error))
-                        }
-                    };
-                    Ok(proto::BatchJobResult {
-                        job_id: answer.job_id,
-                        client_request_id: answer.client_request_id,
-                        result: Some(result),
+        rpc(
+            self.jobs.telemetry(),
+            "SubmitBatchStream",
+            request,
+            |identity, input| async move {
+                let submissions = input.map(|item| {
+                    let s = item.map_err(|status| Error::canceled(status.message().to_owned()))?;
+                    let client_request_id = s.client_request_id.clone();
+                    Ok(BatchSubmission {
+                        client_request_id,
+                        command: SubmitFields::from(s).into_command(),
                     })
                 });
-            Ok(Box::pin(answers) as Self::SubmitBatchStreamStream)
-        })
+                let answers = self
+                    .jobs
+                    .submit_stream(identity, Box::pin(submissions))
+                    .map(|answer| {
+                        let result = match answer.outcome {
+                            StreamOutcome::Submitted => {
+                                proto::batch_job_result::Result::Submitted(answer.job_id.clone())
+                            }
+                            StreamOutcome::Completed(result) => {
+                                proto::batch_job_result::Result::Completed(convert::result(
+                                    answer.job_id.clone(),
+                                    result,
+                                ))
+                            }
+                            StreamOutcome::Error(error) => {
+                                proto::batch_job_result::Result::Error(to_text(&error))
+                            }
+                        };
+                        Ok(proto::BatchJobResult {
+                            job_id: answer.job_id,
+                            client_request_id: answer.client_request_id,
+                            result: Some(result),
+                        })
+                    });
+                Ok(Box::pin(answers) as Self::SubmitBatchStreamStream)
+            },
+        )
         .await
     }
 
@@ -273,20 +323,25 @@ impl ArvakService for ArvakGrpc {
         &self,
         request: Request<proto::ListJobsRequest>,
     ) -> Reply<proto::ListJobsResponse> {
-        rpc("ListJobs", request, |identity, r| async move {
-            let command = ListJobsCommand {
-                state: convert::state_filter(r.state)?,
-                backend_id: r.backend_id,
-                tags: r.tags.into_iter().collect(),
-                page_size: r.page_size,
-                page_token: r.page_token,
-            };
-            let (views, next) = self.jobs.list(&identity, command).await?;
-            Ok(proto::ListJobsResponse {
-                jobs: views.into_iter().map(convert::job).collect(),
-                next_page_token: next.map(|id| id.to_string()).unwrap_or_default(),
-            })
-        })
+        rpc(
+            self.jobs.telemetry(),
+            "ListJobs",
+            request,
+            |identity, r| async move {
+                let command = ListJobsCommand {
+                    state: convert::state_filter(r.state)?,
+                    backend_id: r.backend_id,
+                    tags: r.tags.into_iter().collect(),
+                    page_size: r.page_size,
+                    page_token: r.page_token,
+                };
+                let (views, next) = self.jobs.list(&identity, command).await?;
+                Ok(proto::ListJobsResponse {
+                    jobs: views.into_iter().map(convert::job).collect(),
+                    next_page_token: next.map(|id| id.to_string()).unwrap_or_default(),
+                })
+            },
+        )
         .await
     }
 }

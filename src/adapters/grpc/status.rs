@@ -15,6 +15,7 @@ pub fn code_of(kind: ErrorKind) -> Code {
         ErrorKind::Unavailable => Code::Unavailable,
         ErrorKind::Conflict => Code::Aborted,
         ErrorKind::Canceled => Code::Cancelled,
+        ErrorKind::DeadlineExceeded => Code::DeadlineExceeded,
         ErrorKind::Internal => Code::Internal,
     }
 }
@@ -29,7 +30,7 @@ pub fn to_text(error: &Error) -> String {
     format!("{}: {}", code_name(code_of(error.kind())), error.message())
 }
 
-fn code_name(code: Code) -> &'static str {
+pub fn code_name(code: Code) -> &'static str {
     match code {
         Code::InvalidArgument => "INVALID_ARGUMENT",
         Code::NotFound => "NOT_FOUND",
@@ -40,6 +41,8 @@ fn code_name(code: Code) -> &'static str {
         Code::Unavailable => "UNAVAILABLE",
         Code::Aborted => "ABORTED",
         Code::Cancelled => "CANCELLED",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::Ok => "OK",
         _ => "INTERNAL",
     }
 }

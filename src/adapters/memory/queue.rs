@@ -277,6 +277,21 @@ impl JobQueue for MemoryJobQueue {
         Ok(count as u64)
     }
 
+    async fn depths(&self) -> Result<Vec<(BackendId, Priority, u64)>> {
+        let inner = self.lock();
+        let mut depths = Vec::new();
+        for (backend, waiting) in &inner.waiting {
+            for priority in Priority::ALL {
+                let count = waiting
+                    .iter()
+                    .filter(|key| key.priority.0 == priority)
+                    .count();
+                depths.push((backend.clone(), priority, count as u64));
+            }
+        }
+        Ok(depths)
+    }
+
     async fn position(&self, job_id: JobId) -> Result<Option<u32>> {
         let inner = self.lock();
         let Some(Tracked {

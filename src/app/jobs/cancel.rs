@@ -99,6 +99,7 @@ impl JobService {
             message: "canceled by client".to_owned(),
         };
         let canceled = self.ports.store.apply(job.id, transition).await?;
+        self.ports.telemetry.job_canceled(&canceled.backend_id);
         self.publish(&canceled).await;
         Ok(canceled)
     }

@@ -12,7 +12,7 @@ use tokio::sync::watch;
 
 use super::backends::BackendRegistry;
 use crate::domain::{Error, Identity, Job, JobId, JobLimits, QueueLimits, Result};
-use crate::ports::{CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore};
+use crate::ports::{CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore, Telemetry};
 
 pub use cancel::CancelReply;
 pub use query::{JobView, ListJobsCommand};
@@ -43,6 +43,8 @@ pub struct JobPorts {
     pub clock: Arc<dyn Clock>,
     pub frontend: Arc<dyn CircuitFrontend>,
     pub backends: Arc<BackendRegistry>,
+    /// Metrics; `NoTelemetry` reports nothing.
+    pub telemetry: Arc<dyn Telemetry>,
 }
 
 #[derive(Clone)]
@@ -60,6 +62,10 @@ impl JobService {
             rules,
             shutdown,
         }
+    }
+
+    pub fn telemetry(&self) -> &dyn Telemetry {
+        self.ports.telemetry.as_ref()
     }
 
     pub fn backends(&self) -> &BackendRegistry {
@@ -96,6 +102,7 @@ impl JobPorts {
             clock,
             frontend,
             backends: Arc::new(backends),
+            telemetry: Arc::new(crate::ports::NoTelemetry),
         }
     }
 

@@ -166,6 +166,11 @@ impl JobService {
                 CreateOutcome::Existing(id) => admitted.push(Admitted { id, created: false }),
             }
         }
+        if let Some(first) = fresh.first() {
+            self.ports
+                .telemetry
+                .jobs_submitted(&first.backend_id, fresh.len() as u64);
+        }
         if !fresh.is_empty()
             && let Err(e) = self.ports.queue.offer(fresh).await
         {

@@ -91,6 +91,7 @@ impl Mocks {
             clock: Arc::new(clock),
             frontend: Arc::new(self.frontend),
             backends: Arc::new(registry),
+            telemetry: Arc::new(NoTelemetry),
         };
         let rules = JobRules {
             idempotency_window: Duration::from_secs(24 * 3600),

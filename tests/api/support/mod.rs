@@ -22,6 +22,8 @@ pub const BELL: &str = "OPENQASM 3.0;\ninclude \"stdgates.inc\";\nqubit[2] q;\nb
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    /// The metrics and health endpoints (builds with `metrics`).
+    pub http_addr: SocketAddr,
     pub client: ArvakServiceClient<Channel>,
     pub backend: Arc<TestBackend>,
     shutdown: Option<oneshot::Sender<()>>,
@@ -74,8 +76,10 @@ pub async fn spawn_app_with_backend(config: Config, backend: Arc<TestBackend>) -
         .expect("app builds");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http_addr = http.local_addr().unwrap();
     let (shutdown, stop) = oneshot::channel::<()>();
-    let server = tokio::spawn(app.serve(listener, async move {
+    let server = tokio::spawn(app.serve_with(listener, Some(http), async move {
         let _ = stop.await;
     }));
     let client = ArvakServiceClient::connect(format!("http://{addr}"))
@@ -83,6 +87,7 @@ pub async fn spawn_app_with_backend(config: Config, backend: Arc<TestBackend>) -
         .expect("client connects");
     TestApp {
         addr,
+        http_addr,
         client,
         backend,
         shutdown: Some(shutdown),
