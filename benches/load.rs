@@ -323,7 +323,11 @@ async fn end_to_end(
         }
     }
     if !pending.is_empty() {
-        eprintln!("{} jobs had not ended after {}s", pending.len(), args.timeout);
+        eprintln!(
+            "{} jobs had not ended after {}s",
+            pending.len(),
+            args.timeout
+        );
         total.errors += pending.len() as u64;
     }
     if let Some(error) = &total.first_error {

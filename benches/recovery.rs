@@ -28,8 +28,8 @@ use arvak_grpc::app::backends::BackendRegistry;
 use arvak_grpc::app::jobs::JobPorts;
 use arvak_grpc::app::recovery::{RecoveryReport, recover};
 use arvak_grpc::domain::{
-    BackendId, CircuitFormat, CircuitSource, ClientId, FencingToken, Job, JobId, JobResult,
-    NewJob, OptimizationLevel, Priority, Shots, Tags, Transition, UnixMillis,
+    BackendId, CircuitFormat, CircuitSource, ClientId, FencingToken, Job, JobId, JobResult, NewJob,
+    OptimizationLevel, Priority, Shots, Tags, Transition, UnixMillis,
 };
 use arvak_grpc::ports::JobStore;
 use futures::StreamExt;
@@ -269,7 +269,9 @@ async fn bench_postgres() -> Result<(), Error> {
 
 #[cfg(feature = "storage-postgres")]
 async fn execute(pool: &sqlx::PgPool, sql: String) -> Result<(), Error> {
-    sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(pool).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(pool)
+        .await?;
     Ok(())
 }
 
@@ -289,11 +291,12 @@ async fn postgres_runs(url: &str, admin: &sqlx::PgPool, base: &str) -> Result<()
         let store = postgres::open(&settings(filled.clone())).await?;
         fill(&store).await?
     };
-    let tables: Vec<(String,)> =
-        sqlx::query_as("SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1")
-            .bind(&filled)
-            .fetch_all(admin)
-            .await?;
+    let tables: Vec<(String,)> = sqlx::query_as(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+    )
+    .bind(&filled)
+    .fetch_all(admin)
+    .await?;
 
     let (mut opens, mut runs) = (Vec::new(), Vec::new());
     for run in 0..RUNS {
