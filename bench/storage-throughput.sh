@@ -23,7 +23,7 @@ OUT=${OUT:-$work/results.jsonl}
 cleanup() {
     if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
     if [ -n "$schema" ]; then
-        psql -q "$ARVAK_TEST_DATABASE_URL" -c "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null || true
+        PGOPTIONS=--client-min-messages=warning psql -q "$ARVAK_TEST_DATABASE_URL" -c "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null || true
     fi
     server="" schema=""
 }
