@@ -8,13 +8,13 @@
 #   ARVAK_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bench/storage-throughput.sh
 #
 # Overrides: CONCURRENCY (64), DURATION (10 s), WARMUP (2 s), ROUNDS (3),
-# RPC (submit), WORKERS (ARVAK_WORKERS_COUNT; unset = the server's default),
+# RPC (submit; end-to-end runs JOBS jobs, 1000), WORKERS (ARVAK_WORKERS_COUNT; unset = the server's default),
 # OUT (where the JSON lines go; a temp file by default).
 set -eu
 cd "$(dirname "$0")/.."
 
 CONCURRENCY=${CONCURRENCY:-64} DURATION=${DURATION:-10} WARMUP=${WARMUP:-2}
-ROUNDS=${ROUNDS:-3} RPC=${RPC:-submit}
+ROUNDS=${ROUNDS:-3} RPC=${RPC:-submit} JOBS=${JOBS:-1000}
 storages="memory sqlite"
 [ -n "${ARVAK_TEST_DATABASE_URL:-}" ] && storages="$storages postgres"
 
@@ -64,7 +64,7 @@ run_one() { # storage round
         sleep 0.1
     done
     "$load" --addr "127.0.0.1:$port" --rpc "$RPC" --concurrency "$CONCURRENCY" \
-        --duration "$DURATION" --warmup "$WARMUP" --label "$storage" | tee -a "$OUT"
+        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$storage" | tee -a "$OUT"
     cleanup
     rm -rf "$work/sqlite-$round"
 }

@@ -7,9 +7,10 @@
 //!     --concurrency 64 --duration 10 --warmup 2 --label sqlite
 //! ```
 //!
-//! `end-to-end` submits `--jobs` Bell jobs as fast as it can, then polls
-//! until every one has ended; its rate is completed jobs per second and its
-//! latencies run from submission to the poll that saw the job end.
+//! `end-to-end` submits `--jobs` Bell jobs as fast as it can, then waits
+//! until every one has ended (one WatchJob stream per job, or with
+//! `--wait poll` GetJobStatus rounds); its rate is completed jobs per second
+//! and its latencies run from submission to the moment the job was seen ended.
 //! `bench/storage-throughput.sh` runs it against each storage.
 
 use std::sync::Arc;
@@ -49,6 +50,24 @@ impl Rpc {
     }
 }
 
+/// How `end-to-end` learns that a job ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Wait {
+    /// One WatchJob stream per job.
+    Watch,
+    /// GetJobStatus for every pending job, every 20 ms.
+    Poll,
+}
+
+impl Wait {
+    fn name(self) -> &'static str {
+        match self {
+            Wait::Watch => "watch",
+            Wait::Poll => "poll",
+        }
+    }
+}
+
 #[derive(Debug, Parser)]
 #[command(about = "Load generator for the Arvak gRPC service")]
 struct Args {
@@ -73,6 +92,9 @@ struct Args {
     /// End-to-end: jobs to submit and wait for.
     #[arg(long, default_value_t = 1000)]
     jobs: usize,
+    /// End-to-end: how to learn that jobs ended.
+    #[arg(long, value_enum, default_value = "watch")]
+    wait: Wait,
     /// End-to-end: give up waiting after this many seconds.
     #[arg(long, default_value_t = 600.0)]
     timeout: f64,
@@ -244,7 +266,7 @@ async fn prefill(
     Ok(ids)
 }
 
-/// Submits `--jobs` jobs from all callers at once, then polls until each has
+/// Submits `--jobs` jobs from all callers at once, then waits until each has
 /// ended. Errors (refused submissions, failed jobs) are counted.
 async fn end_to_end(
     args: &Args,
@@ -271,20 +293,113 @@ async fn end_to_end(
             })
         })
         .collect();
-    let mut pending = Vec::with_capacity(args.jobs);
+    let mut submitted = Vec::with_capacity(args.jobs);
     let mut total = Tally::new();
     total.ended = start;
     for submitter in submitters {
-        let (submitted, refused) = submitter.await?;
-        pending.extend(submitted);
+        let (jobs, refused) = submitter.await?;
+        submitted.extend(jobs);
         total.errors += refused.errors;
         total.first_error = total.first_error.or(refused.first_error);
     }
+    // Submission order is roughly the order in which jobs run.
+    submitted.sort_by_key(|(_, at)| *at);
     let submit_seconds = start.elapsed().as_secs_f64();
 
     let deadline = start + Duration::from_secs_f64(args.timeout);
-    let mut round = 0;
+    let (ended, unfinished) = match args.wait {
+        Wait::Watch => watch(submitted, &clients, deadline).await,
+        Wait::Poll => poll(submitted, &clients, deadline).await,
+    };
     let mut completed = 0u64;
+    for (job_id, submitted, seen, state) in ended {
+        total
+            .latencies_us
+            .saturating_record(seen.duration_since(submitted).as_micros() as u64);
+        total.requests += 1;
+        total.ended = total.ended.max(seen);
+        if state == JobState::Completed {
+            completed += 1;
+        } else {
+            total.errors += 1;
+            total
+                .first_error
+                .get_or_insert_with(|| format!("job {job_id} ended {state:?}"));
+        }
+    }
+    if unfinished > 0 {
+        eprintln!("{unfinished} jobs had not ended after {}s", args.timeout);
+        total.errors += unfinished as u64;
+    }
+    if let Some(error) = &total.first_error {
+        eprintln!("{} errors; the first: {error}", total.errors);
+    }
+    let seconds = total.ended.saturating_duration_since(start).as_secs_f64();
+    let mut line = summary(args, seconds, &total);
+    // Only completed jobs count towards the rate.
+    line["jobs"] = args.jobs.into();
+    line["completed"] = completed.into();
+    line["rps"] = rate(completed, seconds).into();
+    line["submit_s"] = round3(submit_seconds).into();
+    line["wait"] = args.wait.name().into();
+    Ok(line)
+}
+
+/// A job that ended: its id, when it was submitted, when it was seen ended,
+/// and how it ended.
+type Ended = (String, Instant, Instant, JobState);
+
+/// Waits with one WatchJob stream per job, a few times `--concurrency` open
+/// at once, oldest jobs first. Returns the ended jobs and how many did not.
+async fn watch(
+    jobs: Vec<(String, Instant)>,
+    clients: &[ArvakServiceClient<Channel>],
+    deadline: Instant,
+) -> (Vec<Ended>, usize) {
+    let total = jobs.len();
+    let open = clients.len() * 4;
+    let ended: Vec<Ended> = futures::stream::iter(jobs.into_iter().enumerate())
+        .map(|(i, (job_id, submitted))| {
+            let mut client = clients[i % clients.len()].clone();
+            async move {
+                let request = proto::WatchJobRequest {
+                    job_id: job_id.clone(),
+                };
+                let wait = async {
+                    let mut updates = client.watch_job(request).await.ok()?.into_inner();
+                    while let Ok(Some(update)) = updates.message().await {
+                        let state = update.state();
+                        if is_terminal(state) {
+                            return Some((job_id, submitted, Instant::now(), state));
+                        }
+                    }
+                    None
+                };
+                tokio::time::timeout_at(deadline.into(), wait)
+                    .await
+                    .ok()
+                    .flatten()
+            }
+        })
+        .buffer_unordered(open)
+        .filter_map(|ended| async move { ended })
+        .collect()
+        .await;
+    let unfinished = total - ended.len();
+    (ended, unfinished)
+}
+
+/// Waits by polling GetJobStatus for every job not yet ended, round after
+/// round. Heavier on the server than `watch`: it reads each pending job from
+/// the store every round.
+async fn poll(
+    jobs: Vec<(String, Instant)>,
+    clients: &[ArvakServiceClient<Channel>],
+    deadline: Instant,
+) -> (Vec<Ended>, usize) {
+    let mut pending = jobs;
+    let mut ended = Vec::with_capacity(pending.len());
+    let mut round = 0;
     while !pending.is_empty() && Instant::now() < deadline {
         let polls: Vec<_> = futures::stream::iter(pending.into_iter().enumerate())
             .map(|(i, (job_id, submitted))| {
@@ -306,13 +421,8 @@ async fn end_to_end(
         pending = Vec::new();
         for (job_id, submitted, state) in polls {
             match state {
-                Some(JobState::Completed) => {
-                    completed += 1;
-                    total.record(submitted, Ok(()));
-                }
-                Some(s @ (JobState::Failed | JobState::Canceled | JobState::ResultExpired)) => {
-                    let error = tonic::Status::aborted(format!("job {job_id} ended {s:?}"));
-                    total.record(submitted, Err(error));
+                Some(state) if is_terminal(state) => {
+                    ended.push((job_id, submitted, Instant::now(), state));
                 }
                 _ => pending.push((job_id, submitted)),
             }
@@ -322,25 +432,15 @@ async fn end_to_end(
             tokio::time::sleep(POLL_INTERVAL).await;
         }
     }
-    if !pending.is_empty() {
-        eprintln!(
-            "{} jobs had not ended after {}s",
-            pending.len(),
-            args.timeout
-        );
-        total.errors += pending.len() as u64;
-    }
-    if let Some(error) = &total.first_error {
-        eprintln!("{} errors; the first: {error}", total.errors);
-    }
-    let seconds = total.ended.saturating_duration_since(start).as_secs_f64();
-    let mut line = summary(args, seconds, &total);
-    // Only completed jobs count towards the rate.
-    line["jobs"] = args.jobs.into();
-    line["completed"] = completed.into();
-    line["rps"] = rate(completed, seconds).into();
-    line["submit_s"] = round3(submit_seconds).into();
-    Ok(line)
+    let unfinished = pending.len();
+    (ended, unfinished)
+}
+
+fn is_terminal(state: JobState) -> bool {
+    matches!(
+        state,
+        JobState::Completed | JobState::Failed | JobState::Canceled | JobState::ResultExpired
+    )
 }
 
 fn summary(args: &Args, seconds: f64, total: &Tally) -> serde_json::Value {
