@@ -18,14 +18,15 @@ ROUNDS=${ROUNDS:-3} RPC=${RPC:-submit} JOBS=${JOBS:-1000}
 storages="memory sqlite"
 [ -n "${ARVAK_TEST_DATABASE_URL:-}" ] && storages="$storages postgres"
 
-work=$(mktemp -d) server="" schema=""
+work=$(mktemp -d) server="" schema="" loader=""
 OUT=${OUT:-$work/results.jsonl}
 cleanup() {
+    if [ -n "$loader" ]; then kill -TERM "$loader" 2>/dev/null || true; wait "$loader" 2>/dev/null || true; fi
     if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
     if [ -n "$schema" ]; then
         PGOPTIONS=--client-min-messages=warning psql -q "$ARVAK_TEST_DATABASE_URL" -c "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null || true
     fi
-    server="" schema=""
+    server="" schema="" loader=""
 }
 trap 'cleanup; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
@@ -58,13 +59,21 @@ run_one() { # storage round
     esac
     (cd "$work" && exec env "${env[@]}" "$bin" >"$work/server.log" 2>&1) &
     server=$!
-    for _ in $(seq 200); do
-        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-        kill -0 "$server" 2>/dev/null || { cat "$work/server.log" >&2; echo "server ($storage) exited" >&2; exit 1; }
+    local tries=0
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        tries=$((tries + 1))
+        if ! kill -0 "$server" 2>/dev/null || [ "$tries" -gt 300 ]; then
+            cat "$work/server.log" >&2; echo "server ($storage) did not start" >&2; exit 1
+        fi
         sleep 0.1
     done
+    # In the background, so that a signal interrupts `wait` at once.
     "$load" --addr "127.0.0.1:$port" --rpc "$RPC" --concurrency "$CONCURRENCY" \
-        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$storage" | tee -a "$OUT"
+        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$storage" >"$work/line" &
+    loader=$!
+    wait "$loader"
+    loader=""
+    tee -a "$OUT" <"$work/line"
     cleanup
     rm -rf "$work/sqlite-$round"
 }

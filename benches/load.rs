@@ -452,7 +452,8 @@ fn summary(args: &Args, seconds: f64, total: &Tally) -> serde_json::Value {
         "duration_s": round3(seconds),
         "requests": total.requests,
         "errors": total.errors,
-        "rps": rate(total.requests, seconds),
+        // Answered without error, per second.
+        "rps": rate(total.requests - total.errors, seconds),
         "p50_ms": ms(0.50),
         "p90_ms": ms(0.90),
         "p99_ms": ms(0.99),
