@@ -163,6 +163,7 @@ async fn timed_recovery(store: Arc<dyn JobStore>) -> Result<(f64, RecoveryReport
         clock: Arc::new(SystemClock),
         frontend: Arc::new(StandardFrontend::new()),
         backends: Arc::new(BackendRegistry::new()),
+        telemetry: Arc::new(arvak_grpc::ports::NoTelemetry),
     };
     let started = Instant::now();
     let report = recover(&ports, MAX_ATTEMPTS).await?;
