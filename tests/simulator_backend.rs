@@ -295,3 +295,37 @@ async fn cancel_after_the_end_says_already_finished() {
         CancelOutcome::NotRunning
     );
 }
+
+/// Two 20-qubit runs, each needing most of a 40 MiB budget, run one after
+/// the other: both finish, and waiting for memory never deadlocks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_that_each_need_most_of_the_budget_take_turns_and_finish() {
+    let config = SimulatorConfig {
+        max_memory_bytes: Some(40 << 20),
+        ..SimulatorConfig::default()
+    };
+    let backend = std::sync::Arc::new(SimulatorBackend::new(config));
+    assert_eq!(backend.capabilities().max_qubits, 20);
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 20).unwrap();
+    b.push(Instruction {
+        operation: Operation::Gate {
+            gate: Gate::H,
+            qubits: vec![0],
+        },
+        condition: None,
+    })
+    .unwrap();
+    let circuit = b.build().with_implicit_measurement();
+    let runs: Vec<_> = (0..2)
+        .map(|_| {
+            let backend = backend.clone();
+            let circuit = circuit.clone();
+            tokio::spawn(async move { backend.run(request(circuit, 10, 0, Some(1))).await })
+        })
+        .collect();
+    for run in runs {
+        let result = run.await.unwrap().unwrap();
+        assert_eq!(result.counts.values().sum::<u64>(), 10);
+    }
+}

@@ -78,35 +78,49 @@ pub async fn create<D: SqlDialect>(
     jobs: Vec<Job>,
     since: UnixMillis,
 ) -> Step<Vec<CreateOutcome>> {
-    let mut outcomes = Vec::with_capacity(jobs.len());
-    let mut rows = Vec::with_capacity(jobs.len());
-    for job in &jobs {
-        let row = JobRow::from_job(job);
-        if let Some(key) = &job.idempotency_key
-            && let Some(holder) =
-                claim_idempotency_key::<D>(conn, &row, key.as_str(), since.0).await?
-        {
-            outcomes.push(CreateOutcome::Existing(holder));
-            continue;
+    let mut outcomes = create_many::<D>(conn, vec![(jobs, since)]).await?;
+    Ok(outcomes.pop().unwrap_or_default())
+}
+
+/// Creates several submissions' jobs at once: idempotency keys are claimed
+/// one by one, then every new row goes in with a few multi-row INSERTs, so a
+/// batch of submissions costs a handful of statements. One outcome list per
+/// submission, in order.
+pub async fn create_many<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    submissions: Vec<(Vec<Job>, UnixMillis)>,
+) -> Step<Vec<Vec<CreateOutcome>>> {
+    let mut all_outcomes = Vec::with_capacity(submissions.len());
+    let mut rows = Vec::new();
+    let mut tags = Vec::new();
+    for (jobs, since) in submissions {
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in &jobs {
+            let row = JobRow::from_job(job);
+            if let Some(key) = &job.idempotency_key
+                && let Some(holder) =
+                    claim_idempotency_key::<D>(conn, &row, key.as_str(), since.0).await?
+            {
+                outcomes.push(CreateOutcome::Existing(holder));
+                continue;
+            }
+            tags.extend(
+                job.tags
+                    .iter()
+                    .map(|(k, v)| (row.id.clone(), k.to_owned(), v.to_owned())),
+            );
+            rows.push(row);
+            outcomes.push(CreateOutcome::Created);
         }
-        rows.push((row, job.tags.clone()));
-        outcomes.push(CreateOutcome::Created);
+        all_outcomes.push(outcomes);
     }
     for chunk in rows.chunks(sql::INSERT_CHUNK) {
-        let jobs: Vec<JobRow> = chunk.iter().map(|(row, _)| row.clone()).collect();
-        D::execute(conn, sql::insert_jobs::<D::Db>(&jobs)).await?;
-        let tags: Vec<(String, String, String)> = chunk
-            .iter()
-            .flat_map(|(row, tags)| {
-                tags.iter()
-                    .map(|(k, v)| (row.id.clone(), k.to_owned(), v.to_owned()))
-            })
-            .collect();
-        if !tags.is_empty() {
-            D::execute(conn, sql::insert_tags::<D::Db>(&tags)).await?;
-        }
+        D::execute(conn, sql::insert_jobs::<D::Db>(chunk)).await?;
     }
-    Ok(outcomes)
+    for chunk in tags.chunks(sql::INSERT_CHUNK * 5) {
+        D::execute(conn, sql::insert_tags::<D::Db>(chunk)).await?;
+    }
+    Ok(all_outcomes)
 }
 
 /// Takes the key for `job`, unless a job submitted since `since` holds it;

@@ -74,9 +74,9 @@ where
     })
 }
 
-/// Rows per multi-row INSERT: 20 columns × 40 rows stays far below both
-/// databases' parameter limits.
-pub const INSERT_CHUNK: usize = 40;
+/// Rows per multi-row INSERT: 20 columns × 400 rows is 8,000 parameters,
+/// well below SQLite's 32,766 and PostgreSQL's 65,535.
+pub const INSERT_CHUNK: usize = 400;
 
 pub fn insert_jobs<DB: Bind>(rows: &[JobRow]) -> QueryBuilder<DB> {
     let mut q = QueryBuilder::new(format!("INSERT INTO jobs ({JOB_COLUMNS}) VALUES "));

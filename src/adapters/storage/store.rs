@@ -115,6 +115,46 @@ async fn run<D: SqlDialect>(conn: &mut Conn<D>, op: WriteOp) -> (Finish, Option<
     }
 }
 
+/// Runs every Create of a batch as one `create_many` and pushes their
+/// answers. Any failure, a refusal included (claimed idempotency keys would
+/// otherwise be kept without their jobs), abandons the transaction.
+async fn create_together<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    creates: Vec<WriteOp>,
+    finishes: &mut Vec<Finish>,
+) -> Option<Error> {
+    if creates.is_empty() {
+        return None;
+    }
+    let mut submissions = Vec::with_capacity(creates.len());
+    let mut replies = Vec::with_capacity(creates.len());
+    for op in creates {
+        if let WriteOp::Create { jobs, since, reply } = op {
+            submissions.push((jobs, since));
+            replies.push(reply);
+        }
+    }
+    let failure = match flow::create_many::<D>(conn, submissions).await {
+        Ok(outcomes) => {
+            finishes.extend(
+                replies
+                    .into_iter()
+                    .zip(outcomes)
+                    .map(|(reply, outcome)| finish(reply, Ok(outcome))),
+            );
+            return None;
+        }
+        Err(StepError::Refused(error)) => error,
+        Err(StepError::Sql(error)) => store_error("creating jobs", error),
+    };
+    finishes.extend(
+        replies
+            .into_iter()
+            .map(|reply| finish(reply, Err(Error::internal("not written")))),
+    );
+    Some(failure)
+}
+
 struct Writer<D: SqlDialect> {
     pool: Pool<D::Db>,
 }
@@ -135,19 +175,28 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
             }
         };
         let mut finishes = Vec::with_capacity(batch.len());
-        let mut ops = batch.into_iter();
-        let mut broken = None;
-        for op in ops.by_ref() {
-            let (finish, failure) = run::<D>(&mut tx, op).await;
-            finishes.push(finish);
-            if failure.is_some() {
-                broken = failure;
-                break;
+        // Creations first, all together: nothing else in a batch can refer
+        // to a job that is not committed yet.
+        let (creates, others): (Vec<WriteOp>, Vec<WriteOp>) = batch
+            .into_iter()
+            .partition(|op| matches!(op, WriteOp::Create { .. }));
+        // A failure here abandons the whole transaction; every answer then
+        // carries it.
+        let mut broken: Option<Error> = create_together::<D>(&mut tx, creates, &mut finishes).await;
+        let mut ops = others.into_iter();
+        if broken.is_none() {
+            for op in ops.by_ref() {
+                let (finish, failure) = run::<D>(&mut tx, op).await;
+                finishes.push(finish);
+                if let Some(e) = failure {
+                    broken = Some(store_error("writing jobs", e));
+                    break;
+                }
             }
         }
         finishes.extend(ops.map(WriteOp::into_failure));
         let failure = match broken {
-            Some(e) => Some(store_error("writing jobs", e)),
+            Some(error) => Some(error),
             None => tx
                 .commit()
                 .await

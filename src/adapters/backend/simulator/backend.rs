@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use rand_chacha::ChaCha12Rng;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 
-use super::config::{SimulatorConfig, max_qubits_for};
+use super::config::{SimulatorConfig, max_qubits_for, memory_needed};
 use super::execute::{self, Limits};
 use super::program::Program;
 use crate::domain::circuit::Gate;
@@ -35,6 +35,17 @@ pub struct SimulatorBackend {
     config: SimulatorConfig,
     limits: Limits,
     jobs: Arc<Mutex<Jobs>>,
+    /// The memory budget in MiB: each run holds what its state needs, so
+    /// concurrent runs together never exceed the budget (later ones wait).
+    memory: Arc<tokio::sync::Semaphore>,
+    memory_mib: u32,
+}
+
+/// MiB a run of `qubits` holds from the budget (at least 1).
+fn run_mib(qubits: u32) -> u32 {
+    u32::try_from(memory_needed(qubits).div_ceil(1 << 20))
+        .unwrap_or(u32::MAX)
+        .max(1)
 }
 
 impl SimulatorBackend {
@@ -59,11 +70,16 @@ impl SimulatorBackend {
             parallel_threshold_qubits: config.parallel_threshold_qubits,
             memory_budget: budget,
         };
+        let memory_mib = u32::try_from(budget >> 20)
+            .unwrap_or(u32::MAX)
+            .clamp(1, 1 << 28);
         Self {
             capabilities,
             config,
             limits,
             jobs: Arc::default(),
+            memory: Arc::new(tokio::sync::Semaphore::new(memory_mib as usize)),
+            memory_mib,
         }
     }
 
@@ -118,6 +134,13 @@ impl QuantumBackend for SimulatorBackend {
             jobs: self.jobs.clone(),
             job_id: request.job_id,
         };
+        let needed = run_mib(request.circuit.num_qubits()).min(self.memory_mib);
+        let memory = self
+            .memory
+            .clone()
+            .acquire_many_owned(needed)
+            .await
+            .map_err(|_| Error::unavailable("the simulator is shutting down"))?;
         let limits = self.limits;
         let level = request.optimization_level.get();
         let seed = request
@@ -127,6 +150,8 @@ impl QuantumBackend for SimulatorBackend {
         let cancel = flag.clone();
         let started = Instant::now();
         let work = tokio::task::spawn_blocking(move || {
+            // Held until the state is freed, even if the caller stops waiting.
+            let _memory = memory;
             let program = Program::compile(&circuit, level);
             let mut rng = ChaCha12Rng::seed_from_u64(seed);
             let simulated = Instant::now();
