@@ -82,3 +82,37 @@ async fn metrics_count_jobs_calls_and_queues() {
     }
     app.backend.release();
 }
+
+#[tokio::test]
+async fn every_metric_the_dashboard_queries_is_exposed() {
+    let mut app = spawn_app().await;
+    let id = app.submit(BELL, "test-backend", 1).await.unwrap();
+    app.wait_terminal(&id).await;
+    app.backend.fail_runs_with("x");
+    let failed = app.submit(BELL, "test-backend", 1).await.unwrap();
+    app.wait_terminal(&failed).await;
+    app.backend.hold();
+    let held = app.submit(BELL, "test-backend", 1).await.unwrap();
+    let canceled = app
+        .client
+        .cancel_job(proto::CancelJobRequest { job_id: held })
+        .await
+        .unwrap();
+    assert!(canceled.into_inner().success);
+    let (_, text) = get(app.http_addr, "/metrics").await;
+    app.backend.release();
+    let dashboard = include_str!("../../deploy/grafana/arvak.json");
+    let mut names: Vec<&str> = dashboard
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .filter(|word| word.starts_with("arvak_") && !word.starts_with("arvak_grpc"))
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    assert!(names.len() >= 8, "{names:?}");
+    for name in names {
+        assert!(
+            text.contains(&format!("\n{name}")),
+            "the dashboard uses {name}, which /metrics lacks"
+        );
+    }
+}
