@@ -83,3 +83,20 @@ fn unknown_keys_and_missing_files_are_refused_with_their_name() {
         Ok(())
     });
 }
+
+// Inside a Jail: other tests set ARVAK_* variables in their own Jails.
+#[allow(clippy::result_large_err)]
+#[test]
+fn the_example_configuration_in_deploy_loads() {
+    figment::Jail::expect_with(|_| {
+        let path = Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/deploy/arvak.example.yaml"
+        ));
+        let config =
+            Config::load(Some(path)).unwrap_or_else(|e| panic!("deploy/arvak.example.yaml: {e}"));
+        assert_eq!(config.workers.job_timeout_secs, 3600);
+        assert_eq!(config.limits.max_queued_jobs, 1_000_000);
+        Ok(())
+    });
+}
