@@ -189,16 +189,24 @@ impl crate::ports::QuantumBackend for SlowBackend {
     }
 }
 
-#[tokio::test(start_paused = true)]
-async fn a_run_longer_than_its_lease_keeps_the_lease_and_runs_once() {
+/// Ports whose only backend is a `SlowBackend`, which is returned too.
+fn slow_ports() -> (JobPorts, Arc<SlowBackend>) {
     let slow = Arc::new(SlowBackend {
         capabilities: simulator_backend().capabilities().clone(),
         runs: std::sync::atomic::AtomicUsize::new(0),
     });
-    let mut ports = ports(simulator_backend());
     let mut registry = BackendRegistry::new();
     registry.register(slow.clone()).unwrap();
-    ports.backends = Arc::new(registry);
+    let frontend = ports(simulator_backend()).frontend;
+    (
+        JobPorts::in_memory(Arc::new(SystemClock), frontend, registry),
+        slow,
+    )
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_run_longer_than_its_lease_keeps_the_lease_and_runs_once() {
+    let (ports, slow) = slow_ports();
     let job = submitted_job(&ports).await;
     // Two workers: had the lease lapsed, the idle one would claim the job again.
     let lease = Duration::from_secs(3);
@@ -305,14 +313,7 @@ async fn an_outcome_the_store_cannot_take_leaves_the_job_queued_to_run_again() {
 
 #[tokio::test(start_paused = true)]
 async fn a_run_past_its_timeout_is_stopped_and_fails_saying_so() {
-    let slow = Arc::new(SlowBackend {
-        capabilities: simulator_backend().capabilities().clone(),
-        runs: std::sync::atomic::AtomicUsize::new(0),
-    });
-    let mut ports = ports(simulator_backend());
-    let mut registry = BackendRegistry::new();
-    registry.register(slow.clone()).unwrap();
-    ports.backends = Arc::new(registry);
+    let (ports, slow) = slow_ports();
     let job = submitted_job(&ports).await;
     // Ten-second runs against a four-second limit for this backend (the
     // default would allow them).
