@@ -72,16 +72,6 @@ pub trait SqlDialect: Send + Sync + 'static {
     ) -> Result<Option<(Vec<u8>, i64, i64, String)>, sqlx::Error>;
 }
 
-/// Creates jobs in the caller's transaction; see `JobStore::create`.
-pub async fn create<D: SqlDialect>(
-    conn: &mut Conn<D>,
-    jobs: Vec<Job>,
-    since: UnixMillis,
-) -> Step<Vec<CreateOutcome>> {
-    let mut outcomes = create_many::<D>(conn, vec![(jobs, since)]).await?;
-    Ok(outcomes.pop().unwrap_or_default())
-}
-
 /// Creates several submissions' jobs at once: idempotency keys are claimed
 /// one by one, then every new row goes in with a few multi-row INSERTs, so a
 /// batch of submissions costs a handful of statements. One outcome list per

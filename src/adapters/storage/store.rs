@@ -28,12 +28,20 @@ pub struct SqlJobStore<D: SqlDialect> {
     _dialect: PhantomData<D>,
 }
 
+/// What the writer task does: creations, which a batch runs all together,
+/// and changes, which it runs one by one after them.
 pub enum WriteOp {
-    Create {
-        jobs: Vec<Job>,
-        since: UnixMillis,
-        reply: oneshot::Sender<Result<Vec<CreateOutcome>>>,
-    },
+    Create(Create),
+    Change(Change),
+}
+
+pub struct Create {
+    jobs: Vec<Job>,
+    since: UnixMillis,
+    reply: oneshot::Sender<Result<Vec<CreateOutcome>>>,
+}
+
+pub enum Change {
     Apply {
         id: JobId,
         transition: Transition,
@@ -56,19 +64,29 @@ pub enum WriteOp {
     },
 }
 
+/// An answer for an operation that was not run; the batch's failure
+/// replaces it when the finish is called.
+fn not_run<T: Send + 'static>(reply: oneshot::Sender<Result<T>>) -> Finish {
+    finish(reply, Err(Error::internal("not run")))
+}
+
 impl WriteOp {
-    /// The operation answered with `error` without being run.
     fn into_failure(self) -> Finish {
-        fn fail<T: Send + 'static>(reply: oneshot::Sender<Result<T>>) -> Finish {
-            finish(reply, Err(Error::internal("not run")))
-        }
         match self {
-            WriteOp::Create { reply, .. } => fail(reply),
-            WriteOp::Apply { reply, .. } => fail(reply),
-            WriteOp::ExpireResults { reply, .. } | WriteOp::DeleteFinished { reply, .. } => {
-                fail(reply)
+            WriteOp::Create(create) => not_run(create.reply),
+            WriteOp::Change(change) => change.into_failure(),
+        }
+    }
+}
+
+impl Change {
+    fn into_failure(self) -> Finish {
+        match self {
+            Change::Apply { reply, .. } => not_run(reply),
+            Change::ExpireResults { reply, .. } | Change::DeleteFinished { reply, .. } => {
+                not_run(reply)
             }
-            WriteOp::FailUnreadable { reply, .. } => fail(reply),
+            Change::FailUnreadable { reply, .. } => not_run(reply),
         }
     }
 }
@@ -88,27 +106,24 @@ fn settle<T: Send + 'static>(
     }
 }
 
-async fn run<D: SqlDialect>(conn: &mut Conn<D>, op: WriteOp) -> (Finish, Option<sqlx::Error>) {
-    match op {
-        WriteOp::Create { jobs, since, reply } => {
-            settle(reply, flow::create::<D>(conn, jobs, since).await)
-        }
-        WriteOp::Apply {
+async fn run<D: SqlDialect>(conn: &mut Conn<D>, change: Change) -> (Finish, Option<sqlx::Error>) {
+    match change {
+        Change::Apply {
             id,
             transition,
             reply,
         } => settle(reply, flow::apply::<D>(conn, id, &transition).await),
-        WriteOp::ExpireResults {
+        Change::ExpireResults {
             before,
             limit,
             reply,
         } => settle(reply, flow::expire_results::<D>(conn, before, limit).await),
-        WriteOp::DeleteFinished {
+        Change::DeleteFinished {
             before,
             limit,
             reply,
         } => settle(reply, flow::delete_finished::<D>(conn, before, limit).await),
-        WriteOp::FailUnreadable { id, message, reply } => {
+        Change::FailUnreadable { id, message, reply } => {
             let step = D::execute(conn, sql::fail_unreadable::<D::Db>(&id, message)).await;
             settle(reply, step.map(|_| ()).map_err(StepError::Sql))
         }
@@ -120,7 +135,7 @@ async fn run<D: SqlDialect>(conn: &mut Conn<D>, op: WriteOp) -> (Finish, Option<
 /// otherwise be kept without their jobs), abandons the transaction.
 async fn create_together<D: SqlDialect>(
     conn: &mut Conn<D>,
-    creates: Vec<WriteOp>,
+    creates: Vec<Create>,
     finishes: &mut Vec<Finish>,
 ) -> Option<Error> {
     if creates.is_empty() {
@@ -128,11 +143,9 @@ async fn create_together<D: SqlDialect>(
     }
     let mut submissions = Vec::with_capacity(creates.len());
     let mut replies = Vec::with_capacity(creates.len());
-    for op in creates {
-        if let WriteOp::Create { jobs, since, reply } = op {
-            submissions.push((jobs, since));
-            replies.push(reply);
-        }
+    for Create { jobs, since, reply } in creates {
+        submissions.push((jobs, since));
+        replies.push(reply);
     }
     let failure = match flow::create_many::<D>(conn, submissions).await {
         Ok(outcomes) => {
@@ -177,16 +190,21 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
         let mut finishes = Vec::with_capacity(batch.len());
         // Creations first, all together: nothing else in a batch can refer
         // to a job that is not committed yet.
-        let (creates, others): (Vec<WriteOp>, Vec<WriteOp>) = batch
-            .into_iter()
-            .partition(|op| matches!(op, WriteOp::Create { .. }));
+        let mut creates = Vec::new();
+        let mut changes = Vec::new();
+        for op in batch {
+            match op {
+                WriteOp::Create(create) => creates.push(create),
+                WriteOp::Change(change) => changes.push(change),
+            }
+        }
         // A failure here abandons the whole transaction; every answer then
         // carries it.
         let mut broken: Option<Error> = create_together::<D>(&mut tx, creates, &mut finishes).await;
-        let mut ops = others.into_iter();
+        let mut ops = changes.into_iter();
         if broken.is_none() {
-            for op in ops.by_ref() {
-                let (finish, failure) = run::<D>(&mut tx, op).await;
+            for change in ops.by_ref() {
+                let (finish, failure) = run::<D>(&mut tx, change).await;
                 finishes.push(finish);
                 if let Some(e) = failure {
                     broken = Some(store_error("writing jobs", e));
@@ -194,7 +212,7 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
                 }
             }
         }
-        finishes.extend(ops.map(WriteOp::into_failure));
+        finishes.extend(ops.map(Change::into_failure));
         let failure = match broken {
             Some(error) => Some(error),
             None => tx
@@ -243,7 +261,7 @@ impl<D: SqlDialect> SqlJobStore<D> {
             let writer = self.writer.clone();
             let message = format!("the stored job could not be read: {}", error.message());
             tokio::spawn(async move {
-                let _ = writer.call(|reply| WriteOp::FailUnreadable { id, message, reply }).await;
+                let _ = writer.call(|reply| WriteOp::Change(Change::FailUnreadable { id, message, reply })).await;
             });
             error
         })
@@ -286,10 +304,12 @@ where
 {
     async fn create(&self, jobs: Vec<Job>, dedup_since: UnixMillis) -> Result<Vec<CreateOutcome>> {
         self.writer
-            .call(|reply| WriteOp::Create {
-                jobs,
-                since: dedup_since,
-                reply,
+            .call(|reply| {
+                WriteOp::Create(Create {
+                    jobs,
+                    since: dedup_since,
+                    reply,
+                })
             })
             .await
     }
@@ -312,10 +332,12 @@ where
             self.apply_in_own_transaction(id, transition).await
         } else {
             self.writer
-                .call(|reply| WriteOp::Apply {
-                    id,
-                    transition,
-                    reply,
+                .call(|reply| {
+                    WriteOp::Change(Change::Apply {
+                        id,
+                        transition,
+                        reply,
+                    })
                 })
                 .await
         }
@@ -372,20 +394,24 @@ where
 
     async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64> {
         self.writer
-            .call(|reply| WriteOp::ExpireResults {
-                before,
-                limit,
-                reply,
+            .call(|reply| {
+                WriteOp::Change(Change::ExpireResults {
+                    before,
+                    limit,
+                    reply,
+                })
             })
             .await
     }
 
     async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64> {
         self.writer
-            .call(|reply| WriteOp::DeleteFinished {
-                before,
-                limit,
-                reply,
+            .call(|reply| {
+                WriteOp::Change(Change::DeleteFinished {
+                    before,
+                    limit,
+                    reply,
+                })
             })
             .await
     }
