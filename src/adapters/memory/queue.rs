@@ -281,12 +281,13 @@ impl JobQueue for MemoryJobQueue {
         let inner = self.lock();
         let mut depths = Vec::new();
         for (backend, waiting) in &inner.waiting {
-            for priority in Priority::ALL {
-                let count = waiting
-                    .iter()
-                    .filter(|key| key.priority.0 == priority)
-                    .count();
-                depths.push((backend.clone(), priority, count as u64));
+            // One pass under the lock: claims wait while it is held.
+            let mut counts = [0u64; Priority::ALL.len()];
+            for key in waiting {
+                counts[key.priority.0 as usize] += 1;
+            }
+            for (priority, count) in Priority::ALL.into_iter().zip(counts) {
+                depths.push((backend.clone(), priority, count));
             }
         }
         Ok(depths)

@@ -148,3 +148,28 @@ async fn released_and_removed_jobs() {
     assert_eq!(again.job_id, a.job_id);
     assert!(q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn depths_count_waiting_jobs_by_backend_and_priority() {
+    let q = MemoryJobQueue::new();
+    q.offer(vec![
+        entry(Priority::High, 1),
+        entry(Priority::Low, 2),
+        entry(Priority::Low, 3),
+        entry(Priority::Normal, 4),
+    ])
+    .await
+    .unwrap();
+    q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap(); // takes the high one
+    let mut depths = q.depths().await.unwrap();
+    depths.sort();
+    let sim = BackendId::parse("sim").unwrap();
+    assert_eq!(
+        depths,
+        vec![
+            (sim.clone(), Priority::Low, 2),
+            (sim.clone(), Priority::Normal, 1),
+            (sim, Priority::High, 0)
+        ]
+    );
+}
