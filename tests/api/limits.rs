@@ -5,7 +5,7 @@ use futures::StreamExt;
 use tonic::Code;
 
 use crate::support::{
-    BELL, TestApp, bell_request, qasm3, spawn_app_with, spawn_app_with_backend, test_config,
+    BELL, TestApp, bell_request, qasm3, spawn_app_with, spawn_busy_app_with, test_config,
 };
 
 fn refused(err: tonic::Status, code: Code, words: &[&str]) {
@@ -81,13 +81,8 @@ async fn jobs_in_store(app: &mut TestApp) -> usize {
 #[tokio::test]
 async fn a_full_queue_refuses_single_batch_and_streamed_submissions_whole() {
     let mut config = test_config();
-    config.workers.count = 1;
     config.limits.max_queued_jobs_per_backend = 2;
-    let backend = std::sync::Arc::new(crate::support::TestBackend::new("test-backend"));
-    backend.hold();
-    let mut app = spawn_app_with_backend(config, backend).await;
-    let running = app.submit(BELL, "test-backend", 1).await.unwrap();
-    app.wait_state(&running, proto::JobState::Running).await;
+    let (mut app, _running) = spawn_busy_app_with(config).await;
     app.submit(BELL, "test-backend", 1).await.unwrap();
     let job = |shots| proto::BatchJobRequest {
         circuit: qasm3(BELL),
@@ -145,13 +140,8 @@ async fn a_full_queue_refuses_single_batch_and_streamed_submissions_whole() {
 #[tokio::test]
 async fn the_global_limit_counts_every_backend() {
     let mut config = test_config();
-    config.workers.count = 1;
     config.limits.max_queued_jobs = 1;
-    let backend = std::sync::Arc::new(crate::support::TestBackend::new("test-backend"));
-    backend.hold();
-    let mut app = spawn_app_with_backend(config, backend).await;
-    let running = app.submit(BELL, "test-backend", 1).await.unwrap();
-    app.wait_state(&running, proto::JobState::Running).await;
+    let (mut app, _running) = spawn_busy_app_with(config).await;
     app.submit(BELL, "test-backend", 1).await.unwrap();
     let err = app.submit(BELL, "test-backend", 1).await.unwrap_err();
     refused(

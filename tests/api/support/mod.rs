@@ -46,7 +46,11 @@ pub async fn spawn_app() -> TestApp {
 /// One worker, busy with a held job: later submissions stay QUEUED until
 /// `app.backend.release()`. Returns the app and the running job's id.
 pub async fn spawn_app_with_busy_worker() -> (TestApp, String) {
-    let mut config = test_config();
+    spawn_busy_app_with(test_config()).await
+}
+
+/// The same with `config` (its worker count becomes 1).
+pub async fn spawn_busy_app_with(mut config: Config) -> (TestApp, String) {
     config.workers.count = 1;
     let mut app = spawn_app_with(config).await;
     app.backend.hold();
