@@ -1,6 +1,8 @@
 //! The traits the core needs from the world. Adapters implement them; the
 //! composition root hands them to the app as `Arc<dyn Port>`.
 
+mod audit;
+mod auth;
 mod backend;
 mod clock;
 mod events;
@@ -9,6 +11,8 @@ mod queue;
 mod store;
 mod telemetry;
 
+pub use audit::{AuditAction, AuditEvent, AuditLog, NoAudit};
+pub use auth::{Authenticator, Credentials, Secret};
 pub use backend::{CancelOutcome, QuantumBackend, RunRequest, SubmissionReport};
 pub use clock::Clock;
 pub use events::{EventStream, JobEvent, JobEvents, WatchItem};
@@ -17,6 +21,10 @@ pub use queue::{Claim, JobQueue, QueueEntry};
 pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
 pub use telemetry::{FailureReason, NoTelemetry, RecoveryAction, Telemetry};
 
+#[cfg(test)]
+pub use audit::MockAuditLog;
+#[cfg(test)]
+pub use auth::MockAuthenticator;
 #[cfg(test)]
 pub use backend::MockQuantumBackend;
 #[cfg(test)]

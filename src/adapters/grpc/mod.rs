@@ -2,11 +2,13 @@
 //! server reflection.
 
 mod convert;
+mod peer;
 mod rpc;
 mod server;
 mod service;
 mod status;
 
+pub use peer::ConnectionInfo;
 pub use server::{GrpcServer, HealthHandle};
 pub use service::ArvakGrpc;
 pub use status::{code_of, to_status};

@@ -1,0 +1,55 @@
+//! Who is calling: the credentials a request carries, and the port that
+//! turns them into an [`Identity`]. Transport adapters gather the
+//! credentials; authentication adapters (mTLS, JWT, API keys) check them.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::domain::{Identity, Result};
+
+/// A credential as presented. Its `Debug` never shows the value, so it
+/// cannot reach a log line by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value itself, for the one place that verifies it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// What one request offers to prove who sent it.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    /// The other end of the connection, when the transport knows it.
+    pub peer_address: Option<SocketAddr>,
+    /// The client's certificate chain over mTLS (DER, leaf first), already
+    /// verified against the client CA by the TLS handshake.
+    pub client_certificates: Option<Arc<[Vec<u8>]>>,
+    /// `authorization: Bearer <token>`.
+    pub bearer_token: Option<Secret>,
+    /// `x-api-key`.
+    pub api_key: Option<Secret>,
+}
+
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait Authenticator: Send + Sync {
+    /// The caller, or UNAUTHENTICATED saying what was wrong (never which
+    /// secret was presented).
+    async fn authenticate(&self, credentials: &Credentials) -> Result<Identity>;
+}
