@@ -92,6 +92,7 @@ async fn fill(store: &dyn JobStore) -> Result<Duration, Error> {
         tags: Tags::default(),
         idempotency_key: None,
         seed: None,
+        traceparent: None,
     };
     let ids: Vec<JobId> = (0..JOBS)
         .map(|_| JobId::from_uuid(uuid::Uuid::now_v7()))
@@ -164,6 +165,7 @@ async fn timed_recovery(store: Arc<dyn JobStore>) -> Result<(f64, RecoveryReport
         frontend: Arc::new(StandardFrontend::new()),
         backends: Arc::new(BackendRegistry::new()),
         telemetry: Arc::new(arvak_grpc::ports::NoTelemetry),
+        traces: Arc::new(arvak_grpc::ports::NoTraces),
     };
     let started = Instant::now();
     let report = recover(&ports, MAX_ATTEMPTS).await?;

@@ -35,7 +35,6 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init_logging(&config.logging);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -47,23 +46,34 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
-        let listen_addr = config.server.listen_addr;
-        let app = match App::build(config).await {
-            Ok(app) => app,
+        let telemetry = match telemetry::init(&config.logging, &config.tracing) {
+            Ok(telemetry) => telemetry,
             Err(e) => return fail(ExitCode::from(2), format_args!("{e}")),
         };
-        let listener = match tokio::net::TcpListener::bind(listen_addr).await {
-            Ok(listener) => listener,
-            Err(e) => {
-                let message = format_args!("cannot listen on {listen_addr}: {e}");
-                return fail(ExitCode::FAILURE, message);
-            }
-        };
-        match app.serve(listener, signals::terminate()).await {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(e) => fail(ExitCode::FAILURE, format_args!("{e}")),
-        }
+        let code = serve(config).await;
+        // After the drain: the spans of the last jobs go out before exit.
+        telemetry.shutdown();
+        code
     })
+}
+
+async fn serve(config: Config) -> ExitCode {
+    let listen_addr = config.server.listen_addr;
+    let app = match App::build(config).await {
+        Ok(app) => app,
+        Err(e) => return fail(ExitCode::from(2), format_args!("{e}")),
+    };
+    let listener = match tokio::net::TcpListener::bind(listen_addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            let message = format_args!("cannot listen on {listen_addr}: {e}");
+            return fail(ExitCode::FAILURE, message);
+        }
+    };
+    match app.serve(listener, signals::terminate()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(ExitCode::FAILURE, format_args!("{e}")),
+    }
 }
 
 /// A start-up or serving failure: in the log, and on stderr for whoever

@@ -16,31 +16,23 @@ use std::time::{Duration, Instant};
 use arvak_grpc::proto::{self, JobState, arvak_service_client::ArvakServiceClient};
 use tonic::transport::Channel;
 
+// This test kills with SIGKILL; it has no use for `terminate`.
+#[allow(dead_code)]
+#[path = "common/process.rs"]
+mod process;
+
+use process::{free_port, server_command};
+
 const CLIENTS: usize = 4;
 const BELL: &str = "OPENQASM 3.0; qubit[2] q; h q[0]; cx q[0], q[1];";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn start(store_env: &[(String, String)], port: u16, log: &Path) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_arvak-grpc-server"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("ARVAK_") {
-            command.env_remove(key);
-        }
-    }
-    command
+    server_command(log.parent().unwrap())
         .envs(store_env.iter().cloned())
         .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("ARVAK_LOGGING_FORMAT", "json")
         .env("RUST_LOG", "info,arvak_grpc=debug")
         .env("ARVAK_HTTP_LISTEN_ADDR", "127.0.0.1:0")
-        .current_dir(log.parent().unwrap())
         .stdout(std::fs::File::create(log).unwrap())
         .stderr(Stdio::null())
         .spawn()

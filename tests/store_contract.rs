@@ -20,6 +20,7 @@ fn job(client: &str, backend: &str, submitted_at: i64) -> Job {
         tags: Tags::default(),
         idempotency_key: None,
         seed: Some(7),
+        traceparent: Some("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01".to_owned()),
     };
     Job::queued(
         JobId::from_uuid(uuid::Uuid::now_v7()),

@@ -7,6 +7,8 @@ pub mod grpc;
 pub mod memory;
 #[cfg(feature = "metrics")]
 pub mod metrics;
+#[cfg(feature = "otel")]
+pub mod otel;
 #[cfg(any(feature = "storage-sqlite", feature = "storage-postgres"))]
 pub mod storage;
 pub mod system_clock;

@@ -16,9 +16,9 @@ use crate::adapters::circuit::StandardFrontend;
 use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
 use crate::adapters::system_clock::SystemClock;
 use crate::domain::{Error, Result};
-use crate::ports::{JobQueue, JobStore, QuantumBackend, Telemetry};
+use crate::ports::{JobQueue, JobStore, QuantumBackend, Telemetry, Traces};
 
-fn missing_feature(what: &str, feature: &str) -> Error {
+pub(super) fn missing_feature(what: &str, feature: &str) -> Error {
     Error::invalid_argument(format!(
         "configuration: {what} is not available in this build; it needs the Cargo feature `{feature}`"
     ))
@@ -91,6 +91,15 @@ fn backends(config: &Config, extra: Vec<Arc<dyn QuantumBackend>>) -> Result<Back
     Ok(registry)
 }
 
+/// Trace context for jobs: real when this build can export traces (it
+/// stays empty until an exporter is configured), none otherwise.
+fn traces() -> Arc<dyn Traces> {
+    #[cfg(feature = "otel")]
+    return Arc::new(crate::adapters::otel::OtelTraces);
+    #[cfg(not(feature = "otel"))]
+    Arc::new(crate::ports::NoTraces)
+}
+
 /// Builds every port the app needs from `config`, plus backends supplied by
 /// the caller (tests use this; the shipped binary passes none).
 pub async fn ports(
@@ -115,5 +124,6 @@ pub async fn ports(
         frontend: Arc::new(StandardFrontend),
         backends: Arc::new(backends(config, extra_backends)?),
         telemetry,
+        traces: traces(),
     })
 }

@@ -27,6 +27,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub tls: TlsConfig,
     pub logging: LoggingConfig,
+    pub tracing: TracingConfig,
     pub backends: BackendsConfig,
 }
 
@@ -283,6 +284,29 @@ impl Default for LoggingConfig {
     }
 }
 
+/// OpenTelemetry traces (feature `otel`): off until an endpoint is set.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TracingConfig {
+    /// OTLP/gRPC collector, such as `http://127.0.0.1:4317`.
+    pub otlp_endpoint: Option<String>,
+    /// `service.name` of the exported spans.
+    pub service_name: String,
+    /// Share of new traces kept, 0.0 to 1.0; a call that arrives with a
+    /// sampled `traceparent` is always kept.
+    pub sample_ratio: f64,
+}
+
+impl Default for TracingConfig {
+    fn default() -> Self {
+        Self {
+            otlp_endpoint: None,
+            service_name: "arvak-grpc".to_owned(),
+            sample_ratio: 1.0,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct BackendsConfig {
@@ -320,8 +344,9 @@ impl BackendSection {
 }
 
 /// Top-level sections, which environment variable names start with.
-const SECTIONS: [&str; 10] = [
-    "server", "http", "storage", "queue", "workers", "jobs", "limits", "tls", "logging", "backends",
+const SECTIONS: [&str; 11] = [
+    "server", "http", "storage", "queue", "workers", "jobs", "limits", "tls", "logging", "tracing",
+    "backends",
 ];
 
 /// Maps `SERVER_LISTEN_ADDR` (prefix already removed) to `server.listen_addr`,

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use tokio::task::JoinSet;
+use tracing::Instrument;
 
 use super::jobs::JobPorts;
 use crate::domain::{BackendId, Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
@@ -89,12 +90,34 @@ impl Worker {
         }
     }
 
-    #[tracing::instrument(skip_all, fields(job_id = %claim.job_id, backend = %claim.backend_id))]
     async fn process(&self, claim: Claim) {
-        match self.start(&claim).await {
+        let span = tracing::info_span!("job", job_id = %claim.job_id, backend = %claim.backend_id);
+        let job = match self.ports.store.get(claim.job_id).await {
+            Ok(Some(job)) => job,
+            Ok(None) => {
+                tracing::warn!(parent: &span, "claimed job is not in the store; dropping the claim");
+                return self.finish_claim(&claim).await;
+            }
+            Err(e) => {
+                tracing::warn!(parent: &span, error = %e, "could not read the claimed job; it goes back to the queue");
+                return self.give_back(&claim).await;
+            }
+        };
+        // The run joins the trace of the call that submitted the job.
+        if let Some(traceparent) = &job.traceparent {
+            self.ports.traces.adopt(&span, traceparent);
+        }
+        self.process_job(job, claim).instrument(span).await
+    }
+
+    async fn process_job(&self, job: Job, claim: Claim) {
+        match self.start(job, &claim).await {
             Ok(Some(job)) => {
                 tracing::debug!(job_id = %job.id, attempt = job.attempts, "run started");
-                let outcome = self.execute(&job, &claim).await;
+                let outcome = self
+                    .execute(&job, &claim)
+                    .instrument(tracing::info_span!("run"))
+                    .await;
                 let reason = match &outcome {
                     Err(e) if e.kind() == ErrorKind::DeadlineExceeded => FailureReason::Timeout,
                     _ => FailureReason::Backend,
@@ -124,12 +147,8 @@ impl Worker {
 
     /// Moves the claimed job to RUNNING under this claim's token. `None` when
     /// there is nothing to run (canceled, finished, or claimed again elsewhere).
-    async fn start(&self, claim: &Claim) -> Result<Option<Job>> {
+    async fn start(&self, mut job: Job, claim: &Claim) -> Result<Option<Job>> {
         let store = &self.ports.store;
-        let Some(mut job) = store.get(claim.job_id).await? else {
-            tracing::warn!("claimed job is not in the store; dropping the claim");
-            return Ok(None);
-        };
         if job.state == JobState::Running {
             // An earlier claim's lease ended without an outcome.
             job = match store
@@ -156,11 +175,20 @@ impl Worker {
             token: claim.token,
             at: self.ports.clock.now(),
         };
-        let job = match store.apply(job.id, start).await {
+        let job = match store
+            .apply(job.id, start)
+            .instrument(tracing::info_span!("store", transition = "start"))
+            .await
+        {
             Ok(job) => job,
             Err(e) if is_lost_race(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
+        if let Some(started_at) = job.started_at {
+            let span = tracing::Span::current();
+            let traces = &self.ports.traces;
+            traces.record_past(&span, "queue_wait", job.submitted_at, started_at);
+        }
         self.publish(&job).await;
         let waited = job
             .started_at
@@ -296,7 +324,13 @@ impl Worker {
                 message: e.message().to_owned(),
             },
         };
-        match self.ports.store.apply(job.id, transition).await {
+        let stored = self
+            .ports
+            .store
+            .apply(job.id, transition)
+            .instrument(tracing::info_span!("store", transition = "outcome"))
+            .await;
+        match stored {
             Ok(job) => {
                 tracing::debug!(job_id = %job.id, state = %job.state, "outcome recorded");
                 self.report(&job, reason);

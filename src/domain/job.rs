@@ -122,6 +122,9 @@ pub struct Job {
     pub idempotency_key: Option<IdempotencyKey>,
     /// Seed for backends that sample (the simulator); `None` picks one.
     pub seed: Option<u64>,
+    /// W3C `traceparent` of the call that submitted it, so that the spans of
+    /// its run join that call's trace; `None` when traces are not exported.
+    pub traceparent: Option<String>,
     pub state: JobState,
     pub submitted_at: UnixMillis,
     pub started_at: Option<UnixMillis>,
@@ -205,6 +208,7 @@ pub struct NewJob {
     pub tags: Tags,
     pub idempotency_key: Option<IdempotencyKey>,
     pub seed: Option<u64>,
+    pub traceparent: Option<String>,
 }
 
 impl Job {
@@ -221,6 +225,7 @@ impl Job {
             tags: new.tags,
             idempotency_key: new.idempotency_key,
             seed: new.seed,
+            traceparent: new.traceparent,
             state: JobState::Queued,
             submitted_at,
             started_at: None,

@@ -10,6 +10,7 @@ mod frontend;
 mod queue;
 mod store;
 mod telemetry;
+mod traces;
 
 pub use audit::{AuditAction, AuditEvent, AuditLog, NoAudit};
 pub use auth::{Authenticator, Credentials, Secret};
@@ -20,6 +21,7 @@ pub use frontend::CircuitFrontend;
 pub use queue::{Claim, JobQueue, QueueEntry};
 pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
 pub use telemetry::{FailureReason, NoTelemetry, RecoveryAction, Telemetry};
+pub use traces::{NoTraces, Traces};
 
 #[cfg(test)]
 pub use audit::MockAuditLog;

@@ -8,24 +8,12 @@ use std::time::Duration;
 use arvak_grpc::proto::{ListBackendsRequest, arvak_service_client::ArvakServiceClient};
 use tonic::transport::Channel;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use crate::process::{self, free_port, terminate};
 
-/// The binary with no ARVAK_* variables from the test's own environment.
+/// The binary with one worker and the HTTP endpoints on a free port.
 fn server_command(dir: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_arvak-grpc-server"));
-    for (key, _) in std::env::vars() {
-        if key.starts_with("ARVAK_") {
-            command.env_remove(key);
-        }
-    }
+    let mut command = process::server_command(dir);
     command
-        .current_dir(dir)
         .env("ARVAK_WORKERS_COUNT", "1")
         .env("ARVAK_HTTP_LISTEN_ADDR", "127.0.0.1:0");
     command
@@ -47,24 +35,6 @@ async fn start(mut command: Command, port: u16) -> (Child, ArvakServiceClient<Ch
     let _ = child.kill();
     let _ = child.wait();
     panic!("the binary never listened on port {port}");
-}
-
-/// Sends SIGTERM and expects exit code 0 within ten seconds.
-async fn terminate(mut child: Child) {
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    for _ in 0..200 {
-        if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "exit status {status:?}");
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    panic!("the binary did not exit within 10 s of SIGTERM");
 }
 
 #[tokio::test]
@@ -213,5 +183,25 @@ async fn json_logs_carry_the_request_id_on_the_calls_line() {
         event["fields"]["code"].as_str().or(event["code"].as_str()),
         Some("OK"),
         "{line}"
+    );
+}
+
+#[cfg(not(feature = "otel"))]
+#[tokio::test]
+async fn a_trace_endpoint_in_a_build_without_otel_is_refused_at_start_naming_the_feature() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = server_command(dir.path())
+        .env(
+            "ARVAK_SERVER_LISTEN_ADDR",
+            format!("127.0.0.1:{}", free_port()),
+        )
+        .env("ARVAK_TRACING_OTLP_ENDPOINT", "http://127.0.0.1:4317")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("tracing.otlp_endpoint") && stderr.contains("`otel`"),
+        "{stderr}"
     );
 }

@@ -55,6 +55,8 @@ where
     let request_id = request_id(request.metadata());
     let identity = identity(&request);
     let span = tracing::info_span!("rpc", method, request_id = %request_id, client_id = %identity.client_id);
+    #[cfg(feature = "otel")]
+    crate::adapters::otel::adopt_remote_parent(&span, request.metadata());
     let started = Instant::now();
     let outcome = handler(identity, request.into_inner())
         .instrument(span.clone())

@@ -12,7 +12,7 @@ use crate::domain::{
 /// Every column of `jobs`, in table order.
 pub const JOB_COLUMNS: &str = "id, client_id, backend_id, circuit_format, circuit_text, shots, \
      optimization_level, priority, tags, idempotency_key, seed, state, submitted_at, started_at, \
-     completed_at, error_message, attempts, claim_token, backend_job_id, version";
+     completed_at, error_message, attempts, claim_token, backend_job_id, version, traceparent";
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct JobRow {
@@ -39,6 +39,7 @@ pub struct JobRow {
     pub claim_token: Option<i64>,
     pub backend_job_id: Option<String>,
     pub version: i64,
+    pub traceparent: Option<String>,
 }
 
 fn format_name(format: CircuitFormat) -> &'static str {
@@ -80,6 +81,7 @@ impl JobRow {
             claim_token: job.claim_token.map(|t| t.0 as i64),
             backend_job_id: job.backend_job_id.clone(),
             version: job.version as i64,
+            traceparent: job.traceparent.clone(),
         }
     }
 
@@ -135,6 +137,7 @@ impl JobRow {
                 .transpose()
                 .map_err(|e| bad("idempotency_key", e.to_string()))?,
             seed: self.seed.map(|s| s as u64),
+            traceparent: self.traceparent,
             state: JobState::parse(&self.state).map_err(|e| bad("state", e.to_string()))?,
             submitted_at: UnixMillis(self.submitted_at),
             started_at: self.started_at.map(UnixMillis),

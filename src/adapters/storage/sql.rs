@@ -71,10 +71,11 @@ where
         claim_token: row.try_get("claim_token")?,
         backend_job_id: row.try_get("backend_job_id")?,
         version: row.try_get("version")?,
+        traceparent: row.try_get("traceparent")?,
     })
 }
 
-/// Rows per multi-row INSERT: 20 columns × 400 rows is 8,000 parameters,
+/// Rows per multi-row INSERT: 21 columns × 400 rows is 8,400 parameters,
 /// well below SQLite's 32,766 and PostgreSQL's 65,535.
 pub const INSERT_CHUNK: usize = 400;
 
@@ -121,6 +122,8 @@ pub fn insert_jobs<DB: Bind>(rows: &[JobRow]) -> QueryBuilder<DB> {
         DB::opt_text(&mut q, row.backend_job_id);
         q.push(", ");
         DB::int(&mut q, row.version);
+        q.push(", ");
+        DB::opt_text(&mut q, row.traceparent);
         q.push(")");
     }
     q

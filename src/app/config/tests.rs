@@ -100,3 +100,22 @@ fn the_example_configuration_in_deploy_loads() {
         Ok(())
     });
 }
+
+#[test]
+fn every_section_of_the_configuration_can_be_set_from_the_environment() {
+    let defaults = serde_json::to_value(Config::default()).unwrap();
+    let mut sections: Vec<&str> = defaults
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    let mut known = SECTIONS.to_vec();
+    sections.sort_unstable();
+    known.sort_unstable();
+    assert_eq!(sections, known, "SECTIONS must list every field of Config");
+    assert_eq!(
+        env_key_to_path("TRACING_OTLP_ENDPOINT").as_deref(),
+        Some("tracing.otlp_endpoint")
+    );
+}

@@ -12,7 +12,9 @@ use tokio::sync::watch;
 
 use super::backends::BackendRegistry;
 use crate::domain::{Error, Identity, Job, JobId, JobLimits, QueueLimits, Result};
-use crate::ports::{CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore, Telemetry};
+use crate::ports::{
+    CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore, Telemetry, Traces,
+};
 
 pub use cancel::CancelReply;
 pub use query::{JobView, ListJobsCommand};
@@ -45,6 +47,8 @@ pub struct JobPorts {
     pub backends: Arc<BackendRegistry>,
     /// Metrics; `NoTelemetry` reports nothing.
     pub telemetry: Arc<dyn Telemetry>,
+    /// Trace context carried from a submission to its job's run.
+    pub traces: Arc<dyn Traces>,
 }
 
 #[derive(Clone)]
@@ -103,6 +107,7 @@ impl JobPorts {
             frontend,
             backends: Arc::new(backends),
             telemetry: Arc::new(crate::ports::NoTelemetry),
+            traces: Arc::new(crate::ports::NoTraces),
         }
     }
 

@@ -5,6 +5,8 @@ use crate::domain::{
     CircuitSource, ClientId, Error, IdempotencyKey, Identity, Job, JobId, NewJob,
     OptimizationLevel, Priority, QueueLimits, Result, Shots, Tags, UnixMillis,
 };
+use tracing::Instrument;
+
 use crate::ports::{CreateOutcome, QueueEntry};
 
 use super::JobService;
@@ -88,6 +90,10 @@ impl JobService {
         command: SubmitCommand,
         now: UnixMillis,
     ) -> Result<Job> {
+        // The job's run is traced as a child of the submitting call, not of
+        // this check.
+        let traceparent = self.ports.traces.current();
+        let _validate = tracing::info_span!("validate").entered();
         let backend = self.ports.backends.get(&command.backend_id)?;
         let shots = Shots::parse(command.shots)?;
         let optimization_level = OptimizationLevel::parse(command.optimization_level)?;
@@ -121,6 +127,7 @@ impl JobService {
             tags,
             idempotency_key,
             seed: command.seed,
+            traceparent,
         };
         Ok(Job::queued(
             JobId::from_uuid(uuid::Uuid::now_v7()),
@@ -151,7 +158,12 @@ impl JobService {
         let window = i64::try_from(self.rules.idempotency_window.as_millis()).unwrap_or(i64::MAX);
         let dedup_since = now.plus_millis(-window);
         let entries: Vec<QueueEntry> = jobs.iter().map(queue_entry).collect();
-        let outcomes = self.ports.store.create(jobs, dedup_since).await?;
+        let outcomes = self
+            .ports
+            .store
+            .create(jobs, dedup_since)
+            .instrument(tracing::info_span!("store", jobs = entries.len()))
+            .await?;
         let mut admitted = Vec::with_capacity(outcomes.len());
         let mut fresh = Vec::with_capacity(outcomes.len());
         for (entry, outcome) in entries.into_iter().zip(outcomes) {

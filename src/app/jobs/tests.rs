@@ -92,6 +92,7 @@ impl Mocks {
             frontend: Arc::new(self.frontend),
             backends: Arc::new(registry),
             telemetry: Arc::new(NoTelemetry),
+            traces: Arc::new(crate::ports::NoTraces),
         };
         let rules = JobRules {
             idempotency_window: Duration::from_secs(24 * 3600),
@@ -138,6 +139,7 @@ fn stored_job(owner: &str, state: JobState) -> Job {
         tags: Tags::default(),
         idempotency_key: None,
         seed: None,
+        traceparent: None,
     };
     let mut job = Job::queued(JobId::from_uuid(uuid::Uuid::now_v7()), new, NOW);
     job.state = state;

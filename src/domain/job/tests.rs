@@ -15,6 +15,7 @@ pub(crate) fn queued_job() -> Job {
         tags: Tags::default(),
         idempotency_key: None,
         seed: None,
+        traceparent: None,
     };
     Job::queued(
         JobId::from_uuid(uuid::Uuid::now_v7()),

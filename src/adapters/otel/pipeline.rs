@@ -1,0 +1,72 @@
+//! The export pipeline: a batch span processor sending OTLP over gRPC, and
+//! the `tracing` layer feeding it.
+
+use std::time::Duration;
+
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
+use tracing_subscriber::{Layer, Registry};
+
+use crate::domain::{Error, Result};
+
+/// Name of the tracer (the instrumentation scope) of every exported span.
+pub const TRACER_NAME: &str = "arvak-grpc";
+
+/// How long shutdown may spend sending the spans still buffered.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The running pipeline; [`TracePipeline::shutdown`] sends what is buffered.
+pub struct TracePipeline {
+    provider: SdkTracerProvider,
+}
+
+impl TracePipeline {
+    /// Exports the spans still buffered, then stops the exporter.
+    pub fn shutdown(&self) {
+        if let Err(e) = self.provider.shutdown_with_timeout(FLUSH_TIMEOUT) {
+            tracing::warn!(error = %e, "could not flush the remaining spans");
+        }
+    }
+}
+
+/// Starts exporting to `endpoint` and returns the pipeline with the layer
+/// to add to the subscriber. Must run inside the Tokio runtime (the gRPC
+/// exporter lives on it).
+pub fn start(
+    endpoint: &str,
+    service_name: &str,
+    sample_ratio: f64,
+) -> Result<(TracePipeline, impl Layer<Registry> + Send + Sync + 'static)> {
+    if !(0.0..=1.0).contains(&sample_ratio) {
+        return Err(Error::invalid_argument(format!(
+            "configuration: tracing.sample_ratio must be between 0.0 and 1.0, not {sample_ratio}"
+        )));
+    }
+    let exporter = SpanExporter::builder()
+        .with_tonic()
+        .with_endpoint(endpoint)
+        .build()
+        .map_err(|e| {
+            Error::invalid_argument(format!(
+                "configuration: tracing.otlp_endpoint '{endpoint}': {e}"
+            ))
+        })?;
+    // A call that arrives inside a sampled trace is always kept, so that
+    // traces are whole; new traces are kept at the configured ratio.
+    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(sample_ratio)));
+    let provider = SdkTracerProvider::builder()
+        .with_batch_exporter(exporter)
+        .with_sampler(sampler)
+        .with_resource(
+            Resource::builder()
+                .with_service_name(service_name.to_owned())
+                .build(),
+        )
+        .build();
+    opentelemetry::global::set_tracer_provider(provider.clone());
+    let tracer = provider.tracer(TRACER_NAME);
+    let layer = tracing_opentelemetry::layer().with_tracer(tracer);
+    Ok((TracePipeline { provider }, layer))
+}

@@ -1,0 +1,36 @@
+//! Distributed traces across the queue. A job runs long after the call that
+//! submitted it, often on another worker; the submitting call's trace context
+//! is stored with the job, so that the spans of its run join that trace.
+//!
+//! Spans themselves are `tracing` spans; this port covers only what `tracing`
+//! cannot say: trace context as text, and a phase that already ended.
+
+use crate::domain::UnixMillis;
+
+pub trait Traces: Send + Sync {
+    /// The W3C `traceparent` of the current span, when traces are exported.
+    fn current(&self) -> Option<String>;
+    /// Makes `span` a child of the span `traceparent` names.
+    fn adopt(&self, span: &tracing::Span, traceparent: &str);
+    /// Records a phase that has already ended (a job's wait in the queue) as
+    /// a child span of `parent`.
+    fn record_past(
+        &self,
+        parent: &tracing::Span,
+        name: &'static str,
+        start: UnixMillis,
+        end: UnixMillis,
+    );
+}
+
+/// Exports nothing (builds without the `otel` feature, and tests).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoTraces;
+
+impl Traces for NoTraces {
+    fn current(&self) -> Option<String> {
+        None
+    }
+    fn adopt(&self, _: &tracing::Span, _: &str) {}
+    fn record_past(&self, _: &tracing::Span, _: &'static str, _: UnixMillis, _: UnixMillis) {}
+}
