@@ -50,4 +50,8 @@ pub trait JobEvents: Send + Sync {
     /// Every event published from now on. Subscribe before reading the store
     /// so that no change between the two is missed.
     fn subscribe(&self) -> EventStream;
+
+    /// The events of one job from now on (the same guarantee), without
+    /// seeing, or costing anything for, the events of other jobs.
+    fn subscribe_to(&self, job: JobId) -> EventStream;
 }

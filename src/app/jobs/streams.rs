@@ -34,7 +34,8 @@ impl JobService {
         job_id: &str,
     ) -> Result<impl Stream<Item = Result<JobEvent>> + use<>> {
         // Subscribe before reading, so no change in between is missed.
-        let mut events = self.ports.events.subscribe();
+        let id = JobId::parse(job_id)?;
+        let mut events = self.ports.events.subscribe_to(id);
         let job = self.owned_job(identity, job_id).await?;
         let (tx, rx) = mpsc::channel(16);
         let store = self.ports.store.clone();
@@ -48,8 +49,7 @@ impl JobService {
             loop {
                 let event = tokio::select! {
                     item = events.next() => match item {
-                        Some(WatchItem::Event(event)) if event.job_id == id => event,
-                        Some(WatchItem::Event(_)) => continue,
+                        Some(WatchItem::Event(event)) => event,
                         Some(WatchItem::Lagged) => match store.get(id).await {
                             Ok(Some(job)) => current_event(&job),
                             Ok(None) => return,
