@@ -206,6 +206,7 @@ fn sqlite_settings(path: std::path::PathBuf, synchronous_full: bool) -> SqliteSe
         synchronous_full,
         busy_timeout: Duration::from_secs(5),
         max_connections: 10,
+        cache_bytes: 16 << 20,
     }
 }
 

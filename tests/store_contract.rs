@@ -505,22 +505,30 @@ mod sqlite_store {
     use super::*;
     use arvak_grpc::adapters::storage::sqlite::{SqliteSettings, open};
 
-    /// A store in a new file, removed with its directory afterwards.
-    pub async fn fresh() -> (Arc<dyn JobStore>, Cleanup) {
+    /// A store in a new file, removed with its directory afterwards, that
+    /// keeps up to `cache_bytes` of the jobs it wrote last in memory.
+    pub async fn fresh(cache_bytes: usize) -> (Arc<dyn JobStore>, Cleanup) {
         let dir = tempfile::tempdir().unwrap();
         let settings = SqliteSettings {
             path: dir.path().join("jobs.db"),
             synchronous_full: true,
             busy_timeout: std::time::Duration::from_secs(5),
             max_connections: 4,
+            cache_bytes,
         };
         let store: Arc<dyn JobStore> = Arc::new(open(&settings).await.expect("SQLite store opens"));
         (store, Box::pin(async move { drop(dir) }))
     }
 }
 
+// As shipped (16 MiB of recently written jobs), with no cache, and with one
+// so small that most reads and changes miss it.
 #[cfg(feature = "storage-sqlite")]
-store_contract!(sqlite, sqlite_store::fresh);
+store_contract!(sqlite, || sqlite_store::fresh(16 << 20));
+#[cfg(feature = "storage-sqlite")]
+store_contract!(sqlite_uncached, || sqlite_store::fresh(0));
+#[cfg(feature = "storage-sqlite")]
+store_contract!(sqlite_tiny_cache, || sqlite_store::fresh(4096));
 
 #[cfg(feature = "storage-postgres")]
 mod postgres_store {

@@ -36,6 +36,7 @@ async fn store(config: &Config) -> Result<Arc<dyn JobStore>> {
                 synchronous_full: storage.sqlite_synchronous == SqliteSynchronous::Full,
                 busy_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
                 max_connections: storage.max_connections,
+                cache_bytes: usize::try_from(storage.sqlite_cache_mib << 20).unwrap_or(usize::MAX),
             };
             Ok(Arc::new(open(&settings).await?))
         }

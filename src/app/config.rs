@@ -93,6 +93,9 @@ pub struct StorageConfig {
     /// SQLite database file (storage type `sqlite`).
     pub sqlite_path: std::path::PathBuf,
     pub sqlite_synchronous: SqliteSynchronous,
+    /// Memory for the jobs written last, which status reads and workers then
+    /// read without asking SQLite; 0 turns it off.
+    pub sqlite_cache_mib: u64,
     /// PostgreSQL connection URL (storage type `postgres`); never logged.
     pub postgres_url: Option<String>,
     /// Schema holding the tables; created if missing.
@@ -123,6 +126,7 @@ impl Default for StorageConfig {
             },
             sqlite_path: std::path::PathBuf::from("data/arvak.db"),
             sqlite_synchronous: SqliteSynchronous::Full,
+            sqlite_cache_mib: 16,
             postgres_url: None,
             postgres_schema: "public".to_owned(),
             max_connections: 10,

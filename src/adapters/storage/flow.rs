@@ -78,14 +78,14 @@ pub trait SqlDialect: Send + Sync + 'static {
 /// submission, in order.
 pub async fn create_many<D: SqlDialect>(
     conn: &mut Conn<D>,
-    submissions: Vec<(Vec<Job>, UnixMillis)>,
+    submissions: &[(Vec<Job>, UnixMillis)],
 ) -> Step<Vec<Vec<CreateOutcome>>> {
     let mut all_outcomes = Vec::with_capacity(submissions.len());
     let mut rows = Vec::new();
     let mut tags = Vec::new();
     for (jobs, since) in submissions {
         let mut outcomes = Vec::with_capacity(jobs.len());
-        for job in &jobs {
+        for job in jobs {
             let row = JobRow::from_job(job);
             if let Some(key) = &job.idempotency_key
                 && let Some(holder) =
@@ -140,18 +140,27 @@ async fn claim_idempotency_key<D: SqlDialect>(
 }
 
 /// Applies a transition in the caller's transaction; see `JobStore::apply`.
+/// Changes one job. `known` is the job as committed, when the caller knows
+/// it (the SQLite writer's cache); otherwise it is read first. The version
+/// check on the UPDATE holds either way.
 pub async fn apply<D: SqlDialect>(
     conn: &mut Conn<D>,
     id: JobId,
     transition: &Transition,
+    known: Option<Job>,
 ) -> Step<Job> {
     let id_text = id.to_string();
-    let rows = D::fetch_jobs(conn, sql::select_job::<D::Db>(&id_text, D::ROW_LOCKS)).await?;
-    let row = rows
-        .into_iter()
-        .next()
-        .ok_or_else(|| StepError::Refused(Error::not_found(format!("job {id} not found"))))?;
-    let mut job = row.into_job().map_err(StepError::Refused)?;
+    let mut job = match known {
+        Some(job) => job,
+        None => {
+            let rows =
+                D::fetch_jobs(conn, sql::select_job::<D::Db>(&id_text, D::ROW_LOCKS)).await?;
+            let row = rows.into_iter().next().ok_or_else(|| {
+                StepError::Refused(Error::not_found(format!("job {id} not found")))
+            })?;
+            row.into_job().map_err(StepError::Refused)?
+        }
+    };
     let expected_version = job.version as i64;
     job.apply(transition).map_err(StepError::Refused)?;
     let written = D::execute(

@@ -3,6 +3,7 @@
 //! (`flow.rs`, `sql.rs`); each database supplies connection set-up and how it
 //! runs a query.
 
+mod cache;
 mod error;
 mod flow;
 mod group_commit;

@@ -3,20 +3,26 @@
 //! Creations (and, without row locks, every write) go through one writer task
 //! that commits what has gathered in a single transaction (group commit). With
 //! row locks (PostgreSQL), transitions run in their own short transaction, so
-//! several nodes can share the database. Reads use the pool.
+//! several nodes can share the database. Reads use the pool, or with SQLite
+//! (one writer per file) the cache of the jobs the writer committed last.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use sqlx::{Database, Pool, QueryBuilder};
 use tokio::sync::oneshot;
 
+use super::cache::JobCache;
 use super::error::store_error;
 use super::flow::{self, Conn, SqlDialect, Step, StepError};
 use super::group_commit::{BatchWriter, Finish, GroupCommit, finish};
 use super::row::{JobRow, decode_result};
 use super::sql;
-use crate::domain::{ClientId, Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
+use crate::domain::{
+    ClientId, Error, ErrorKind, Job, JobId, JobResult, Result, Transition, UnixMillis,
+};
 use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
 
 /// Most operations one transaction of the writer carries.
@@ -25,6 +31,8 @@ const MAX_BATCH: usize = 512;
 pub struct SqlJobStore<D: SqlDialect> {
     pool: Pool<D::Db>,
     writer: GroupCommit<WriteOp>,
+    /// Jobs this store wrote last; only when it is the database's one writer.
+    cache: Option<Arc<JobCache>>,
     _dialect: PhantomData<D>,
 }
 
@@ -106,24 +114,72 @@ fn settle<T: Send + 'static>(
     }
 }
 
-async fn run<D: SqlDialect>(conn: &mut Conn<D>, change: Change) -> (Finish, Option<sqlx::Error>) {
+/// What a batch wrote, for the cache once it commits.
+#[derive(Default)]
+struct Written {
+    /// Jobs as the batch left them, created or changed.
+    jobs: HashMap<JobId, Job>,
+    /// A change over many jobs at once ran (retention, a failed unreadable
+    /// row): what the cache holds may no longer be true.
+    wide: bool,
+}
+
+impl Written {
+    fn wide_change(&mut self) {
+        self.wide = true;
+        self.jobs.clear();
+    }
+}
+
+async fn run<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    change: Change,
+    written: &mut Written,
+    cache: Option<&JobCache>,
+) -> (Finish, Option<sqlx::Error>) {
     match change {
         Change::Apply {
             id,
             transition,
             reply,
-        } => settle(reply, flow::apply::<D>(conn, id, &transition).await),
+        } => {
+            let batch_copy = written.jobs.get(&id).cloned();
+            let cached = match (&batch_copy, cache) {
+                (None, Some(cache)) if !written.wide => cache.get(id),
+                _ => None,
+            };
+            let from_cache = cached.is_some();
+            let step = flow::apply::<D>(conn, id, &transition, batch_copy.or(cached)).await;
+            match &step {
+                Ok(job) => {
+                    written.jobs.insert(id, job.clone());
+                }
+                Err(StepError::Refused(e)) if from_cache && e.kind() == ErrorKind::Conflict => {
+                    // The cache disagreed with the database: never again.
+                    cache.inspect(|cache| cache.remove(id));
+                }
+                Err(_) => {}
+            }
+            settle(reply, step)
+        }
         Change::ExpireResults {
             before,
             limit,
             reply,
-        } => settle(reply, flow::expire_results::<D>(conn, before, limit).await),
+        } => {
+            written.wide_change();
+            settle(reply, flow::expire_results::<D>(conn, before, limit).await)
+        }
         Change::DeleteFinished {
             before,
             limit,
             reply,
-        } => settle(reply, flow::delete_finished::<D>(conn, before, limit).await),
+        } => {
+            written.wide_change();
+            settle(reply, flow::delete_finished::<D>(conn, before, limit).await)
+        }
         Change::FailUnreadable { id, message, reply } => {
+            written.wide_change();
             let step = D::execute(conn, sql::fail_unreadable::<D::Db>(&id, message)).await;
             settle(reply, step.map(|_| ()).map_err(StepError::Sql))
         }
@@ -137,6 +193,7 @@ async fn create_together<D: SqlDialect>(
     conn: &mut Conn<D>,
     creates: Vec<Create>,
     finishes: &mut Vec<Finish>,
+    written: &mut Written,
 ) -> Option<Error> {
     if creates.is_empty() {
         return None;
@@ -147,8 +204,14 @@ async fn create_together<D: SqlDialect>(
         submissions.push((jobs, since));
         replies.push(reply);
     }
-    let failure = match flow::create_many::<D>(conn, submissions).await {
+    let failure = match flow::create_many::<D>(conn, &submissions).await {
         Ok(outcomes) => {
+            let created = submissions
+                .into_iter()
+                .zip(&outcomes)
+                .flat_map(|((jobs, _), outcomes)| jobs.into_iter().zip(outcomes))
+                .filter(|(_, outcome)| **outcome == CreateOutcome::Created);
+            written.jobs.extend(created.map(|(job, _)| (job.id, job)));
             finishes.extend(
                 replies
                     .into_iter()
@@ -170,6 +233,7 @@ async fn create_together<D: SqlDialect>(
 
 struct Writer<D: SqlDialect> {
     pool: Pool<D::Db>,
+    cache: Option<Arc<JobCache>>,
 }
 
 #[async_trait]
@@ -200,11 +264,14 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
         }
         // A failure here abandons the whole transaction; every answer then
         // carries it.
-        let mut broken: Option<Error> = create_together::<D>(&mut tx, creates, &mut finishes).await;
+        let mut written = Written::default();
+        let mut broken: Option<Error> =
+            create_together::<D>(&mut tx, creates, &mut finishes, &mut written).await;
         let mut ops = changes.into_iter();
+        let cache = self.cache.as_deref();
         if broken.is_none() {
             for change in ops.by_ref() {
-                let (finish, failure) = run::<D>(&mut tx, change).await;
+                let (finish, failure) = run::<D>(&mut tx, change, &mut written, cache).await;
                 finishes.push(finish);
                 if let Some(e) = failure {
                     broken = Some(store_error("writing jobs", e));
@@ -221,6 +288,16 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
                 .err()
                 .map(|e| store_error("committing", e)),
         };
+        // Before any answer goes out, so that whoever hears of a change
+        // reads it back.
+        if let Some(cache) = cache
+            && failure.is_none()
+        {
+            if written.wide {
+                cache.clear();
+            }
+            cache.put_all(written.jobs.into_values());
+        }
         for finish in finishes {
             finish(failure.clone());
         }
@@ -230,10 +307,21 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
 impl<D: SqlDialect> SqlJobStore<D> {
     /// Wraps a connected pool whose migrations have run.
     pub fn new(pool: Pool<D::Db>) -> Self {
-        let writer = GroupCommit::start(Writer::<D> { pool: pool.clone() }, MAX_BATCH);
+        Self::with_cache(pool, None)
+    }
+
+    /// Like `new`, keeping up to `cache_bytes` of the jobs it writes in
+    /// memory. Only for a database this process alone writes to.
+    pub fn with_cache(pool: Pool<D::Db>, cache_bytes: Option<usize>) -> Self {
+        let cache = cache_bytes.map(|bytes| Arc::new(JobCache::new(bytes)));
+        let writer = Writer::<D> {
+            pool: pool.clone(),
+            cache: cache.clone(),
+        };
         Self {
             pool,
-            writer,
+            writer: GroupCommit::start(writer, MAX_BATCH),
+            cache,
             _dialect: PhantomData,
         }
     }
@@ -284,7 +372,7 @@ impl<D: SqlDialect> SqlJobStore<D> {
             .begin()
             .await
             .map_err(|e| store_error("starting a transaction", e))?;
-        match flow::apply::<D>(&mut tx, id, &transition).await {
+        match flow::apply::<D>(&mut tx, id, &transition, None).await {
             Ok(job) => {
                 tx.commit()
                     .await
@@ -315,6 +403,9 @@ where
     }
 
     async fn get(&self, id: JobId) -> Result<Option<Job>> {
+        if let Some(job) = self.cache.as_ref().and_then(|cache| cache.get(id)) {
+            return Ok(Some(job));
+        }
         let rows = self
             .fetch_jobs(
                 sql::select_job::<D::Db>(&id.to_string(), false),

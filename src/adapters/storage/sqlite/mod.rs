@@ -37,6 +37,8 @@ pub struct SqliteSettings {
     pub synchronous_full: bool,
     pub busy_timeout: Duration,
     pub max_connections: u32,
+    /// Memory for the jobs written last (see `JobCache`); 0 keeps none.
+    pub cache_bytes: usize,
 }
 
 pub type SqliteJobStore = SqlJobStore<SqliteDialect>;
@@ -73,5 +75,8 @@ pub async fn open(settings: &SqliteSettings) -> Result<SqliteJobStore> {
         .run(&pool)
         .await
         .map_err(|e| Error::unavailable(format!("migrating {}: {e}", settings.path.display())))?;
-    Ok(SqlJobStore::new(pool))
+    // One server per database file (the writer task is the only writer), so
+    // what it committed last can be read back from memory.
+    let cache = (settings.cache_bytes > 0).then_some(settings.cache_bytes);
+    Ok(SqlJobStore::with_cache(pool, cache))
 }
