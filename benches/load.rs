@@ -14,7 +14,7 @@
 //! `bench/storage-throughput.sh` runs it against each storage.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use arvak_grpc::proto::{self, JobState, arvak_service_client::ArvakServiceClient};
@@ -85,6 +85,10 @@ struct Args {
     /// Seconds of load before measuring starts (not for end-to-end).
     #[arg(long, default_value_t = 2.0)]
     warmup: f64,
+    /// Stop after this many measured calls instead of after `--duration`
+    /// (a sustained run: `--rpc submit --requests 1000000`).
+    #[arg(long)]
+    requests: Option<u64>,
     #[arg(long, default_value = "simulator")]
     backend: String,
     #[arg(long, default_value_t = 100)]
@@ -189,12 +193,17 @@ async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error
     };
     let start = Instant::now();
     let measure_from = start + Duration::from_secs_f64(args.warmup);
-    let until = measure_from + Duration::from_secs_f64(args.duration);
+    let until = match args.requests {
+        // Long enough for any count; the budget ends the run.
+        Some(_) => measure_from + Duration::from_secs(365 * 24 * 3600),
+        None => measure_from + Duration::from_secs_f64(args.duration),
+    };
+    let budget = Arc::new(AtomicU64::new(args.requests.unwrap_or(u64::MAX)));
     let callers: Vec<_> = clients
         .into_iter()
         .enumerate()
         .map(|(n, client)| {
-            let ids = ids.clone();
+            let (ids, budget) = (ids.clone(), budget.clone());
             let (rpc, request) = (args.rpc, submit_request(args));
             let callers = args.concurrency;
             tokio::spawn(async move {
@@ -203,6 +212,10 @@ async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error
                 let mut next = n;
                 while Instant::now() < until {
                     let started = Instant::now();
+                    let measured = started >= measure_from;
+                    if measured && take_one(&budget).is_none() {
+                        break;
+                    }
                     let outcome = match rpc {
                         Rpc::ListBackends => client
                             .list_backends(proto::ListBackendsRequest {})
@@ -219,7 +232,7 @@ async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error
                         }
                         Rpc::EndToEnd => unreachable!("handled above"),
                     };
-                    if started >= measure_from {
+                    if measured {
                         tally.record(started, outcome);
                     }
                 }
@@ -240,6 +253,15 @@ async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error
         .saturating_duration_since(measure_from)
         .as_secs_f64();
     Ok(summary(args, seconds, &total))
+}
+
+/// Takes one call from the shared budget; `None` when it is spent.
+fn take_one(budget: &AtomicU64) -> Option<u64> {
+    budget
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+            left.checked_sub(1)
+        })
+        .ok()
 }
 
 fn submit_request(args: &Args) -> proto::SubmitJobRequest {

@@ -21,6 +21,9 @@ use crate::adapters::grpc::{GrpcServer, HealthHandle};
 use crate::domain::{BackendId, Result};
 use crate::ports::{QuantumBackend, Telemetry};
 
+/// Workers per CPU core when `workers.count` is 0.
+const WORKERS_PER_CORE: usize = 32;
+
 /// How often readiness asks the store whether it answers.
 const READINESS_CHECK: Duration = Duration::from_secs(2);
 
@@ -109,7 +112,11 @@ impl App {
     fn worker_settings(&self) -> WorkerSettings {
         let workers = &self.config.workers;
         let count = match workers.count {
-            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            // A worker spends most of a job waiting: for the store's commits
+            // (two per job) or a QPU. With one per core a durable store left
+            // the CPU idle; the simulator's memory budget, not the worker
+            // count, keeps large state vectors from piling up.
+            0 => WORKERS_PER_CORE * std::thread::available_parallelism().map_or(2, usize::from),
             n => n,
         };
         WorkerSettings {

@@ -1,0 +1,126 @@
+#!/usr/bin/env bash
+# One million jobs on the durable SQLite store: SubmitJob sustained over a
+# million calls (64 callers), the server's memory afterwards (once its
+# workers have run every job), and SubmitJob / GetJobStatus throughput on
+# that full store as a ratio of a fresh one (medians of ROUNDS short runs
+# each).
+#
+#   bench/million.sh
+#   JOBS=200000 ROUNDS=5 bench/million.sh
+#
+# Variables: JOBS (1000000), ROUNDS (3), CONCURRENCY (64), SHORT (seconds
+# of each short run, 5), SERVER_ENV (extra server variables, NAME=VALUE ...),
+# OUT (keep the JSON lines).
+set -eu
+cd "$(dirname "$0")/.."
+
+JOBS=${JOBS:-1000000} ROUNDS=${ROUNDS:-3} CONCURRENCY=${CONCURRENCY:-64} SHORT=${SHORT:-5}
+work=$(mktemp -d) server="" loader=""
+OUT=${OUT:-$work/results.jsonl}
+cleanup() {
+    if [ -n "$loader" ]; then kill -TERM "$loader" 2>/dev/null || true; wait "$loader" 2>/dev/null || true; fi
+    if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+    server="" loader=""
+}
+trap 'cleanup; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+echo "building (release)..." >&2
+paths=$(cargo bench --no-run --bench load --message-format=json |
+    python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("load", "arvak-grpc-server"):
+        print(m["target"]["name"], m["executable"])')
+load=$(echo "$paths" | awk '$1 == "load" {print $2}')
+bin=$(echo "$paths" | awk '$1 == "arvak-grpc-server" {print $2}')
+[ -x "$load" ] && [ -x "$bin" ] || { echo "build did not yield both binaries" >&2; exit 1; }
+
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+start_server() { # database directory
+    local tries=0
+    port=$(free_port) http=$(free_port)
+    mkdir -p "$1"
+    local env=(ARVAK_STORAGE_TYPE=sqlite ARVAK_STORAGE_SQLITE_PATH="$1/arvak.db"
+        ARVAK_SERVER_LISTEN_ADDR="127.0.0.1:$port" ARVAK_HTTP_LISTEN_ADDR="127.0.0.1:$http"
+        ARVAK_LIMITS_MAX_QUEUED_JOBS=0)
+    # shellcheck disable=SC2206
+    [ -n "${SERVER_ENV:-}" ] && env+=($SERVER_ENV)
+    (cd "$work" && exec env "${env[@]}" "$bin" >"$work/server.log" 2>&1) &
+    server=$!
+    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        tries=$((tries + 1))
+        if ! kill -0 "$server" 2>/dev/null || [ "$tries" -gt 600 ]; then
+            cat "$work/server.log" >&2; echo "server did not start" >&2; exit 1
+        fi
+        sleep 0.1
+    done
+}
+
+memory() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$server/status"; }
+
+# Jobs still waiting, from /metrics.
+queued() {
+    python3 - "$http" <<'EOF'
+import sys, urllib.request
+text = urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/metrics").read().decode()
+print(int(sum(float(l.rsplit(" ", 1)[1]) for l in text.splitlines() if l.startswith("arvak_queue_size{"))))
+EOF
+}
+
+load_run() { # label rpc extra-args...
+    local label=$1 rpc=$2
+    shift 2
+    "$load" --addr "127.0.0.1:$port" --rpc "$rpc" --concurrency "$CONCURRENCY" --label "$label" "$@" >"$work/line" &
+    loader=$!
+    wait "$loader"
+    loader=""
+    tee -a "$OUT" <"$work/line"
+}
+
+short_runs() { # label
+    for rpc in submit status; do
+        load_run "$1" "$rpc" --duration "$SHORT" --warmup 1
+    done
+}
+
+for round in $(seq "$ROUNDS"); do
+    echo "round $round/$ROUNDS: fresh store" >&2
+    start_server "$work/fresh-$round"
+    short_runs fresh
+    cleanup
+    rm -rf "$work/fresh-$round"
+done
+
+echo "submitting $JOBS jobs" >&2
+start_server "$work/full"
+load_run sustained submit --requests "$JOBS" --warmup 0
+echo "{\"label\": \"after-submit\", \"rss_mib\": $(memory)}" | tee -a "$OUT"
+while [ "$(queued)" -gt 0 ]; do sleep 1; done
+echo "{\"label\": \"after-run\", \"rss_mib\": $(memory), \"queued\": 0}" | tee -a "$OUT"
+for round in $(seq "$ROUNDS"); do
+    echo "round $round/$ROUNDS: store of $JOBS jobs" >&2
+    short_runs full
+done
+cleanup
+
+python3 - "$OUT" "$JOBS" <<'EOF'
+import json, statistics, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+sustained = next(l for l in lines if l["label"] == "sustained")
+print(f"\nSubmitJob sustained over {int(sys.argv[2]):,} calls: {sustained['rps']:.0f}/s, "
+      f"p50 {sustained['p50_ms']} ms, p99 {sustained['p99_ms']} ms, max {sustained['max_ms']} ms, errors {sustained['errors']}")
+for l in lines:
+    if "rss_mib" in l:
+        print(f"server memory {l['label']}: {l['rss_mib']} MiB")
+med = {}
+for label in ("fresh", "full"):
+    for rpc in ("submit", "status"):
+        runs = [l for l in lines if l.get("label") == label and l.get("rpc") == rpc]
+        med[(label, rpc)] = statistics.median(r["rps"] for r in runs)
+for rpc in ("submit", "status"):
+    fresh, full = med[("fresh", rpc)], med[("full", rpc)]
+    print(f"{rpc}: fresh store {fresh:.0f}/s, full store {full:.0f}/s, ratio {full / fresh:.2f} (medians)")
+EOF
