@@ -13,7 +13,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use super::config::{SimulatorConfig, max_qubits_for, memory_needed};
 use super::execute::{self, Limits};
 use super::program::Program;
-use crate::domain::circuit::Gate;
+use crate::domain::circuit::{Circuit, Counts, Gate};
 use crate::domain::{BackendCapabilities, BackendId, Error, JobId, JobResult, Result};
 use crate::ports::{CancelOutcome, QuantumBackend, RunRequest};
 
@@ -42,6 +42,44 @@ pub struct SimulatorBackend {
 }
 
 /// MiB a run of `qubits` holds from the budget (at least 1).
+/// Runs one job: compile, simulate, sample; the counts and the metadata.
+fn simulate(
+    circuit: &Circuit,
+    level: u8,
+    seed: u64,
+    shots: u32,
+    limits: &Limits,
+    cancel: &AtomicBool,
+) -> Result<(Counts, serde_json::Value)> {
+    let program = Program::compile(circuit, level);
+    let mut rng = ChaCha12Rng::seed_from_u64(seed);
+    let simulated = Instant::now();
+    let outcome = execute::run(
+        &program,
+        circuit,
+        u64::from(shots),
+        &mut rng,
+        limits,
+        cancel,
+    )?;
+    let metadata = serde_json::json!({
+        "seed": seed,
+        "num_qubits": circuit.num_qubits(),
+        "gates_before": program.gates_before,
+        "gates_after": program.gates_after,
+        "simulation_time_ms": simulated.elapsed().as_millis() as u64,
+        "method": outcome.method,
+        "optimization_level": level,
+    });
+    Ok((outcome.counts, metadata))
+}
+
+/// A run small enough (qubits, gates, shots) to finish in microseconds,
+/// which is cheaper on the calling task than on the blocking pool.
+fn is_tiny(&(qubits, gates, shots): &(u32, usize, u32)) -> bool {
+    qubits <= 10 && gates <= 200 && shots <= 10_000
+}
+
 fn run_mib(qubits: u32) -> u32 {
     u32::try_from(memory_needed(qubits).div_ceil(1 << 20))
         .unwrap_or(u32::MAX)
@@ -146,37 +184,28 @@ impl QuantumBackend for SimulatorBackend {
         let seed = request
             .seed
             .unwrap_or_else(|| ChaCha12Rng::from_os_rng().next_u64());
+        let request_size = (
+            request.circuit.num_qubits(),
+            request.circuit.gate_count(),
+            shots.get(),
+        );
         let circuit = request.circuit;
         let cancel = flag.clone();
         let started = Instant::now();
-        let work = tokio::task::spawn_blocking(move || {
+        let simulate = move || {
             // Held until the state is freed, even if the caller stops waiting.
             let _memory = memory;
-            let program = Program::compile(&circuit, level);
-            let mut rng = ChaCha12Rng::seed_from_u64(seed);
-            let simulated = Instant::now();
-            let outcome = execute::run(
-                &program,
-                &circuit,
-                u64::from(shots.get()),
-                &mut rng,
-                &limits,
-                &cancel,
-            )?;
-            let metadata = serde_json::json!({
-                "seed": seed,
-                "num_qubits": circuit.num_qubits(),
-                "gates_before": program.gates_before,
-                "gates_after": program.gates_after,
-                "simulation_time_ms": simulated.elapsed().as_millis() as u64,
-                "method": outcome.method,
-                "optimization_level": level,
-            });
-            Ok::<_, Error>((outcome.counts, metadata))
-        });
-        let result = match work.await {
-            Ok(result) => result,
-            Err(e) => Err(Error::internal(format!("the simulator task failed: {e}"))),
+            simulate(&circuit, level, seed, shots.get(), &limits, &cancel)
+        };
+        let result = if is_tiny(&request_size) {
+            // Microseconds of work: a trip to the blocking pool and back
+            // would cost more than the run.
+            simulate()
+        } else {
+            match tokio::task::spawn_blocking(simulate).await {
+                Ok(result) => result,
+                Err(e) => Err(Error::internal(format!("the simulator task failed: {e}"))),
+            }
         };
         // Decided under the lock: a cancel either saw the job running (and
         // was told `Stopped`, so no result may stand) or sees it finished.
