@@ -10,3 +10,5 @@ pub mod metrics;
 #[cfg(any(feature = "storage-sqlite", feature = "storage-postgres"))]
 pub mod storage;
 pub mod system_clock;
+#[cfg(feature = "tls")]
+pub mod tls;

@@ -7,6 +7,8 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
+use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -31,6 +33,9 @@ pub struct App {
     stop: watch::Sender<bool>,
     #[cfg(feature = "metrics")]
     metrics: Arc<crate::adapters::metrics::PrometheusTelemetry>,
+    /// The gRPC port's TLS, when `tls.enabled`.
+    #[cfg(feature = "tls")]
+    tls: Option<crate::adapters::tls::ServerTls>,
 }
 
 impl App {
@@ -51,6 +56,8 @@ impl App {
         #[cfg(not(feature = "metrics"))]
         let telemetry: Arc<dyn Telemetry> = Arc::new(crate::ports::NoTelemetry);
         let ports = compose::ports(&config, extra_backends, telemetry).await?;
+        #[cfg(feature = "tls")]
+        let tls = compose::tls(&config)?;
         let rules = JobRules {
             idempotency_window: Duration::from_secs(config.jobs.idempotency_window_secs),
             job_limits: config.limits.job_limits(),
@@ -67,6 +74,8 @@ impl App {
             stop,
             #[cfg(feature = "metrics")]
             metrics,
+            #[cfg(feature = "tls")]
+            tls,
         })
     }
 
@@ -167,10 +176,7 @@ impl App {
         let drain_time = Duration::from_secs(self.config.server.shutdown_timeout_secs);
         let grpc = GrpcServer::new(self.jobs.clone(), self.config.limits.max_message_bytes).await;
         let health = grpc.health();
-        let mut stopped = self.stop.subscribe();
-        let server = grpc.serve(listener, async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        });
+        let server = self.serve_grpc(grpc, listener);
         tokio::pin!(server);
         tokio::pin!(shutdown);
         if self.ports.backends.is_empty() {
@@ -205,7 +211,7 @@ impl App {
             self.stop.subscribe(),
         ));
         let workers = WorkerPool::start(self.ports.clone(), self.worker_settings());
-        log_listening(address, &self.ports);
+        log_listening(address, self.serves_tls(), &self.ports);
 
         tokio::select! {
             outcome = &mut server => {
@@ -239,6 +245,53 @@ impl App {
     }
 }
 
+impl App {
+    /// The gRPC server on `listener`, over TLS when configured, until the
+    /// app is told to stop.
+    fn serve_grpc(
+        &self,
+        grpc: GrpcServer,
+        listener: TcpListener,
+    ) -> BoxFuture<'static, Result<()>> {
+        let mut stopped = self.stop.subscribe();
+        let stop = async move {
+            let _ = stopped.wait_for(|stop| *stop).await;
+        };
+        #[cfg(feature = "tls")]
+        if let Some(tls) = &self.tls {
+            // The trail of reloads goes nowhere yet; the audit adapter
+            // arrives with authentication.
+            let audit: Arc<dyn crate::ports::AuditLog> = Arc::new(crate::ports::NoAudit);
+            tokio::spawn(tls.keep_current(audit, self.ports.clock.clone(), self.stop.subscribe()));
+            return grpc.serve_incoming(tls.incoming(listener), stop).boxed();
+        }
+        if let Ok(address) = listener.local_addr() {
+            warn_if_plaintext_beyond_loopback(address);
+        }
+        grpc.serve(listener, stop).boxed()
+    }
+
+    fn serves_tls(&self) -> bool {
+        #[cfg(feature = "tls")]
+        return self.tls.is_some();
+        #[cfg(not(feature = "tls"))]
+        false
+    }
+}
+
+/// Plaintext is for development on one machine: anywhere else, calls and
+/// their credentials cross the network readable by anyone on the path.
+fn warn_if_plaintext_beyond_loopback(address: SocketAddr) {
+    if !address.ip().is_loopback() {
+        tracing::warn!(
+            %address,
+            "gRPC is served WITHOUT TLS on an address reachable from other machines: \
+             anyone on the network can read and alter calls and their credentials; \
+             set tls.enabled (feature `tls`) for anything but development"
+        );
+    }
+}
+
 /// Keeps the gRPC health service in step with readiness.
 async fn report_health(mut readiness: watch::Receiver<NotReady>, health: HealthHandle) {
     loop {
@@ -250,7 +303,7 @@ async fn report_health(mut readiness: watch::Receiver<NotReady>, health: HealthH
     }
 }
 
-fn log_listening(address: Option<SocketAddr>, ports: &JobPorts) {
+fn log_listening(address: Option<SocketAddr>, tls: bool, ports: &JobPorts) {
     let backends: Vec<String> = ports
         .backends
         .ids()
@@ -258,7 +311,7 @@ fn log_listening(address: Option<SocketAddr>, ports: &JobPorts) {
         .map(ToString::to_string)
         .collect();
     match address {
-        Some(address) => tracing::info!(%address, ?backends, "arvak-grpc-server listening"),
-        None => tracing::info!(?backends, "arvak-grpc-server listening"),
+        Some(address) => tracing::info!(%address, tls, ?backends, "arvak-grpc-server listening"),
+        None => tracing::info!(tls, ?backends, "arvak-grpc-server listening"),
     }
 }
