@@ -58,21 +58,4 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-python3 - "$OUT" <<'EOF'
-import json, statistics, sys
-runs = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    runs.setdefault(r["label"], []).append(r)
-med = {s: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "errors")}
-       for s, rs in runs.items()}
-print(f"\n{'storage':<10}{'runs':>5}{'rps':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}   (medians)")
-for s, m in med.items():
-    print(f"{s:<10}{len(runs[s]):>5}{m['rps']:>11.1f}{m['p50_ms']:>9.2f}{m['p99_ms']:>9.2f}{m['errors']:>8.0f}")
-if "memory" in med:
-    for s in med:
-        if s != "memory":
-            print(f"{s}/memory: rps {med[s]['rps'] / med['memory']['rps']:.2f}, "
-                  f"p50 {med[s]['p50_ms'] / med['memory']['p50_ms']:.2f}, "
-                  f"p99 {med[s]['p99_ms'] / med['memory']['p99_ms']:.2f}")
-EOF
+python3 bench/summary.py "$OUT" memory

@@ -60,20 +60,4 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-python3 - "$OUT" <<'PY'
-import json, statistics, sys
-runs = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    runs.setdefault((r["rpc"], r["label"]), []).append(r)
-med = {key: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "errors")}
-       for key, rs in runs.items()}
-print(f"\n{'rpc':<15}{'mode':<11}{'runs':>5}{'rps':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}   (medians)")
-for (rpc, mode), m in med.items():
-    print(f"{rpc:<15}{mode:<11}{len(runs[(rpc, mode)]):>5}{m['rps']:>11.1f}{m['p50_ms']:>9.2f}{m['p99_ms']:>9.2f}{m['errors']:>8.0f}")
-for rpc in dict.fromkeys(rpc for rpc, _ in med):
-    tls, plain = med.get((rpc, "tls")), med.get((rpc, "plaintext"))
-    if tls and plain:
-        print(f"{rpc} tls/plaintext: rps {tls['rps'] / plain['rps']:.2f}, "
-              f"p50 {tls['p50_ms'] / plain['p50_ms']:.2f}, p99 {tls['p99_ms'] / plain['p99_ms']:.2f}")
-PY
+python3 bench/summary.py "$OUT" plaintext

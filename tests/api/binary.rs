@@ -138,31 +138,29 @@ async fn a_dot_env_file_supplies_variables_the_environment_lacks() {
     terminate(child).await;
 }
 
+/// Runs the binary with `settings` on top of the test defaults, expects
+/// exit code 2, and returns what it said on stderr.
+fn refused_at_start(dir: &Path, settings: &[(&str, &str)], args: &[&str]) -> String {
+    let output = server_command(dir)
+        .envs(settings.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{settings:?} {args:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 #[test]
 fn a_bad_configuration_exits_2_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
-    let output = server_command(dir.path())
-        .env("ARVAK_STORAGE_TYPE", "floppy")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_at_start(dir.path(), &[("ARVAK_STORAGE_TYPE", "floppy")], &[]);
     assert!(stderr.contains("floppy"), "{stderr}");
 
-    let output = server_command(dir.path())
-        .args(["--config", "/nonexistent/arvak.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/arvak.yaml"));
+    let stderr = refused_at_start(dir.path(), &[], &["--config", "/nonexistent/arvak.yaml"]);
+    assert!(stderr.contains("/nonexistent/arvak.yaml"), "{stderr}");
 
-    let output = server_command(dir.path())
-        .env("ARVAK_STORAGE_TYPE", "postgres")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    // Without the feature the message names it; with it, the missing URL.
+    // Without the feature the message names it; with it, what is missing.
+    let stderr = refused_at_start(dir.path(), &[("ARVAK_STORAGE_TYPE", "postgres")], &[]);
     let expected = if cfg!(feature = "storage-postgres") {
         "ARVAK_STORAGE_POSTGRES_URL"
     } else {
@@ -170,13 +168,7 @@ fn a_bad_configuration_exits_2_with_a_message() {
     };
     assert!(stderr.contains(expected), "{stderr}");
 
-    let output = server_command(dir.path())
-        .env("ARVAK_TLS_ENABLED", "true")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    // Without the feature the message names it; with it, the missing file.
+    let stderr = refused_at_start(dir.path(), &[("ARVAK_TLS_ENABLED", "true")], &[]);
     let expected = if cfg!(feature = "tls") {
         "tls.cert_path"
     } else {

@@ -9,20 +9,22 @@ use futures::StreamExt;
 use tonic::transport::server::Connected;
 
 use super::certs::Ca;
-use super::server::{Mtls, PATIENCE, list_backends, spawn_tls_app};
+use super::server::{Mtls, PATIENCE, TlsApp, list_backends, spawn_tls_app};
+
+/// The server checking client certificates against a CA of their own.
+async fn app_with_client_ca(required: bool) -> (TlsApp, Ca) {
+    let clients_ca = Ca::new("clients CA");
+    let mtls = Mtls {
+        ca: &clients_ca,
+        required,
+    };
+    let app = spawn_tls_app(Some(mtls), 10).await;
+    (app, clients_ca)
+}
 
 #[tokio::test]
 async fn required_client_certificates_refuse_all_but_a_valid_one() {
-    let clients_ca = Ca::new("clients CA");
-    let app = spawn_tls_app(
-        Some(Mtls {
-            ca: &clients_ca,
-            required: true,
-        }),
-        10,
-    )
-    .await;
-
+    let (app, clients_ca) = app_with_client_ca(true).await;
     let good = clients_ca.client("alice");
     assert!(
         list_backends(&app.client(Some(&good)), &app.addr)
@@ -50,15 +52,7 @@ async fn required_client_certificates_refuse_all_but_a_valid_one() {
 
 #[tokio::test]
 async fn optional_client_certificates_accept_clients_with_or_without_but_not_a_bad_one() {
-    let clients_ca = Ca::new("clients CA");
-    let app = spawn_tls_app(
-        Some(Mtls {
-            ca: &clients_ca,
-            required: false,
-        }),
-        10,
-    )
-    .await;
+    let (app, clients_ca) = app_with_client_ca(false).await;
     let good = clients_ca.client("alice");
     assert!(
         list_backends(&app.client(Some(&good)), &app.addr)
