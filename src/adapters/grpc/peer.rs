@@ -31,11 +31,6 @@ impl<IO> PeerStream<IO> {
     pub fn new(io: IO, info: ConnectionInfo) -> Self {
         Self { io, info }
     }
-
-    /// The wrapped stream (tests look at the TLS session through it).
-    pub fn get_ref(&self) -> &IO {
-        &self.io
-    }
 }
 
 impl<IO> Connected for PeerStream<IO> {
