@@ -123,3 +123,20 @@ fn plain_peer(stream: TcpStream) -> PeerStream<TcpStream> {
     };
     PeerStream::new(stream, info)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn plain_connections_carry_the_peer_address_and_no_certificates() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        let info = plain_peer(accepted).connect_info();
+        assert_eq!(info.remote_addr, Some(client.local_addr().unwrap()));
+        assert!(info.client_certificates.is_none());
+    }
+}
