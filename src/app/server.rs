@@ -7,8 +7,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::FutureExt;
-use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -22,6 +20,8 @@ use super::worker::{WorkerPool, WorkerSettings};
 use crate::adapters::grpc::{GrpcServer, HealthHandle};
 use crate::domain::{BackendId, Result};
 use crate::ports::{QuantumBackend, Telemetry};
+
+mod transport;
 
 /// How often readiness asks the store whether it answers.
 const READINESS_CHECK: Duration = Duration::from_secs(2);
@@ -242,53 +242,6 @@ impl App {
         }
         tracing::info!("stopped");
         Ok(())
-    }
-}
-
-impl App {
-    /// The gRPC server on `listener`, over TLS when configured, until the
-    /// app is told to stop.
-    fn serve_grpc(
-        &self,
-        grpc: GrpcServer,
-        listener: TcpListener,
-    ) -> BoxFuture<'static, Result<()>> {
-        let mut stopped = self.stop.subscribe();
-        let stop = async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        };
-        #[cfg(feature = "tls")]
-        if let Some(tls) = &self.tls {
-            // The trail of reloads goes nowhere yet; the audit adapter
-            // arrives with authentication.
-            let audit: Arc<dyn crate::ports::AuditLog> = Arc::new(crate::ports::NoAudit);
-            tokio::spawn(tls.keep_current(audit, self.ports.clock.clone(), self.stop.subscribe()));
-            return grpc.serve_incoming(tls.incoming(listener), stop).boxed();
-        }
-        if let Ok(address) = listener.local_addr() {
-            warn_if_plaintext_beyond_loopback(address);
-        }
-        grpc.serve(listener, stop).boxed()
-    }
-
-    fn serves_tls(&self) -> bool {
-        #[cfg(feature = "tls")]
-        return self.tls.is_some();
-        #[cfg(not(feature = "tls"))]
-        false
-    }
-}
-
-/// Plaintext is for development on one machine: anywhere else, calls and
-/// their credentials cross the network readable by anyone on the path.
-fn warn_if_plaintext_beyond_loopback(address: SocketAddr) {
-    if !address.ip().is_loopback() {
-        tracing::warn!(
-            %address,
-            "gRPC is served WITHOUT TLS on an address reachable from other machines: \
-             anyone on the network can read and alter calls and their credentials; \
-             set tls.enabled (feature `tls`) for anything but development"
-        );
     }
 }
 
