@@ -47,6 +47,8 @@ fn main() -> ExitCode {
         }
     };
     runtime.block_on(async move {
+        // Before the port is bound: see `signals::terminate`.
+        let terminate = signals::terminate();
         let listen_addr = config.server.listen_addr;
         let app = match App::build(config).await {
             Ok(app) => app,
@@ -59,7 +61,7 @@ fn main() -> ExitCode {
                 return fail(ExitCode::FAILURE, message);
             }
         };
-        match app.serve(listener, signals::terminate()).await {
+        match app.serve(listener, terminate).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => fail(ExitCode::FAILURE, format_args!("{e}")),
         }
