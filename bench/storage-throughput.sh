@@ -18,33 +18,20 @@ ROUNDS=${ROUNDS:-3} RPC=${RPC:-submit} JOBS=${JOBS:-1000}
 storages="memory sqlite"
 [ -n "${ARVAK_TEST_DATABASE_URL:-}" ] && storages="$storages postgres"
 
-work=$(mktemp -d) server="" schema="" loader=""
+work=$(mktemp -d) schema=""
 OUT=${OUT:-$work/results.jsonl}
+. bench/common.sh
 cleanup() {
-    if [ -n "$loader" ]; then kill -TERM "$loader" 2>/dev/null || true; wait "$loader" 2>/dev/null || true; fi
-    if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
+    stop_processes
     if [ -n "$schema" ]; then
         PGOPTIONS=--client-min-messages=warning psql -q "$ARVAK_TEST_DATABASE_URL" -c "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null || true
     fi
-    server="" schema="" loader=""
+    schema=""
 }
 trap 'cleanup; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-echo "building (release)..." >&2
-# One build: the bench's build also builds the server binary, with the same features.
-paths=$(cargo bench --no-run --features storage-postgres --bench load --message-format=json |
-    python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("load", "arvak-grpc-server"):
-        print(m["target"]["name"], m["executable"])')
-load=$(echo "$paths" | awk '$1 == "load" {print $2}')
-bin=$(echo "$paths" | awk '$1 == "arvak-grpc-server" {print $2}')
-[ -x "$load" ] && [ -x "$bin" ] || { echo "build did not yield both binaries" >&2; exit 1; }
-
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+build_release storage-postgres
 
 run_one() { # storage round
     local storage=$1 round=$2 port
@@ -57,23 +44,9 @@ run_one() { # storage round
             schema="arvak_bench_$$_$round"
             env+=(ARVAK_STORAGE_POSTGRES_URL="$ARVAK_TEST_DATABASE_URL" ARVAK_STORAGE_POSTGRES_SCHEMA="$schema") ;;
     esac
-    (cd "$work" && exec env "${env[@]}" "$bin" >"$work/server.log" 2>&1) &
-    server=$!
-    local tries=0
-    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-        tries=$((tries + 1))
-        if ! kill -0 "$server" 2>/dev/null || [ "$tries" -gt 300 ]; then
-            cat "$work/server.log" >&2; echo "server ($storage) did not start" >&2; exit 1
-        fi
-        sleep 0.1
-    done
-    # In the background, so that a signal interrupts `wait` at once.
-    "$load" --addr "127.0.0.1:$port" --rpc "$RPC" --concurrency "$CONCURRENCY" \
-        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$storage" >"$work/line" &
-    loader=$!
-    wait "$loader"
-    loader=""
-    tee -a "$OUT" <"$work/line"
+    start_server "$port" "$storage" "${env[@]}"
+    run_load --addr "127.0.0.1:$port" --rpc "$RPC" --concurrency "$CONCURRENCY" \
+        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$storage"
     cleanup
     rm -rf "$work/sqlite-$round"
 }
@@ -85,21 +58,4 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
-python3 - "$OUT" <<'EOF'
-import json, statistics, sys
-runs = {}
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    runs.setdefault(r["label"], []).append(r)
-med = {s: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "errors")}
-       for s, rs in runs.items()}
-print(f"\n{'storage':<10}{'runs':>5}{'rps':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}   (medians)")
-for s, m in med.items():
-    print(f"{s:<10}{len(runs[s]):>5}{m['rps']:>11.1f}{m['p50_ms']:>9.2f}{m['p99_ms']:>9.2f}{m['errors']:>8.0f}")
-if "memory" in med:
-    for s in med:
-        if s != "memory":
-            print(f"{s}/memory: rps {med[s]['rps'] / med['memory']['rps']:.2f}, "
-                  f"p50 {med[s]['p50_ms'] / med['memory']['p50_ms']:.2f}, "
-                  f"p99 {med[s]['p99_ms'] / med['memory']['p99_ms']:.2f}")
-EOF
+python3 bench/summary.py "$OUT" memory

@@ -12,7 +12,12 @@
 //! `--wait poll` GetJobStatus rounds); its rate is completed jobs per second
 //! and its latencies run from submission to the moment the job was seen ended.
 //! `bench/storage-throughput.sh` runs it against each storage.
+//!
+//! With `--tls-ca PATH` it speaks TLS (rustls, as the server does), trusting
+//! that CA; `--tls-cert`/`--tls-key` add a client certificate for mTLS.
+//! `bench/tls-throughput.sh` compares TLS with plaintext.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -22,6 +27,10 @@ use clap::{Parser, ValueEnum};
 use futures::StreamExt;
 use hdrhistogram::Histogram;
 use tonic::transport::{Channel, Endpoint};
+
+// The TLS client the tests use, shared rather than copied.
+#[path = "../tests/tls/client.rs"]
+mod tls_client;
 
 const BELL: &str = "OPENQASM 3.0; qubit[2] q; h q[0]; cx q[0], q[1];";
 /// Callers sharing one HTTP/2 connection.
@@ -102,6 +111,19 @@ struct Args {
     /// End-to-end: give up waiting after this many seconds.
     #[arg(long, default_value_t = 600.0)]
     timeout: f64,
+    /// Speak TLS, trusting the CA certificates in this PEM file.
+    #[arg(long)]
+    tls_ca: Option<PathBuf>,
+    /// Client certificate (PEM) for mTLS; needs --tls-key.
+    #[arg(long, requires = "tls_key", requires = "tls_ca")]
+    tls_cert: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    #[arg(long, requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// The name the server certificate must carry (SNI); the host of
+    /// --addr by default.
+    #[arg(long, requires = "tls_ca")]
+    tls_domain: Option<String>,
     /// Copied into the output line, to tell runs apart.
     #[arg(long, default_value = "")]
     label: String,
@@ -172,11 +194,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
 async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
     let connections = args.concurrency.div_ceil(CALLERS_PER_CONNECTION);
+    let tls = tls_client(args)?;
     let mut channels = Vec::with_capacity(connections);
     for _ in 0..connections {
-        let channel = Endpoint::from_shared(format!("http://{}", args.addr))?
-            .connect()
-            .await?;
+        let channel = match &tls {
+            Some(tls) => tls.channel(&args.addr).await?,
+            None => {
+                Endpoint::from_shared(format!("http://{}", args.addr))?
+                    .connect()
+                    .await?
+            }
+        };
         channels.push(ArvakServiceClient::new(channel));
     }
     let clients: Vec<_> = (0..args.concurrency)
@@ -262,6 +290,34 @@ fn take_one(budget: &AtomicU64) -> Option<u64> {
             left.checked_sub(1)
         })
         .ok()
+}
+
+/// The TLS client `--tls-ca` asks for, if any.
+fn tls_client(args: &Args) -> Result<Option<tls_client::TlsClient>, Box<dyn std::error::Error>> {
+    let Some(ca) = &args.tls_ca else {
+        return Ok(None);
+    };
+    let read = |path: &PathBuf| {
+        std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))
+    };
+    let ca = read(ca)?;
+    let identity = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
+        _ => None,
+    };
+    let host = args
+        .addr
+        .rsplit_once(':')
+        .map_or(args.addr.as_str(), |(host, _)| host);
+    let domain = match &args.tls_domain {
+        Some(domain) => domain.as_str(),
+        None => host.trim_start_matches('[').trim_end_matches(']'),
+    };
+    let identity = identity.as_ref().map(|(cert, key)| tls_client::Identity {
+        cert_pem: cert,
+        key_pem: key,
+    });
+    Ok(Some(tls_client::TlsClient::new(&ca, identity, domain)?))
 }
 
 fn submit_request(args: &Args) -> proto::SubmitJobRequest {
@@ -470,6 +526,7 @@ fn summary(args: &Args, seconds: f64, total: &Tally) -> serde_json::Value {
     serde_json::json!({
         "label": args.label,
         "rpc": args.rpc.name(),
+        "tls": args.tls_ca.is_some(),
         "concurrency": args.concurrency,
         "duration_s": round3(seconds),
         "requests": total.requests,

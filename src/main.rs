@@ -58,6 +58,8 @@ fn main() -> ExitCode {
 }
 
 async fn serve(config: Config) -> ExitCode {
+    // Before the port is bound: see `signals::terminate`.
+    let terminate = signals::terminate();
     let listen_addr = config.server.listen_addr;
     let app = match App::build(config).await {
         Ok(app) => app,
@@ -70,7 +72,7 @@ async fn serve(config: Config) -> ExitCode {
             return fail(ExitCode::FAILURE, message);
         }
     };
-    match app.serve(listener, signals::terminate()).await {
+    match app.serve(listener, terminate).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(ExitCode::FAILURE, format_args!("{e}")),
     }

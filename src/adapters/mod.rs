@@ -12,3 +12,5 @@ pub mod otel;
 #[cfg(any(feature = "storage-sqlite", feature = "storage-postgres"))]
 pub mod storage;
 pub mod system_clock;
+#[cfg(feature = "tls")]
+pub mod tls;

@@ -101,6 +101,34 @@ fn traces() -> Arc<dyn Traces> {
     Arc::new(crate::ports::NoTraces)
 }
 
+/// The TLS side of the gRPC port when `tls.enabled`: the files are read and
+/// checked here, so a bad certificate stops the start with its name.
+#[cfg(feature = "tls")]
+pub fn tls(config: &Config) -> Result<Option<crate::adapters::tls::ServerTls>> {
+    use crate::adapters::tls::{ServerTls, TlsSettings};
+    let tls = &config.tls;
+    if !tls.enabled {
+        return Ok(None);
+    }
+    let needed = |path: &Option<std::path::PathBuf>, key: &str| {
+        path.clone().ok_or_else(|| {
+            Error::invalid_argument(format!(
+                "configuration: tls.enabled needs tls.{key} (ARVAK_TLS_{})",
+                key.to_ascii_uppercase()
+            ))
+        })
+    };
+    let settings = TlsSettings {
+        cert_path: needed(&tls.cert_path, "cert_path")?,
+        key_path: needed(&tls.key_path, "key_path")?,
+        client_ca_path: tls.client_ca_path.clone(),
+        require_client_cert: tls.require_client_cert,
+        reload_interval: Duration::from_secs(tls.reload_interval_secs.max(1)),
+        handshake_timeout: Duration::from_secs(tls.handshake_timeout_secs.max(1)),
+    };
+    ServerTls::load(settings).map(Some)
+}
+
 /// Builds every port the app needs from `config`, plus backends supplied by
 /// the caller (tests use this; the shipped binary passes none).
 pub async fn ports(
@@ -114,6 +142,7 @@ pub async fn ports(
             "metrics",
         ));
     }
+    #[cfg(not(feature = "tls"))]
     if config.tls.enabled {
         return Err(missing_feature("tls.enabled", "tls"));
     }

@@ -250,16 +250,38 @@ impl LimitsConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TlsConfig {
     /// Serve gRPC over TLS (needs the `tls` feature).
     pub enabled: bool,
+    /// The server's certificate chain, leaf first (PEM).
     pub cert_path: Option<PathBuf>,
+    /// The leaf certificate's private key (PEM).
     pub key_path: Option<PathBuf>,
     /// CA bundle that client certificates must chain to (mTLS).
     pub client_ca_path: Option<PathBuf>,
+    /// Refuse clients without a certificate; otherwise one is optional (but
+    /// checked when presented).
     pub require_client_cert: bool,
+    /// How often the files are checked for a new certificate, key or CA.
+    pub reload_interval_secs: u64,
+    /// A client that has not finished its TLS handshake by then is dropped.
+    pub handshake_timeout_secs: u64,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            cert_path: None,
+            key_path: None,
+            client_ca_path: None,
+            require_client_cert: false,
+            reload_interval_secs: 5,
+            handshake_timeout_secs: 10,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

@@ -21,6 +21,8 @@ use crate::adapters::grpc::{GrpcServer, HealthHandle};
 use crate::domain::{BackendId, Result};
 use crate::ports::{QuantumBackend, Telemetry};
 
+mod transport;
+
 /// Workers per CPU core when `workers.count` is 0.
 const WORKERS_PER_CORE: usize = 32;
 
@@ -34,6 +36,9 @@ pub struct App {
     stop: watch::Sender<bool>,
     #[cfg(feature = "metrics")]
     metrics: Arc<crate::adapters::metrics::PrometheusTelemetry>,
+    /// The gRPC port's TLS, when `tls.enabled`.
+    #[cfg(feature = "tls")]
+    tls: Option<crate::adapters::tls::ServerTls>,
 }
 
 impl App {
@@ -54,6 +59,8 @@ impl App {
         #[cfg(not(feature = "metrics"))]
         let telemetry: Arc<dyn Telemetry> = Arc::new(crate::ports::NoTelemetry);
         let ports = compose::ports(&config, extra_backends, telemetry).await?;
+        #[cfg(feature = "tls")]
+        let tls = compose::tls(&config)?;
         let rules = JobRules {
             idempotency_window: Duration::from_secs(config.jobs.idempotency_window_secs),
             job_limits: config.limits.job_limits(),
@@ -70,6 +77,8 @@ impl App {
             stop,
             #[cfg(feature = "metrics")]
             metrics,
+            #[cfg(feature = "tls")]
+            tls,
         })
     }
 
@@ -174,10 +183,7 @@ impl App {
         let drain_time = Duration::from_secs(self.config.server.shutdown_timeout_secs);
         let grpc = GrpcServer::new(self.jobs.clone(), self.config.limits.max_message_bytes).await;
         let health = grpc.health();
-        let mut stopped = self.stop.subscribe();
-        let server = grpc.serve(listener, async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        });
+        let server = self.serve_grpc(grpc, listener);
         tokio::pin!(server);
         tokio::pin!(shutdown);
         if self.ports.backends.is_empty() {
@@ -212,7 +218,7 @@ impl App {
             self.stop.subscribe(),
         ));
         let workers = WorkerPool::start(self.ports.clone(), self.worker_settings());
-        log_listening(address, &self.ports);
+        log_listening(address, self.serves_tls(), &self.ports);
 
         tokio::select! {
             outcome = &mut server => {
@@ -257,7 +263,7 @@ async fn report_health(mut readiness: watch::Receiver<NotReady>, health: HealthH
     }
 }
 
-fn log_listening(address: Option<SocketAddr>, ports: &JobPorts) {
+fn log_listening(address: Option<SocketAddr>, tls: bool, ports: &JobPorts) {
     let backends: Vec<String> = ports
         .backends
         .ids()
@@ -265,7 +271,7 @@ fn log_listening(address: Option<SocketAddr>, ports: &JobPorts) {
         .map(ToString::to_string)
         .collect();
     match address {
-        Some(address) => tracing::info!(%address, ?backends, "arvak-grpc-server listening"),
-        None => tracing::info!(?backends, "arvak-grpc-server listening"),
+        Some(address) => tracing::info!(%address, tls, ?backends, "arvak-grpc-server listening"),
+        None => tracing::info!(tls, ?backends, "arvak-grpc-server listening"),
     }
 }

@@ -1,23 +1,42 @@
 //! The signals that ask the server to stop.
 
-/// Completes on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn terminate() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+use std::future::Future;
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed when
+/// this is called, not when the future is first polled: call it before the
+/// port is bound, so a signal that comes as soon as the port answers stops
+/// the server gracefully instead of killing it with the default action.
+/// Must be called within the async runtime.
+pub fn terminate() -> impl Future<Output = ()> + Send {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => futures::future::pending::<()>().await,
-        }
+    let (interrupt, term) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let term = futures::future::pending::<()>();
-    tokio::select! {
-        () = interrupt => tracing::info!("received SIGINT"),
-        () = term => tracing::info!("received SIGTERM"),
+    async move {
+        #[cfg(unix)]
+        {
+            // A handler that could not be installed never fires.
+            let wait = |signal: Option<tokio::signal::unix::Signal>| async move {
+                match signal {
+                    Some(mut signal) => {
+                        signal.recv().await;
+                    }
+                    None => futures::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                () = wait(interrupt) => tracing::info!("received SIGINT"),
+                () = wait(term) => tracing::info!("received SIGTERM"),
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("received Ctrl-C");
+        }
     }
 }

@@ -20,12 +20,17 @@ fn server_command(dir: &Path) -> Command {
 }
 
 /// Starts the binary and waits until it answers on `port`.
-async fn start(mut command: Command, port: u16) -> (Child, ArvakServiceClient<Channel>) {
-    let mut child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+async fn start(command: Command, port: u16) -> (Child, ArvakServiceClient<Channel>) {
+    start_logging(command, port, Stdio::null()).await
+}
+
+/// The same, with the log (stdout) going to `log`.
+async fn start_logging(
+    mut command: Command,
+    port: u16,
+    log: Stdio,
+) -> (Child, ArvakServiceClient<Channel>) {
+    let mut child = command.stdout(log).stderr(Stdio::null()).spawn().unwrap();
     for _ in 0..200 {
         if let Ok(client) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
             return (child, client);
@@ -103,37 +108,59 @@ async fn a_dot_env_file_supplies_variables_the_environment_lacks() {
     terminate(child).await;
 }
 
+/// Runs the binary with `settings` on top of the test defaults, expects
+/// exit code 2, and returns what it said on stderr.
+fn refused_at_start(dir: &Path, settings: &[(&str, &str)], args: &[&str]) -> String {
+    let output = server_command(dir)
+        .envs(settings.iter().copied())
+        .args(args)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{settings:?} {args:?}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
 #[test]
 fn a_bad_configuration_exits_2_with_a_message() {
     let dir = tempfile::tempdir().unwrap();
-    let output = server_command(dir.path())
-        .env("ARVAK_STORAGE_TYPE", "floppy")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = refused_at_start(dir.path(), &[("ARVAK_STORAGE_TYPE", "floppy")], &[]);
     assert!(stderr.contains("floppy"), "{stderr}");
 
-    let output = server_command(dir.path())
-        .args(["--config", "/nonexistent/arvak.yaml"])
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("/nonexistent/arvak.yaml"));
+    let stderr = refused_at_start(dir.path(), &[], &["--config", "/nonexistent/arvak.yaml"]);
+    assert!(stderr.contains("/nonexistent/arvak.yaml"), "{stderr}");
 
-    let output = server_command(dir.path())
-        .env("ARVAK_STORAGE_TYPE", "postgres")
-        .output()
-        .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    // Without the feature the message names it; with it, the missing URL.
+    // Without the feature the message names it; with it, what is missing.
+    let stderr = refused_at_start(dir.path(), &[("ARVAK_STORAGE_TYPE", "postgres")], &[]);
     let expected = if cfg!(feature = "storage-postgres") {
         "ARVAK_STORAGE_POSTGRES_URL"
     } else {
         "storage-postgres"
     };
     assert!(stderr.contains(expected), "{stderr}");
+
+    let stderr = refused_at_start(dir.path(), &[("ARVAK_TLS_ENABLED", "true")], &[]);
+    let expected = if cfg!(feature = "tls") {
+        "tls.cert_path"
+    } else {
+        "Cargo feature `tls`"
+    };
+    assert!(stderr.contains(expected), "{stderr}");
+}
+
+#[tokio::test]
+async fn plaintext_beyond_loopback_is_warned_about_at_start() {
+    for (address, warns) in [("0.0.0.0", true), ("127.0.0.1", false)] {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let log = dir.path().join("server.log");
+        let mut command = server_command(dir.path());
+        command.env("ARVAK_SERVER_LISTEN_ADDR", format!("{address}:{port}"));
+        let (child, _) =
+            start_logging(command, port, std::fs::File::create(&log).unwrap().into()).await;
+        terminate(child).await;
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert_eq!(text.contains("WITHOUT TLS"), warns, "{address}: {text}");
+    }
 }
 
 #[tokio::test]
@@ -146,24 +173,8 @@ async fn json_logs_carry_the_request_id_on_the_calls_line() {
         .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("ARVAK_LOGGING_FORMAT", "json")
         .env("RUST_LOG", "info,arvak_grpc=debug");
-    let mut child = command
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut client = None;
-    for _ in 0..200 {
-        if let Ok(c) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
-            client = Some(c);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let Some(mut client) = client else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the binary never listened");
-    };
+    let (child, mut client) =
+        start_logging(command, port, std::fs::File::create(&log).unwrap().into()).await;
     let mut request = tonic::Request::new(ListBackendsRequest {});
     request
         .metadata_mut()

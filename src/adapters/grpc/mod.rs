@@ -8,7 +8,7 @@ mod server;
 mod service;
 mod status;
 
-pub use peer::ConnectionInfo;
+pub use peer::{ConnectionInfo, PeerStream};
 pub use server::{GrpcServer, HealthHandle};
 pub use service::ArvakGrpc;
 pub use status::{code_of, to_status};

@@ -3,14 +3,17 @@
 
 use std::future::Future;
 
-use futures::StreamExt;
-use tokio::net::TcpListener;
+use futures::{Stream, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::net::{TcpListener, TcpStream};
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+use tonic::transport::server::Connected;
 use tonic_health::ServingStatus;
 use tonic_health::pb::health_server::HealthServer;
 use tonic_health::server::{HealthReporter, HealthService};
 
+use super::peer::{ConnectionInfo, PeerStream};
 use super::service::ArvakGrpc;
 use crate::app::jobs::JobService;
 use crate::domain::{Error, Result};
@@ -63,13 +66,29 @@ impl GrpcServer {
         self.health.clone()
     }
 
-    /// Serves on `listener` until `shutdown` completes, then stops accepting
-    /// and lets calls in flight finish.
+    /// Serves plain TCP on `listener` until `shutdown` completes, then stops
+    /// accepting and lets calls in flight finish.
     pub async fn serve(
         self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> Result<()> {
+        let incoming = TcpListenerStream::new(listener).map(|stream| stream.map(plain_peer));
+        self.serve_incoming(incoming, shutdown).await
+    }
+
+    /// Serves the connections `incoming` yields (a TLS listener's, say); each
+    /// carries the [`ConnectionInfo`] that reaches its requests.
+    pub async fn serve_incoming<I, IO, IE>(
+        self,
+        incoming: I,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<()>
+    where
+        I: Stream<Item = std::result::Result<IO, IE>>,
+        IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
+        IE: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let reflection_v1 = tonic_reflection::server::Builder::configure()
             .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -80,13 +99,6 @@ impl GrpcServer {
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
             .build_v1alpha()
             .map_err(|e| Error::internal(format!("reflection service: {e}")))?;
-        let incoming = TcpListenerStream::new(listener).map(|stream| {
-            if let Ok(stream) = &stream {
-                // Small request/response messages: do not wait to fill packets.
-                let _ = stream.set_nodelay(true);
-            }
-            stream
-        });
         Server::builder()
             .add_service(self.health_service)
             .add_service(reflection_v1)
@@ -98,5 +110,33 @@ impl GrpcServer {
             .serve_with_incoming_shutdown(incoming, shutdown)
             .await
             .map_err(|e| Error::unavailable(format!("gRPC server stopped: {e}")))
+    }
+}
+
+/// A plain TCP connection, with its peer address for the auth layer.
+fn plain_peer(stream: TcpStream) -> PeerStream<TcpStream> {
+    // Small request/response messages: do not wait to fill packets.
+    let _ = stream.set_nodelay(true);
+    let info = ConnectionInfo {
+        remote_addr: stream.peer_addr().ok(),
+        client_certificates: None,
+    };
+    PeerStream::new(stream, info)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn plain_connections_carry_the_peer_address_and_no_certificates() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let client = TcpStream::connect(listener.local_addr().unwrap())
+            .await
+            .unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        let info = plain_peer(accepted).connect_info();
+        assert_eq!(info.remote_addr, Some(client.local_addr().unwrap()));
+        assert!(info.client_certificates.is_none());
     }
 }

@@ -1,0 +1,25 @@
+"""Medians of the load bench's JSON lines, per RPC and label, and each
+label's ratios to a baseline label with the same RPC.
+
+    python3 bench/summary.py RESULTS.jsonl BASELINE_LABEL
+"""
+import json
+import statistics
+import sys
+
+path, baseline = sys.argv[1], sys.argv[2]
+runs = {}
+for line in open(path):
+    r = json.loads(line)
+    runs.setdefault((r["rpc"], r["label"]), []).append(r)
+med = {key: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "errors")}
+       for key, rs in runs.items()}
+print(f"\n{'rpc':<15}{'label':<11}{'runs':>5}{'rps':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}   (medians)")
+for (rpc, label), m in med.items():
+    print(f"{rpc:<15}{label:<11}{len(runs[(rpc, label)]):>5}{m['rps']:>11.1f}"
+          f"{m['p50_ms']:>9.2f}{m['p99_ms']:>9.2f}{m['errors']:>8.0f}")
+for (rpc, label), m in med.items():
+    base = med.get((rpc, baseline))
+    if label != baseline and base:
+        print(f"{rpc} {label}/{baseline}: rps {m['rps'] / base['rps']:.2f}, "
+              f"p50 {m['p50_ms'] / base['p50_ms']:.2f}, p99 {m['p99_ms'] / base['p99_ms']:.2f}")
