@@ -15,32 +15,16 @@ set -eu
 cd "$(dirname "$0")/.."
 
 JOBS=${JOBS:-1000000} ROUNDS=${ROUNDS:-3} CONCURRENCY=${CONCURRENCY:-64} SHORT=${SHORT:-5}
-work=$(mktemp -d) server="" loader=""
+work=$(mktemp -d)
 OUT=${OUT:-$work/results.jsonl}
-cleanup() {
-    if [ -n "$loader" ]; then kill -TERM "$loader" 2>/dev/null || true; wait "$loader" 2>/dev/null || true; fi
-    if [ -n "$server" ]; then kill -TERM "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; fi
-    server="" loader=""
-}
-trap 'cleanup; rm -rf "$work"' EXIT
+. bench/common.sh
+trap 'stop_processes; rm -rf "$work"' EXIT
 trap 'exit 130' INT TERM
 
-echo "building (release)..." >&2
-paths=$(cargo bench --no-run --bench load --message-format=json |
-    python3 -c '
-import json, sys
-for line in sys.stdin:
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] in ("load", "arvak-grpc-server"):
-        print(m["target"]["name"], m["executable"])')
-load=$(echo "$paths" | awk '$1 == "load" {print $2}')
-bin=$(echo "$paths" | awk '$1 == "arvak-grpc-server" {print $2}')
-[ -x "$load" ] && [ -x "$bin" ] || { echo "build did not yield both binaries" >&2; exit 1; }
+build_release ""
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
-start_server() { # database directory
-    local tries=0
+# A server on the SQLite file in DIR, with /metrics on $http; sets $port.
+start_sqlite() { # dir
     port=$(free_port) http=$(free_port)
     mkdir -p "$1"
     local env=(ARVAK_STORAGE_TYPE=sqlite ARVAK_STORAGE_SQLITE_PATH="$1/arvak.db"
@@ -48,15 +32,7 @@ start_server() { # database directory
         ARVAK_LIMITS_MAX_QUEUED_JOBS=0)
     # shellcheck disable=SC2206
     [ -n "${SERVER_ENV:-}" ] && env+=($SERVER_ENV)
-    (cd "$work" && exec env "${env[@]}" "$bin" >"$work/server.log" 2>&1) &
-    server=$!
-    until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
-        tries=$((tries + 1))
-        if ! kill -0 "$server" 2>/dev/null || [ "$tries" -gt 600 ]; then
-            cat "$work/server.log" >&2; echo "server did not start" >&2; exit 1
-        fi
-        sleep 0.1
-    done
+    start_server "$port" sqlite "${env[@]}"
 }
 
 memory() { awk '/^VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$server/status"; }
@@ -73,11 +49,7 @@ EOF
 load_run() { # label rpc extra-args...
     local label=$1 rpc=$2
     shift 2
-    "$load" --addr "127.0.0.1:$port" --rpc "$rpc" --concurrency "$CONCURRENCY" --label "$label" "$@" >"$work/line" &
-    loader=$!
-    wait "$loader"
-    loader=""
-    tee -a "$OUT" <"$work/line"
+    run_load --addr "127.0.0.1:$port" --rpc "$rpc" --concurrency "$CONCURRENCY" --label "$label" "$@"
 }
 
 short_runs() { # label
@@ -88,14 +60,14 @@ short_runs() { # label
 
 for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS: fresh store" >&2
-    start_server "$work/fresh-$round"
+    start_sqlite "$work/fresh-$round"
     short_runs fresh
-    cleanup
+    stop_processes
     rm -rf "$work/fresh-$round"
 done
 
 echo "submitting $JOBS jobs" >&2
-start_server "$work/full"
+start_sqlite "$work/full"
 load_run sustained submit --requests "$JOBS" --warmup 0
 echo "{\"label\": \"after-submit\", \"rss_mib\": $(memory)}" | tee -a "$OUT"
 while [ "$(queued)" -gt 0 ]; do sleep 1; done
@@ -104,7 +76,7 @@ for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS: store of $JOBS jobs" >&2
     short_runs full
 done
-cleanup
+stop_processes
 
 python3 - "$OUT" "$JOBS" <<'EOF'
 import json, statistics, sys

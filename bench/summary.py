@@ -12,12 +12,15 @@ runs = {}
 for line in open(path):
     r = json.loads(line)
     runs.setdefault((r["rpc"], r["label"]), []).append(r)
-med = {key: {k: statistics.median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "errors")}
+# Peak server memory is there when bench/matrix.sh measured it.
+fields = ("rps", "p50_ms", "p90_ms", "p99_ms", "max_ms", "errors", "peak_rss_mib")
+med = {key: {k: statistics.median(r.get(k, 0) for r in rs) for k in fields}
        for key, rs in runs.items()}
-print(f"\n{'rpc':<15}{'label':<11}{'runs':>5}{'rps':>11}{'p50 ms':>9}{'p99 ms':>9}{'errors':>8}   (medians)")
+print(f"\n{'rpc':<15}{'label':<11}{'runs':>5}{'rps':>11}{'p50 ms':>9}{'p90 ms':>9}{'p99 ms':>9}"
+      f"{'max ms':>9}{'errors':>8}{'peak MiB':>10}   (medians)")
 for (rpc, label), m in med.items():
-    print(f"{rpc:<15}{label:<11}{len(runs[(rpc, label)]):>5}{m['rps']:>11.1f}"
-          f"{m['p50_ms']:>9.2f}{m['p99_ms']:>9.2f}{m['errors']:>8.0f}")
+    print(f"{rpc:<15}{label:<11}{len(runs[(rpc, label)]):>5}{m['rps']:>11.1f}{m['p50_ms']:>9.2f}"
+          f"{m['p90_ms']:>9.2f}{m['p99_ms']:>9.2f}{m['max_ms']:>9.1f}{m['errors']:>8.0f}{m['peak_rss_mib']:>10.1f}")
 for (rpc, label), m in med.items():
     base = med.get((rpc, baseline))
     if label != baseline and base:

@@ -11,7 +11,7 @@
 //! until every one has ended (one WatchJob stream per job, or with
 //! `--wait poll` GetJobStatus rounds); its rate is completed jobs per second
 //! and its latencies run from submission to the moment the job was seen ended.
-//! `bench/storage-throughput.sh` runs it against each storage.
+//! `bench/matrix.sh` runs it against each storage.
 //!
 //! With `--tls-ca PATH` it speaks TLS (rustls, as the server does), trusting
 //! that CA; `--tls-cert`/`--tls-key` add a client certificate for mTLS.
