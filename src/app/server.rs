@@ -17,9 +17,10 @@ use super::readiness::{NotReady, Readiness};
 use super::recovery::recover;
 use super::retention::{self, RetentionSettings};
 use super::worker::{WorkerPool, WorkerSettings};
+use crate::adapters::audit::AuditFlush;
 use crate::adapters::grpc::{GrpcServer, HealthHandle};
 use crate::domain::{BackendId, Result};
-use crate::ports::{QuantumBackend, Telemetry};
+use crate::ports::{Authenticator, QuantumBackend, Telemetry};
 
 /// How often readiness asks the store whether it answers.
 const READINESS_CHECK: Duration = Duration::from_secs(2);
@@ -27,6 +28,8 @@ const READINESS_CHECK: Duration = Duration::from_secs(2);
 pub struct App {
     config: Config,
     ports: JobPorts,
+    authenticator: Arc<dyn Authenticator>,
+    audit_flush: Option<AuditFlush>,
     jobs: JobService,
     stop: watch::Sender<bool>,
     #[cfg(feature = "metrics")]
@@ -50,7 +53,8 @@ impl App {
         let telemetry: Arc<dyn Telemetry> = metrics.clone();
         #[cfg(not(feature = "metrics"))]
         let telemetry: Arc<dyn Telemetry> = Arc::new(crate::ports::NoTelemetry);
-        let ports = compose::ports(&config, extra_backends, telemetry).await?;
+        let composed = compose::compose(&config, extra_backends, telemetry).await?;
+        let ports = composed.ports;
         let rules = JobRules {
             idempotency_window: Duration::from_secs(config.jobs.idempotency_window_secs),
             job_limits: config.limits.job_limits(),
@@ -63,6 +67,8 @@ impl App {
         Ok(Self {
             config,
             ports,
+            authenticator: composed.authenticator,
+            audit_flush: composed.audit_flush,
             jobs,
             stop,
             #[cfg(feature = "metrics")]
@@ -156,8 +162,23 @@ impl App {
     }
 
     /// Serves gRPC on `listener` and, when given, the HTTP endpoints on
-    /// `http` (tests bind both to port 0).
+    /// `http` (tests bind both to port 0). The audit file is flushed on the
+    /// way out, whichever way that is.
     pub async fn serve_with(
+        self,
+        listener: TcpListener,
+        http: Option<TcpListener>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<()> {
+        let audit = self.audit_flush.clone();
+        let outcome = self.serve_until(listener, http, shutdown).await;
+        if let Some(audit) = audit {
+            audit.flush().await;
+        }
+        outcome
+    }
+
+    async fn serve_until(
         self,
         listener: TcpListener,
         http: Option<TcpListener>,
@@ -165,7 +186,12 @@ impl App {
     ) -> Result<()> {
         let address = listener.local_addr().ok();
         let drain_time = Duration::from_secs(self.config.server.shutdown_timeout_secs);
-        let grpc = GrpcServer::new(self.jobs.clone(), self.config.limits.max_message_bytes).await;
+        let grpc = GrpcServer::new(
+            self.jobs.clone(),
+            self.authenticator.clone(),
+            self.config.limits.max_message_bytes,
+        )
+        .await;
         let health = grpc.health();
         let mut stopped = self.stop.subscribe();
         let server = grpc.serve(listener, async move {

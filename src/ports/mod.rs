@@ -1,6 +1,7 @@
 //! The traits the core needs from the world. Adapters implement them; the
 //! composition root hands them to the app as `Arc<dyn Port>`.
 
+mod api_keys;
 mod audit;
 mod auth;
 mod backend;
@@ -11,6 +12,7 @@ mod queue;
 mod store;
 mod telemetry;
 
+pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::{AuditAction, AuditEvent, AuditLog, NoAudit};
 pub use auth::{Authenticator, Credentials, Secret};
 pub use backend::{CancelOutcome, QuantumBackend, RunRequest, SubmissionReport};
@@ -21,6 +23,8 @@ pub use queue::{Claim, JobQueue, QueueEntry};
 pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
 pub use telemetry::{FailureReason, NoTelemetry, RecoveryAction, Telemetry};
 
+#[cfg(test)]
+pub use api_keys::MockApiKeyStore;
 #[cfg(test)]
 pub use audit::MockAuditLog;
 #[cfg(test)]

@@ -228,6 +228,11 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
 }
 
 impl<D: SqlDialect> SqlJobStore<D> {
+    /// The connection pool, for other tables of the same database (API keys).
+    pub fn pool(&self) -> &Pool<D::Db> {
+        &self.pool
+    }
+
     /// Wraps a connected pool whose migrations have run.
     pub fn new(pool: Pool<D::Db>) -> Self {
         let writer = GroupCommit::start(Writer::<D> { pool: pool.clone() }, MAX_BATCH);

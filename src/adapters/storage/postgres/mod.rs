@@ -13,11 +13,18 @@ use super::SqlJobStore;
 use super::sql::migrator;
 use crate::domain::{Error, Result};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "jobs",
-    include_str!("../../../../migrations/postgres/0001_jobs.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "jobs",
+        include_str!("../../../../migrations/postgres/0001_jobs.sql"),
+    ),
+    (
+        2,
+        "api_keys",
+        include_str!("../../../../migrations/postgres/0002_api_keys.sql"),
+    ),
+];
 
 /// How to connect.
 #[derive(Clone)]

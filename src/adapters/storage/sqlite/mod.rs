@@ -15,11 +15,18 @@ use super::error::store_error;
 use super::sql::migrator;
 use crate::domain::{Error, Result};
 
-const MIGRATIONS: &[(i64, &str, &str)] = &[(
-    1,
-    "jobs",
-    include_str!("../../../../migrations/sqlite/0001_jobs.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "jobs",
+        include_str!("../../../../migrations/sqlite/0001_jobs.sql"),
+    ),
+    (
+        2,
+        "api_keys",
+        include_str!("../../../../migrations/sqlite/0002_api_keys.sql"),
+    ),
+];
 
 /// How to open the database.
 #[derive(Debug, Clone)]
