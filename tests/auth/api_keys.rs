@@ -226,3 +226,20 @@ async fn keys_in_the_sqlite_storage_table_work_like_keys_in_the_file() {
     run(&config, disable).await.unwrap();
     assert_code(probe(&mut app, api_key(&key)).await, Code::Unauthenticated);
 }
+
+#[tokio::test]
+async fn health_checks_need_no_credentials_when_calls_do() {
+    use tonic_health::pb::HealthCheckRequest;
+    use tonic_health::pb::health_client::HealthClient;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut app, _) = keyed_app(dir.path()).await;
+    assert_code(probe(&mut app, None).await, Code::Unauthenticated);
+    let mut health = HealthClient::new(app.channel().await);
+    let request = HealthCheckRequest {
+        service: String::new(),
+    };
+    health
+        .check(request)
+        .await
+        .expect("health answers without a key");
+}

@@ -173,7 +173,10 @@ impl Authenticator for AuthChain {
                 let detail = format!("{}: {}", method.as_str(), error.message());
                 let fields = [String::new(), "failed".into(), detail];
                 self.record(credentials, AuditAction::AuthenticationFailed, fields);
-                if let Some(ip) = ip
+                // Only a credential that was checked counts: a caller that
+                // sends none costs nothing and guesses nothing.
+                if method != AuthMethod::Anonymous
+                    && let Some(ip) = ip
                     && self.lockout.record_failure(ip, Instant::now())
                 {
                     tracing::warn!(peer = %ip, "too many failed authentications: address locked out");

@@ -97,6 +97,12 @@ fn the_example_configuration_in_deploy_loads() {
             Config::load(Some(path)).unwrap_or_else(|e| panic!("deploy/arvak.example.yaml: {e}"));
         assert_eq!(config.workers.job_timeout_secs, 3600);
         assert_eq!(config.limits.max_queued_jobs, 1_000_000);
+        assert_eq!(
+            config.auth,
+            super::AuthConfig::default(),
+            "the example shows the defaults"
+        );
+        assert_eq!(config.audit, super::AuditConfig::default());
         Ok(())
     });
 }

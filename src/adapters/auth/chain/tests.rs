@@ -224,3 +224,20 @@ async fn repeated_failures_lock_the_address_out_without_asking_the_method() {
     assert_eq!(lines.len(), 4, "three failures and the lock-out");
     assert_eq!(lines[3].outcome, "refused");
 }
+
+#[tokio::test]
+async fn calls_without_credentials_never_lock_an_address_out() {
+    let verifiers = Verifiers {
+        api_key: Some(untouched()),
+        ..Verifiers::default()
+    };
+    let chain = chain(verifiers, false, Arc::default());
+    let credentials = Credentials {
+        peer_address: Some(SocketAddr::from(([198, 51, 100, 2], 1))),
+        ..Credentials::default()
+    };
+    for _ in 0..10 {
+        let error = chain.authenticate(&credentials).await.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Unauthenticated);
+    }
+}
