@@ -43,7 +43,7 @@ pub(crate) fn missing_feature(what: &str, feature: &str) -> Error {
 
 pub(crate) async fn store(config: &Config) -> Result<Storage> {
     let storage = &config.storage;
-    #[allow(unused_variables)]
+    #[allow(unused_variables)] // only SQL storage has a key table
     let recheck = Duration::from_secs(config.auth.api_keys.recheck_secs);
     match storage.kind {
         StorageType::Memory => Ok((Arc::new(MemoryJobStore::new()), None)),
@@ -57,15 +57,7 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
                 max_connections: storage.max_connections,
             };
             let store = open(&settings).await?;
-            #[cfg(feature = "auth-api-key")]
-            let keys: Option<Arc<dyn ApiKeyStore>> =
-                Some(Arc::new(crate::adapters::storage::SqlApiKeyStore::<
-                    crate::adapters::storage::sqlite::SqliteDialect,
-                >::new(
-                    store.pool().clone(), recheck
-                )));
-            #[cfg(not(feature = "auth-api-key"))]
-            let keys = None;
+            let keys = store.api_key_table(recheck);
             Ok((Arc::new(store), keys))
         }
         #[cfg(not(feature = "storage-sqlite"))]
@@ -86,15 +78,7 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
                 acquire_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
             };
             let store = open(&settings).await?;
-            #[cfg(feature = "auth-api-key")]
-            let keys: Option<Arc<dyn ApiKeyStore>> =
-                Some(Arc::new(crate::adapters::storage::SqlApiKeyStore::<
-                    crate::adapters::storage::postgres::PostgresDialect,
-                >::new(
-                    store.pool().clone(), recheck
-                )));
-            #[cfg(not(feature = "auth-api-key"))]
-            let keys = None;
+            let keys = store.api_key_table(recheck);
             Ok((Arc::new(store), keys))
         }
         #[cfg(not(feature = "storage-postgres"))]
