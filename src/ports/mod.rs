@@ -41,3 +41,5 @@ pub use frontend::MockCircuitFrontend;
 pub use queue::MockJobQueue;
 #[cfg(test)]
 pub use store::MockJobStore;
+#[cfg(test)]
+pub use telemetry::MockTelemetry;

@@ -110,7 +110,78 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
     use super::*;
+    use crate::domain::Error;
+    use crate::ports::{MockAuthenticator, MockTelemetry};
+
+    #[tokio::test]
+    async fn a_refused_caller_is_answered_unauthenticated_counted_and_never_handled() {
+        let mut authenticator = MockAuthenticator::new();
+        authenticator
+            .expect_authenticate()
+            .returning(|_| Err(Error::unauthenticated("wrong secret for API key 'k1'")));
+        let mut telemetry = MockTelemetry::new();
+        telemetry
+            .expect_rpc()
+            .withf(|method, code, _| method == "ListBackends" && code == "UNAUTHENTICATED")
+            .times(1)
+            .return_const(());
+        let handler = |_: Identity, _: ()| async { panic!("the handler must not run") };
+        let status = rpc::<(), (), _>(
+            &telemetry,
+            &authenticator,
+            "ListBackends",
+            Request::new(()),
+            handler,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert!(status.metadata().get(REQUEST_ID).is_some());
+    }
+
+    #[test]
+    fn credentials_come_from_the_metadata_and_the_connection() {
+        let mut request = Request::new(());
+        let metadata = request.metadata_mut();
+        metadata.insert("authorization", MetadataValue::from_static("bearer a.b.c"));
+        metadata.insert("x-api-key", MetadataValue::from_static("arvak_k_s"));
+        let peer = SocketAddr::from(([192, 0, 2, 1], 5000));
+        let chain: Arc<[Vec<u8>]> = Arc::from(vec![vec![0x30u8]]);
+        request.extensions_mut().insert(ConnectionInfo {
+            remote_addr: Some(peer),
+            client_certificates: Some(chain.clone()),
+        });
+        let found = credentials(&request, "SubmitJob", "r-1");
+        assert_eq!(found.bearer_token.unwrap().expose(), "a.b.c");
+        assert_eq!(found.api_key.unwrap().expose(), "arvak_k_s");
+        assert_eq!(found.peer_address, Some(peer));
+        assert_eq!(found.client_certificates.as_deref(), Some(&chain[..]));
+        assert_eq!(
+            (found.rpc, found.request_id.as_deref()),
+            ("SubmitJob", Some("r-1"))
+        );
+
+        let mut basic = Request::new(());
+        let metadata = basic.metadata_mut();
+        metadata.insert(
+            "authorization",
+            MetadataValue::from_static("Basic dXNlcg=="),
+        );
+        let credentials = credentials(&basic, "SubmitJob", "r-2");
+        let kept = credentials
+            .bearer_token
+            .expect("another scheme is still a credential");
+        assert_eq!(
+            kept.expose(),
+            "Basic dXNlcg==",
+            "refused later, never ignored"
+        );
+        assert_eq!(credentials.peer_address, None);
+    }
 
     #[test]
     fn a_sensible_client_request_id_is_kept_and_anything_else_replaced() {

@@ -108,3 +108,6 @@ impl Verifier for ApiKeyVerifier {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
