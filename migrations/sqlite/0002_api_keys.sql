@@ -1,5 +1,5 @@
 -- API keys: the public key id, the tenant it authenticates, and a bcrypt
--- hash of the whole key (never the key). `enabled` is 0 or 1 in both
+-- hash of its secret (never the secret). `enabled` is 0 or 1 in both
 -- databases, so the shared SQL binds one type.
 
 CREATE TABLE api_keys (

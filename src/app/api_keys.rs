@@ -40,8 +40,8 @@ async fn create(config: &Config, store: &dyn ApiKeyStore, client: &str) -> Resul
     let client_id = ClientId::parse(client)?;
     let keys = &config.auth.api_keys;
     let issued = issue_key(&keys.prefix)?;
-    let (full_key, cost) = (issued.full_key.clone(), keys.bcrypt_cost);
-    let hash = tokio::task::spawn_blocking(move || hash_key(&full_key, cost))
+    let (secret, cost) = (issued.secret.clone(), keys.bcrypt_cost);
+    let hash = tokio::task::spawn_blocking(move || hash_key(&secret, cost))
         .await
         .map_err(|_| Error::internal("hashing the key stopped"))??;
     store

@@ -18,7 +18,7 @@ pub struct StoredApiKey {
     /// A disabled key is refused; it is kept so its id is never reused.
     pub enabled: bool,
     pub created_at: UnixMillis,
-    /// bcrypt hash of the whole key.
+    /// bcrypt hash of the key's secret part.
     pub hash: String,
 }
 

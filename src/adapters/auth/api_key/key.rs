@@ -1,7 +1,8 @@
 //! The shape of an API key, `<prefix>_<key id>_<secret>`: the key id is
 //! public and finds the stored hash in one lookup; the secret is random from
-//! the operating system's CSPRNG and only ever stored as part of a bcrypt
-//! hash of the whole key.
+//! the operating system's CSPRNG and only ever stored as a bcrypt hash.
+//! Secrets are far below bcrypt's 72-byte limit, and the non-truncating
+//! bcrypt functions refuse anything longer rather than cut it.
 
 use crate::domain::{Error, Result};
 
@@ -9,6 +10,7 @@ const KEY_ID_LEN: usize = 12;
 /// 40 characters of 62 symbols: about 238 bits.
 const SECRET_LEN: usize = 40;
 const MIN_SECRET_LEN: usize = 32;
+const MAX_SECRET_LEN: usize = 64;
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
 /// `len` characters drawn uniformly from `ALPHABET` (bytes of 248 and more
@@ -32,25 +34,40 @@ fn random_text(len: usize) -> Result<String> {
 /// A new key, to be shown once.
 pub struct IssuedKey {
     pub key_id: String,
+    /// The part that is hashed.
+    pub secret: String,
     /// The whole key the client sends.
     pub full_key: String,
 }
 
 pub fn issue_key(prefix: &str) -> Result<IssuedKey> {
     let key_id = random_text(KEY_ID_LEN)?;
-    let full_key = format!("{prefix}_{key_id}_{}", random_text(SECRET_LEN)?);
-    Ok(IssuedKey { key_id, full_key })
+    let secret = random_text(SECRET_LEN)?;
+    let full_key = format!("{prefix}_{key_id}_{secret}");
+    Ok(IssuedKey {
+        key_id,
+        secret,
+        full_key,
+    })
 }
 
-/// bcrypt hash of the whole key, at `cost`.
-pub fn hash_key(full_key: &str, cost: u32) -> Result<String> {
-    bcrypt::hash(full_key, cost).map_err(|e| Error::invalid_argument(format!("bcrypt: {e}")))
+/// bcrypt hash of a key's secret, at `cost`.
+pub fn hash_key(secret: &str, cost: u32) -> Result<String> {
+    bcrypt::non_truncating_hash(secret, cost)
+        .map_err(|e| Error::invalid_argument(format!("bcrypt: {e}")))
+}
+
+/// Whether `secret` is the one `hash` was made from.
+pub fn secret_matches(secret: &str, hash: &str) -> Result<bool> {
+    bcrypt::non_truncating_verify(secret, hash)
+        .map_err(|_| Error::internal("a stored API key hash is unreadable"))
 }
 
 /// A presented key whose shape is right; the key id may still be unknown.
 #[derive(Debug, PartialEq, Eq)]
 pub struct PresentedKey<'a> {
     pub key_id: &'a str,
+    pub secret: &'a str,
 }
 
 impl<'a> PresentedKey<'a> {
@@ -70,12 +87,12 @@ impl<'a> PresentedKey<'a> {
         if key_id.len() != KEY_ID_LEN
             || !alphanumeric(key_id)
             || secret.len() < MIN_SECRET_LEN
-            || secret.len() > 256
+            || secret.len() > MAX_SECRET_LEN
             || !alphanumeric(secret)
         {
             return Err(malformed());
         }
-        Ok(Self { key_id })
+        Ok(Self { key_id, secret })
     }
 }
 
@@ -92,7 +109,13 @@ mod tests {
             "arvak_".len() + KEY_ID_LEN + 1 + SECRET_LEN
         );
         let parsed = PresentedKey::parse(&issued.full_key, "arvak").unwrap();
-        assert_eq!(parsed.key_id, issued.key_id);
+        assert_eq!(
+            (parsed.key_id, parsed.secret),
+            (&*issued.key_id, &*issued.secret)
+        );
+        let hash = hash_key(&issued.secret, 4).unwrap();
+        assert!(secret_matches(&issued.secret, &hash).unwrap());
+        assert!(!secret_matches(&issue_key("arvak").unwrap().secret, &hash).unwrap());
         assert_ne!(issue_key("arvak").unwrap().full_key, issued.full_key);
     }
 

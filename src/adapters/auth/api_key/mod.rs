@@ -7,5 +7,5 @@ mod key;
 mod verifier;
 
 pub use file_store::YamlKeyFile;
-pub use key::{IssuedKey, PresentedKey, hash_key, issue_key};
+pub use key::{IssuedKey, PresentedKey, hash_key, issue_key, secret_matches};
 pub use verifier::ApiKeyVerifier;

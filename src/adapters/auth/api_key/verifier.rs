@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use tokio::time::Instant;
 
-use super::key::PresentedKey;
+use super::key::{PresentedKey, secret_matches};
 use crate::adapters::auth::{Verified, VerifiedCache, Verifier, digest};
 use crate::domain::{AuthMethod, Error, Identity, Result};
 use crate::ports::{ApiKeyStore, Credentials, StoredApiKey};
@@ -69,7 +69,8 @@ impl Verifier for ApiKeyVerifier {
             .api_key
             .as_ref()
             .ok_or_else(|| Error::unauthenticated("no API key"))?;
-        let key_id = PresentedKey::parse(presented.expose(), &self.prefix)?.key_id;
+        let parsed = PresentedKey::parse(presented.expose(), &self.prefix)?;
+        let key_id = parsed.key_id;
         let digest = digest(presented.expose());
         if let Some(identity) = self.cached(key_id, &digest).await? {
             return Ok(Verified {
@@ -78,16 +79,11 @@ impl Verifier for ApiKeyVerifier {
             });
         }
         let stored = self.usable(key_id).await?;
-        let full_key = presented.expose().to_owned();
+        let secret = parsed.secret.to_owned();
         let hash = stored.hash.clone();
-        let matches = tokio::task::spawn_blocking(move || bcrypt::verify(full_key, &hash))
+        let matches = tokio::task::spawn_blocking(move || secret_matches(&secret, &hash))
             .await
-            .map_err(|_| Error::internal("API key check stopped"))?
-            .map_err(|_| {
-                Error::internal(format!(
-                    "the stored hash of API key '{key_id}' is unreadable"
-                ))
-            })?;
+            .map_err(|_| Error::internal("API key check stopped"))??;
         if !matches {
             return Err(Error::unauthenticated(format!(
                 "wrong secret for API key '{key_id}'"

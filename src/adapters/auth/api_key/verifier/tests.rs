@@ -5,13 +5,13 @@ use crate::adapters::auth::api_key::{hash_key, issue_key};
 use crate::domain::{ClientId, ErrorKind, UnixMillis};
 use crate::ports::{MockApiKeyStore, Secret};
 
-fn stored(key_id: &str, full_key: &str, enabled: bool) -> StoredApiKey {
+fn stored(key_id: &str, secret: &str, enabled: bool) -> StoredApiKey {
     StoredApiKey {
         key_id: key_id.into(),
         client_id: ClientId::parse("alice").unwrap(),
         enabled,
         created_at: UnixMillis(0),
-        hash: hash_key(full_key, 4).unwrap(),
+        hash: hash_key(secret, 4).unwrap(),
     }
 }
 
@@ -25,7 +25,7 @@ fn presenting(key: &str) -> Credentials {
 #[tokio::test]
 async fn one_lookup_by_key_id_and_then_the_cache_until_the_recheck_is_due() {
     let issued = issue_key("arvak").unwrap();
-    let key = stored(&issued.key_id, &issued.full_key, true);
+    let key = stored(&issued.key_id, &issued.secret, true);
     let mut store = MockApiKeyStore::new();
     let id = issued.key_id.clone();
     store
@@ -57,8 +57,8 @@ async fn one_lookup_by_key_id_and_then_the_cache_until_the_recheck_is_due() {
 async fn a_cached_key_found_disabled_at_its_recheck_is_refused_and_evicted() {
     let issued = issue_key("arvak").unwrap();
     let (enabled, disabled) = (
-        stored(&issued.key_id, &issued.full_key, true),
-        stored(&issued.key_id, &issued.full_key, false),
+        stored(&issued.key_id, &issued.secret, true),
+        stored(&issued.key_id, &issued.secret, false),
     );
     let mut store = MockApiKeyStore::new();
     let mut answers = vec![disabled.clone(), disabled, enabled].into_iter().rev();
@@ -85,7 +85,7 @@ async fn a_cached_key_found_disabled_at_its_recheck_is_refused_and_evicted() {
 #[tokio::test]
 async fn a_wrong_secret_for_a_cached_key_id_is_checked_and_refused() {
     let issued = issue_key("arvak").unwrap();
-    let key = stored(&issued.key_id, &issued.full_key, true);
+    let key = stored(&issued.key_id, &issued.secret, true);
     let mut store = MockApiKeyStore::new();
     store
         .expect_find()
