@@ -41,7 +41,7 @@ pub struct ApiKeysConfig {
     pub file: Option<PathBuf>,
     /// First part of every key: `<prefix>_<key id>_<secret>`.
     pub prefix: String,
-    /// bcrypt cost of new keys (4..=31); 12 takes about 0.2 s per check.
+    /// bcrypt cost of new keys (4..=31); 12 takes about 0.3 s per check.
     pub bcrypt_cost: u32,
     /// How long a verified key is trusted without bcrypt again.
     pub cache_ttl_secs: u64,
