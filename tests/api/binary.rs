@@ -1,12 +1,9 @@
 //! The shipped binary: configuration from a file, the environment and `.env`;
 //! SIGTERM; exit codes.
 
-use std::process::Stdio;
-use std::time::Duration;
+use arvak_grpc::proto::ListBackendsRequest;
 
-use arvak_grpc::proto::{ListBackendsRequest, arvak_service_client::ArvakServiceClient};
-
-use crate::support::binary::{free_port, server_command, start, terminate};
+use crate::support::binary::{free_port, server_command, start, start_logging, terminate};
 
 #[tokio::test]
 async fn the_binary_serves_on_the_address_from_the_environment_and_exits_0_on_sigterm() {
@@ -117,24 +114,8 @@ async fn json_logs_carry_the_request_id_on_the_calls_line() {
         .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
         .env("ARVAK_LOGGING_FORMAT", "json")
         .env("RUST_LOG", "info,arvak_grpc=debug");
-    let mut child = command
-        .stdout(std::fs::File::create(&log).unwrap())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut client = None;
-    for _ in 0..200 {
-        if let Ok(c) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
-            client = Some(c);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let Some(mut client) = client else {
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("the binary never listened");
-    };
+    let (child, mut client) =
+        start_logging(command, port, std::fs::File::create(&log).unwrap()).await;
     let mut request = tonic::Request::new(ListBackendsRequest {});
     request
         .metadata_mut()

@@ -7,7 +7,7 @@ use arvak_grpc::proto::ListBackendsRequest;
 use tonic::Code;
 
 use crate::common::{api_key, with_header};
-use crate::support::binary::{free_port, server_command, start, terminate};
+use crate::support::binary::{free_port, server_command, start_logging, terminate};
 
 /// Runs one `api-key` command in `dir`; its stdout and stderr.
 fn api_key_command(dir: &Path, args: &[&str]) -> (String, String) {
@@ -47,8 +47,13 @@ async fn a_key_created_with_the_cli_authenticates_against_the_binary_until_disab
     );
 
     let mut command = server_command(dir.path());
-    command.args(["--config", "arvak.yaml"]);
-    let (child, mut client) = start(command, port).await;
+    command
+        .args(["--config", "arvak.yaml"])
+        .env("ARVAK_LOGGING_FORMAT", "json")
+        .env("RUST_LOG", "info,arvak_grpc=debug");
+    let log = dir.path().join("server.log");
+    let (child, mut client) =
+        start_logging(command, port, std::fs::File::create(&log).unwrap()).await;
     client
         .list_backends(with_header(ListBackendsRequest {}, api_key(&key)))
         .await
@@ -58,6 +63,13 @@ async fn a_key_created_with_the_cli_authenticates_against_the_binary_until_disab
         .await
         .unwrap_err();
     assert_eq!(anonymous.code(), Code::Unauthenticated);
+    let wrong_secret = "Q".repeat(40);
+    let wrong = format!("arvak_{key_id}_{wrong_secret}");
+    let refused = client
+        .list_backends(with_header(ListBackendsRequest {}, api_key(&wrong)))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
     api_key_command(dir.path(), &["disable", "--id", key_id]);
     let disabled = client
         .list_backends(with_header(ListBackendsRequest {}, api_key(&key)))
@@ -65,4 +77,13 @@ async fn a_key_created_with_the_cli_authenticates_against_the_binary_until_disab
         .unwrap_err();
     assert_eq!(disabled.code(), Code::Unauthenticated);
     terminate(child).await;
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("wrong secret for API key"),
+        "the refusal is logged: {logged}"
+    );
+    assert!(
+        !logged.contains(secret) && !logged.contains(&wrong_secret),
+        "a secret reached the log"
+    );
 }

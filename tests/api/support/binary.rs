@@ -32,12 +32,17 @@ pub fn server_command(dir: &Path) -> Command {
 }
 
 /// Starts the binary and waits until it answers on `port`.
-pub async fn start(mut command: Command, port: u16) -> (Child, ArvakServiceClient<Channel>) {
-    let mut child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+pub async fn start(command: Command, port: u16) -> (Child, ArvakServiceClient<Channel>) {
+    start_logging(command, port, Stdio::null()).await
+}
+
+/// The same, with the server's log (stdout) going to `log`.
+pub async fn start_logging(
+    mut command: Command,
+    port: u16,
+    log: impl Into<Stdio>,
+) -> (Child, ArvakServiceClient<Channel>) {
+    let mut child = command.stdout(log).stderr(Stdio::null()).spawn().unwrap();
     for _ in 0..200 {
         if let Ok(client) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
             return (child, client);
