@@ -1,10 +1,12 @@
-//! `arvak-grpc-server`: loads configuration, then serves until SIGTERM/SIGINT.
+//! `arvak-grpc-server`: loads configuration, then serves until SIGTERM/SIGINT,
+//! or runs one `api-key` command against the configured key store.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
+use arvak_grpc::app::api_keys::{self, ApiKeyCommand};
 use arvak_grpc::app::{App, config::Config, signals, telemetry};
 
 #[derive(Parser)]
@@ -15,8 +17,44 @@ use arvak_grpc::app::{App, config::Config, signals, telemetry};
 )]
 struct Cli {
     /// YAML configuration file; environment variables ARVAK_* override it.
-    #[arg(long, env = "ARVAK_CONFIG")]
+    #[arg(long, env = "ARVAK_CONFIG", global = true)]
     config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Issue, disable and list API keys (in auth.api_keys.file or the SQL
+    /// storage, as the server reads them).
+    #[command(subcommand)]
+    ApiKey(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Issue a key for a client; prints it once on stdout.
+    Create {
+        #[arg(long)]
+        client: String,
+    },
+    /// Disable a key: calls with it are refused from then on.
+    Disable {
+        #[arg(long)]
+        id: String,
+    },
+    /// List keys: id, client, enabled, created (no secrets, no hashes).
+    List,
+}
+
+impl From<KeyCommand> for ApiKeyCommand {
+    fn from(command: KeyCommand) -> Self {
+        match command {
+            KeyCommand::Create { client } => ApiKeyCommand::Create { client },
+            KeyCommand::Disable { id } => ApiKeyCommand::Disable { key_id: id },
+            KeyCommand::List => ApiKeyCommand::List,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -45,7 +83,25 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(Command::ApiKey(command)) = cli.command {
+        return runtime.block_on(async move {
+            match api_keys::run(&config, command.into()).await {
+                Ok(output) => {
+                    print!("{}", output.stdout);
+                    if let Some(note) = output.note {
+                        eprintln!("{note}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("arvak-grpc-server: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        });
+    }
     runtime.block_on(async move {
+        // Commands print only their answer; the server logs.
         let telemetry = match telemetry::init(&config.logging, &config.tracing) {
             Ok(telemetry) => telemetry,
             Err(e) => return fail(ExitCode::from(2), format_args!("{e}")),

@@ -1,6 +1,8 @@
 //! Implementations of the ports. The in-memory adapters and the circuit
 //! front-ends are always compiled; the others each sit behind a Cargo feature.
 
+pub mod audit;
+pub mod auth;
 pub mod backend;
 pub mod circuit;
 pub mod grpc;

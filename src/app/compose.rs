@@ -16,18 +16,41 @@ use crate::adapters::circuit::StandardFrontend;
 use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
 use crate::adapters::system_clock::SystemClock;
 use crate::domain::{Error, Result};
-use crate::ports::{JobQueue, JobStore, QuantumBackend, Telemetry, Traces};
+use crate::ports::{
+    ApiKeyStore, AuditLog, Authenticator, JobQueue, JobStore, QuantumBackend, Telemetry, Traces,
+};
 
-pub(super) fn missing_feature(what: &str, feature: &str) -> Error {
+mod auth;
+
+pub use auth::{api_key_store, audit_log};
+
+/// Everything the app is built from.
+pub struct Composed {
+    pub ports: JobPorts,
+    /// Authenticates every arvak.v1 call.
+    pub authenticator: Arc<dyn Authenticator>,
+    /// The audit trail, for what happens outside calls (certificate reloads).
+    pub audit: Arc<dyn AuditLog>,
+    /// Flushes the audit file at shutdown (when there is one).
+    pub audit_flush: Option<crate::adapters::audit::AuditFlush>,
+}
+
+/// The job store, and the API key table of the same database when the
+/// storage is SQL and API keys are compiled in.
+type Storage = (Arc<dyn JobStore>, Option<Arc<dyn ApiKeyStore>>);
+
+pub(crate) fn missing_feature(what: &str, feature: &str) -> Error {
     Error::invalid_argument(format!(
         "configuration: {what} is not available in this build; it needs the Cargo feature `{feature}`"
     ))
 }
 
-async fn store(config: &Config) -> Result<Arc<dyn JobStore>> {
+pub(crate) async fn store(config: &Config) -> Result<Storage> {
     let storage = &config.storage;
+    #[allow(unused_variables)] // only SQL storage has a key table
+    let recheck = Duration::from_secs(config.auth.api_keys.recheck_secs);
     match storage.kind {
-        StorageType::Memory => Ok(Arc::new(MemoryJobStore::new())),
+        StorageType::Memory => Ok((Arc::new(MemoryJobStore::new()), None)),
         #[cfg(feature = "storage-sqlite")]
         StorageType::Sqlite => {
             use crate::adapters::storage::sqlite::{SqliteSettings, open};
@@ -38,7 +61,9 @@ async fn store(config: &Config) -> Result<Arc<dyn JobStore>> {
                 max_connections: storage.max_connections,
                 cache_bytes: usize::try_from(storage.sqlite_cache_mib << 20).unwrap_or(usize::MAX),
             };
-            Ok(Arc::new(open(&settings).await?))
+            let store = open(&settings).await?;
+            let keys = store.api_key_table(recheck);
+            Ok((Arc::new(store), keys))
         }
         #[cfg(not(feature = "storage-sqlite"))]
         StorageType::Sqlite => Err(missing_feature("storage type 'sqlite'", "storage-sqlite")),
@@ -57,7 +82,9 @@ async fn store(config: &Config) -> Result<Arc<dyn JobStore>> {
                 statement_timeout: Duration::from_secs(storage.statement_timeout_secs.max(1)),
                 acquire_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
             };
-            Ok(Arc::new(open(&settings).await?))
+            let store = open(&settings).await?;
+            let keys = store.api_key_table(recheck);
+            Ok((Arc::new(store), keys))
         }
         #[cfg(not(feature = "storage-postgres"))]
         StorageType::Postgres => Err(missing_feature(
@@ -131,11 +158,11 @@ pub fn tls(config: &Config) -> Result<Option<crate::adapters::tls::ServerTls>> {
 
 /// Builds every port the app needs from `config`, plus backends supplied by
 /// the caller (tests use this; the shipped binary passes none).
-pub async fn ports(
+pub async fn compose(
     config: &Config,
     extra_backends: Vec<Arc<dyn QuantumBackend>>,
     telemetry: Arc<dyn Telemetry>,
-) -> Result<JobPorts> {
+) -> Result<Composed> {
     if config.http.enabled && !cfg!(feature = "metrics") {
         return Err(missing_feature(
             "http.enabled (metrics and health endpoints)",
@@ -146,8 +173,11 @@ pub async fn ports(
     if config.tls.enabled {
         return Err(missing_feature("tls.enabled", "tls"));
     }
-    Ok(JobPorts {
-        store: store(config).await?,
+    let (store, key_table) = store(config).await?;
+    let (audit, audit_flush) = audit_log(config)?;
+    let authenticator = auth::authenticator(config, key_table, audit.clone()).await?;
+    let ports = JobPorts {
+        store,
         queue: queue(config)?,
         events: Arc::new(MemoryJobEvents::default()),
         clock: Arc::new(SystemClock),
@@ -155,5 +185,11 @@ pub async fn ports(
         backends: Arc::new(backends(config, extra_backends)?),
         telemetry,
         traces: traces(),
+    };
+    Ok(Composed {
+        ports,
+        authenticator,
+        audit,
+        audit_flush,
     })
 }

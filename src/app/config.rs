@@ -15,6 +15,13 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Error, Result};
 
+mod auth;
+
+pub use auth::{
+    ApiKeysConfig, AuditConfig, AuthConfig, CertificateName, JwtConfig, JwtKeyConfig,
+    LockoutConfig, MtlsConfig,
+};
+
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
@@ -26,6 +33,8 @@ pub struct Config {
     pub jobs: JobsConfig,
     pub limits: LimitsConfig,
     pub tls: TlsConfig,
+    pub auth: AuthConfig,
+    pub audit: AuditConfig,
     pub logging: LoggingConfig,
     pub tracing: TracingConfig,
     pub backends: BackendsConfig,
@@ -370,13 +379,17 @@ impl BackendSection {
 }
 
 /// Top-level sections, which environment variable names start with.
-const SECTIONS: [&str; 11] = [
-    "server", "http", "storage", "queue", "workers", "jobs", "limits", "tls", "logging", "tracing",
-    "backends",
+const SECTIONS: [&str; 13] = [
+    "server", "http", "storage", "queue", "workers", "jobs", "limits", "tls", "auth", "audit",
+    "logging", "tracing", "backends",
 ];
 
+/// Subsections of `auth`, whose keys hold underscores too.
+const AUTH_SUBSECTIONS: [&str; 4] = ["api_keys", "jwt", "mtls", "lockout"];
+
 /// Maps `SERVER_LISTEN_ADDR` (prefix already removed) to `server.listen_addr`,
-/// and `BACKENDS_SIMULATOR_MAX_SHOTS` to `backends.simulator.max_shots`.
+/// `BACKENDS_SIMULATOR_MAX_SHOTS` to `backends.simulator.max_shots`, and
+/// `AUTH_API_KEYS_FILE` to `auth.api_keys.file`.
 fn env_key_to_path(key: &str) -> Option<String> {
     let key = key.to_ascii_lowercase();
     let (section, rest) = key.split_once('_')?;
@@ -386,6 +399,13 @@ fn env_key_to_path(key: &str) -> Option<String> {
     if section == "backends" {
         let (backend, setting) = rest.split_once('_')?;
         return Some(format!("backends.{backend}.{setting}"));
+    }
+    if section == "auth" {
+        for sub in AUTH_SUBSECTIONS {
+            if let Some(setting) = rest.strip_prefix(sub).and_then(|r| r.strip_prefix('_')) {
+                return Some(format!("auth.{sub}.{setting}"));
+            }
+        }
     }
     Some(format!("{section}.{rest}"))
 }

@@ -1,5 +1,6 @@
 //! Use cases, the worker pool, configuration and the composition root.
 
+pub mod api_keys;
 pub mod backends;
 pub mod compose;
 pub mod config;

@@ -17,9 +17,10 @@ use super::readiness::{NotReady, Readiness};
 use super::recovery::recover;
 use super::retention::{self, RetentionSettings};
 use super::worker::{WorkerPool, WorkerSettings};
+use crate::adapters::audit::AuditFlush;
 use crate::adapters::grpc::{GrpcServer, HealthHandle};
 use crate::domain::{BackendId, Result};
-use crate::ports::{QuantumBackend, Telemetry};
+use crate::ports::{Authenticator, QuantumBackend, Telemetry};
 
 mod transport;
 
@@ -32,6 +33,11 @@ const READINESS_CHECK: Duration = Duration::from_secs(2);
 pub struct App {
     config: Config,
     ports: JobPorts,
+    authenticator: Arc<dyn Authenticator>,
+    /// Certificate reloads are recorded here (calls record their own).
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    audit: Arc<dyn crate::ports::AuditLog>,
+    audit_flush: Option<AuditFlush>,
     jobs: JobService,
     stop: watch::Sender<bool>,
     #[cfg(feature = "metrics")]
@@ -58,7 +64,8 @@ impl App {
         let telemetry: Arc<dyn Telemetry> = metrics.clone();
         #[cfg(not(feature = "metrics"))]
         let telemetry: Arc<dyn Telemetry> = Arc::new(crate::ports::NoTelemetry);
-        let ports = compose::ports(&config, extra_backends, telemetry).await?;
+        let composed = compose::compose(&config, extra_backends, telemetry).await?;
+        let ports = composed.ports;
         #[cfg(feature = "tls")]
         let tls = compose::tls(&config)?;
         let rules = JobRules {
@@ -73,6 +80,9 @@ impl App {
         Ok(Self {
             config,
             ports,
+            authenticator: composed.authenticator,
+            audit: composed.audit,
+            audit_flush: composed.audit_flush,
             jobs,
             stop,
             #[cfg(feature = "metrics")]
@@ -172,8 +182,23 @@ impl App {
     }
 
     /// Serves gRPC on `listener` and, when given, the HTTP endpoints on
-    /// `http` (tests bind both to port 0).
+    /// `http` (tests bind both to port 0). The audit file is flushed on the
+    /// way out, whichever way that is.
     pub async fn serve_with(
+        self,
+        listener: TcpListener,
+        http: Option<TcpListener>,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<()> {
+        let audit = self.audit_flush.clone();
+        let outcome = self.serve_until(listener, http, shutdown).await;
+        if let Some(audit) = audit {
+            audit.flush().await;
+        }
+        outcome
+    }
+
+    async fn serve_until(
         self,
         listener: TcpListener,
         http: Option<TcpListener>,
@@ -181,7 +206,12 @@ impl App {
     ) -> Result<()> {
         let address = listener.local_addr().ok();
         let drain_time = Duration::from_secs(self.config.server.shutdown_timeout_secs);
-        let grpc = GrpcServer::new(self.jobs.clone(), self.config.limits.max_message_bytes).await;
+        let grpc = GrpcServer::new(
+            self.jobs.clone(),
+            self.authenticator.clone(),
+            self.config.limits.max_message_bytes,
+        )
+        .await;
         let health = grpc.health();
         let server = self.serve_grpc(grpc, listener);
         tokio::pin!(server);

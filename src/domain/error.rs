@@ -67,6 +67,10 @@ impl Error {
         Self::new(ErrorKind::FailedPrecondition, message)
     }
 
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unauthenticated, message)
+    }
+
     pub fn resource_exhausted(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::ResourceExhausted, message)
     }

@@ -12,6 +12,18 @@ pub enum AuthMethod {
     Mtls,
 }
 
+impl AuthMethod {
+    /// How the method is named in the audit trail and in messages.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Anonymous => "anonymous",
+            AuthMethod::ApiKey => "api_key",
+            AuthMethod::Jwt => "jwt",
+            AuthMethod::Mtls => "mtls",
+        }
+    }
+}
+
 /// The authenticated caller of one request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {

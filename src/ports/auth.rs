@@ -44,6 +44,17 @@ pub struct Credentials {
     pub bearer_token: Option<Secret>,
     /// `x-api-key`.
     pub api_key: Option<Secret>,
+    /// The RPC being called (`SubmitJob`), for the audit trail.
+    pub rpc: &'static str,
+    /// The call's request id, for the audit trail.
+    pub request_id: Option<String>,
+}
+
+impl Credentials {
+    /// The peer's address as the audit trail shows it.
+    pub fn peer(&self) -> Option<String> {
+        self.peer_address.map(|address| address.to_string())
+    }
 }
 
 #[cfg_attr(test, mockall::automock)]

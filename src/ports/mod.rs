@@ -1,6 +1,7 @@
 //! The traits the core needs from the world. Adapters implement them; the
 //! composition root hands them to the app as `Arc<dyn Port>`.
 
+mod api_keys;
 mod audit;
 mod auth;
 mod backend;
@@ -12,6 +13,7 @@ mod store;
 mod telemetry;
 mod traces;
 
+pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::{AuditAction, AuditEvent, AuditLog, NoAudit};
 pub use auth::{Authenticator, Credentials, Secret};
 pub use backend::{CancelOutcome, QuantumBackend, RunRequest, SubmissionReport};
@@ -23,6 +25,8 @@ pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
 pub use telemetry::{FailureReason, NoTelemetry, RecoveryAction, Telemetry};
 pub use traces::{NoTraces, Traces};
 
+#[cfg(test)]
+pub use api_keys::MockApiKeyStore;
 #[cfg(test)]
 pub use audit::MockAuditLog;
 #[cfg(test)]
@@ -39,3 +43,5 @@ pub use frontend::MockCircuitFrontend;
 pub use queue::MockJobQueue;
 #[cfg(test)]
 pub use store::MockJobStore;
+#[cfg(test)]
+pub use telemetry::MockTelemetry;

@@ -46,6 +46,7 @@ impl RecoveryAction {
     }
 }
 
+#[cfg_attr(test, mockall::automock)]
 pub trait Telemetry: Send + Sync {
     fn jobs_submitted(&self, backend: &BackendId, count: u64);
     /// A worker started a job that waited `queue_wait` since submission.

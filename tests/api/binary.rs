@@ -2,45 +2,10 @@
 //! SIGTERM; exit codes.
 
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
-use arvak_grpc::proto::{ListBackendsRequest, arvak_service_client::ArvakServiceClient};
-use tonic::transport::Channel;
+use arvak_grpc::proto::ListBackendsRequest;
 
-use crate::process::{self, free_port, terminate};
-
-/// The binary with one worker and the HTTP endpoints on a free port.
-fn server_command(dir: &Path) -> Command {
-    let mut command = process::server_command(dir);
-    command
-        .env("ARVAK_WORKERS_COUNT", "1")
-        .env("ARVAK_HTTP_LISTEN_ADDR", "127.0.0.1:0");
-    command
-}
-
-/// Starts the binary and waits until it answers on `port`.
-async fn start(command: Command, port: u16) -> (Child, ArvakServiceClient<Channel>) {
-    start_logging(command, port, Stdio::null()).await
-}
-
-/// The same, with the log (stdout) going to `log`.
-async fn start_logging(
-    mut command: Command,
-    port: u16,
-    log: Stdio,
-) -> (Child, ArvakServiceClient<Channel>) {
-    let mut child = command.stdout(log).stderr(Stdio::null()).spawn().unwrap();
-    for _ in 0..200 {
-        if let Ok(client) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
-            return (child, client);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the binary never listened on port {port}");
-}
+use crate::support::binary::{free_port, server_command, start, start_logging, terminate};
 
 #[tokio::test]
 async fn the_binary_serves_on_the_address_from_the_environment_and_exits_0_on_sigterm() {
@@ -155,8 +120,7 @@ async fn plaintext_beyond_loopback_is_warned_about_at_start() {
         let log = dir.path().join("server.log");
         let mut command = server_command(dir.path());
         command.env("ARVAK_SERVER_LISTEN_ADDR", format!("{address}:{port}"));
-        let (child, _) =
-            start_logging(command, port, std::fs::File::create(&log).unwrap().into()).await;
+        let (child, _) = start_logging(command, port, std::fs::File::create(&log).unwrap()).await;
         terminate(child).await;
         let text = std::fs::read_to_string(&log).unwrap();
         assert_eq!(text.contains("WITHOUT TLS"), warns, "{address}: {text}");
@@ -174,7 +138,7 @@ async fn json_logs_carry_the_request_id_on_the_calls_line() {
         .env("ARVAK_LOGGING_FORMAT", "json")
         .env("RUST_LOG", "info,arvak_grpc=debug");
     let (child, mut client) =
-        start_logging(command, port, std::fs::File::create(&log).unwrap().into()).await;
+        start_logging(command, port, std::fs::File::create(&log).unwrap()).await;
     let mut request = tonic::Request::new(ListBackendsRequest {});
     request
         .metadata_mut()

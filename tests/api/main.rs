@@ -1,7 +1,5 @@
 //! End-to-end tests: the real server on port 0, driven through a tonic client.
 
-#[path = "../common/process.rs"]
-mod process;
 mod support;
 
 mod backends;

@@ -1,5 +1,6 @@
-//! What every arvak.v1 call goes through: the caller's identity, a request
-//! id (the client's `x-request-id`, or a new one) that is on every log line
+//! What every arvak.v1 call goes through: authentication (the credentials
+//! in the metadata and the connection become an `Identity`, or the call ends
+//! UNAUTHENTICATED), a request id (the client's `x-request-id`, or a new one) that is on every log line
 //! of the call and comes back in the response metadata, one log line per
 //! call at debug, and the mapping of errors to status codes.
 
@@ -10,9 +11,10 @@ use tonic::metadata::{MetadataMap, MetadataValue};
 use tonic::{Request, Response, Status};
 use tracing::Instrument;
 
+use super::peer::ConnectionInfo;
 use super::status::{code_name, to_status};
 use crate::domain::{Identity, Result};
-use crate::ports::Telemetry;
+use crate::ports::{Authenticator, Credentials, Secret, Telemetry};
 
 pub const REQUEST_ID: &str = "x-request-id";
 
@@ -26,14 +28,34 @@ fn request_id(metadata: &MetadataMap) -> String {
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string())
 }
 
-/// The caller as the authentication layer left it in the request; anonymous
-/// when no authentication is configured.
-fn identity<T>(request: &Request<T>) -> Identity {
-    request
-        .extensions()
-        .get::<Identity>()
-        .cloned()
-        .unwrap_or_else(Identity::anonymous)
+/// `authorization: Bearer <token>`; any other `authorization` value is
+/// kept whole, so that it is refused rather than ignored.
+fn bearer_token(metadata: &MetadataMap) -> Option<Secret> {
+    let value = metadata.get("authorization")?.to_str().unwrap_or_default();
+    let token = match value.split_once(' ') {
+        Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => token.trim(),
+        _ => value,
+    };
+    Some(Secret::new(token))
+}
+
+/// What the request offers to prove who sent it: its metadata, and what the
+/// listener knows about the connection (tonic's remote address without it).
+fn credentials<T>(request: &Request<T>, rpc: &'static str, request_id: &str) -> Credentials {
+    let metadata = request.metadata();
+    let connection = request.extensions().get::<ConnectionInfo>();
+    Credentials {
+        peer_address: connection
+            .and_then(|c| c.remote_addr)
+            .or_else(|| request.remote_addr()),
+        client_certificates: connection.and_then(|c| c.client_certificates.clone()),
+        bearer_token: bearer_token(metadata),
+        api_key: metadata
+            .get("x-api-key")
+            .map(|value| Secret::new(value.to_str().unwrap_or_default())),
+        rpc,
+        request_id: Some(request_id.to_owned()),
+    }
 }
 
 fn tag(metadata: &mut MetadataMap, request_id: &str) {
@@ -42,9 +64,11 @@ fn tag(metadata: &mut MetadataMap, request_id: &str) {
     }
 }
 
-/// Runs `handler` as the call `method`.
+/// Runs `handler` as the call `method`, for the caller `authenticator`
+/// finds; a failed authentication is answered and counted like any error.
 pub async fn rpc<Req, Resp, Fut>(
     telemetry: &dyn Telemetry,
+    authenticator: &dyn Authenticator,
     method: &'static str,
     request: Request<Req>,
     handler: impl FnOnce(Identity, Req) -> Fut,
@@ -53,14 +77,18 @@ where
     Fut: Future<Output = Result<Resp>>,
 {
     let request_id = request_id(request.metadata());
-    let identity = identity(&request);
-    let span = tracing::info_span!("rpc", method, request_id = %request_id, client_id = %identity.client_id);
+    let credentials = credentials(&request, method, &request_id);
+    let span = tracing::info_span!("rpc", method, request_id = %request_id, client_id = tracing::field::Empty);
     #[cfg(feature = "otel")]
     crate::adapters::otel::adopt_remote_parent(&span, request.metadata());
     let started = Instant::now();
-    let outcome = handler(identity, request.into_inner())
-        .instrument(span.clone())
-        .await;
+    let outcome = async {
+        let identity = authenticator.authenticate(&credentials).await?;
+        tracing::Span::current().record("client_id", tracing::field::display(&identity.client_id));
+        handler(identity, request.into_inner()).await
+    }
+    .instrument(span.clone())
+    .await;
     let elapsed = started.elapsed();
     let elapsed_us = elapsed.as_micros() as u64;
     let _entered = span.enter();
@@ -84,7 +112,78 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
     use super::*;
+    use crate::domain::Error;
+    use crate::ports::{MockAuthenticator, MockTelemetry};
+
+    #[tokio::test]
+    async fn a_refused_caller_is_answered_unauthenticated_counted_and_never_handled() {
+        let mut authenticator = MockAuthenticator::new();
+        authenticator
+            .expect_authenticate()
+            .returning(|_| Err(Error::unauthenticated("wrong secret for API key 'k1'")));
+        let mut telemetry = MockTelemetry::new();
+        telemetry
+            .expect_rpc()
+            .withf(|method, code, _| method == "ListBackends" && code == "UNAUTHENTICATED")
+            .times(1)
+            .return_const(());
+        let handler = |_: Identity, _: ()| async { panic!("the handler must not run") };
+        let status = rpc::<(), (), _>(
+            &telemetry,
+            &authenticator,
+            "ListBackends",
+            Request::new(()),
+            handler,
+        )
+        .await
+        .unwrap_err();
+        assert_eq!(status.code(), tonic::Code::Unauthenticated);
+        assert!(status.metadata().get(REQUEST_ID).is_some());
+    }
+
+    #[test]
+    fn credentials_come_from_the_metadata_and_the_connection() {
+        let mut request = Request::new(());
+        let metadata = request.metadata_mut();
+        metadata.insert("authorization", MetadataValue::from_static("bearer a.b.c"));
+        metadata.insert("x-api-key", MetadataValue::from_static("arvak_k_s"));
+        let peer = SocketAddr::from(([192, 0, 2, 1], 5000));
+        let chain: Arc<[Vec<u8>]> = Arc::from(vec![vec![0x30u8]]);
+        request.extensions_mut().insert(ConnectionInfo {
+            remote_addr: Some(peer),
+            client_certificates: Some(chain.clone()),
+        });
+        let found = credentials(&request, "SubmitJob", "r-1");
+        assert_eq!(found.bearer_token.unwrap().expose(), "a.b.c");
+        assert_eq!(found.api_key.unwrap().expose(), "arvak_k_s");
+        assert_eq!(found.peer_address, Some(peer));
+        assert_eq!(found.client_certificates.as_deref(), Some(&chain[..]));
+        assert_eq!(
+            (found.rpc, found.request_id.as_deref()),
+            ("SubmitJob", Some("r-1"))
+        );
+
+        let mut basic = Request::new(());
+        let metadata = basic.metadata_mut();
+        metadata.insert(
+            "authorization",
+            MetadataValue::from_static("Basic dXNlcg=="),
+        );
+        let credentials = credentials(&basic, "SubmitJob", "r-2");
+        let kept = credentials
+            .bearer_token
+            .expect("another scheme is still a credential");
+        assert_eq!(
+            kept.expose(),
+            "Basic dXNlcg==",
+            "refused later, never ignored"
+        );
+        assert_eq!(credentials.peer_address, None);
+    }
 
     #[test]
     fn a_sensible_client_request_id_is_kept_and_anything_else_replaced() {

@@ -2,6 +2,7 @@
 //! (v1 and v1alpha, so `grpcurl list` works with old and new grpcurl).
 
 use std::future::Future;
+use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -17,6 +18,7 @@ use super::peer::{ConnectionInfo, PeerStream};
 use super::service::ArvakGrpc;
 use crate::app::jobs::JobService;
 use crate::domain::{Error, Result};
+use crate::ports::Authenticator;
 use crate::proto::{FILE_DESCRIPTOR_SET, arvak_service_server::ArvakServiceServer};
 
 /// The fully-qualified name health checks ask about.
@@ -41,6 +43,7 @@ impl HealthHandle {
 
 pub struct GrpcServer {
     jobs: JobService,
+    authenticator: Arc<dyn Authenticator>,
     max_message_bytes: usize,
     health: HealthHandle,
     health_service: HealthServer<HealthService>,
@@ -48,7 +51,13 @@ pub struct GrpcServer {
 
 impl GrpcServer {
     /// Starts out NOT_SERVING until the caller says it is ready.
-    pub async fn new(jobs: JobService, max_message_bytes: usize) -> Self {
+    /// Every arvak.v1 call is authenticated by `authenticator`; health and
+    /// reflection stay open.
+    pub async fn new(
+        jobs: JobService,
+        authenticator: Arc<dyn Authenticator>,
+        max_message_bytes: usize,
+    ) -> Self {
         let reporter = HealthReporter::new();
         let health_service =
             HealthServer::new(HealthService::from_health_reporter(reporter.clone()));
@@ -56,6 +65,7 @@ impl GrpcServer {
         health.set_serving(false).await;
         Self {
             jobs,
+            authenticator,
             max_message_bytes,
             health,
             health_service,
@@ -104,7 +114,7 @@ impl GrpcServer {
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
             .add_service(
-                ArvakServiceServer::new(ArvakGrpc::new(self.jobs))
+                ArvakServiceServer::new(ArvakGrpc::new(self.jobs, self.authenticator))
                     .max_decoding_message_size(self.max_message_bytes),
             )
             .serve_with_incoming_shutdown(incoming, shutdown)

@@ -2,6 +2,7 @@
 //! no rules live here. Every call goes through `rpc()`.
 
 use std::pin::Pin;
+use std::sync::Arc;
 
 use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
@@ -11,6 +12,7 @@ use super::rpc::rpc;
 use super::status::{to_status, to_text};
 use crate::app::jobs::{BatchSubmission, JobService, ListJobsCommand, StreamOutcome};
 use crate::domain::{Error, Result};
+use crate::ports::Authenticator;
 use crate::proto::{self, arvak_service_server::ArvakService};
 
 type RpcStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
@@ -18,11 +20,15 @@ type Reply<T> = Result<Response<T>, Status>;
 
 pub struct ArvakGrpc {
     jobs: JobService,
+    authenticator: Arc<dyn Authenticator>,
 }
 
 impl ArvakGrpc {
-    pub fn new(jobs: JobService) -> Self {
-        Self { jobs }
+    pub fn new(jobs: JobService, authenticator: Arc<dyn Authenticator>) -> Self {
+        Self {
+            jobs,
+            authenticator,
+        }
     }
 }
 
@@ -78,6 +84,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<proto::SubmitJobResponse> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "SubmitJob",
             request,
             |identity, r| async move {
@@ -97,6 +104,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<proto::SubmitBatchResponse> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "SubmitBatch",
             request,
             |identity, r| async move {
@@ -128,6 +136,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<proto::GetJobStatusResponse> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "GetJobStatus",
             request,
             |identity, r| async move {
@@ -146,6 +155,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<proto::GetJobResultResponse> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "GetJobResult",
             request,
             |identity, r| async move {
@@ -164,6 +174,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<proto::CancelJobResponse> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "CancelJob",
             request,
             |identity, r| async move {
@@ -183,6 +194,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<proto::ListBackendsResponse> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "ListBackends",
             request,
             |_, _| async move {
@@ -201,6 +213,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<proto::GetBackendInfoResponse> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "GetBackendInfo",
             request,
             |_, r| async move {
@@ -221,6 +234,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<Self::WatchJobStream> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "WatchJob",
             request,
             |identity, r| async move {
@@ -248,6 +262,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<Self::StreamResultsStream> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "StreamResults",
             request,
             |identity, r| async move {
@@ -278,6 +293,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<Self::SubmitBatchStreamStream> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "SubmitBatchStream",
             request,
             |identity, input| async move {
@@ -325,6 +341,7 @@ impl ArvakService for ArvakGrpc {
     ) -> Reply<proto::ListJobsResponse> {
         rpc(
             self.jobs.telemetry(),
+            self.authenticator.as_ref(),
             "ListJobs",
             request,
             |identity, r| async move {

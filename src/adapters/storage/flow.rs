@@ -30,6 +30,9 @@ impl From<sqlx::Error> for StepError {
 
 pub type Step<T> = std::result::Result<T, StepError>;
 
+/// (key_id, client_id, enabled 0/1, created_at, hash).
+pub type ApiKeyRow = (String, String, i64, i64, String);
+
 pub type Conn<D> = <<D as SqlDialect>::Db as Database>::Connection;
 
 /// What differs between databases: how to connect, and how to run a built
@@ -64,6 +67,12 @@ pub trait SqlDialect: Send + Sync + 'static {
         conn: &mut Conn<Self>,
         query: QueryBuilder<Self::Db>,
     ) -> Result<i64, sqlx::Error>;
+
+    /// API key rows: (key_id, client_id, enabled, created_at, hash).
+    async fn fetch_api_keys(
+        conn: &mut Conn<Self>,
+        query: QueryBuilder<Self::Db>,
+    ) -> Result<Vec<ApiKeyRow>, sqlx::Error>;
 
     /// (counts, shots, execution_time_ms, metadata_json) of a stored result.
     async fn fetch_result(
@@ -293,6 +302,17 @@ macro_rules! sql_dialect {
             async fn fetch_int(conn: &mut $conn, mut query: sqlx::QueryBuilder<$db>) -> Result<i64, sqlx::Error> {
                 use sqlx::Row;
                 query.build().fetch_one(conn).await?.try_get(0)
+            }
+
+            async fn fetch_api_keys(
+                conn: &mut $conn,
+                mut query: sqlx::QueryBuilder<$db>,
+            ) -> Result<Vec<$crate::adapters::storage::flow::ApiKeyRow>, sqlx::Error> {
+                use sqlx::Row;
+                let rows = query.build().fetch_all(conn).await?;
+                rows.iter()
+                    .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)))
+                    .collect()
             }
 
             async fn fetch_result(

@@ -3,6 +3,8 @@
 //! (`flow.rs`, `sql.rs`); each database supplies connection set-up and how it
 //! runs a query.
 
+#[cfg(feature = "auth-api-key")]
+mod api_keys;
 mod cache;
 mod error;
 mod flow;
@@ -16,4 +18,6 @@ pub mod postgres;
 #[cfg(feature = "storage-sqlite")]
 pub mod sqlite;
 
+#[cfg(feature = "auth-api-key")]
+pub use api_keys::SqlApiKeyStore;
 pub use store::SqlJobStore;

@@ -305,6 +305,25 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
 }
 
 impl<D: SqlDialect> SqlJobStore<D> {
+    /// The API key table of the same database (none in builds without
+    /// `auth-api-key`). A cached key's enabled flag is read again after
+    /// `recheck`.
+    pub fn api_key_table(
+        &self,
+        recheck: std::time::Duration,
+    ) -> Option<std::sync::Arc<dyn crate::ports::ApiKeyStore>> {
+        #[cfg(feature = "auth-api-key")]
+        return Some(std::sync::Arc::new(super::SqlApiKeyStore::<D>::new(
+            self.pool.clone(),
+            recheck,
+        )));
+        #[cfg(not(feature = "auth-api-key"))]
+        {
+            let _ = recheck;
+            None
+        }
+    }
+
     /// Wraps a connected pool whose migrations have run.
     pub fn new(pool: Pool<D::Db>) -> Self {
         Self::with_cache(pool, None)

@@ -102,6 +102,12 @@ fn the_example_configuration_in_deploy_loads() {
             TlsConfig::default(),
             "the file shows the defaults"
         );
+        assert_eq!(
+            config.auth,
+            super::AuthConfig::default(),
+            "the example shows the defaults"
+        );
+        assert_eq!(config.audit, super::AuditConfig::default());
         Ok(())
     });
 }
@@ -123,4 +129,31 @@ fn every_section_of_the_configuration_can_be_set_from_the_environment() {
         env_key_to_path("TRACING_OTLP_ENDPOINT").as_deref(),
         Some("tracing.otlp_endpoint")
     );
+}
+
+#[test]
+fn auth_variables_reach_their_subsection() {
+    assert_eq!(
+        env_key_to_path("AUTH_API_KEYS_FILE").as_deref(),
+        Some("auth.api_keys.file")
+    );
+    assert_eq!(
+        env_key_to_path("AUTH_JWT_JWKS_URL").as_deref(),
+        Some("auth.jwt.jwks_url")
+    );
+    assert_eq!(
+        env_key_to_path("AUTH_ALLOW_UNAUTHENTICATED").as_deref(),
+        Some("auth.allow_unauthenticated")
+    );
+    assert_eq!(env_key_to_path("AUDIT_FILE").as_deref(), Some("audit.file"));
+}
+
+#[test]
+fn unauthenticated_callers_are_admitted_by_default_only_while_no_method_is_enabled() {
+    let mut auth = super::AuthConfig::default();
+    assert!(auth.admits_anonymous());
+    auth.jwt.enabled = true;
+    assert!(!auth.admits_anonymous());
+    auth.allow_unauthenticated = Some(true);
+    assert!(auth.admits_anonymous());
 }

@@ -26,10 +26,7 @@ impl App {
         };
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
-            // The trail of reloads goes nowhere yet; the audit adapter
-            // arrives with authentication.
-            let audit: std::sync::Arc<dyn crate::ports::AuditLog> =
-                std::sync::Arc::new(crate::ports::NoAudit);
+            let audit = self.audit.clone();
             tokio::spawn(tls.keep_current(audit, self.ports.clock.clone(), self.stop.subscribe()));
             return grpc.serve_incoming(tls.incoming(listener), stop).boxed();
         }

@@ -1,6 +1,9 @@
 //! `spawn_app()`: the real server on port 0 with a typed client, plus a test
 //! backend whose runs the test controls.
 
+pub mod binary;
+#[path = "../../common/process.rs"]
+pub mod process;
 #[cfg(feature = "storage-postgres")]
 pub mod proxy;
 pub mod test_backend;

@@ -24,6 +24,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "job trace context",
         include_str!("../../../../migrations/postgres/0002_job_traceparent.sql"),
     ),
+    (
+        3,
+        "api_keys",
+        include_str!("../../../../migrations/postgres/0003_api_keys.sql"),
+    ),
 ];
 
 /// How to connect.

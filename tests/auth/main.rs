@@ -1,0 +1,23 @@
+//! Authentication end to end: the real server on port 0 (plaintext), with
+//! API keys from a YAML file or the SQL storage, JWTs against static keys
+//! and a JWKS server started here, the `api-key` subcommand of the binary,
+//! lock-out and the audit trail.
+
+// Shared with the api tests; not every helper is used here.
+#[allow(dead_code)]
+#[path = "../api/support/mod.rs"]
+mod support;
+
+mod common;
+
+mod anonymous;
+#[cfg(feature = "auth-api-key")]
+mod api_keys;
+#[cfg(feature = "auth-api-key")]
+mod cli;
+#[cfg(feature = "auth-jwt")]
+mod jwks;
+#[cfg(feature = "auth-jwt")]
+mod jwt;
+#[cfg(all(feature = "auth-api-key", feature = "storage-postgres"))]
+mod postgres_keys;
