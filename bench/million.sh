@@ -52,9 +52,14 @@ load_run() { # label rpc extra-args...
     run_load --addr "127.0.0.1:$port" --rpc "$rpc" --concurrency "$CONCURRENCY" --label "$label" "$@"
 }
 
+# Waits until the workers have run every waiting job, so that one
+# measurement does not pay for the backlog of the one before.
+drain() { while [ "$(queued)" -gt 0 ]; do sleep 1; done; }
+
 short_runs() { # label
     for rpc in submit status; do
         load_run "$1" "$rpc" --duration "$SHORT" --warmup 1
+        drain
     done
 }
 
@@ -70,7 +75,7 @@ echo "submitting $JOBS jobs" >&2
 start_sqlite "$work/full"
 load_run sustained submit --requests "$JOBS" --warmup 0
 echo "{\"label\": \"after-submit\", \"rss_mib\": $(memory)}" | tee -a "$OUT"
-while [ "$(queued)" -gt 0 ]; do sleep 1; done
+drain
 echo "{\"label\": \"after-run\", \"rss_mib\": $(memory), \"queued\": 0}" | tee -a "$OUT"
 for round in $(seq "$ROUNDS"); do
     echo "round $round/$ROUNDS: store of $JOBS jobs" >&2

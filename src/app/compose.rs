@@ -119,12 +119,14 @@ fn backends(config: &Config, extra: Vec<Arc<dyn QuantumBackend>>) -> Result<Back
     Ok(registry)
 }
 
-/// Trace context for jobs: real when this build can export traces (it
-/// stays empty until an exporter is configured), none otherwise.
-fn traces() -> Arc<dyn Traces> {
+/// Trace context for jobs: real when traces are exported (feature `otel`
+/// and an endpoint), none otherwise, so that the phase spans cost nothing.
+fn traces(config: &Config) -> Arc<dyn Traces> {
     #[cfg(feature = "otel")]
-    return Arc::new(crate::adapters::otel::OtelTraces);
-    #[cfg(not(feature = "otel"))]
+    if config.tracing.otlp_endpoint.is_some() {
+        return Arc::new(crate::adapters::otel::OtelTraces);
+    }
+    let _ = config;
     Arc::new(crate::ports::NoTraces)
 }
 
@@ -184,7 +186,7 @@ pub async fn compose(
         frontend: Arc::new(StandardFrontend),
         backends: Arc::new(backends(config, extra_backends)?),
         telemetry,
-        traces: traces(),
+        traces: traces(config),
     };
     Ok(Composed {
         ports,

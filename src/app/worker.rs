@@ -116,7 +116,7 @@ impl Worker {
                 tracing::debug!(job_id = %job.id, attempt = job.attempts, "run started");
                 let outcome = self
                     .execute(&job, &claim)
-                    .instrument(tracing::info_span!("run"))
+                    .instrument(crate::phase_span!(self.ports.traces, "run"))
                     .await;
                 let reason = match &outcome {
                     Err(e) if e.kind() == ErrorKind::DeadlineExceeded => FailureReason::Timeout,
@@ -177,7 +177,11 @@ impl Worker {
         };
         let job = match store
             .apply(job.id, start)
-            .instrument(tracing::info_span!("store", transition = "start"))
+            .instrument(crate::phase_span!(
+                self.ports.traces,
+                "store",
+                transition = "start"
+            ))
             .await
         {
             Ok(job) => job,
@@ -328,7 +332,11 @@ impl Worker {
             .ports
             .store
             .apply(job.id, transition)
-            .instrument(tracing::info_span!("store", transition = "outcome"))
+            .instrument(crate::phase_span!(
+                self.ports.traces,
+                "store",
+                transition = "outcome"
+            ))
             .await;
         match stored {
             Ok(job) => {

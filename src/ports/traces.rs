@@ -8,6 +8,9 @@
 use crate::domain::UnixMillis;
 
 pub trait Traces: Send + Sync {
+    /// Whether spans leave the process; the spans of job phases are only
+    /// made then (they would cost every call something for nothing).
+    fn exporting(&self) -> bool;
     /// The W3C `traceparent` of the current span, when traces are exported.
     fn current(&self) -> Option<String>;
     /// Makes `span` a child of the span `traceparent` names.
@@ -23,11 +26,26 @@ pub trait Traces: Send + Sync {
     );
 }
 
+/// A phase's span when traces are exported, else none (free).
+#[macro_export]
+macro_rules! phase_span {
+    ($traces:expr, $name:literal $(, $($field:tt)*)?) => {
+        if $traces.exporting() {
+            tracing::info_span!($name $(, $($field)*)?)
+        } else {
+            tracing::Span::none()
+        }
+    };
+}
+
 /// Exports nothing (builds without the `otel` feature, and tests).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoTraces;
 
 impl Traces for NoTraces {
+    fn exporting(&self) -> bool {
+        false
+    }
     fn current(&self) -> Option<String> {
         None
     }

@@ -93,7 +93,7 @@ impl JobService {
         // The job's run is traced as a child of the submitting call, not of
         // this check.
         let traceparent = self.ports.traces.current();
-        let _validate = tracing::info_span!("validate").entered();
+        let _validate = crate::phase_span!(self.ports.traces, "validate").entered();
         let backend = self.ports.backends.get(&command.backend_id)?;
         let shots = Shots::parse(command.shots)?;
         let optimization_level = OptimizationLevel::parse(command.optimization_level)?;
@@ -162,7 +162,11 @@ impl JobService {
             .ports
             .store
             .create(jobs, dedup_since)
-            .instrument(tracing::info_span!("store", jobs = entries.len()))
+            .instrument(crate::phase_span!(
+                self.ports.traces,
+                "store",
+                jobs = entries.len()
+            ))
             .await?;
         let mut admitted = Vec::with_capacity(outcomes.len());
         let mut fresh = Vec::with_capacity(outcomes.len());
