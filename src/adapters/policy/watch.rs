@@ -7,7 +7,6 @@
 //! an error in the log and the audit trail, the previous policies stay,
 //! and it is tried again once its content changes.
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -44,26 +43,24 @@ impl PolicyFile {
 
     /// Checks the file every `interval` until `stop` turns true, recording
     /// each reload (`ok` or `refused`) in the audit trail.
-    pub fn keep_current(
+    pub async fn keep_current(
         self: Arc<Self>,
         interval: Duration,
         audit: Arc<dyn AuditLog>,
         clock: Arc<dyn Clock>,
         mut stop: watch::Receiver<bool>,
-    ) -> impl Future<Output = ()> + Send + 'static {
-        async move {
-            let mut seen = self.loaded;
-            let mut ticks = tokio::time::interval(interval);
-            ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            ticks.tick().await;
-            loop {
-                tokio::select! {
-                    _ = ticks.tick() => {}
-                    _ = stop.wait_for(|stop| *stop) => return,
-                }
-                if let Some(outcome) = self.reload_if_changed(&mut seen) {
-                    audit.record(reload_event(&self.path, clock.now(), outcome));
-                }
+    ) {
+        let mut seen = self.loaded;
+        let mut ticks = tokio::time::interval(interval);
+        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        ticks.tick().await;
+        loop {
+            tokio::select! {
+                _ = ticks.tick() => {}
+                _ = stop.wait_for(|stop| *stop) => return,
+            }
+            if let Some(outcome) = self.reload_if_changed(&mut seen) {
+                audit.record(reload_event(&self.path, clock.now(), outcome));
             }
         }
     }

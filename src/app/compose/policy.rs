@@ -8,9 +8,12 @@ use crate::app::config::Config;
 use crate::domain::Result;
 use crate::ports::{AllowAll, Policies};
 
+/// The policies port, and the file behind it when there is one.
+type PoliciesAndFile = (Arc<dyn Policies>, Option<Arc<PolicyFile>>);
+
 /// The policies port, and the file behind it when there is one (the server
 /// keeps it current).
-pub fn policies(config: &Config) -> Result<(Arc<dyn Policies>, Option<Arc<PolicyFile>>)> {
+pub fn policies(config: &Config) -> Result<PoliciesAndFile> {
     match &config.policies.file {
         None => {
             tracing::warn!(
