@@ -166,6 +166,9 @@ async fn timed_recovery(store: Arc<dyn JobStore>) -> Result<(f64, RecoveryReport
         backends: Arc::new(BackendRegistry::new()),
         telemetry: Arc::new(arvak_grpc::ports::NoTelemetry),
         traces: Arc::new(arvak_grpc::ports::NoTraces),
+        policies: Arc::new(arvak_grpc::ports::AllowAll::default()),
+        rate_limiter: Arc::new(arvak_grpc::ports::NoRateLimit),
+        audit: Arc::new(arvak_grpc::ports::NoAudit),
     };
     let started = Instant::now();
     let report = recover(&ports, MAX_ATTEMPTS).await?;

@@ -11,6 +11,7 @@ pub mod memory;
 pub mod metrics;
 #[cfg(feature = "otel")]
 pub mod otel;
+pub mod policy;
 #[cfg(any(feature = "storage-sqlite", feature = "storage-postgres"))]
 pub mod storage;
 pub mod system_clock;

@@ -14,6 +14,7 @@ use super::config::{Config, QueueType, StorageType};
 use super::jobs::JobPorts;
 use crate::adapters::circuit::StandardFrontend;
 use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
+use crate::adapters::policy::GovernorRateLimiter;
 use crate::adapters::system_clock::SystemClock;
 use crate::domain::{Error, Result};
 use crate::ports::{
@@ -21,8 +22,10 @@ use crate::ports::{
 };
 
 mod auth;
+mod policy;
 
 pub use auth::{api_key_store, audit_log};
+pub use policy::policies;
 
 /// Everything the app is built from.
 pub struct Composed {
@@ -33,6 +36,8 @@ pub struct Composed {
     pub audit: Arc<dyn AuditLog>,
     /// Flushes the audit file at shutdown (when there is one).
     pub audit_flush: Option<crate::adapters::audit::AuditFlush>,
+    /// The policies file, which the server keeps current (when there is one).
+    pub policy_file: Option<Arc<crate::adapters::policy::PolicyFile>>,
 }
 
 /// The job store, and the API key table of the same database when the
@@ -178,6 +183,7 @@ pub async fn compose(
     let (store, key_table) = store(config).await?;
     let (audit, audit_flush) = audit_log(config)?;
     let authenticator = auth::authenticator(config, key_table, audit.clone()).await?;
+    let (policies, policy_file) = policies(config)?;
     let ports = JobPorts {
         store,
         queue: queue(config)?,
@@ -187,11 +193,15 @@ pub async fn compose(
         backends: Arc::new(backends(config, extra_backends)?),
         telemetry,
         traces: traces(config),
+        policies,
+        rate_limiter: Arc::new(<GovernorRateLimiter>::default()),
+        audit: audit.clone(),
     };
     Ok(Composed {
         ports,
         authenticator,
         audit,
         audit_flush,
+        policy_file,
     })
 }

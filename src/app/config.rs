@@ -19,7 +19,7 @@ mod auth;
 
 pub use auth::{
     ApiKeysConfig, AuditConfig, AuthConfig, CertificateName, JwtConfig, JwtKeyConfig,
-    LockoutConfig, MtlsConfig,
+    LockoutConfig, MtlsConfig, PoliciesConfig,
 };
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
@@ -34,6 +34,7 @@ pub struct Config {
     pub limits: LimitsConfig,
     pub tls: TlsConfig,
     pub auth: AuthConfig,
+    pub policies: PoliciesConfig,
     pub audit: AuditConfig,
     pub logging: LoggingConfig,
     pub tracing: TracingConfig,
@@ -379,9 +380,9 @@ impl BackendSection {
 }
 
 /// Top-level sections, which environment variable names start with.
-const SECTIONS: [&str; 13] = [
-    "server", "http", "storage", "queue", "workers", "jobs", "limits", "tls", "auth", "audit",
-    "logging", "tracing", "backends",
+const SECTIONS: [&str; 14] = [
+    "server", "http", "storage", "queue", "workers", "jobs", "limits", "tls", "auth", "policies",
+    "audit", "logging", "tracing", "backends",
 ];
 
 /// Subsections of `auth`, whose keys hold underscores too.

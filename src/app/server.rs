@@ -34,10 +34,11 @@ pub struct App {
     config: Config,
     ports: JobPorts,
     authenticator: Arc<dyn Authenticator>,
-    /// Certificate reloads are recorded here (calls record their own).
-    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    /// Certificate and policy reloads are recorded here (calls record their own).
     audit: Arc<dyn crate::ports::AuditLog>,
     audit_flush: Option<AuditFlush>,
+    /// The policies file, checked for changes while serving.
+    policy_file: Option<Arc<crate::adapters::policy::PolicyFile>>,
     jobs: JobService,
     stop: watch::Sender<bool>,
     #[cfg(feature = "metrics")]
@@ -83,6 +84,7 @@ impl App {
             authenticator: composed.authenticator,
             audit: composed.audit,
             audit_flush: composed.audit_flush,
+            policy_file: composed.policy_file,
             jobs,
             stop,
             #[cfg(feature = "metrics")]
@@ -242,6 +244,15 @@ impl App {
             READINESS_CHECK,
             self.stop.subscribe(),
         ));
+        if let Some(file) = &self.policy_file {
+            let interval = Duration::from_secs(self.config.policies.reload_interval_secs.max(1));
+            tokio::spawn(file.clone().keep_current(
+                interval,
+                self.audit.clone(),
+                self.ports.clock.clone(),
+                self.stop.subscribe(),
+            ));
+        }
         tokio::spawn(retention::run(
             self.ports.clone(),
             self.retention_settings(),

@@ -8,6 +8,7 @@ pub mod identity;
 pub mod ids;
 pub mod job;
 pub mod limits;
+pub mod policy;
 pub mod values;
 
 pub use backend::BackendCapabilities;
@@ -18,4 +19,5 @@ pub use job::{
     CircuitFormat, CircuitSource, FencingToken, Job, JobResult, JobState, NewJob, Transition,
 };
 pub use limits::{JobLimits, QueueLimits};
+pub use policy::{ClientPattern, Denial, Grant, Operation, Policy, PolicySet, Quotas};
 pub use values::{OptimizationLevel, Priority, Shots, Tags, UnixMillis};

@@ -8,6 +8,7 @@ mod backend;
 mod clock;
 mod events;
 mod frontend;
+mod policy;
 mod queue;
 mod store;
 mod telemetry;
@@ -20,6 +21,7 @@ pub use backend::{CancelOutcome, QuantumBackend, RunRequest, SubmissionReport};
 pub use clock::Clock;
 pub use events::{EventStream, JobEvent, JobEvents, WatchItem};
 pub use frontend::CircuitFrontend;
+pub use policy::{AllowAll, NoRateLimit, Policies, RateLimiter};
 pub use queue::{Claim, JobQueue, QueueEntry};
 pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
 pub use telemetry::{FailureReason, NoTelemetry, RecoveryAction, Telemetry};
@@ -39,6 +41,8 @@ pub use clock::MockClock;
 pub use events::MockJobEvents;
 #[cfg(test)]
 pub use frontend::MockCircuitFrontend;
+#[cfg(test)]
+pub use policy::{MockPolicies, MockRateLimiter};
 #[cfg(test)]
 pub use queue::MockJobQueue;
 #[cfg(test)]

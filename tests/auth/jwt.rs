@@ -64,12 +64,12 @@ pub fn sign(signer: &Signer, kid: Option<&str>, claims: &Value) -> String {
     encode(&header, claims, &signer.encoding).unwrap()
 }
 
-fn bearer(token: &str) -> String {
+pub fn bearer(token: &str) -> String {
     format!("Bearer {token}")
 }
 
 /// The server with one static key in `dir`, lock-out off (many failures here).
-fn jwt_config(dir: &Path, signer: &Signer) -> Config {
+pub fn jwt_config(dir: &Path, signer: &Signer) -> Config {
     let path = dir.join("signing.pem");
     std::fs::write(&path, &signer.public_pem).unwrap();
     let mut config = test_config();

@@ -1,7 +1,8 @@
 //! Authentication end to end: the real server on port 0 (plaintext), with
 //! API keys from a YAML file or the SQL storage, JWTs against static keys
 //! and a JWKS server started here, the `api-key` subcommand of the binary,
-//! lock-out and the audit trail.
+//! lock-out and the audit trail; and authorization by a policies file
+//! (`policies`), with API keys telling the clients apart.
 
 // Shared with the api tests; not every helper is used here.
 #[allow(dead_code)]
@@ -19,5 +20,7 @@ mod cli;
 mod jwks;
 #[cfg(feature = "auth-jwt")]
 mod jwt;
+#[cfg(feature = "auth-api-key")]
+mod policies;
 #[cfg(all(feature = "auth-api-key", feature = "storage-postgres"))]
 mod postgres_keys;

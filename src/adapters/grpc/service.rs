@@ -11,7 +11,7 @@ use super::convert::{self, SubmitFields};
 use super::rpc::rpc;
 use super::status::{to_status, to_text};
 use crate::app::jobs::{BatchSubmission, JobService, ListJobsCommand, StreamOutcome};
-use crate::domain::{Error, Result};
+use crate::domain::{Error, Operation, Result};
 use crate::ports::Authenticator;
 use crate::proto::{self, arvak_service_server::ArvakService};
 
@@ -85,7 +85,7 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "SubmitJob",
+            Operation::SubmitJob.as_str(),
             request,
             |identity, r| async move {
                 let command = SubmitFields::from(r).into_command()?;
@@ -105,7 +105,7 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "SubmitBatch",
+            Operation::SubmitBatch.as_str(),
             request,
             |identity, r| async move {
                 let commands = r
@@ -137,7 +137,7 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "GetJobStatus",
+            Operation::GetJobStatus.as_str(),
             request,
             |identity, r| async move {
                 let view = self.jobs.status(&identity, &r.job_id).await?;
@@ -156,7 +156,7 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "GetJobResult",
+            Operation::GetJobResult.as_str(),
             request,
             |identity, r| async move {
                 let (job, result) = self.jobs.result(&identity, &r.job_id).await?;
@@ -175,7 +175,7 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "CancelJob",
+            Operation::CancelJob.as_str(),
             request,
             |identity, r| async move {
                 let reply = self.jobs.cancel(&identity, &r.job_id).await?;
@@ -195,9 +195,10 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "ListBackends",
+            Operation::ListBackends.as_str(),
             request,
-            |_, _| async move {
+            |identity, _| async move {
+                self.jobs.authorize(&identity, Operation::ListBackends)?;
                 let statuses = self.jobs.backends().statuses().await;
                 Ok(proto::ListBackendsResponse {
                     backends: statuses.into_iter().map(convert::backend).collect(),
@@ -214,9 +215,10 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "GetBackendInfo",
+            Operation::GetBackendInfo.as_str(),
             request,
-            |_, r| async move {
+            |identity, r| async move {
+                self.jobs.authorize(&identity, Operation::GetBackendInfo)?;
                 let status = self.jobs.backends().status(&r.backend_id).await?;
                 Ok(proto::GetBackendInfoResponse {
                     backend: Some(convert::backend(status)),
@@ -235,7 +237,7 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "WatchJob",
+            Operation::WatchJob.as_str(),
             request,
             |identity, r| async move {
                 let events = self.jobs.watch(&identity, &r.job_id).await?;
@@ -263,7 +265,7 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "StreamResults",
+            Operation::StreamResults.as_str(),
             request,
             |identity, r| async move {
                 let chunks = self
@@ -294,7 +296,7 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "SubmitBatchStream",
+            Operation::SubmitBatchStream.as_str(),
             request,
             |identity, input| async move {
                 let submissions = input.map(|item| {
@@ -307,7 +309,7 @@ impl ArvakService for ArvakGrpc {
                 });
                 let answers = self
                     .jobs
-                    .submit_stream(identity, Box::pin(submissions))
+                    .submit_stream(identity, Box::pin(submissions))?
                     .map(|answer| {
                         let result = match answer.outcome {
                             StreamOutcome::Submitted => {
@@ -342,7 +344,7 @@ impl ArvakService for ArvakGrpc {
         rpc(
             self.jobs.telemetry(),
             self.authenticator.as_ref(),
-            "ListJobs",
+            Operation::ListJobs.as_str(),
             request,
             |identity, r| async move {
                 let command = ListJobsCommand {

@@ -20,8 +20,17 @@ pub fn code_of(kind: ErrorKind) -> Code {
     }
 }
 
+/// Metadata key with the whole seconds after which a retry can succeed
+/// (rate limits), as HTTP's `Retry-After`.
+pub const RETRY_AFTER: &str = "retry-after";
+
 pub fn to_status(error: Error) -> Status {
-    Status::new(code_of(error.kind()), error.message())
+    let mut status = Status::new(code_of(error.kind()), error.message());
+    if let Some(after) = error.retry_after() {
+        let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
+        status.metadata_mut().insert(RETRY_AFTER, secs.into());
+    }
+    status
 }
 
 /// An error as text inside a message (SubmitBatchStream's `error` field):
@@ -65,5 +74,20 @@ mod tests {
             to_text(&Error::invalid_argument("bad")),
             "INVALID_ARGUMENT: bad"
         );
+        assert!(status.metadata().get(RETRY_AFTER).is_none());
+    }
+
+    #[test]
+    fn retry_advice_travels_in_whole_seconds_rounded_up() {
+        let error = Error::resource_exhausted("slow down")
+            .with_retry_after(std::time::Duration::from_millis(2_100));
+        let status = to_status(error);
+        let secs = status
+            .metadata()
+            .get(RETRY_AFTER)
+            .unwrap()
+            .to_str()
+            .unwrap();
+        assert_eq!(secs, "3");
     }
 }

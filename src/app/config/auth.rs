@@ -1,5 +1,5 @@
-//! Configuration of authentication (`auth`) and of the audit trail
-//! (`audit`). These types compile in every build; naming a method whose
+//! Configuration of authentication (`auth`), authorization (`policies`)
+//! and of the audit trail (`audit`). These types compile in every build; naming a method whose
 //! feature is missing fails at start, naming the feature.
 
 use std::path::PathBuf;
@@ -171,4 +171,23 @@ impl Default for LockoutConfig {
 pub struct AuditConfig {
     /// Append-only file of JSON lines; unset records nothing.
     pub file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PoliciesConfig {
+    /// YAML file of policies (who may call what, on which backends, within
+    /// which quotas); unset allows everything to everyone.
+    pub file: Option<PathBuf>,
+    /// How often the file is checked for changes.
+    pub reload_interval_secs: u64,
+}
+
+impl Default for PoliciesConfig {
+    fn default() -> Self {
+        Self {
+            file: None,
+            reload_interval_secs: 5,
+        }
+    }
 }

@@ -108,6 +108,7 @@ fn the_example_configuration_in_deploy_loads() {
             "the example shows the defaults"
         );
         assert_eq!(config.audit, super::AuditConfig::default());
+        assert_eq!(config.policies, super::PoliciesConfig::default());
         Ok(())
     });
 }
@@ -146,6 +147,10 @@ fn auth_variables_reach_their_subsection() {
         Some("auth.allow_unauthenticated")
     );
     assert_eq!(env_key_to_path("AUDIT_FILE").as_deref(), Some("audit.file"));
+    assert_eq!(
+        env_key_to_path("POLICIES_RELOAD_INTERVAL_SECS").as_deref(),
+        Some("policies.reload_interval_secs")
+    );
 }
 
 #[test]

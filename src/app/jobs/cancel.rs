@@ -1,8 +1,8 @@
 //! Cancellation. The store arbitrates races: whichever of the client's cancel
 //! and the worker's outcome is written first stands.
 
-use crate::domain::{ErrorKind, Identity, Job, JobState, Result, Transition};
-use crate::ports::CancelOutcome;
+use crate::domain::{ErrorKind, Identity, Job, JobState, Operation, Result, Transition};
+use crate::ports::{AuditAction, CancelOutcome};
 
 use super::JobService;
 
@@ -35,7 +35,8 @@ impl CancelReply {
 impl JobService {
     #[tracing::instrument(skip_all, fields(client_id = %identity.client_id, job_id))]
     pub async fn cancel(&self, identity: &Identity, job_id: &str) -> Result<CancelReply> {
-        let mut job = self.owned_job(identity, job_id).await?;
+        let policy = self.authorize(identity, Operation::CancelJob)?;
+        let mut job = self.owned_job(identity, &policy, job_id).await?;
         // A job may move on between our read and our write; look again then.
         for _ in 0..3 {
             let attempt = match job.state {
@@ -45,9 +46,20 @@ impl JobService {
             };
             match attempt {
                 Err(e) if e.kind() == ErrorKind::FailedPrecondition => {}
+                Ok(reply) if reply.success => {
+                    let id = job.id.to_string();
+                    self.audit(
+                        identity,
+                        Operation::CancelJob,
+                        AuditAction::JobCanceled,
+                        "ok",
+                        id,
+                    );
+                    return Ok(reply);
+                }
                 other => return other,
             }
-            job = self.owned_job(identity, job_id).await?;
+            job = self.owned_job(identity, &policy, job_id).await?;
         }
         Ok(CancelReply::refused(&job))
     }

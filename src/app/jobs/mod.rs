@@ -1,5 +1,7 @@
 //! The job use cases: submit, batch, status, result, cancel, watch, list.
+//! Each asks the caller's policy first (`access`).
 
+mod access;
 mod cancel;
 mod query;
 mod streams;
@@ -11,9 +13,10 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::backends::BackendRegistry;
-use crate::domain::{Error, Identity, Job, JobId, JobLimits, QueueLimits, Result};
+use crate::domain::{Error, Identity, Job, JobId, JobLimits, Policy, QueueLimits, Result};
 use crate::ports::{
-    CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore, Telemetry, Traces,
+    AuditLog, CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore, Policies,
+    RateLimiter, Telemetry, Traces,
 };
 
 pub use cancel::CancelReply;
@@ -49,6 +52,12 @@ pub struct JobPorts {
     pub telemetry: Arc<dyn Telemetry>,
     /// Trace context carried from a submission to its job's run.
     pub traces: Arc<dyn Traces>,
+    /// Who may do what; `AllowAll` without a policies file.
+    pub policies: Arc<dyn Policies>,
+    /// Per-client submission rates (`rate_limit_per_minute`).
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Refusals, submissions and cancellations; `NoAudit` records nothing.
+    pub audit: Arc<dyn AuditLog>,
 }
 
 #[derive(Clone)]
@@ -76,11 +85,12 @@ impl JobService {
         &self.ports.backends
     }
 
-    /// The caller's job; another tenant's job answers exactly like a missing one.
-    async fn owned_job(&self, identity: &Identity, job_id: &str) -> Result<Job> {
+    /// The caller's job (any job for an admin); another tenant's job
+    /// answers exactly like a missing one.
+    async fn owned_job(&self, identity: &Identity, policy: &Policy, job_id: &str) -> Result<Job> {
         let id = JobId::parse(job_id)?;
         match self.ports.store.get(id).await? {
-            Some(job) if job.client_id == identity.client_id => Ok(job),
+            Some(job) if policy.admin || job.client_id == identity.client_id => Ok(job),
             _ => Err(Error::not_found(format!("job '{id}' not found"))),
         }
     }
@@ -108,6 +118,9 @@ impl JobPorts {
             backends: Arc::new(backends),
             telemetry: Arc::new(crate::ports::NoTelemetry),
             traces: Arc::new(crate::ports::NoTraces),
+            policies: Arc::new(crate::ports::AllowAll::default()),
+            rate_limiter: Arc::new(crate::ports::NoRateLimit),
+            audit: Arc::new(crate::ports::NoAudit),
         }
     }
 

@@ -1,6 +1,8 @@
 //! Reading jobs: status, result, listing.
 
-use crate::domain::{BackendId, Error, Identity, Job, JobId, JobResult, JobState, Result, Tags};
+use crate::domain::{
+    BackendId, Error, Identity, Job, JobId, JobResult, JobState, Operation, Policy, Result, Tags,
+};
 use crate::ports::JobQuery;
 
 use super::JobService;
@@ -25,14 +27,26 @@ pub struct ListJobsCommand {
 
 impl JobService {
     pub async fn status(&self, identity: &Identity, job_id: &str) -> Result<JobView> {
-        let job = self.owned_job(identity, job_id).await?;
+        let policy = self.authorize(identity, Operation::GetJobStatus)?;
+        let job = self.owned_job(identity, &policy, job_id).await?;
         self.view(job).await
     }
 
     /// The result of a COMPLETED job; any other state is FAILED_PRECONDITION
     /// with the reason.
     pub async fn result(&self, identity: &Identity, job_id: &str) -> Result<(Job, JobResult)> {
-        let job = self.owned_job(identity, job_id).await?;
+        let policy = self.authorize(identity, Operation::GetJobResult)?;
+        self.result_for(identity, &policy, job_id).await
+    }
+
+    /// The result, for a caller already authorized (GetJobResult, StreamResults).
+    pub(super) async fn result_for(
+        &self,
+        identity: &Identity,
+        policy: &Policy,
+        job_id: &str,
+    ) -> Result<(Job, JobResult)> {
+        let job = self.owned_job(identity, policy, job_id).await?;
         match job.state {
             JobState::Completed => {}
             JobState::ResultExpired => {
@@ -64,12 +78,14 @@ impl JobService {
         Ok((job, result))
     }
 
-    /// The caller's jobs, newest first, one page at a time.
+    /// The caller's jobs (every client's for an admin), newest first, one
+    /// page at a time.
     pub async fn list(
         &self,
         identity: &Identity,
         command: ListJobsCommand,
     ) -> Result<(Vec<JobView>, Option<JobId>)> {
+        let policy = self.authorize(identity, Operation::ListJobs)?;
         let page_size = match command.page_size {
             0 => self.rules.default_page_size,
             n => n.min(self.rules.max_page_size),
@@ -87,7 +103,7 @@ impl JobService {
             id => Some(BackendId::parse(id)?),
         };
         let query = JobQuery {
-            client_id: Some(identity.client_id.clone()),
+            client_id: (!policy.admin).then(|| identity.client_id.clone()),
             state: command.state,
             backend_id,
             tags: Tags::parse(command.tags)?,

@@ -7,7 +7,7 @@ use futures::{Stream, StreamExt};
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
 
-use crate::domain::{Error, Identity, Job, JobId, JobResult, JobState, Result};
+use crate::domain::{Error, Identity, Job, JobId, JobResult, JobState, Operation, Result};
 use crate::ports::{JobEvent, WatchItem};
 
 use super::{JobService, SubmitCommand};
@@ -33,10 +33,11 @@ impl JobService {
         identity: &Identity,
         job_id: &str,
     ) -> Result<impl Stream<Item = Result<JobEvent>> + use<>> {
+        let policy = self.authorize(identity, Operation::WatchJob)?;
         // Subscribe before reading, so no change in between is missed.
         let id = JobId::parse(job_id)?;
         let mut events = self.ports.events.subscribe_to(id);
-        let job = self.owned_job(identity, job_id).await?;
+        let job = self.owned_job(identity, &policy, job_id).await?;
         let (tx, rx) = mpsc::channel(16);
         let store = self.ports.store.clone();
         let mut shutdown = self.shutdown.clone();
@@ -82,25 +83,40 @@ impl JobService {
         job_id: &str,
         chunk_size: u32,
     ) -> Result<Vec<ResultChunkView>> {
-        let (job, result) = self.result(identity, job_id).await?;
+        let policy = self.authorize(identity, Operation::StreamResults)?;
+        let (job, result) = self.result_for(identity, &policy, job_id).await?;
         Ok(result_chunks(job.id, &result, chunk_size))
     }
 
     /// Submits each item as it arrives and answers it twice: `submitted` (or
     /// an error), then `completed` (or an error) when its job ends. Ends once
-    /// the input is closed and every submitted job has ended.
+    /// the input is closed and every submitted job has ended. A caller not
+    /// allowed the call is refused at once; each item is then checked
+    /// against the policies in force when it arrives.
     pub fn submit_stream<S>(
         &self,
         identity: Identity,
         input: S,
-    ) -> impl Stream<Item = BatchStreamAnswer> + use<S>
+    ) -> Result<impl Stream<Item = BatchStreamAnswer> + use<S>>
     where
         S: Stream<Item = Result<BatchSubmission>> + Send + Unpin + 'static,
     {
+        self.authorize(&identity, Operation::SubmitBatchStream)?;
         let (tx, rx) = mpsc::channel(64);
         let service = self.clone();
         tokio::spawn(async move { service.run_submit_stream(identity, input, tx).await });
-        ReceiverStream::new(rx)
+        Ok(ReceiverStream::new(rx))
+    }
+
+    /// One item of a submission stream, under the policies in force now.
+    async fn submit_streamed(
+        &self,
+        identity: &Identity,
+        command: SubmitCommand,
+    ) -> Result<super::submit::Admitted> {
+        let operation = Operation::SubmitBatchStream;
+        let policy = self.authorize(identity, operation)?;
+        self.submit_one(identity, &policy, operation, command).await
     }
 
     async fn run_submit_stream<S>(
@@ -122,7 +138,7 @@ impl JobService {
                     Some(Ok(submission)) => {
                         let request_id = submission.client_request_id.clone();
                         let submitted = match submission.command {
-                            Ok(command) => self.submit_one(&identity, command).await,
+                            Ok(command) => self.submit_streamed(&identity, command).await,
                             Err(e) => Err(e),
                         };
                         match submitted {

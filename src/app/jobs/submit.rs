@@ -2,12 +2,12 @@
 //! its id is handed out (write-ahead).
 
 use crate::domain::{
-    CircuitSource, ClientId, Error, IdempotencyKey, Identity, Job, JobId, NewJob,
-    OptimizationLevel, Priority, QueueLimits, Result, Shots, Tags, UnixMillis,
+    CircuitSource, Error, IdempotencyKey, Identity, Job, JobId, NewJob, Operation,
+    OptimizationLevel, Policy, Priority, QueueLimits, Result, Shots, Tags, UnixMillis,
 };
 use tracing::Instrument;
 
-use crate::ports::{CreateOutcome, QueueEntry};
+use crate::ports::{AuditAction, CreateOutcome, QueueEntry};
 
 use super::JobService;
 
@@ -37,22 +37,31 @@ impl JobService {
     /// circuit parsed and fits its backend.
     #[tracing::instrument(skip_all, fields(client_id = %identity.client_id, backend = %command.backend_id))]
     pub async fn submit(&self, identity: &Identity, command: SubmitCommand) -> Result<JobId> {
-        Ok(self.submit_one(identity, command).await?.id)
+        let policy = self.authorize(identity, Operation::SubmitJob)?;
+        let submitted = self
+            .submit_one(identity, &policy, Operation::SubmitJob, command)
+            .await?;
+        Ok(submitted.id)
     }
 
+    /// One job, for a caller already authorized to call `operation`.
     pub(super) async fn submit_one(
         &self,
         identity: &Identity,
+        policy: &Policy,
+        operation: Operation,
         command: SubmitCommand,
     ) -> Result<Admitted> {
         let now = self.ports.clock.now();
-        let job = self.prepare(&identity.client_id, command, now)?;
-        let admitted = self.admit(vec![job], now).await?;
+        let job = self.prepare(identity, policy, operation, command, now)?;
+        self.check_quotas(identity, policy, operation, 1).await?;
+        let admitted = self.admit(identity, operation, vec![job], now).await?;
         Ok(admitted[0])
     }
 
     /// Submits jobs for one backend, all or none: one bad job refuses the
-    /// batch, naming its index.
+    /// batch, naming its index, and the batch counts against the client's
+    /// quotas by its size.
     #[tracing::instrument(skip_all, fields(client_id = %identity.client_id, backend = %backend_id, jobs = commands.len()))]
     pub async fn submit_batch(
         &self,
@@ -60,6 +69,7 @@ impl JobService {
         backend_id: &str,
         commands: Vec<SubmitCommand>,
     ) -> Result<Vec<JobId>> {
+        let policy = self.authorize(identity, Operation::SubmitBatch)?;
         self.ports.backends.get(backend_id)?;
         if commands.is_empty() {
             return Err(Error::invalid_argument(
@@ -75,18 +85,25 @@ impl JobService {
                     backend_id: backend_id.to_owned(),
                     ..command
                 };
-                self.prepare(&identity.client_id, command, now)
+                self.prepare(identity, &policy, Operation::SubmitBatch, command, now)
                     .map_err(|e| e.context(format_args!("jobs[{i}]")))
             })
             .collect::<Result<Vec<_>>>()?;
-        let admitted = self.admit(jobs, now).await?;
+        self.check_quotas(identity, &policy, Operation::SubmitBatch, jobs.len())
+            .await?;
+        let admitted = self
+            .admit(identity, Operation::SubmitBatch, jobs, now)
+            .await?;
         Ok(admitted.into_iter().map(|a| a.id).collect())
     }
 
-    /// Validates everything a client sent and builds the QUEUED job.
+    /// Validates everything a client sent, against the service's limits
+    /// and the caller's policy, and builds the QUEUED job.
     fn prepare(
         &self,
-        client_id: &ClientId,
+        identity: &Identity,
+        policy: &Policy,
+        operation: Operation,
         command: SubmitCommand,
         now: UnixMillis,
     ) -> Result<Job> {
@@ -96,6 +113,11 @@ impl JobService {
         let _validate = crate::phase_span!(self.ports.traces, "validate").entered();
         let backend = self.ports.backends.get(&command.backend_id)?;
         let shots = Shots::parse(command.shots)?;
+        // Permission before the circuit is even parsed.
+        let client_id = &identity.client_id;
+        let backend_id = &backend.capabilities().id;
+        let decision = policy.check_job(client_id, backend_id, shots, command.priority);
+        self.enforce(identity, operation, decision)?;
         let optimization_level = OptimizationLevel::parse(command.optimization_level)?;
         let tags = Tags::parse(command.tags)?;
         let idempotency_key = match command.idempotency_key.as_str() {
@@ -115,6 +137,11 @@ impl JobService {
             .frontend
             .parse(&source)?
             .with_implicit_measurement();
+        self.enforce(
+            identity,
+            operation,
+            policy.check_qubits(circuit.num_qubits()),
+        )?;
         backend.capabilities().check_fits(&circuit, shots)?;
         self.rules.job_limits.check(&circuit, shots)?;
         let new = NewJob {
@@ -153,7 +180,13 @@ impl JobService {
     }
 
     /// Stores the jobs, then queues the new ones.
-    async fn admit(&self, jobs: Vec<Job>, now: UnixMillis) -> Result<Vec<Admitted>> {
+    async fn admit(
+        &self,
+        identity: &Identity,
+        operation: Operation,
+        jobs: Vec<Job>,
+        now: UnixMillis,
+    ) -> Result<Vec<Admitted>> {
         self.check_capacity(&jobs).await?;
         let window = i64::try_from(self.rules.idempotency_window.as_millis()).unwrap_or(i64::MAX);
         let dedup_since = now.plus_millis(-window);
@@ -173,6 +206,8 @@ impl JobService {
         for (entry, outcome) in entries.into_iter().zip(outcomes) {
             match outcome {
                 CreateOutcome::Created => {
+                    let id = entry.job_id.to_string();
+                    self.audit(identity, operation, AuditAction::JobSubmitted, "ok", id);
                     admitted.push(Admitted {
                         id: entry.job_id,
                         created: true,

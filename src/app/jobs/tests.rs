@@ -55,18 +55,27 @@ struct Mocks {
     events: MockJobEvents,
     frontend: MockCircuitFrontend,
     backend: MockQuantumBackend,
+    /// The policies in force; everything allowed unless a test sets them.
+    policies: PolicySet,
+    rate: MockRateLimiter,
+    audit: MockAuditLog,
 }
 
 impl Mocks {
     fn new() -> Self {
         let mut events = MockJobEvents::new();
         events.expect_publish().returning(|_| Ok(()));
+        let mut audit = MockAuditLog::new();
+        audit.expect_record().return_const(());
         Self {
             store: MockJobStore::new(),
             queue: MockJobQueue::new(),
             events,
             frontend: frontend_parsing_bell(),
             backend: backend(5),
+            policies: PolicySet::allow_all(),
+            rate: MockRateLimiter::new(),
+            audit,
         }
     }
 
@@ -80,6 +89,9 @@ impl Mocks {
     }
 
     fn service(self) -> JobService {
+        let mut policies = MockPolicies::new();
+        let set = Arc::new(self.policies);
+        policies.expect_current().returning(move || set.clone());
         let mut clock = MockClock::new();
         clock.expect_now().return_const(NOW);
         let mut registry = BackendRegistry::new();
@@ -93,6 +105,9 @@ impl Mocks {
             backends: Arc::new(registry),
             telemetry: Arc::new(NoTelemetry),
             traces: Arc::new(crate::ports::NoTraces),
+            policies: Arc::new(policies),
+            rate_limiter: Arc::new(self.rate),
+            audit: Arc::new(self.audit),
         };
         let rules = JobRules {
             idempotency_window: Duration::from_secs(24 * 3600),
@@ -552,3 +567,5 @@ async fn a_cancel_the_store_cannot_record_puts_the_job_back_in_the_queue() {
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Unavailable);
 }
+
+mod access;
