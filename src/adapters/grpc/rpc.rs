@@ -13,6 +13,7 @@ use tracing::Instrument;
 
 use super::peer::ConnectionInfo;
 use super::status::{code_name, to_status};
+use crate::app::jobs::{CallOrigin, with_origin};
 use crate::domain::{Identity, Result};
 use crate::ports::{Authenticator, Credentials, Secret, Telemetry};
 
@@ -86,15 +87,18 @@ where
     crate::adapters::otel::adopt_remote_parent(&span, request.metadata());
     let started = Instant::now();
     let mut client_id = None;
-    let outcome = async {
+    let origin = CallOrigin {
+        request_id: Some(request_id.clone()),
+        peer: credentials.peer_address,
+    };
+    let call = async {
         let identity = authenticator.authenticate(&credentials).await?;
         if tracing::enabled!(tracing::Level::DEBUG) {
             client_id = Some(identity.client_id.clone());
         }
         handler(identity, request.into_inner()).await
-    }
-    .instrument(span.clone())
-    .await;
+    };
+    let outcome = with_origin(origin, call).instrument(span.clone()).await;
     let client_id = client_id.as_ref().map(tracing::field::display);
     let elapsed = started.elapsed();
     let elapsed_us = elapsed.as_micros() as u64;

@@ -81,13 +81,14 @@ impl JobService {
         outcome: &str,
         detail: impl Into<String>,
     ) {
+        let origin = super::origin::current();
         self.ports.audit.record(AuditEvent {
             at: self.ports.clock.now(),
             action,
             client_id: identity.client_id.to_string(),
             method: operation.as_str().to_owned(),
-            peer: None,
-            request_id: None,
+            peer: origin.peer.map(|peer| peer.to_string()),
+            request_id: origin.request_id,
             outcome: outcome.to_owned(),
             detail: detail.into(),
         });

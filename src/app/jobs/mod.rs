@@ -3,6 +3,7 @@
 
 mod access;
 mod cancel;
+mod origin;
 mod query;
 mod streams;
 mod submit;
@@ -20,6 +21,7 @@ use crate::ports::{
 };
 
 pub use cancel::CancelReply;
+pub use origin::{CallOrigin, with_origin};
 pub use query::{JobView, ListJobsCommand};
 pub use streams::{
     BatchStreamAnswer, BatchSubmission, DEFAULT_CHUNK_SIZE, ResultChunkView, StreamOutcome,

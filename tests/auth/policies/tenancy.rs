@@ -103,6 +103,15 @@ async fn another_clients_job_is_not_found_everywhere_and_an_admin_sees_all() {
     assert_eq!(canceled[0]["client_id"], "ops");
     assert_eq!(canceled[0]["detail"], queued.as_str());
     assert_eq!(canceled[0]["method"], "CancelJob");
+    // The call's own request id and the peer's address, as for authentication.
+    assert_eq!(canceled[0]["request_id"].as_str().map(str::len), Some(36));
+    assert!(
+        canceled[0]["peer"]
+            .as_str()
+            .is_some_and(|peer| peer.starts_with("127.0.0.1:")),
+        "{:?}",
+        canceled[0]
+    );
     let submitted: Vec<_> = lines
         .iter()
         .filter(|l| l["action"] == "job_submitted")
