@@ -12,9 +12,9 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use tokio::sync::watch;
-use tokio::time::MissedTickBehavior;
 
 use super::file::{fingerprint, read_policies};
+use crate::adapters::polling::every_until_stopped;
 use crate::domain::{PolicySet, Result, UnixMillis};
 use crate::ports::{AuditAction, AuditEvent, AuditLog, Clock, Policies};
 
@@ -48,21 +48,15 @@ impl PolicyFile {
         interval: Duration,
         audit: Arc<dyn AuditLog>,
         clock: Arc<dyn Clock>,
-        mut stop: watch::Receiver<bool>,
+        stop: watch::Receiver<bool>,
     ) {
         let mut seen = self.loaded;
-        let mut ticks = tokio::time::interval(interval);
-        ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-        ticks.tick().await;
-        loop {
-            tokio::select! {
-                _ = ticks.tick() => {}
-                _ = stop.wait_for(|stop| *stop) => return,
-            }
+        every_until_stopped(interval, stop, || {
             if let Some(outcome) = self.reload_if_changed(&mut seen) {
                 audit.record(reload_event(&self.path, clock.now(), outcome));
             }
-        }
+        })
+        .await;
     }
 
     /// None when the content is as last seen. A broken file is reported

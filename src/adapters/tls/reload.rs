@@ -20,11 +20,11 @@ use std::sync::Arc;
 use rustls::ServerConfig;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
-use tokio::time::MissedTickBehavior;
 
 use super::TlsSettings;
 use super::incoming::{self, TlsConnection};
 use super::server_config::TlsFiles;
+use crate::adapters::polling::every_until_stopped;
 use crate::domain::{Error, Result};
 use crate::ports::{AuditAction, AuditEvent, AuditLog, Clock};
 
@@ -90,23 +90,18 @@ impl ServerTls {
         &self,
         audit: Arc<dyn AuditLog>,
         clock: Arc<dyn Clock>,
-        mut stop: watch::Receiver<bool>,
+        stop: watch::Receiver<bool>,
     ) -> impl Future<Output = ()> + Send + 'static {
         let tls = self.clone();
         async move {
             let mut seen = tls.inner.loaded;
-            let mut ticks = tokio::time::interval(tls.inner.settings.reload_interval);
-            ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
-            ticks.tick().await;
-            loop {
-                tokio::select! {
-                    _ = ticks.tick() => {}
-                    _ = stop.wait_for(|stop| *stop) => return,
-                }
+            let interval = tls.inner.settings.reload_interval;
+            every_until_stopped(interval, stop, || {
                 if let Some(outcome) = tls.reload_if_changed(&mut seen) {
                     audit.record(reload_event(&tls.inner.settings, clock.now(), outcome));
                 }
-            }
+            })
+            .await;
         }
     }
 
