@@ -6,6 +6,7 @@ mod quotas;
 mod reload;
 #[cfg(feature = "auth-jwt")]
 mod roles;
+mod streamed;
 mod tenancy;
 
 use std::path::{Path, PathBuf};
