@@ -1,12 +1,14 @@
 //! `arvak-grpc-server`: loads configuration, then serves until SIGTERM/SIGINT,
-//! or runs one `api-key` command against the configured key store.
+//! or runs one `api-key` command against the configured key store, or one
+//! `audit` command against the audit table.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use arvak_grpc::app::api_keys::{self, ApiKeyCommand};
+use arvak_grpc::app::api_keys::{self, ApiKeyCommand, CommandOutput};
+use arvak_grpc::app::audit_trail;
 use arvak_grpc::app::{App, config::Config, signals, telemetry};
 
 #[derive(Parser)]
@@ -29,6 +31,22 @@ enum Command {
     /// storage, as the server reads them).
     #[command(subcommand)]
     ApiKey(KeyCommand),
+    /// Read the audit trail kept in the SQL storage (audit.table).
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// The newest events as JSON lines, oldest first.
+    List {
+        /// How many events at most.
+        #[arg(long, default_value_t = audit_trail::DEFAULT_LIMIT)]
+        limit: u32,
+        /// Only this client's events.
+        #[arg(long)]
+        client: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -83,22 +101,18 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    if let Some(Command::ApiKey(command)) = cli.command {
-        return runtime.block_on(async move {
-            match api_keys::run(&config, command.into()).await {
-                Ok(output) => {
-                    print!("{}", output.stdout);
-                    if let Some(note) = output.note {
-                        eprintln!("{note}");
-                    }
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("arvak-grpc-server: {e}");
-                    ExitCode::FAILURE
-                }
-            }
-        });
+    match cli.command {
+        Some(Command::ApiKey(command)) => {
+            return runtime.block_on(async move {
+                finish_command(api_keys::run(&config, command.into()).await)
+            });
+        }
+        Some(Command::Audit(AuditCommand::List { limit, client })) => {
+            return runtime.block_on(async move {
+                finish_command(audit_trail::list(&config, limit, client.as_deref()).await)
+            });
+        }
+        None => {}
     }
     runtime.block_on(async move {
         // Commands print only their answer; the server logs.
@@ -131,6 +145,23 @@ async fn serve(config: Config) -> ExitCode {
     match app.serve(listener, terminate).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(ExitCode::FAILURE, format_args!("{e}")),
+    }
+}
+
+/// Prints what a command answered (the answer on stdout, notes on stderr).
+fn finish_command(outcome: arvak_grpc::domain::Result<CommandOutput>) -> ExitCode {
+    match outcome {
+        Ok(output) => {
+            print!("{}", output.stdout);
+            if let Some(note) = output.note {
+                eprintln!("{note}");
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("arvak-grpc-server: {e}");
+            ExitCode::FAILURE
+        }
     }
 }
 

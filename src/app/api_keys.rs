@@ -23,7 +23,7 @@ pub struct CommandOutput {
 
 async fn store(config: &Config) -> Result<Arc<dyn ApiKeyStore>> {
     let table = if config.auth.api_keys.file.is_none() {
-        compose::store(config).await?.1
+        compose::store(config).await?.key_table
     } else {
         None
     };

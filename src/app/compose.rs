@@ -12,6 +12,7 @@ use std::time::Duration;
 use super::config::SqliteSynchronous;
 use super::config::{Config, QueueType, StorageType};
 use super::jobs::JobPorts;
+use crate::adapters::audit::AuditTable;
 use crate::adapters::circuit::StandardFrontend;
 use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
 use crate::adapters::policy::GovernorRateLimiter;
@@ -40,9 +41,13 @@ pub struct Composed {
     pub policy_file: Option<Arc<crate::adapters::policy::PolicyFile>>,
 }
 
-/// The job store, and the API key table of the same database when the
-/// storage is SQL and API keys are compiled in.
-type Storage = (Arc<dyn JobStore>, Option<Arc<dyn ApiKeyStore>>);
+/// The job store, and the tables beside it when the storage is SQL.
+pub(crate) struct Storage {
+    pub store: Arc<dyn JobStore>,
+    /// API keys (when `auth-api-key` is compiled in).
+    pub key_table: Option<Arc<dyn ApiKeyStore>>,
+    pub audit_table: Option<Arc<dyn AuditTable>>,
+}
 
 pub(crate) fn missing_feature(what: &str, feature: &str) -> Error {
     Error::invalid_argument(format!(
@@ -55,7 +60,11 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
     #[allow(unused_variables)] // only SQL storage has a key table
     let recheck = Duration::from_secs(config.auth.api_keys.recheck_secs);
     match storage.kind {
-        StorageType::Memory => Ok((Arc::new(MemoryJobStore::new()), None)),
+        StorageType::Memory => Ok(Storage {
+            store: Arc::new(MemoryJobStore::new()),
+            key_table: None,
+            audit_table: None,
+        }),
         #[cfg(feature = "storage-sqlite")]
         StorageType::Sqlite => {
             use crate::adapters::storage::sqlite::{SqliteSettings, open};
@@ -67,8 +76,11 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
                 cache_bytes: usize::try_from(storage.sqlite_cache_mib << 20).unwrap_or(usize::MAX),
             };
             let store = open(&settings).await?;
-            let keys = store.api_key_table(recheck);
-            Ok((Arc::new(store), keys))
+            Ok(Storage {
+                key_table: store.api_key_table(recheck),
+                audit_table: Some(store.audit_table()),
+                store: Arc::new(store),
+            })
         }
         #[cfg(not(feature = "storage-sqlite"))]
         StorageType::Sqlite => Err(missing_feature("storage type 'sqlite'", "storage-sqlite")),
@@ -88,8 +100,11 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
                 acquire_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
             };
             let store = open(&settings).await?;
-            let keys = store.api_key_table(recheck);
-            Ok((Arc::new(store), keys))
+            Ok(Storage {
+                key_table: store.api_key_table(recheck),
+                audit_table: Some(store.audit_table()),
+                store: Arc::new(store),
+            })
         }
         #[cfg(not(feature = "storage-postgres"))]
         StorageType::Postgres => Err(missing_feature(
@@ -180,8 +195,12 @@ pub async fn compose(
     if config.tls.enabled {
         return Err(missing_feature("tls.enabled", "tls"));
     }
-    let (store, key_table) = store(config).await?;
-    let (audit, audit_flush) = audit_log(config)?;
+    let Storage {
+        store,
+        key_table,
+        audit_table,
+    } = store(config).await?;
+    let (audit, audit_flush) = audit_log(config, audit_table)?;
     let authenticator = auth::authenticator(config, key_table, audit.clone()).await?;
     let (policies, policy_file) = policies(config)?;
     let ports = JobPorts {

@@ -1,6 +1,7 @@
 //! Use cases, the worker pool, configuration and the composition root.
 
 pub mod api_keys;
+pub mod audit_trail;
 pub mod backends;
 pub mod compose;
 pub mod config;

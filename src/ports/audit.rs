@@ -17,6 +17,21 @@ pub enum AuditAction {
 }
 
 impl AuditAction {
+    pub const ALL: [AuditAction; 7] = [
+        AuditAction::AuthenticationSucceeded,
+        AuditAction::AuthenticationFailed,
+        AuditAction::AuthorizationDenied,
+        AuditAction::JobSubmitted,
+        AuditAction::JobCanceled,
+        AuditAction::PolicyReloaded,
+        AuditAction::CertificateReloaded,
+    ];
+
+    /// The action `as_str` names, for trails read back from a table.
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|action| action.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             AuditAction::AuthenticationSucceeded => "authentication_succeeded",

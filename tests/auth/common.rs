@@ -70,3 +70,34 @@ pub fn audit_lines(path: &Path) -> Vec<serde_json::Value> {
 pub fn count_action(lines: &[serde_json::Value], action: &str) -> usize {
     lines.iter().filter(|line| line["action"] == action).count()
 }
+
+/// `config` on PostgreSQL (`ARVAK_TEST_DATABASE_URL`) in a new schema of its
+/// own, named after `purpose`; drop it with `drop_postgres_schema`.
+#[cfg(feature = "storage-postgres")]
+pub fn on_postgres(config: &mut arvak_grpc::app::config::Config, purpose: &str) {
+    let url = std::env::var("ARVAK_TEST_DATABASE_URL").unwrap_or_else(|_| {
+        panic!(
+            "ARVAK_TEST_DATABASE_URL is not set: the PostgreSQL {purpose} test needs a database \
+             (e.g. postgres://postgres@127.0.0.1:5432/postgres)"
+        )
+    });
+    config.storage.kind = arvak_grpc::app::config::StorageType::Postgres;
+    config.storage.postgres_url = Some(url);
+    config.storage.postgres_schema = format!("arvak_{purpose}_{}", uuid::Uuid::new_v4().simple());
+}
+
+/// A connection to the database `on_postgres` chose, for checks and cleanup.
+#[cfg(feature = "storage-postgres")]
+pub async fn postgres_pool(config: &arvak_grpc::app::config::Config) -> sqlx::PgPool {
+    let url = config.storage.postgres_url.as_deref().expect("on_postgres");
+    sqlx::PgPool::connect(url).await.expect("test connects")
+}
+
+#[cfg(feature = "storage-postgres")]
+pub async fn drop_postgres_schema(config: &arvak_grpc::app::config::Config) {
+    let drop = format!("DROP SCHEMA \"{}\" CASCADE", config.storage.postgres_schema);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+        .execute(&postgres_pool(config).await)
+        .await
+        .expect("test schema dropped");
+}

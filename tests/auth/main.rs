@@ -1,7 +1,7 @@
 //! Authentication end to end: the real server on port 0 (plaintext), with
 //! API keys from a YAML file or the SQL storage, JWTs against static keys
 //! and a JWKS server started here, the `api-key` subcommand of the binary,
-//! lock-out and the audit trail; and authorization by a policies file
+//! lock-out and the audit trail (file and table); and authorization by a policies file
 //! (`policies`), with API keys telling the clients apart.
 
 // Shared with the api tests; not every helper is used here.
@@ -14,6 +14,8 @@ mod common;
 mod anonymous;
 #[cfg(feature = "auth-api-key")]
 mod api_keys;
+#[cfg(all(feature = "auth-api-key", feature = "storage-sqlite"))]
+mod audit_table;
 #[cfg(feature = "auth-api-key")]
 mod cli;
 #[cfg(feature = "auth-jwt")]

@@ -1,49 +1,24 @@
-//! The audit trail as an append-only file of JSON lines. Requests hand
-//! events to a bounded channel and never wait for the disk; one task writes
-//! them through a buffer, flushing whenever the channel runs dry and when
-//! the server shuts down.
+//! The audit trail as an append-only file of JSON lines: each batch is
+//! written through a buffer and flushed once.
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
+use async_trait::async_trait;
 use tokio::io::{AsyncWriteExt, BufWriter};
-use tokio::sync::{mpsc, oneshot};
 
 use super::line::audit_line;
+use super::queued::AuditSink;
 use crate::domain::{Error, Result};
-use crate::ports::{AuditEvent, AuditLog};
+use crate::ports::AuditEvent;
 
-/// Events waiting for the writer at most; past it they are dropped (and
-/// counted) rather than slowing requests down.
-const QUEUE: usize = 16_384;
-
-enum Command {
-    Record(AuditEvent),
-    Flush(oneshot::Sender<()>),
+pub struct JsonLinesFile {
+    out: BufWriter<tokio::fs::File>,
+    path: String,
 }
 
-pub struct JsonLinesAudit {
-    sender: mpsc::Sender<Command>,
-    dropped: Arc<AtomicU64>,
-}
-
-/// Asks the writer to put everything received so far on disk.
-#[derive(Clone)]
-pub struct AuditFlush(mpsc::Sender<Command>);
-
-impl AuditFlush {
-    pub async fn flush(&self) {
-        let (done, flushed) = oneshot::channel();
-        if self.0.send(Command::Flush(done)).await.is_ok() {
-            let _ = flushed.await;
-        }
-    }
-}
-
-impl JsonLinesAudit {
-    /// Opens `path` for appending (creating it) and starts the writer.
-    pub fn open(path: &Path) -> Result<(Self, AuditFlush)> {
+impl JsonLinesFile {
+    /// Opens `path` for appending, creating it.
+    pub fn open(path: &Path) -> Result<Self> {
         let file = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -54,85 +29,48 @@ impl JsonLinesAudit {
                     path.display()
                 ))
             })?;
-        let (sender, receiver) = mpsc::channel(QUEUE);
-        let writer = BufWriter::new(tokio::fs::File::from_std(file));
-        tokio::spawn(write_lines(receiver, writer, path.display().to_string()));
-        let audit = Self {
-            sender: sender.clone(),
-            dropped: Arc::default(),
-        };
-        Ok((audit, AuditFlush(sender)))
+        Ok(Self {
+            out: BufWriter::new(tokio::fs::File::from_std(file)),
+            path: path.display().to_string(),
+        })
     }
 }
 
-impl AuditLog for JsonLinesAudit {
-    fn record(&self, event: AuditEvent) {
-        if self.sender.try_send(Command::Record(event)).is_err() {
-            let dropped = self.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            if dropped.is_power_of_two() {
-                tracing::error!(
-                    dropped,
-                    "audit events dropped: the audit file cannot keep up"
-                );
+#[async_trait]
+impl AuditSink for JsonLinesFile {
+    fn name(&self) -> String {
+        self.path.clone()
+    }
+
+    async fn write(&mut self, events: &[AuditEvent]) -> std::result::Result<(), String> {
+        let mut result = Ok(());
+        for event in events {
+            let mut line = audit_line(event);
+            line.push('\n');
+            if let Err(error) = self.out.write_all(line.as_bytes()).await {
+                result = Err(error.to_string());
             }
         }
-    }
-}
-
-async fn write_lines(
-    mut commands: mpsc::Receiver<Command>,
-    mut out: BufWriter<tokio::fs::File>,
-    path: String,
-) {
-    let mut failed = false;
-    while let Some(command) = commands.recv().await {
-        let mut next = Some(command);
-        // Everything already waiting goes into the buffer before one flush.
-        while let Some(command) = next.take() {
-            match command {
-                Command::Record(event) => {
-                    let mut line = audit_line(&event);
-                    line.push('\n');
-                    if let Err(error) = out.write_all(line.as_bytes()).await {
-                        report(&mut failed, &path, &error);
-                    }
-                }
-                Command::Flush(done) => {
-                    if let Err(error) = out.flush().await {
-                        report(&mut failed, &path, &error);
-                    }
-                    let _ = done.send(());
-                }
-            }
-            next = commands.try_recv().ok();
-        }
-        if let Err(error) = out.flush().await {
-            report(&mut failed, &path, &error);
-        }
-    }
-    let _ = out.flush().await;
-}
-
-/// Logs the first write error of a series, not every line.
-fn report(failed: &mut bool, path: &str, error: &std::io::Error) {
-    if !*failed {
-        tracing::error!(path, %error, "cannot write the audit file");
-        *failed = true;
+        // Flushed even after a failed line, so the others are not held back.
+        self.out.flush().await.map_err(|e| e.to_string())?;
+        result
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::adapters::audit::QueuedAudit;
     use crate::domain::UnixMillis;
-    use crate::ports::AuditAction;
+    use crate::ports::{AuditAction, AuditLog};
 
     #[tokio::test]
     async fn events_become_lines_that_are_on_disk_after_a_flush() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("audit.jsonl");
         std::fs::write(&path, "{\"earlier\":true}\n").unwrap();
-        let (audit, flush) = JsonLinesAudit::open(&path).unwrap();
+        let file = JsonLinesFile::open(&path).unwrap();
+        let (audit, flush) = QueuedAudit::start(vec![Box::new(file)]);
         for n in 0..3 {
             audit.record(AuditEvent {
                 at: UnixMillis(1_000 + n),

@@ -33,6 +33,18 @@ pub type Step<T> = std::result::Result<T, StepError>;
 /// (key_id, client_id, enabled 0/1, created_at, hash).
 pub type ApiKeyRow = (String, String, i64, i64, String);
 
+/// (at, action, client_id, method, peer, request_id, outcome, detail).
+pub type AuditRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
 pub type Conn<D> = <<D as SqlDialect>::Db as Database>::Connection;
 
 /// What differs between databases: how to connect, and how to run a built
@@ -73,6 +85,12 @@ pub trait SqlDialect: Send + Sync + 'static {
         conn: &mut Conn<Self>,
         query: QueryBuilder<Self::Db>,
     ) -> Result<Vec<ApiKeyRow>, sqlx::Error>;
+
+    /// Audit rows in the order of `AuditRow`.
+    async fn fetch_audit_events(
+        conn: &mut Conn<Self>,
+        query: QueryBuilder<Self::Db>,
+    ) -> Result<Vec<AuditRow>, sqlx::Error>;
 
     /// (counts, shots, execution_time_ms, metadata_json) of a stored result.
     async fn fetch_result(
@@ -312,6 +330,20 @@ macro_rules! sql_dialect {
                 let rows = query.build().fetch_all(conn).await?;
                 rows.iter()
                     .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)))
+                    .collect()
+            }
+
+            async fn fetch_audit_events(
+                conn: &mut $conn,
+                mut query: sqlx::QueryBuilder<$db>,
+            ) -> Result<Vec<$crate::adapters::storage::flow::AuditRow>, sqlx::Error> {
+                use sqlx::Row;
+                let rows = query.build().fetch_all(conn).await?;
+                rows.iter()
+                    .map(|row| Ok((
+                        row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?,
+                        row.try_get(4)?, row.try_get(5)?, row.try_get(6)?, row.try_get(7)?,
+                    )))
                     .collect()
             }
 

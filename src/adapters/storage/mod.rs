@@ -5,6 +5,7 @@
 
 #[cfg(feature = "auth-api-key")]
 mod api_keys;
+mod audit_table;
 mod cache;
 mod error;
 mod flow;
@@ -20,4 +21,5 @@ pub mod sqlite;
 
 #[cfg(feature = "auth-api-key")]
 pub use api_keys::SqlApiKeyStore;
+pub use audit_table::SqlAuditTable;
 pub use store::SqlJobStore;

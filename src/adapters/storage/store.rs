@@ -305,6 +305,11 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
 }
 
 impl<D: SqlDialect> SqlJobStore<D> {
+    /// The audit trail's table in the same database.
+    pub fn audit_table(&self) -> std::sync::Arc<dyn crate::adapters::audit::AuditTable> {
+        std::sync::Arc::new(super::SqlAuditTable::<D>::new(self.pool.clone()))
+    }
+
     /// The API key table of the same database (none in builds without
     /// `auth-api-key`). A cached key's enabled flag is read again after
     /// `recheck`.

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 #[allow(unused_imports)] // used by builds that lack a method's feature
 use super::missing_feature;
-use crate::adapters::audit::{AuditFlush, JsonLinesAudit};
+use crate::adapters::audit::{AuditFlush, AuditSink, AuditTable, JsonLinesFile, QueuedAudit};
 use crate::adapters::auth::{
     AnonymousOnly, AuthChain, FailureLockout, LockoutLimits, Verifier, Verifiers,
 };
@@ -18,15 +18,29 @@ use crate::ports::{ApiKeyStore, AuditLog, Authenticator, NoAudit};
 
 type MaybeVerifier = Result<Option<Arc<dyn Verifier>>>;
 
-/// The audit trail: a JSON-lines file when `audit.file` is set.
-pub fn audit_log(config: &Config) -> Result<(Arc<dyn AuditLog>, Option<AuditFlush>)> {
-    match &config.audit.file {
-        None => Ok((Arc::new(NoAudit), None)),
-        Some(path) => {
-            let (audit, flush) = JsonLinesAudit::open(path)?;
-            Ok((Arc::new(audit), Some(flush)))
-        }
+/// The audit trail: a JSON-lines file when `audit.file` is set, the SQL
+/// storage's `audit_events` table when `audit.table` is true, or both.
+pub fn audit_log(
+    config: &Config,
+    table: Option<Arc<dyn AuditTable>>,
+) -> Result<(Arc<dyn AuditLog>, Option<AuditFlush>)> {
+    let mut sinks: Vec<Box<dyn AuditSink>> = Vec::new();
+    if let Some(path) = &config.audit.file {
+        sinks.push(Box::new(JsonLinesFile::open(path)?));
     }
+    if config.audit.table {
+        let table = table.ok_or_else(|| {
+            Error::invalid_argument(
+                "configuration: audit.table needs SQL storage (storage.type sqlite or postgres); use audit.file with memory storage",
+            )
+        })?;
+        sinks.push(table.sink());
+    }
+    if sinks.is_empty() {
+        return Ok((Arc::new(NoAudit), None));
+    }
+    let (audit, flush) = QueuedAudit::start(sinks);
+    Ok((Arc::new(audit), Some(flush)))
 }
 
 /// Where API keys are kept: the YAML file when `auth.api_keys.file` is

@@ -169,8 +169,11 @@ impl Default for LockoutConfig {
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuditConfig {
-    /// Append-only file of JSON lines; unset records nothing.
+    /// Append-only file of JSON lines.
     pub file: Option<PathBuf>,
+    /// Also (or instead) keep the trail in the SQL storage's `audit_events`
+    /// table. With neither, nothing is recorded.
+    pub table: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

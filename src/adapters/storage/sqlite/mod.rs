@@ -31,6 +31,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "api_keys",
         include_str!("../../../../migrations/sqlite/0003_api_keys.sql"),
     ),
+    (
+        4,
+        "audit_events",
+        include_str!("../../../../migrations/sqlite/0004_audit_events.sql"),
+    ),
 ];
 
 /// How to open the database.
