@@ -457,6 +457,47 @@ pub async fn retention_expires_old_results_and_deletes_old_failures(store: Arc<d
     store.ping().await.unwrap();
 }
 
+/// Hundreds of jobs started and completed at once: the writer's batches
+/// mix many jobs' transitions, and each lands with its own result.
+pub async fn many_lifecycles_at_once_each_keep_their_own_result(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..300).map(|i| job("alice", "sim", i)).collect();
+    store.create(jobs.clone(), SINCE_EVER).await.unwrap();
+    let tasks = jobs.iter().enumerate().map(|(i, j)| {
+        let (store, id) = (store.clone(), j.id);
+        tokio::spawn(async move {
+            let token = FencingToken(i as u64 + 1);
+            let at = UnixMillis(10);
+            store
+                .apply(id, Transition::Start { token, at })
+                .await
+                .unwrap();
+            let result = JobResult {
+                counts: [(format!("{i:09b}"), i as u64 + 1)].into_iter().collect(),
+                shots: i as u32 + 1,
+                execution_time_ms: 1,
+                metadata_json: "{}".into(),
+            };
+            store
+                .apply(id, Transition::Complete { token, at, result })
+                .await
+                .unwrap()
+        })
+    });
+    for done in futures::future::join_all(tasks).await {
+        assert_eq!(done.unwrap().state, JobState::Completed);
+    }
+    for (i, j) in jobs.iter().enumerate() {
+        let stored = store.get(j.id).await.unwrap().unwrap();
+        assert_eq!(
+            (stored.state, stored.version),
+            (JobState::Completed, j.version + 2)
+        );
+        let result = store.result(j.id).await.unwrap().expect("result stored");
+        assert_eq!(result.shots, i as u32 + 1);
+        assert_eq!(result.counts[&format!("{i:09b}")], i as u64 + 1);
+    }
+}
+
 /// Removes what a fixture made (runs after a passing check).
 type Cleanup = futures::future::BoxFuture<'static, ()>;
 
@@ -476,6 +517,7 @@ macro_rules! store_contract {
                 transitions_follow_the_domain_rules_and_fencing,
                 list_pages_newest_first_with_filters,
                 concurrent_writers_each_land_exactly_once,
+                many_lifecycles_at_once_each_keep_their_own_result,
                 a_million_outcomes_round_trip,
                 queued_jobs_are_counted_per_client,
                 unfinished_jobs_page_in_id_order,
@@ -518,6 +560,56 @@ mod sqlite_store {
         };
         let store: Arc<dyn JobStore> = Arc::new(open(&settings).await.expect("SQLite store opens"));
         (store, Box::pin(async move { drop(dir) }))
+    }
+
+    /// Someone else changed a cached job behind the store's back (it is
+    /// meant to be the file's only writer): the change built on the stale
+    /// copy is refused as a conflict, not written over theirs, and the next
+    /// one reads the row again.
+    #[tokio::test]
+    async fn a_stale_cached_job_is_a_conflict_and_then_read_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("jobs.db");
+        let settings = SqliteSettings {
+            path: path.clone(),
+            synchronous_full: false,
+            busy_timeout: std::time::Duration::from_secs(5),
+            max_connections: 2,
+            cache_bytes: 1 << 20,
+        };
+        let store = open(&settings).await.unwrap();
+        let j = job("alice", "sim", 1);
+        store.create(vec![j.clone()], SINCE_EVER).await.unwrap();
+        let token = FencingToken(1);
+        let start = Transition::Start {
+            token,
+            at: UnixMillis(2),
+        };
+        store.apply(j.id, start).await.unwrap();
+
+        let other = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+            .await
+            .unwrap();
+        sqlx::query(
+            "UPDATE jobs SET version = version + 10, error_message = 'theirs' WHERE id = ?",
+        )
+        .bind(j.id.to_string())
+        .execute(&other)
+        .await
+        .unwrap();
+        let fail = || Transition::Fail {
+            token: Some(token),
+            at: UnixMillis(3),
+            message: "ours".into(),
+        };
+        let refused = store.apply(j.id, fail()).await.unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::Conflict, "{refused}");
+        let failed = store.apply(j.id, fail()).await.unwrap();
+        assert_eq!(
+            (failed.state, failed.version),
+            (JobState::Failed, j.version + 12)
+        );
+        assert_eq!(failed.error_message.as_deref(), Some("ours"));
     }
 }
 

@@ -9,7 +9,7 @@ use sqlx::{Database, QueryBuilder};
 
 use super::row::{JobRow, encode_counts};
 use super::sql::{self, Bind};
-use crate::domain::{Error, Job, JobId, Transition, UnixMillis};
+use crate::domain::{Error, Job, JobId, JobResult, Transition, UnixMillis};
 use crate::ports::CreateOutcome;
 
 /// Why a step inside a transaction did not go through.
@@ -190,11 +190,8 @@ pub async fn apply<D: SqlDialect>(
     };
     let expected_version = job.version as i64;
     job.apply(transition).map_err(StepError::Refused)?;
-    let written = D::execute(
-        conn,
-        sql::update_job::<D::Db>(&JobRow::from_job(&job), expected_version),
-    )
-    .await?;
+    let update = sql::JobUpdate::new(&job, expected_version);
+    let written = D::execute(conn, sql::update_job::<D::Db>(&update)).await?;
     if written != 1 {
         return Err(StepError::Refused(Error::conflict(format!(
             "job {id} changed while this change was being made; try again"
@@ -202,15 +199,8 @@ pub async fn apply<D: SqlDialect>(
     }
     match transition {
         Transition::Complete { result, .. } => {
-            let millis = i64::try_from(result.execution_time_ms).unwrap_or(i64::MAX);
-            let query = sql::put_result::<D::Db>(
-                &id_text,
-                encode_counts(result),
-                i64::from(result.shots),
-                millis,
-                result.metadata_json.clone(),
-            );
-            D::execute(conn, query).await?;
+            let row = result_row(&id_text, result);
+            D::execute(conn, sql::insert_results::<D::Db>(vec![row])).await?;
         }
         Transition::ExpireResult => {
             let ids = [id_text];
@@ -223,6 +213,18 @@ pub async fn apply<D: SqlDialect>(
         _ => {}
     }
     Ok(job)
+}
+
+/// The `job_results` row of a completion.
+pub fn result_row(job_id: &str, result: &JobResult) -> sql::ResultRow {
+    let millis = i64::try_from(result.execution_time_ms).unwrap_or(i64::MAX);
+    (
+        job_id.to_owned(),
+        encode_counts(result),
+        i64::from(result.shots),
+        millis,
+        result.metadata_json.clone(),
+    )
 }
 
 /// Retention: COMPLETED jobs that ended before `before` lose their result.

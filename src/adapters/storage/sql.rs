@@ -8,6 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{ColumnIndex, Database, Decode, QueryBuilder, Row, SqlStr, Type};
 
 use super::row::{JOB_COLUMNS, JobRow};
+use crate::domain::Job;
 use crate::ports::JobQuery;
 
 /// Binding the value types the stores use. Each database implements it by
@@ -146,28 +147,106 @@ pub fn insert_tags<DB: Bind>(tags: &[(String, String, String)]) -> QueryBuilder<
 
 /// Writes the fields a transition may change, only if nobody changed the
 /// row since it was read (`expected_version`).
-pub fn update_job<DB: Bind>(row: &JobRow, expected_version: i64) -> QueryBuilder<DB> {
-    let row = row.clone();
+/// The columns a transition can change, and the version the job was read
+/// at: the fence that refuses the write if another writer came first.
+pub struct JobUpdate {
+    pub id: String,
+    pub expected_version: i64,
+    pub state: String,
+    pub started_at: Option<i64>,
+    pub completed_at: Option<i64>,
+    pub error_message: Option<String>,
+    pub attempts: i64,
+    pub claim_token: Option<i64>,
+    pub backend_job_id: Option<String>,
+    pub version: i64,
+}
+
+impl JobUpdate {
+    /// `job` as a transition left it, read at `expected_version`.
+    /// (Encoded as `JobRow::from_job` does, without copying the circuit.)
+    pub fn new(job: &Job, expected_version: i64) -> Self {
+        Self {
+            id: job.id.to_string(),
+            expected_version,
+            state: job.state.as_str().to_owned(),
+            started_at: job.started_at.map(|t| t.0),
+            completed_at: job.completed_at.map(|t| t.0),
+            error_message: job.error_message.clone(),
+            attempts: i64::from(job.attempts),
+            claim_token: job.claim_token.map(|t| t.0 as i64),
+            backend_job_id: job.backend_job_id.clone(),
+            version: job.version as i64,
+        }
+    }
+}
+
+pub fn update_job<DB: Bind>(update: &JobUpdate) -> QueryBuilder<DB> {
     let mut q = QueryBuilder::new("UPDATE jobs SET state = ");
-    DB::text(&mut q, row.state);
+    DB::text(&mut q, update.state.clone());
     q.push(", started_at = ");
-    DB::opt_int(&mut q, row.started_at);
+    DB::opt_int(&mut q, update.started_at);
     q.push(", completed_at = ");
-    DB::opt_int(&mut q, row.completed_at);
+    DB::opt_int(&mut q, update.completed_at);
     q.push(", error_message = ");
-    DB::opt_text(&mut q, row.error_message);
+    DB::opt_text(&mut q, update.error_message.clone());
     q.push(", attempts = ");
-    DB::int(&mut q, row.attempts);
+    DB::int(&mut q, update.attempts);
     q.push(", claim_token = ");
-    DB::opt_int(&mut q, row.claim_token);
+    DB::opt_int(&mut q, update.claim_token);
     q.push(", backend_job_id = ");
-    DB::opt_text(&mut q, row.backend_job_id);
+    DB::opt_text(&mut q, update.backend_job_id.clone());
     q.push(", version = ");
-    DB::int(&mut q, row.version);
+    DB::int(&mut q, update.version);
     q.push(" WHERE id = ");
-    DB::text(&mut q, row.id);
+    DB::text(&mut q, update.id.clone());
     q.push(" AND version = ");
-    DB::int(&mut q, expected_version);
+    DB::int(&mut q, update.expected_version);
+    q
+}
+
+/// Rows per `update_jobs`: 10 parameters each.
+pub const UPDATE_CHUNK: usize = 400;
+
+/// Many `update_job`s as one statement (a CTE of values joined to `jobs`),
+/// each row fenced by its own expected version. Answers the ids it
+/// updated; a missing one met another version.
+pub fn update_jobs<DB: Bind>(updates: &[&JobUpdate]) -> QueryBuilder<DB> {
+    let mut q = QueryBuilder::new(
+        "WITH v (job_id, expected_version, state, started_at, completed_at, error_message, \
+         attempts, claim_token, backend_job_id, version) AS (VALUES ",
+    );
+    for (i, update) in updates.iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        DB::text(&mut q, update.id.clone());
+        q.push(", ");
+        DB::int(&mut q, update.expected_version);
+        q.push(", ");
+        DB::text(&mut q, update.state.clone());
+        for value in [update.started_at, update.completed_at] {
+            q.push(", ");
+            DB::opt_int(&mut q, value);
+        }
+        q.push(", ");
+        DB::opt_text(&mut q, update.error_message.clone());
+        q.push(", ");
+        DB::int(&mut q, update.attempts);
+        q.push(", ");
+        DB::opt_int(&mut q, update.claim_token);
+        q.push(", ");
+        DB::opt_text(&mut q, update.backend_job_id.clone());
+        q.push(", ");
+        DB::int(&mut q, update.version);
+        q.push(")");
+    }
+    // `id` in RETURNING can only be the updated table's: v says `job_id`.
+    q.push(
+        ") UPDATE jobs SET state = v.state, started_at = v.started_at, \
+         completed_at = v.completed_at, error_message = v.error_message, \
+         attempts = v.attempts, claim_token = v.claim_token, \
+         backend_job_id = v.backend_job_id, version = v.version \
+         FROM v WHERE jobs.id = v.job_id AND jobs.version = v.expected_version RETURNING id",
+    );
     q
 }
 
@@ -269,26 +348,28 @@ pub fn idempotency_holder<DB: Bind>(client: &str, key: &str) -> QueryBuilder<DB>
     q
 }
 
-pub fn put_result<DB: Bind>(
-    job_id: &str,
-    counts: Vec<u8>,
-    shots: i64,
-    millis: i64,
-    metadata: String,
-) -> QueryBuilder<DB> {
+/// A completed job's result: (job id, encoded counts, shots, execution
+/// time in ms, metadata JSON).
+pub type ResultRow = (String, Vec<u8>, i64, i64, String);
+
+/// Results rows, at most `INSERT_CHUNK` of them.
+pub fn insert_results<DB: Bind>(results: Vec<ResultRow>) -> QueryBuilder<DB> {
     let mut q = QueryBuilder::new(
-        "INSERT INTO job_results (job_id, counts, shots, execution_time_ms, metadata_json) VALUES (",
+        "INSERT INTO job_results (job_id, counts, shots, execution_time_ms, metadata_json) VALUES ",
     );
-    DB::text(&mut q, job_id.to_owned());
-    q.push(", ");
-    DB::bytes(&mut q, counts);
-    q.push(", ");
-    DB::int(&mut q, shots);
-    q.push(", ");
-    DB::int(&mut q, millis);
-    q.push(", ");
-    DB::text(&mut q, metadata);
-    q.push(")");
+    for (i, (job_id, counts, shots, millis, metadata)) in results.into_iter().enumerate() {
+        q.push(if i == 0 { "(" } else { ", (" });
+        DB::text(&mut q, job_id);
+        q.push(", ");
+        DB::bytes(&mut q, counts);
+        q.push(", ");
+        DB::int(&mut q, shots);
+        q.push(", ");
+        DB::int(&mut q, millis);
+        q.push(", ");
+        DB::text(&mut q, metadata);
+        q.push(")");
+    }
     q
 }
 

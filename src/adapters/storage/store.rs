@@ -14,6 +14,10 @@ use async_trait::async_trait;
 use sqlx::{Database, Pool, QueryBuilder};
 use tokio::sync::oneshot;
 
+mod known;
+
+use known::KnownChanges;
+
 use super::cache::JobCache;
 use super::error::store_error;
 use super::flow::{self, Conn, SqlDialect, Step, StepError};
@@ -269,14 +273,54 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
             create_together::<D>(&mut tx, creates, &mut finishes, &mut written).await;
         let mut ops = changes.into_iter();
         let cache = self.cache.as_deref();
+        let mut known = KnownChanges::default();
         if broken.is_none() {
             for change in ops.by_ref() {
-                let (finish, failure) = run::<D>(&mut tx, change, &mut written, cache).await;
-                finishes.push(finish);
+                let change = match change {
+                    Change::Apply {
+                        id,
+                        transition,
+                        reply,
+                    } => match known.known_job(id, &written, cache) {
+                        Some(job) => {
+                            known.add(job, transition, reply, &mut written, &mut finishes);
+                            continue;
+                        }
+                        None => Change::Apply {
+                            id,
+                            transition,
+                            reply,
+                        },
+                    },
+                    other => other,
+                };
+                // Anything else runs after what is pending, in order.
+                let failure = match known
+                    .write::<D>(&mut tx, &mut written, cache, &mut finishes)
+                    .await
+                {
+                    Some(e) => {
+                        finishes.push(change.into_failure());
+                        Some(e)
+                    }
+                    None => {
+                        let (finish, failure) =
+                            run::<D>(&mut tx, change, &mut written, cache).await;
+                        finishes.push(finish);
+                        failure
+                    }
+                };
                 if let Some(e) = failure {
                     broken = Some(store_error("writing jobs", e));
                     break;
                 }
+            }
+            if broken.is_none()
+                && let Some(e) = known
+                    .write::<D>(&mut tx, &mut written, cache, &mut finishes)
+                    .await
+            {
+                broken = Some(store_error("writing jobs", e));
             }
         }
         finishes.extend(ops.map(Change::into_failure));

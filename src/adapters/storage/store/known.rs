@@ -1,0 +1,162 @@
+//! Transitions of jobs the writer knows already (written earlier in the
+//! batch, or in the cache of what it committed) need no read: the new state
+//! is worked out here, and all of them are written together, one fenced
+//! multi-row UPDATE per chunk and one INSERT of the results, instead of two
+//! statements per transition. A row whose version moved on (the cache was
+//! wrong) is answered as a conflict and leaves the cache.
+
+use std::collections::HashSet;
+
+use tokio::sync::oneshot;
+
+use super::Written;
+use crate::adapters::storage::cache::JobCache;
+use crate::adapters::storage::flow::{self, Conn, SqlDialect};
+use crate::adapters::storage::group_commit::{Finish, finish};
+use crate::adapters::storage::sql::{self, INSERT_CHUNK, JobUpdate, UPDATE_CHUNK};
+use crate::domain::{Error, Job, JobId, Result, Transition};
+
+struct Pending {
+    job: Job,
+    update: JobUpdate,
+    result: Option<sql::ResultRow>,
+    expires_result: bool,
+    reply: oneshot::Sender<Result<Job>>,
+}
+
+/// Transitions worked out and waiting to be written, at most one per job
+/// (a second one on the same job waits for the first to be written, so
+/// that a conflict never leaves a later change built on it).
+#[derive(Default)]
+pub struct KnownChanges {
+    pending: Vec<Pending>,
+    ids: HashSet<JobId>,
+}
+
+impl KnownChanges {
+    /// The job as this batch or the cache knows it, when the transition
+    /// can be taken here.
+    pub fn known_job(&self, id: JobId, written: &Written, cache: Option<&JobCache>) -> Option<Job> {
+        if self.ids.contains(&id) {
+            return None;
+        }
+        match (written.jobs.get(&id), cache) {
+            (Some(job), _) => Some(job.clone()),
+            (None, Some(cache)) if !written.wide => cache.get(id),
+            _ => None,
+        }
+    }
+
+    /// Takes `transition` on `job`: refused by the rules, it is answered at
+    /// once; otherwise it waits for `write`, and the batch sees the new state.
+    pub fn add(
+        &mut self,
+        mut job: Job,
+        transition: Transition,
+        reply: oneshot::Sender<Result<Job>>,
+        written: &mut Written,
+        finishes: &mut Vec<Finish>,
+    ) {
+        let expected_version = job.version as i64;
+        if let Err(error) = job.apply(&transition) {
+            finishes.push(finish(reply, Err(error)));
+            return;
+        }
+        let id_text = job.id.to_string();
+        let result = match &transition {
+            Transition::Complete { result, .. } => Some(flow::result_row(&id_text, result)),
+            _ => None,
+        };
+        written.jobs.insert(job.id, job.clone());
+        self.ids.insert(job.id);
+        self.pending.push(Pending {
+            update: JobUpdate::new(&job, expected_version),
+            job,
+            result,
+            expires_result: transition == Transition::ExpireResult,
+            reply,
+        });
+    }
+
+    /// Writes everything pending and queues the answers. A statement error
+    /// is returned: the transaction is then abandoned, and the answers
+    /// queued here carry its failure instead.
+    pub async fn write<D: SqlDialect>(
+        &mut self,
+        conn: &mut Conn<D>,
+        written: &mut Written,
+        cache: Option<&JobCache>,
+        finishes: &mut Vec<Finish>,
+    ) -> Option<sqlx::Error> {
+        self.ids.clear();
+        let pending = std::mem::take(&mut self.pending);
+        if pending.is_empty() {
+            return None;
+        }
+        let mut pending = pending;
+        match write_rows::<D>(conn, &mut pending).await {
+            Ok(updated) => {
+                for item in pending {
+                    if updated.contains(&item.update.id) {
+                        finishes.push(finish(item.reply, Ok(item.job)));
+                    } else {
+                        cache.inspect(|cache| cache.remove(item.job.id));
+                        written.jobs.remove(&item.job.id);
+                        let error = Error::conflict(format!(
+                            "job {} changed while this change was being made; try again",
+                            item.job.id
+                        ));
+                        finishes.push(finish(item.reply, Err(error)));
+                    }
+                }
+                None
+            }
+            Err(error) => {
+                for item in pending {
+                    finishes.push(finish(
+                        item.reply,
+                        Err(Error::internal("transaction failed")),
+                    ));
+                }
+                Some(error)
+            }
+        }
+    }
+}
+
+/// The fenced UPDATEs, then the results of the rows that were updated.
+/// Answers the ids updated.
+async fn write_rows<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    pending: &mut [Pending],
+) -> std::result::Result<HashSet<String>, sqlx::Error> {
+    let mut updated = HashSet::with_capacity(pending.len());
+    let updates: Vec<&JobUpdate> = pending.iter().map(|item| &item.update).collect();
+    for chunk in updates.chunks(UPDATE_CHUNK) {
+        updated.extend(D::fetch_texts(conn, sql::update_jobs::<D::Db>(chunk)).await?);
+    }
+    let mut results = Vec::new();
+    let mut expired = Vec::new();
+    for item in pending
+        .iter_mut()
+        .filter(|item| updated.contains(&item.update.id))
+    {
+        results.extend(item.result.take());
+        if item.expires_result {
+            expired.push(item.update.id.clone());
+        }
+    }
+    while !results.is_empty() {
+        let rest = results.split_off(results.len().min(INSERT_CHUNK));
+        D::execute(conn, sql::insert_results::<D::Db>(results)).await?;
+        results = rest;
+    }
+    for chunk in expired.chunks(INSERT_CHUNK) {
+        D::execute(
+            conn,
+            sql::delete_where_in::<D::Db>("job_results", "job_id", chunk),
+        )
+        .await?;
+    }
+    Ok(updated)
+}
