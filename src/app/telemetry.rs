@@ -2,6 +2,10 @@
 //! or the configured level; with the `otel` feature and an endpoint, spans
 //! go to an OTLP collector as well.
 
+mod call_fields;
+
+use call_fields::{ConsoleCallFields, JsonCallFields};
+use tracing_subscriber::fmt::format::DefaultFields;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer, Registry};
@@ -30,15 +34,22 @@ impl Telemetry {
 
 type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync + 'static>;
 
+/// Lines written inside a call end with its method and request id
+/// (`call_fields`).
 fn log_layer(config: &LoggingConfig) -> BoxedLayer {
     let layer = tracing_subscriber::fmt::layer().with_target(false);
     match config.format {
-        LogFormat::Console => layer.boxed(),
-        LogFormat::Json => layer
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
+        LogFormat::Console => layer
+            .fmt_fields(ConsoleCallFields(DefaultFields::new()))
             .boxed(),
+        LogFormat::Json => {
+            let format = tracing_subscriber::fmt::format()
+                .json()
+                .with_target(false)
+                .flatten_event(true)
+                .with_current_span(true);
+            layer.json().event_format(JsonCallFields(format)).boxed()
+        }
     }
 }
 

@@ -152,8 +152,8 @@ async fn json_logs_carry_the_request_id_on_the_calls_line() {
         .map(str::to_owned)
         .expect("a log line names the request id");
     let event: serde_json::Value = serde_json::from_str(&line).unwrap();
-    assert_eq!(event["span"]["request_id"], "trace-log-1", "{line}");
-    assert_eq!(event["span"]["method"], "ListBackends", "{line}");
+    assert_eq!(event["request_id"], "trace-log-1", "{line}");
+    assert_eq!(event["method"], "ListBackends", "{line}");
     assert_eq!(
         event["fields"]["code"].as_str().or(event["code"].as_str()),
         Some("OK"),

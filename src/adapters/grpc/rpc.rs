@@ -65,11 +65,21 @@ fn tag(metadata: &mut MetadataMap, request_id: &str) {
     }
 }
 
-/// Runs `handler` as the call `method`, for the caller `authenticator`
+/// What every call needs besides its request and handler.
+#[derive(Clone, Copy)]
+pub struct CallSetup<'a> {
+    pub telemetry: &'a dyn Telemetry,
+    pub authenticator: &'a dyn Authenticator,
+    /// Whether each call gets a span (only when traces are exported: log
+    /// lines take the request id from the call's task-local instead, which
+    /// costs nothing when nothing is logged).
+    pub spans: bool,
+}
+
+/// Runs `handler` as the call `method`, for the caller the authenticator
 /// finds; a failed authentication is answered and counted like any error.
 pub async fn rpc<Req, Resp, Fut>(
-    telemetry: &dyn Telemetry,
-    authenticator: &dyn Authenticator,
+    setup: CallSetup<'_>,
     method: &'static str,
     request: Request<Req>,
     handler: impl FnOnce(Identity, Req) -> Fut,
@@ -79,42 +89,57 @@ where
 {
     let request_id = request_id(request.metadata());
     let credentials = credentials(&request, method, &request_id);
-    // Only what every log line of the call needs: each field costs every
-    // call a formatting, even when nothing is logged (the caller's client id
-    // is on the call's debug line instead).
-    let span = tracing::info_span!("rpc", method, request_id = %request_id);
+    let span = if setup.spans {
+        tracing::info_span!("rpc", method, request_id = %request_id)
+    } else {
+        tracing::Span::none()
+    };
     #[cfg(feature = "otel")]
     crate::adapters::otel::adopt_remote_parent(&span, request.metadata());
     let started = Instant::now();
-    let mut client_id = None;
     let origin = CallOrigin {
+        method,
         request_id: Some(request_id.clone()),
         peer: credentials.peer_address,
     };
     let call = async {
-        let identity = authenticator.authenticate(&credentials).await?;
-        if tracing::enabled!(tracing::Level::DEBUG) {
-            client_id = Some(identity.client_id.clone());
+        let mut client_id = None;
+        let outcome = match setup.authenticator.authenticate(&credentials).await {
+            Ok(identity) => {
+                if tracing::enabled!(tracing::Level::DEBUG) {
+                    client_id = Some(identity.client_id.clone());
+                }
+                handler(identity, request.into_inner()).await
+            }
+            Err(error) => Err(error),
+        };
+        // Still inside the call: the line carries its method and request id.
+        let elapsed = started.elapsed();
+        let client_id = client_id.as_ref().map(tracing::field::display);
+        let elapsed_us = elapsed.as_micros() as u64;
+        match outcome {
+            Ok(message) => {
+                setup.telemetry.rpc(method, "OK", elapsed);
+                tracing::debug!(code = "OK", client_id, elapsed_us, "rpc");
+                Ok(message)
+            }
+            Err(error) => {
+                let status = to_status(error);
+                setup
+                    .telemetry
+                    .rpc(method, code_name(status.code()), elapsed);
+                tracing::debug!(code = ?status.code(), error = status.message(), client_id, elapsed_us, "rpc");
+                Err(status)
+            }
         }
-        handler(identity, request.into_inner()).await
     };
-    let outcome = with_origin(origin, call).instrument(span.clone()).await;
-    let client_id = client_id.as_ref().map(tracing::field::display);
-    let elapsed = started.elapsed();
-    let elapsed_us = elapsed.as_micros() as u64;
-    let _entered = span.enter();
-    match outcome {
+    match with_origin(origin, call).instrument(span).await {
         Ok(message) => {
-            telemetry.rpc(method, "OK", elapsed);
-            tracing::debug!(code = "OK", client_id, elapsed_us, "rpc");
             let mut response = Response::new(message);
             tag(response.metadata_mut(), &request_id);
             Ok(response)
         }
-        Err(error) => {
-            let mut status = to_status(error);
-            telemetry.rpc(method, code_name(status.code()), elapsed);
-            tracing::debug!(code = ?status.code(), error = status.message(), client_id, elapsed_us, "rpc");
+        Err(mut status) => {
             tag(status.metadata_mut(), &request_id);
             Err(status)
         }
@@ -143,15 +168,14 @@ mod tests {
             .times(1)
             .return_const(());
         let handler = |_: Identity, _: ()| async { panic!("the handler must not run") };
-        let status = rpc::<(), (), _>(
-            &telemetry,
-            &authenticator,
-            "ListBackends",
-            Request::new(()),
-            handler,
-        )
-        .await
-        .unwrap_err();
+        let setup = CallSetup {
+            telemetry: &telemetry,
+            authenticator: &authenticator,
+            spans: false,
+        };
+        let status = rpc::<(), (), _>(setup, "ListBackends", Request::new(()), handler)
+            .await
+            .unwrap_err();
         assert_eq!(status.code(), tonic::Code::Unauthenticated);
         assert!(status.metadata().get(REQUEST_ID).is_some());
     }

@@ -8,7 +8,7 @@ use futures::{Stream, StreamExt};
 use tonic::{Request, Response, Status, Streaming};
 
 use super::convert::{self, SubmitFields};
-use super::rpc::rpc;
+use super::rpc::{CallSetup, rpc};
 use super::status::{to_status, to_text};
 use crate::app::jobs::{BatchSubmission, JobService, ListJobsCommand, StreamOutcome};
 use crate::domain::{Error, Operation, Result};
@@ -28,6 +28,14 @@ impl ArvakGrpc {
         Self {
             jobs,
             authenticator,
+        }
+    }
+
+    fn setup(&self) -> CallSetup<'_> {
+        CallSetup {
+            telemetry: self.jobs.telemetry(),
+            authenticator: self.authenticator.as_ref(),
+            spans: self.jobs.traces_exported(),
         }
     }
 }
@@ -83,8 +91,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::SubmitJobRequest>,
     ) -> Reply<proto::SubmitJobResponse> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::SubmitJob.as_str(),
             request,
             |identity, r| async move {
@@ -103,8 +110,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::SubmitBatchRequest>,
     ) -> Reply<proto::SubmitBatchResponse> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::SubmitBatch.as_str(),
             request,
             |identity, r| async move {
@@ -135,8 +141,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::GetJobStatusRequest>,
     ) -> Reply<proto::GetJobStatusResponse> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::GetJobStatus.as_str(),
             request,
             |identity, r| async move {
@@ -154,8 +159,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::GetJobResultRequest>,
     ) -> Reply<proto::GetJobResultResponse> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::GetJobResult.as_str(),
             request,
             |identity, r| async move {
@@ -173,8 +177,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::CancelJobRequest>,
     ) -> Reply<proto::CancelJobResponse> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::CancelJob.as_str(),
             request,
             |identity, r| async move {
@@ -193,8 +196,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::ListBackendsRequest>,
     ) -> Reply<proto::ListBackendsResponse> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::ListBackends.as_str(),
             request,
             |identity, _| async move {
@@ -213,8 +215,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::GetBackendInfoRequest>,
     ) -> Reply<proto::GetBackendInfoResponse> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::GetBackendInfo.as_str(),
             request,
             |identity, r| async move {
@@ -235,8 +236,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::WatchJobRequest>,
     ) -> Reply<Self::WatchJobStream> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::WatchJob.as_str(),
             request,
             |identity, r| async move {
@@ -263,8 +263,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::StreamResultsRequest>,
     ) -> Reply<Self::StreamResultsStream> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::StreamResults.as_str(),
             request,
             |identity, r| async move {
@@ -294,8 +293,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<Streaming<proto::BatchJobSubmission>>,
     ) -> Reply<Self::SubmitBatchStreamStream> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::SubmitBatchStream.as_str(),
             request,
             |identity, input| async move {
@@ -342,8 +340,7 @@ impl ArvakService for ArvakGrpc {
         request: Request<proto::ListJobsRequest>,
     ) -> Reply<proto::ListJobsResponse> {
         rpc(
-            self.jobs.telemetry(),
-            self.authenticator.as_ref(),
+            self.setup(),
             Operation::ListJobs.as_str(),
             request,
             |identity, r| async move {

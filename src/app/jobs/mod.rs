@@ -21,7 +21,7 @@ use crate::ports::{
 };
 
 pub use cancel::CancelReply;
-pub use origin::{CallOrigin, with_origin};
+pub use origin::{CallOrigin, with_current_call, with_origin};
 pub use query::{JobView, ListJobsCommand};
 pub use streams::{
     BatchStreamAnswer, BatchSubmission, DEFAULT_CHUNK_SIZE, ResultChunkView, StreamOutcome,
@@ -81,6 +81,11 @@ impl JobService {
 
     pub fn telemetry(&self) -> &dyn Telemetry {
         self.ports.telemetry.as_ref()
+    }
+
+    /// Whether spans are exported (otherwise calls need none).
+    pub fn traces_exported(&self) -> bool {
+        self.ports.traces.exporting()
     }
 
     pub fn backends(&self) -> &BackendRegistry {
