@@ -105,6 +105,18 @@ impl Inner {
         );
     }
 
+    /// The job leaves the queue for good. A map only ever grows its table,
+    /// so once a backlog has drained the table is cut down to size:
+    /// otherwise a million jobs waiting once would hold their table's
+    /// memory for the life of the process.
+    fn forget(&mut self, job_id: JobId) {
+        self.jobs.remove(&job_id);
+        let (len, capacity) = (self.jobs.len(), self.jobs.capacity());
+        if capacity > 4096 && len < capacity / 8 {
+            self.jobs.shrink_to(len * 2);
+        }
+    }
+
     /// A claimed job goes back to waiting (lease ended or released).
     fn make_waiting(&mut self, job_id: JobId) {
         if let Some(tracked) = self.jobs.remove(&job_id) {
@@ -237,7 +249,7 @@ impl JobQueue for MemoryJobQueue {
         let mut inner = self.lock();
         let expires = inner.claimed_with(claim)?;
         inner.leases.remove(&(expires, claim.job_id));
-        inner.jobs.remove(&claim.job_id);
+        inner.forget(claim.job_id);
         Ok(())
     }
 
@@ -264,7 +276,7 @@ impl JobQueue for MemoryJobQueue {
         if let Some(set) = inner.waiting.get_mut(&backend) {
             set.remove(&key);
         }
-        inner.jobs.remove(&job_id);
+        inner.forget(job_id);
         Ok(true)
     }
 

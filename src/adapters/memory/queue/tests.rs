@@ -173,3 +173,20 @@ async fn depths_count_waiting_jobs_by_backend_and_priority() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_drained_backlog_gives_back_its_table() {
+    let q = MemoryJobQueue::new();
+    let backlog: Vec<QueueEntry> = (0..50_000).map(|n| entry(Priority::Normal, n)).collect();
+    q.offer(backlog).await.unwrap();
+    let grown = q.lock().jobs.capacity();
+    assert!(grown >= 50_000);
+    while let Some(claim) = q.claim(sim(), LEASE, NO_WAIT).await.unwrap() {
+        q.ack(&claim).await.unwrap();
+    }
+    let capacity = q.lock().jobs.capacity();
+    assert!(
+        capacity <= 8192,
+        "{capacity} slots kept after draining {grown}"
+    );
+}
