@@ -8,13 +8,17 @@
 #   ARVAK_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres bench/matrix.sh
 #   STORAGES=sqlite RPCS=submit ROUNDS=5 bench/matrix.sh
 #   STORAGES=sqlite RPCS=submit SERVER_ENV="ARVAK_LOGGING_LEVEL=off" LABEL=-logs-off bench/matrix.sh
+#   STORAGES=sqlite RPCS="submit status" ROUNDS=5 ALSO_ENV="ARVAK_LOGGING_LEVEL=off" ALSO_LABEL=-logs-off bench/matrix.sh
 #
 # Variables: STORAGES (memory sqlite [postgres]), RPCS (list-backends submit
 # status end-to-end), ROUNDS (3), CONCURRENCY (64), DURATION (10 s), WARMUP
 # (2 s), JOBS (end-to-end jobs, 20000), SERVER_ENV (extra server variables,
 # space-separated NAME=VALUE), LABEL (suffix of the storage label), OUT
 # (keep the JSON lines; a temp file by default), FEATURES (cargo features
-# besides the defaults; storage-postgres when PostgreSQL is measured).
+# besides the defaults; storage-postgres when PostgreSQL is measured),
+# ALSO_ENV and ALSO_LABEL (a second server set-up run right after each run,
+# so that both meet the same load on a shared machine; the summary gives
+# its ratio to the first).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -41,8 +45,8 @@ trap 'exit 130' INT TERM
 
 build_release "${FEATURES:-}"
 
-run_one() { # storage rpc round
-    local storage=$1 rpc=$2 round=$3 port
+run_one() { # storage rpc round label extra-env
+    local storage=$1 rpc=$2 round=$3 label=$4 extra=$5 port
     port=$(free_port)
     local env=(ARVAK_STORAGE_TYPE="$storage" ARVAK_SERVER_LISTEN_ADDR="127.0.0.1:$port" ARVAK_HTTP_ENABLED=false)
     case $storage in
@@ -53,9 +57,11 @@ run_one() { # storage rpc round
     esac
     # shellcheck disable=SC2206
     [ -n "${SERVER_ENV:-}" ] && env+=($SERVER_ENV)
+    # shellcheck disable=SC2206
+    [ -n "$extra" ] && env+=($extra)
     start_server "$port" "$storage" "${env[@]}"
     OUT=$work/line.jsonl run_load --addr "127.0.0.1:$port" --rpc "$rpc" --concurrency "$CONCURRENCY" \
-        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$storage$LABEL" >/dev/null
+        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$storage$label" >/dev/null
     # The run's line with the server's peak resident memory added.
     python3 -c '
 import json, sys
@@ -71,9 +77,18 @@ for round in $(seq "$ROUNDS"); do
     for rpc in $RPCS; do
         for storage in $STORAGES; do
             echo "round $round/$ROUNDS: $rpc on $storage" >&2
-            run_one "$storage" "$rpc" "$round"
+            run_one "$storage" "$rpc" "$round" "$LABEL" ""
+            if [ -n "${ALSO_ENV:-}" ]; then
+                echo "round $round/$ROUNDS: $rpc on $storage with $ALSO_ENV" >&2
+                run_one "$storage" "$rpc" "$round" "${ALSO_LABEL:--also}" "$ALSO_ENV"
+            fi
         done
     done
 done
 
-python3 bench/summary.py "$OUT" "memory$LABEL"
+# With one storage, ratios are to it (and ALSO_ENV's runs to their twins).
+case $STORAGES in
+    *" "*) baseline="memory$LABEL" ;;
+    *) baseline="$STORAGES$LABEL" ;;
+esac
+python3 bench/summary.py "$OUT" "$baseline"

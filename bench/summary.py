@@ -26,3 +26,11 @@ for (rpc, label), m in med.items():
     if label != baseline and base:
         print(f"{rpc} {label}/{baseline}: rps {m['rps'] / base['rps']:.2f}, "
               f"p50 {m['p50_ms'] / base['p50_ms']:.2f}, p99 {m['p99_ms'] / base['p99_ms']:.2f}")
+        # Runs made one right after the other (matrix.sh's ALSO_ENV) met the
+        # same load from the rest of the machine: the median of their
+        # ratios is steadier than the ratio of medians.
+        pairs = list(zip(runs[(rpc, label)], runs[(rpc, baseline)]))
+        if len(pairs) == len(runs[(rpc, label)]) == len(runs[(rpc, baseline)]):
+            ratios = sorted(a["rps"] / b["rps"] for a, b in pairs)
+            print(f"  paired runs: median rps ratio {statistics.median(ratios):.3f} "
+                  f"(from {ratios[0]:.2f} to {ratios[-1]:.2f})")
