@@ -6,7 +6,7 @@
 
 server="" loader=""
 
-# build_release FEATURES: sets $load and $bin. One build: the bench's build
+# build_release FEATURES: sets $load and $bin ($SERVER_BIN when set). One build: the bench's build
 # also builds the server binary, with the same features.
 build_release() {
     echo "building (release)..." >&2
@@ -21,6 +21,9 @@ for line in sys.stdin:
     load=$(echo "$paths" | awk '$1 == "load" {print $2}')
     bin=$(echo "$paths" | awk '$1 == "arvak-grpc-server" {print $2}')
     [ -x "$load" ] && [ -x "$bin" ] || { echo "build did not yield both binaries" >&2; exit 1; }
+    # SERVER_BIN measures another server binary (built from another commit)
+    # with the same load generator.
+    bin=${SERVER_BIN:-$bin}
 }
 
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

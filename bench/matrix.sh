@@ -9,6 +9,7 @@
 #   STORAGES=sqlite RPCS=submit ROUNDS=5 bench/matrix.sh
 #   STORAGES=sqlite RPCS=submit SERVER_ENV="ARVAK_LOGGING_LEVEL=off" LABEL=-logs-off bench/matrix.sh
 #   STORAGES=sqlite RPCS="submit status" ROUNDS=5 ALSO_ENV="ARVAK_LOGGING_LEVEL=off" ALSO_LABEL=-logs-off bench/matrix.sh
+#   STORAGES=sqlite ALSO_BIN=/tmp/old/arvak-grpc-server ALSO_LABEL=-old bench/matrix.sh
 #
 # Variables: STORAGES (memory sqlite [postgres]), RPCS (list-backends submit
 # status end-to-end), ROUNDS (3), CONCURRENCY (64), DURATION (10 s), WARMUP
@@ -16,9 +17,10 @@
 # space-separated NAME=VALUE), LABEL (suffix of the storage label), OUT
 # (keep the JSON lines; a temp file by default), FEATURES (cargo features
 # besides the defaults; storage-postgres when PostgreSQL is measured),
-# ALSO_ENV and ALSO_LABEL (a second server set-up run right after each run,
-# so that both meet the same load on a shared machine; the summary gives
-# its ratio to the first).
+# ALSO_ENV, ALSO_BIN and ALSO_LABEL (a second server set-up, run right
+# after each run so that both meet the same load on a shared machine: extra
+# variables, and/or another server binary, e.g. one built from another
+# commit; the summary gives its ratio to the first).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -78,9 +80,12 @@ for round in $(seq "$ROUNDS"); do
         for storage in $STORAGES; do
             echo "round $round/$ROUNDS: $rpc on $storage" >&2
             run_one "$storage" "$rpc" "$round" "$LABEL" ""
-            if [ -n "${ALSO_ENV:-}" ]; then
-                echo "round $round/$ROUNDS: $rpc on $storage with $ALSO_ENV" >&2
-                run_one "$storage" "$rpc" "$round" "${ALSO_LABEL:--also}" "$ALSO_ENV"
+            if [ -n "${ALSO_ENV:-}${ALSO_BIN:-}" ]; then
+                echo "round $round/$ROUNDS: $rpc on $storage as ${ALSO_LABEL:--also}" >&2
+                own_bin=$bin
+                bin=${ALSO_BIN:-$bin}
+                run_one "$storage" "$rpc" "$round" "${ALSO_LABEL:--also}" "${ALSO_ENV:-}"
+                bin=$own_bin
             fi
         done
     done

@@ -1,7 +1,8 @@
 //! Authentication cost per request: an API key whose bcrypt check (cost 12)
 //! is cached, JWTs (ES256, RS256) verified in full every time, and an ES256
-//! token from the token cache, each through the whole authenticator chain; prints medians (goal: p50 under
-//! 50 µs). Run: `cargo bench --bench auth --features auth-jwt`.
+//! token from the token cache, each through the whole authenticator chain,
+//! and the bare signature checks underneath; prints medians (goal: p50
+//! under 50 µs). Run: `cargo bench --bench auth --features auth-jwt`.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use arvak_grpc::adapters::system_clock::SystemClock;
 use arvak_grpc::app::config::JwtKeyConfig;
 use arvak_grpc::domain::{ClientId, UnixMillis};
 use arvak_grpc::ports::{ApiKeyStore, Authenticator, Credentials, NoAudit, Secret, StoredApiKey};
-use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, encode};
 use rcgen::{KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256, SignatureAlgorithm};
 
 const RUNS: usize = 20_000;
@@ -151,6 +152,41 @@ async fn jwt(
     measure(&chain, &credentials).await
 }
 
+/// The signature check alone (`jsonwebtoken::crypto::verify`, aws-lc): the
+/// floor under any full check of a token signed with `algorithm`.
+fn signature_only(kind: &'static SignatureAlgorithm, algorithm: Algorithm) -> [Duration; 3] {
+    let pair = KeyPair::generate_for(kind).unwrap();
+    let private = pair.serialize_pem();
+    let (encoding, decoding) = match algorithm {
+        Algorithm::ES256 => (
+            EncodingKey::from_ec_pem(private.as_bytes()),
+            DecodingKey::from_ec_pem(pair.public_key_pem().as_bytes()),
+        ),
+        _ => (
+            EncodingKey::from_rsa_pem(private.as_bytes()),
+            DecodingKey::from_rsa_pem(pair.public_key_pem().as_bytes()),
+        ),
+    };
+    let (encoding, decoding) = (encoding.unwrap(), decoding.unwrap());
+    let token = encode(
+        &Header::new(algorithm),
+        &serde_json::json!({"sub": "bench"}),
+        &encoding,
+    )
+    .unwrap();
+    let (message, signature) = token.rsplit_once('.').unwrap();
+    let mut times = Vec::with_capacity(RUNS);
+    for _ in 0..RUNS {
+        let start = Instant::now();
+        let valid =
+            jsonwebtoken::crypto::verify(signature, message.as_bytes(), &decoding, algorithm);
+        times.push(start.elapsed());
+        assert!(valid.unwrap());
+    }
+    times.sort();
+    [times[RUNS / 2], times[RUNS * 99 / 100], times[0]]
+}
+
 fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -173,6 +209,11 @@ fn main() {
             "JWT RS256 (2048-bit), full check every call",
             jwt(dir.path(), rs256.0, rs256.1, full).await,
         );
+        report(
+            "ES256 signature alone (the floor of a full check)",
+            signature_only(es256.0, es256.1),
+        );
+        report("RS256 signature alone", signature_only(rs256.0, rs256.1));
         report(
             "JWT ES256, token cache on (default 60 s)",
             jwt(dir.path(), es256.0, es256.1, cached).await,
