@@ -5,11 +5,11 @@
 use arvak_grpc::app::App;
 
 use crate::common::{api_key, probe};
-use crate::support::{spawn_app, test_config};
+use crate::support::test_config;
 
 #[tokio::test]
 async fn with_no_method_configured_every_caller_is_anonymous_whatever_it_sends() {
-    let mut app = spawn_app().await;
+    let mut app = crate::serve::serve(test_config()).await;
     probe(&mut app, None).await.unwrap();
     probe(&mut app, api_key("arvak_nonsense")).await.unwrap();
     probe(&mut app, Some(("authorization", "Bearer x.y.z")))

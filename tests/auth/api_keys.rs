@@ -9,7 +9,7 @@ use arvak_grpc::app::config::{Config, StorageType};
 use tonic::Code;
 
 use crate::common::{api_key, assert_code, audit_lines, count_action, probe, status, submit};
-use crate::support::{TestApp, spawn_app_with, test_config};
+use crate::support::{TestApp, test_config};
 
 /// API keys in `dir/keys.yaml` (bcrypt cost 4: tests need no slow hashes),
 /// audit lines in `dir/audit.jsonl`.
@@ -46,7 +46,7 @@ fn with_wrong_secret(key: &str) -> String {
 
 async fn keyed_app(dir: &Path) -> (TestApp, Config) {
     let config = keyed_config(dir);
-    (spawn_app_with(config.clone()).await, config)
+    (crate::serve::serve(config.clone()).await, config)
 }
 
 #[tokio::test]
@@ -169,7 +169,7 @@ async fn callers_without_a_key_are_refused_unless_allowed_and_a_bad_key_is_never
 
     let mut config = config;
     config.auth.allow_unauthenticated = Some(true);
-    let mut open = spawn_app_with(config.clone()).await;
+    let mut open = crate::serve::serve(config.clone()).await;
     probe(&mut open, None).await.unwrap();
     let key = create_key(&config, "alice").await;
     let bad = probe(&mut open, api_key(&with_wrong_secret(&key))).await;
@@ -181,7 +181,7 @@ async fn repeated_failures_from_one_address_lock_it_out_even_with_a_good_key_aft
     let dir = tempfile::tempdir().unwrap();
     let mut config = keyed_config(dir.path());
     config.auth.lockout.max_failures = 3;
-    let mut app = spawn_app_with(config.clone()).await;
+    let mut app = crate::serve::serve(config.clone()).await;
     let key = create_key(&config, "alice").await;
     for _ in 0..3 {
         let wrong = probe(&mut app, api_key(&with_wrong_secret(&key))).await;
@@ -211,7 +211,7 @@ async fn keys_in_the_sqlite_storage_table_work_like_keys_in_the_file() {
     config.storage.sqlite_path = dir.path().join("arvak.db");
     config.auth.api_keys.recheck_secs = 0;
     let key = create_key(&config, "alice").await;
-    let mut app = spawn_app_with(config.clone()).await;
+    let mut app = crate::serve::serve(config.clone()).await;
     probe(&mut app, api_key(&key)).await.unwrap();
     assert_code(
         probe(&mut app, api_key(&with_wrong_secret(&key))).await,

@@ -12,14 +12,13 @@ use tonic::Code;
 use crate::api_keys::{create_key, keyed_config};
 use crate::common::{api_key, assert_code, count_action, submit};
 use crate::support::binary::server_command;
-use crate::support::spawn_app_with;
 
 /// Serves `config`, submits as alice, fails once with a forged key and once
 /// with none; returns alice's key after the server has shut down (which
 /// flushes the trail).
 async fn record_a_session(config: &Config) -> String {
     let alice = create_key(config, "alice").await;
-    let mut app = spawn_app_with(config.clone()).await;
+    let mut app = crate::serve::serve(config.clone()).await;
     submit(&mut app, api_key(&alice)).await.unwrap();
     let forged = format!("arvak_{}_{}", "k".repeat(16), "S".repeat(40));
     assert_code(

@@ -14,7 +14,7 @@ use tonic::Code;
 
 use crate::common::{assert_code, probe};
 use crate::jwt::{AUDIENCE, ISSUER, Signer, claims, es256, sign};
-use crate::support::{spawn_app_with, test_config};
+use crate::support::test_config;
 
 #[derive(Clone, Default)]
 struct Served {
@@ -62,7 +62,7 @@ async fn an_unknown_kid_fetches_the_jwks_again_at_most_once_per_interval() {
     jwt.issuer = Some(ISSUER.into());
     jwt.audience = Some(AUDIENCE.into());
     config.auth.lockout.max_failures = 0;
-    let mut app = spawn_app_with(config).await;
+    let mut app = crate::serve::serve(config).await;
     assert_eq!(served.fetches(), 1, "fetched at start");
 
     let token = |signer: &Signer, kid: &str| {

@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 use tonic::Code;
 
 use crate::common::{assert_code, probe, status, submit};
-use crate::support::{spawn_app_with, test_config};
+use crate::support::test_config;
 
 pub const ISSUER: &str = "https://idp.example.test";
 pub const AUDIENCE: &str = "arvak";
@@ -97,7 +97,7 @@ fn unsigned(claims: &Value) -> String {
 async fn a_valid_token_names_the_client_and_every_kind_of_bad_token_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let key = es256();
-    let mut app = spawn_app_with(jwt_config(dir.path(), &key)).await;
+    let mut app = crate::serve::serve(jwt_config(dir.path(), &key)).await;
     let alice = bearer(&sign(&key, None, &claims("alice")));
     let job = submit(&mut app, Some(("authorization", &alice)))
         .await

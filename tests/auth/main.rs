@@ -1,4 +1,5 @@
-//! Authentication end to end: the real server on port 0 (plaintext), with
+//! Authentication end to end: the real server on port 0 (over TLS with
+//! certificates made in the test when the build has `tls`; see `serve`), with
 //! API keys from a YAML file or the SQL storage, JWTs against static keys
 //! and a JWKS server started here, the `api-key` subcommand of the binary,
 //! lock-out and the audit trail (file and table); and authorization by a policies file
@@ -10,6 +11,14 @@
 mod support;
 
 mod common;
+mod serve;
+
+#[cfg(feature = "tls")]
+#[path = "../tls/certs.rs"]
+mod certs;
+#[cfg(feature = "tls")]
+#[path = "../tls/client.rs"]
+mod tls_client;
 
 mod anonymous;
 #[cfg(feature = "auth-api-key")]

@@ -5,7 +5,6 @@ use tonic::Code;
 
 use crate::api_keys::{create_key, keyed_config};
 use crate::common::{api_key, assert_code, probe};
-use crate::support::spawn_app_with;
 
 #[tokio::test]
 async fn keys_in_the_postgres_table_authenticate_and_stop_once_disabled() {
@@ -15,7 +14,7 @@ async fn keys_in_the_postgres_table_authenticate_and_stop_once_disabled() {
     config.auth.api_keys.recheck_secs = 0;
     crate::common::on_postgres(&mut config, "auth");
     let key = create_key(&config, "alice").await;
-    let mut app = spawn_app_with(config.clone()).await;
+    let mut app = crate::serve::serve(config.clone()).await;
     probe(&mut app, api_key(&key)).await.unwrap();
     let key_id = key.split('_').nth(1).unwrap().to_owned();
     let disable = arvak_grpc::app::api_keys::ApiKeyCommand::Disable { key_id };

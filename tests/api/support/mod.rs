@@ -24,13 +24,17 @@ pub use test_backend::TestBackend;
 pub const BELL: &str = "OPENQASM 3.0;\ninclude \"stdgates.inc\";\nqubit[2] q;\nbit[2] c;\nh q[0];\ncx q[0], q[1];\nc = measure q;\n";
 
 pub struct TestApp {
-    pub addr: SocketAddr,
     /// The metrics and health endpoints (builds with `metrics`).
     pub http_addr: SocketAddr,
     pub client: ArvakServiceClient<Channel>,
     pub backend: Arc<TestBackend>,
+    /// The client's channel (plaintext, or TLS when the server was started
+    /// over TLS); `channel()` hands out clones.
+    channel: Channel,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<JoinHandle<arvak_grpc::domain::Result<()>>>,
+    /// Whatever must outlive the server (its certificate files).
+    _keep: Option<Box<dyn std::any::Any + Send>>,
 }
 
 pub fn test_config() -> Config {
@@ -78,6 +82,27 @@ pub async fn spawn_app_with(config: Config) -> TestApp {
 
 /// With a test backend the caller has set up before any job can reach it.
 pub async fn spawn_app_with_backend(config: Config, backend: Arc<TestBackend>) -> TestApp {
+    let plaintext = |addr: SocketAddr| async move {
+        Channel::from_shared(format!("http://{addr}"))
+            .unwrap()
+            .connect()
+            .await
+    };
+    spawn_app_connected(config, backend, plaintext, None).await
+}
+
+/// The server on port 0, reached through the channel `connect` makes to
+/// its address; `keep` lives as long as the app.
+pub async fn spawn_app_connected<F, Fut>(
+    config: Config,
+    backend: Arc<TestBackend>,
+    connect: F,
+    keep: Option<Box<dyn std::any::Any + Send>>,
+) -> TestApp
+where
+    F: FnOnce(SocketAddr) -> Fut,
+    Fut: std::future::Future<Output = Result<Channel, tonic::transport::Error>>,
+{
     let app = App::build_with(config, vec![backend.clone()])
         .await
         .expect("app builds");
@@ -89,26 +114,21 @@ pub async fn spawn_app_with_backend(config: Config, backend: Arc<TestBackend>) -
     let server = tokio::spawn(app.serve_with(listener, Some(http), async move {
         let _ = stop.await;
     }));
-    let client = ArvakServiceClient::connect(format!("http://{addr}"))
-        .await
-        .expect("client connects");
+    let channel = connect(addr).await.expect("client connects");
     TestApp {
-        addr,
         http_addr,
-        client,
+        client: ArvakServiceClient::new(channel.clone()),
         backend,
+        channel,
         shutdown: Some(shutdown),
         server: Some(server),
+        _keep: keep,
     }
 }
 
 impl TestApp {
     pub async fn channel(&self) -> Channel {
-        Channel::from_shared(format!("http://{}", self.addr))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap()
+        self.channel.clone()
     }
 
     /// Asks the server to stop, as SIGTERM does, and waits for it to return.

@@ -17,7 +17,7 @@ use tonic::{Request, Status};
 
 use crate::api_keys::keyed_config;
 use crate::common::{api_key, with_header};
-use crate::support::{TestApp, bell_request, is_terminal, spawn_app_with};
+use crate::support::{TestApp, bell_request, is_terminal};
 
 pub fn policies_path(dir: &Path) -> PathBuf {
     dir.join("policies.yaml")
@@ -36,7 +36,7 @@ pub fn policed_config(dir: &Path, yaml: &str) -> Config {
 /// The server with `policed_config`.
 pub async fn policed_app(dir: &Path, yaml: &str) -> (TestApp, Config) {
     let config = policed_config(dir, yaml);
-    (spawn_app_with(config.clone()).await, config)
+    (crate::serve::serve(config.clone()).await, config)
 }
 
 /// `message` sent with API key `key`.

@@ -7,7 +7,7 @@ use tonic::Code;
 use super::{as_client, listed, policed_app, policed_config, submit_bell};
 use crate::api_keys::create_key;
 use crate::common::{api_key, assert_code, status};
-use crate::support::{BELL, TestApp, qasm3, spawn_app_with};
+use crate::support::{BELL, TestApp, qasm3};
 
 fn batch(jobs: usize) -> proto::SubmitBatchRequest {
     let job = proto::BatchJobRequest {
@@ -37,7 +37,7 @@ default:
 "#;
     let mut config = policed_config(dir.path(), policies);
     config.workers.count = 1;
-    let mut app = spawn_app_with(config.clone()).await;
+    let mut app = crate::serve::serve(config.clone()).await;
     let alice = create_key(&config, "alice").await;
     let bob = create_key(&config, "bob").await;
     // The one worker is held with the first job RUNNING: the others wait.

@@ -7,7 +7,6 @@ use tonic::Code;
 use super::policies_path;
 use crate::common::{assert_code, status, submit};
 use crate::jwt::{bearer, claims, es256, jwt_config, sign};
-use crate::support::spawn_app_with;
 
 const POLICIES: &str = r#"
 default:
@@ -25,7 +24,7 @@ async fn a_groups_role_adds_grants_and_the_admin_group_sees_all_jobs() {
     std::fs::write(policies_path(dir.path()), POLICIES).unwrap();
     let mut config = jwt_config(dir.path(), &key);
     config.policies.file = Some(policies_path(dir.path()));
-    let mut app = spawn_app_with(config).await;
+    let mut app = crate::serve::serve(config).await;
     let token = |sub: &str, groups: serde_json::Value| {
         let mut claims = claims(sub);
         claims["groups"] = groups;
