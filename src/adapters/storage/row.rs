@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use super::sql::JobUpdate;
+
 use crate::domain::{
     BackendId, CircuitFormat, CircuitSource, ClientId, Error, FencingToken, IdempotencyKey, Job,
     JobId, JobResult, JobState, OptimizationLevel, Priority, Result, Shots, Tags, UnixMillis,
@@ -60,6 +62,8 @@ fn priority_number(priority: Priority) -> i64 {
 impl JobRow {
     pub fn from_job(job: &Job) -> Self {
         let tags: BTreeMap<&str, &str> = job.tags.iter().collect();
+        // The columns a transition changes are encoded in one place.
+        let changed = JobUpdate::new(job, job.version as i64);
         Self {
             id: job.id.to_string(),
             client_id: job.client_id.to_string(),
@@ -72,15 +76,15 @@ impl JobRow {
             tags: serde_json::to_string(&tags).unwrap_or_else(|_| "{}".to_owned()),
             idempotency_key: job.idempotency_key.as_ref().map(|k| k.as_str().to_owned()),
             seed: job.seed.map(|s| s as i64),
-            state: job.state.as_str().to_owned(),
+            state: changed.state,
             submitted_at: job.submitted_at.0,
-            started_at: job.started_at.map(|t| t.0),
-            completed_at: job.completed_at.map(|t| t.0),
-            error_message: job.error_message.clone(),
-            attempts: i64::from(job.attempts),
-            claim_token: job.claim_token.map(|t| t.0 as i64),
-            backend_job_id: job.backend_job_id.clone(),
-            version: job.version as i64,
+            started_at: changed.started_at,
+            completed_at: changed.completed_at,
+            error_message: changed.error_message,
+            attempts: changed.attempts,
+            claim_token: changed.claim_token,
+            backend_job_id: changed.backend_job_id,
+            version: changed.version,
             traceparent: job.traceparent.clone(),
         }
     }
