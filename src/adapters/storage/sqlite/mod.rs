@@ -38,6 +38,13 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// Prepared statements kept per connection. sqlx keeps 100 by default, but
+/// the multi-row INSERTs and UPDATEs of the group commit differ with every
+/// row count, so the cache filled with large one-off statements on every
+/// connection: after 100,000 jobs 42 MiB of the server's 123 MiB. The few
+/// statements that repeat fit in 16.
+const STATEMENT_CACHE: usize = 16;
+
 /// How to open the database.
 #[derive(Debug, Clone)]
 pub struct SqliteSettings {
@@ -75,6 +82,7 @@ pub async fn open(settings: &SqliteSettings) -> Result<SqliteJobStore> {
             SqliteSynchronous::Normal
         })
         .busy_timeout(settings.busy_timeout)
+        .statement_cache_capacity(STATEMENT_CACHE)
         .foreign_keys(false);
     let pool = SqlitePoolOptions::new()
         .max_connections(settings.max_connections.max(2))
