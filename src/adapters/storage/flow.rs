@@ -167,32 +167,26 @@ async fn claim_idempotency_key<D: SqlDialect>(
 }
 
 /// Applies a transition in the caller's transaction; see `JobStore::apply`.
-/// Changes one job. `known` is the job as committed, when the caller knows
-/// it (the SQLite writer's cache); otherwise it is read first. The version
-/// check on the UPDATE holds either way.
+/// Changes one job, read first (locked where the database can); the
+/// version check on the UPDATE holds either way. Jobs the SQLite writer
+/// already knows take `store::known` instead.
 pub async fn apply<D: SqlDialect>(
     conn: &mut Conn<D>,
     id: JobId,
     transition: &Transition,
-    known: Option<Job>,
 ) -> Step<Job> {
     let id_text = id.to_string();
-    let mut job = match known {
-        Some(job) => job,
-        None => {
-            let rows =
-                D::fetch_jobs(conn, sql::select_job::<D::Db>(&id_text, D::ROW_LOCKS)).await?;
-            let row = rows.into_iter().next().ok_or_else(|| {
-                StepError::Refused(Error::not_found(format!("job {id} not found")))
-            })?;
-            row.into_job().map_err(StepError::Refused)?
-        }
-    };
+    let rows = D::fetch_jobs(conn, sql::select_job::<D::Db>(&id_text, D::ROW_LOCKS)).await?;
+    let row = rows
+        .into_iter()
+        .next()
+        .ok_or_else(|| StepError::Refused(Error::not_found(format!("job {id} not found"))))?;
+    let mut job = row.into_job().map_err(StepError::Refused)?;
     let expected_version = job.version as i64;
     job.apply(transition).map_err(StepError::Refused)?;
     let update = sql::JobUpdate::new(&job, expected_version);
-    let written = D::execute(conn, sql::update_job::<D::Db>(&update)).await?;
-    if written != 1 {
+    let updated = D::fetch_texts(conn, sql::update_jobs::<D::Db>(&[&update])).await?;
+    if updated.len() != 1 {
         return Err(StepError::Refused(Error::conflict(format!(
             "job {id} changed while this change was being made; try again"
         ))));

@@ -65,7 +65,7 @@ impl JobRow {
         // The columns a transition changes are encoded in one place.
         let changed = JobUpdate::new(job, job.version as i64);
         Self {
-            id: job.id.to_string(),
+            id: changed.id,
             client_id: job.client_id.to_string(),
             backend_id: job.backend_id.to_string(),
             circuit_format: format_name(job.circuit.format).to_owned(),

@@ -145,8 +145,6 @@ pub fn insert_tags<DB: Bind>(tags: &[(String, String, String)]) -> QueryBuilder<
     q
 }
 
-/// Writes the fields a transition may change, only if nobody changed the
-/// row since it was read (`expected_version`).
 /// The columns a transition can change, and the version the job was read
 /// at: the fence that refuses the write if another writer came first.
 pub struct JobUpdate {
@@ -181,35 +179,12 @@ impl JobUpdate {
     }
 }
 
-pub fn update_job<DB: Bind>(update: &JobUpdate) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new("UPDATE jobs SET state = ");
-    DB::text(&mut q, update.state.clone());
-    q.push(", started_at = ");
-    DB::opt_int(&mut q, update.started_at);
-    q.push(", completed_at = ");
-    DB::opt_int(&mut q, update.completed_at);
-    q.push(", error_message = ");
-    DB::opt_text(&mut q, update.error_message.clone());
-    q.push(", attempts = ");
-    DB::int(&mut q, update.attempts);
-    q.push(", claim_token = ");
-    DB::opt_int(&mut q, update.claim_token);
-    q.push(", backend_job_id = ");
-    DB::opt_text(&mut q, update.backend_job_id.clone());
-    q.push(", version = ");
-    DB::int(&mut q, update.version);
-    q.push(" WHERE id = ");
-    DB::text(&mut q, update.id.clone());
-    q.push(" AND version = ");
-    DB::int(&mut q, update.expected_version);
-    q
-}
-
 /// Rows per `update_jobs`: 10 parameters each.
 pub const UPDATE_CHUNK: usize = 400;
 
-/// Many `update_job`s as one statement (a CTE of values joined to `jobs`),
-/// each row fenced by its own expected version. Answers the ids it
+/// Writes the fields transitions changed, for one job or many in one
+/// statement (a CTE of values joined to `jobs`), each row only if nobody
+/// changed it since it was read (its expected version). Answers the ids it
 /// updated; a missing one met another version.
 pub fn update_jobs<DB: Bind>(updates: &[&JobUpdate]) -> QueryBuilder<DB> {
     let mut q = QueryBuilder::new(

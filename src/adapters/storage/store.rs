@@ -24,9 +24,7 @@ use super::flow::{self, Conn, SqlDialect, Step, StepError};
 use super::group_commit::{BatchWriter, Finish, GroupCommit, finish};
 use super::row::{JobRow, decode_result};
 use super::sql;
-use crate::domain::{
-    ClientId, Error, ErrorKind, Job, JobId, JobResult, Result, Transition, UnixMillis,
-};
+use crate::domain::{ClientId, Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
 use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
 
 /// Most operations one transaction of the writer carries.
@@ -139,7 +137,6 @@ async fn run<D: SqlDialect>(
     conn: &mut Conn<D>,
     change: Change,
     written: &mut Written,
-    cache: Option<&JobCache>,
 ) -> (Finish, Option<sqlx::Error>) {
     match change {
         Change::Apply {
@@ -147,22 +144,11 @@ async fn run<D: SqlDialect>(
             transition,
             reply,
         } => {
-            let batch_copy = written.jobs.get(&id).cloned();
-            let cached = match (&batch_copy, cache) {
-                (None, Some(cache)) if !written.wide => cache.get(id),
-                _ => None,
-            };
-            let from_cache = cached.is_some();
-            let step = flow::apply::<D>(conn, id, &transition, batch_copy.or(cached)).await;
-            match &step {
-                Ok(job) => {
-                    written.jobs.insert(id, job.clone());
-                }
-                Err(StepError::Refused(e)) if from_cache && e.kind() == ErrorKind::Conflict => {
-                    // The cache disagreed with the database: never again.
-                    cache.inspect(|cache| cache.remove(id));
-                }
-                Err(_) => {}
+            // Jobs the batch or the cache knows go through `KnownChanges`;
+            // this one is read from the database.
+            let step = flow::apply::<D>(conn, id, &transition).await;
+            if let Ok(job) = &step {
+                written.jobs.insert(id, job.clone());
             }
             settle(reply, step)
         }
@@ -276,6 +262,18 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
         let mut known = KnownChanges::default();
         if broken.is_none() {
             for change in ops.by_ref() {
+                // A second change of a job waits until the first is written;
+                // then the batch knows the job again.
+                let pending = matches!(&change, Change::Apply { id, .. } if known.is_pending(*id));
+                if pending
+                    && let Some(e) = known
+                        .write::<D>(&mut tx, &mut written, cache, &mut finishes)
+                        .await
+                {
+                    finishes.push(change.into_failure());
+                    broken = Some(store_error("writing jobs", e));
+                    break;
+                }
                 let change = match change {
                     Change::Apply {
                         id,
@@ -304,8 +302,7 @@ impl<D: SqlDialect> BatchWriter for Writer<D> {
                         Some(e)
                     }
                     None => {
-                        let (finish, failure) =
-                            run::<D>(&mut tx, change, &mut written, cache).await;
+                        let (finish, failure) = run::<D>(&mut tx, change, &mut written).await;
                         finishes.push(finish);
                         failure
                     }
@@ -440,7 +437,7 @@ impl<D: SqlDialect> SqlJobStore<D> {
             .begin()
             .await
             .map_err(|e| store_error("starting a transaction", e))?;
-        match flow::apply::<D>(&mut tx, id, &transition, None).await {
+        match flow::apply::<D>(&mut tx, id, &transition).await {
             Ok(job) => {
                 tx.commit()
                     .await

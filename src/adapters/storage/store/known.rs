@@ -34,12 +34,15 @@ pub struct KnownChanges {
 }
 
 impl KnownChanges {
+    /// Whether a change of `id` waits to be written.
+    pub fn is_pending(&self, id: JobId) -> bool {
+        self.ids.contains(&id)
+    }
+
     /// The job as this batch or the cache knows it, when the transition
-    /// can be taken here.
+    /// can be taken here (never while a change of it is pending).
     pub fn known_job(&self, id: JobId, written: &Written, cache: Option<&JobCache>) -> Option<Job> {
-        if self.ids.contains(&id) {
-            return None;
-        }
+        debug_assert!(!self.is_pending(id), "write the pending change first");
         match (written.jobs.get(&id), cache) {
             (Some(job), _) => Some(job.clone()),
             (None, Some(cache)) if !written.wide => cache.get(id),
