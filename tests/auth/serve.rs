@@ -3,16 +3,16 @@
 //! CI's `--all-features` does); plaintext otherwise, so that `cargo test`
 //! with the default features covers the same behaviour.
 
-use std::sync::Arc;
-
 use arvak_grpc::app::config::Config;
 
 use crate::support::TestApp;
-use crate::support::test_backend::TestBackend;
 
 #[cfg(feature = "tls")]
 pub async fn serve(mut config: Config) -> TestApp {
+    use std::sync::Arc;
+
     use crate::certs::Ca;
+    use crate::support::test_backend::TestBackend;
     use crate::tls_client::TlsClient;
 
     let ca = Ca::new("arvak auth tests CA");
@@ -30,6 +30,5 @@ pub async fn serve(mut config: Config) -> TestApp {
 
 #[cfg(not(feature = "tls"))]
 pub async fn serve(config: Config) -> TestApp {
-    let backend = Arc::new(TestBackend::new("test-backend"));
-    crate::support::spawn_app_with_backend(config, backend).await
+    crate::support::spawn_app_with(config).await
 }

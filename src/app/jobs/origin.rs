@@ -32,16 +32,10 @@ pub(super) fn current() -> CallOrigin {
 
 /// `f` of the current call's method and request id, without copying them;
 /// `None` outside a call.
-pub fn with_current_call<R>(f: impl FnOnce(Option<(&str, &str)>) -> R) -> R {
-    let mut f = Some(f);
-    let seen = ORIGIN.try_with(|origin| {
-        let call = origin.request_id.as_deref().map(|id| (origin.method, id));
-        (f.take().expect("called once"))(call)
-    });
-    match seen {
-        Ok(answer) => answer,
-        Err(_) => (f.take().expect("not called yet"))(None),
-    }
+pub fn with_current_call<R>(mut f: impl FnMut(Option<(&str, &str)>) -> R) -> R {
+    ORIGIN
+        .try_with(|origin| f(origin.request_id.as_deref().map(|id| (origin.method, id))))
+        .unwrap_or_else(|_| f(None))
 }
 
 #[cfg(test)]
