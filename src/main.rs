@@ -11,11 +11,7 @@ use arvak_grpc::app::api_keys::{self, ApiKeyCommand, CommandOutput};
 use arvak_grpc::app::audit_trail;
 use arvak_grpc::app::{App, config::Config, signals, telemetry};
 
-/// mimalloc rather than glibc's malloc: under load glibc spent a sixth of
-/// the server's CPU in malloc and free, and held on to the memory of a
-/// drained backlog (README, figures).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+mod allocator;
 
 #[derive(Parser)]
 #[command(
@@ -99,6 +95,7 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .on_thread_park(allocator::collect_on_park)
         .build()
     {
         Ok(runtime) => runtime,

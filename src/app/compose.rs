@@ -72,7 +72,9 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
                 path: storage.sqlite_path.clone(),
                 synchronous_full: storage.sqlite_synchronous == SqliteSynchronous::Full,
                 busy_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
-                max_connections: storage.max_connections,
+                max_connections: storage
+                    .max_connections
+                    .unwrap_or(crate::adapters::storage::sqlite::DEFAULT_CONNECTIONS),
                 cache_bytes: usize::try_from(storage.sqlite_cache_mib << 20).unwrap_or(usize::MAX),
             };
             let store = open(&settings).await?;
@@ -95,7 +97,9 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
             let settings = PostgresSettings {
                 url,
                 schema: storage.postgres_schema.clone(),
-                max_connections: storage.max_connections,
+                max_connections: storage
+                    .max_connections
+                    .unwrap_or(crate::adapters::storage::postgres::DEFAULT_CONNECTIONS),
                 statement_timeout: Duration::from_secs(storage.statement_timeout_secs.max(1)),
                 acquire_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
             };

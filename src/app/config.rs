@@ -110,8 +110,9 @@ pub struct StorageConfig {
     pub postgres_url: Option<String>,
     /// Schema holding the tables; created if missing.
     pub postgres_schema: String,
-    /// Connections in the pool.
-    pub max_connections: u32,
+    /// Connections in the pool; unset, 4 for SQLite (one writer, and reads
+    /// mostly answered from memory) and 10 for PostgreSQL.
+    pub max_connections: Option<u32>,
     /// PostgreSQL cancels a statement running longer than this.
     pub statement_timeout_secs: u64,
     /// How long a request waits for a free connection before UNAVAILABLE.
@@ -139,7 +140,7 @@ impl Default for StorageConfig {
             sqlite_cache_mib: 16,
             postgres_url: None,
             postgres_schema: "public".to_owned(),
-            max_connections: 10,
+            max_connections: None,
             statement_timeout_secs: 30,
             acquire_timeout_secs: 5,
             retention_interval_secs: 3600,

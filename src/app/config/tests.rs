@@ -56,11 +56,26 @@ fn defaults_then_file_then_environment() {
         assert_eq!(config.workers.count, 3);
         assert_eq!(config.workers.lease_secs, 30, "defaults fill the rest");
         assert_eq!(config.storage.kind, StorageType::Postgres);
+        assert_eq!(
+            config.storage.max_connections, None,
+            "unset: the storage's own default"
+        );
         assert!(config.tls.enabled);
         assert_eq!(
             config.backends.simulator.settings["max_shots"],
             serde_json::json!(42)
         );
+        Ok(())
+    });
+}
+
+#[allow(clippy::result_large_err)]
+#[test]
+fn a_pool_size_from_the_environment_is_kept() {
+    figment::Jail::expect_with(|jail| {
+        jail.set_env("ARVAK_STORAGE_MAX_CONNECTIONS", "7");
+        let config = Config::load(None).unwrap();
+        assert_eq!(config.storage.max_connections, Some(7));
         Ok(())
     });
 }

@@ -36,6 +36,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
+/// Connections when the configuration names none.
+pub const DEFAULT_CONNECTIONS: u32 = 10;
+
 /// How to connect.
 #[derive(Clone)]
 pub struct PostgresSettings {
