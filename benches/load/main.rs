@@ -387,10 +387,7 @@ impl Caller {
                         .await
                         .map(drop),
                     Rpc::Submit => client.submit_job(request.submit.clone()).await.map(drop),
-                    Rpc::Status => client
-                        .get_job_status(status())
-                        .await
-                        .map(drop),
+                    Rpc::Status => client.get_job_status(status()).await.map(drop),
                     Rpc::EndToEnd => unreachable!("end to end has its own loop"),
                 };
                 answer.map_err(|status| status.to_string())
@@ -405,10 +402,7 @@ impl Caller {
                     .await
                     .map(drop),
                 Rpc::Status => connection
-                    .unary::<proto::GetJobStatusResponse>(
-                        uri,
-                        lean::frame(&status()),
-                    )
+                    .unary::<proto::GetJobStatusResponse>(uri, lean::frame(&status()))
                     .await
                     .map(drop),
                 Rpc::EndToEnd => unreachable!("end to end has its own loop"),

@@ -11,6 +11,7 @@ mod faults;
 mod jobs;
 mod lifecycle;
 mod limits;
+mod load_client;
 mod metrics;
 mod request_id;
 mod simulator;
