@@ -20,11 +20,13 @@
 # ALSO_ENV, ALSO_BIN and ALSO_LABEL (a second server set-up, run right
 # after each run so that both meet the same load on a shared machine: extra
 # variables, and/or another server binary, e.g. one built from another
-# commit; the summary gives its ratio to the first).
+# commit; the summary gives its ratio to the first), CLIENT (the load
+# generator's caller for the unary RPCs: lean, or tonic as before
+# 2026-12-04; end to end always uses tonic's).
 set -eu
 cd "$(dirname "$0")/.."
 
-ROUNDS=${ROUNDS:-3} CONCURRENCY=${CONCURRENCY:-64} DURATION=${DURATION:-10} WARMUP=${WARMUP:-2}
+CLIENT=${CLIENT:-lean} ROUNDS=${ROUNDS:-3} CONCURRENCY=${CONCURRENCY:-64} DURATION=${DURATION:-10} WARMUP=${WARMUP:-2}
 JOBS=${JOBS:-20000} RPCS=${RPCS:-"list-backends submit status end-to-end"} LABEL=${LABEL:-}
 if [ -z "${STORAGES:-}" ]; then
     STORAGES="memory sqlite"
@@ -63,7 +65,7 @@ run_one() { # storage rpc round label extra-env
     [ -n "$extra" ] && env+=($extra)
     start_server "$port" "$storage" "${env[@]}"
     OUT=$work/line.jsonl run_load --addr "127.0.0.1:$port" --rpc "$rpc" --concurrency "$CONCURRENCY" \
-        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$storage$label" >/dev/null
+        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --client "$CLIENT" --label "$storage$label" >/dev/null
     # The run's line with the server's peak resident memory added.
     python3 -c '
 import json, sys

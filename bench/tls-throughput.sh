@@ -45,8 +45,9 @@ run_one() { # rpc mode
         fi
     fi
     start_server "$port" "$mode" "${env[@]}"
+    # The same (tonic) client both ways: the lean one speaks plaintext only.
     run_load --addr "127.0.0.1:$port" --rpc "$rpc" --concurrency "$CONCURRENCY" \
-        --duration "$DURATION" --warmup "$WARMUP" --label "$mode" "${tls_args[@]}"
+        --duration "$DURATION" --warmup "$WARMUP" --label "$mode" --client tonic "${tls_args[@]}"
     stop_processes
     rm -rf "$work/sqlite"
 }

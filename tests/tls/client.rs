@@ -1,6 +1,6 @@
 //! A gRPC client over TLS: tonic's channel on a connector that does TCP and
 //! then a rustls handshake (aws-lc, the server's stack). Shared by
-//! `tests/tls.rs` and the load bench (`benches/load.rs`).
+//! `tests/tls.rs` and the load bench (`benches/load/main.rs`).
 #![allow(dead_code)]
 
 use std::error::Error;
