@@ -174,9 +174,14 @@ async fn crash_and_restart(store_env: Vec<(String, String)>, dir: &Path, kill_af
         let recorded = outcomes.get(id).copied().unwrap_or(0);
         assert!(recorded <= 1, "job {id}: outcome recorded {recorded} times");
     }
+    // The check above means something only if outcomes are logged at all.
+    // Lines still in the log writer's buffer die with kill -9, so the last
+    // few outcomes of the first server may be missing: with an early kill
+    // and eight jobs acknowledged, one lost line was already 12 %.
     let logged = acked.iter().filter(|id| outcomes.contains_key(*id)).count();
+    let missing = acked.len() - logged;
     assert!(
-        logged * 10 >= acked.len() * 9,
+        missing <= (acked.len() / 10).max(2),
         "most outcomes are in the logs ({logged} of {})",
         acked.len()
     );
