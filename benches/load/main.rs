@@ -14,8 +14,8 @@
 //! `bench/matrix.sh` runs it against each storage.
 //!
 //! ListBackends, SubmitJob and GetJobStatus go through a lean HTTP/2 caller
-//! (`lean.rs`) unless `--client tonic` asks for tonic's client, which
-//! end-to-end and TLS runs always use.
+//! (`lean.rs`) unless `--client tonic` asks for tonic's client, which TLS
+//! runs use by default and end-to-end runs always.
 //!
 //! With `--tls-ca PATH` it speaks TLS (rustls, as the server does), trusting
 //! that CA; `--tls-cert`/`--tls-key` add a client certificate for mTLS.
@@ -119,10 +119,10 @@ struct Args {
     addr: String,
     #[arg(long, value_enum, default_value = "submit")]
     rpc: Rpc,
-    /// The caller for ListBackends, SubmitJob and GetJobStatus runs;
-    /// end-to-end and TLS runs always use tonic's.
-    #[arg(long, value_enum, default_value = "lean")]
-    client: Client,
+    /// The caller for ListBackends, SubmitJob and GetJobStatus runs:
+    /// `lean` unless TLS is asked for; end-to-end runs always use tonic's.
+    #[arg(long, value_enum)]
+    client: Option<Client>,
     /// Concurrent callers, 16 to an HTTP/2 connection.
     #[arg(long, default_value_t = 64)]
     concurrency: usize,
@@ -334,15 +334,18 @@ async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error
     Ok(line)
 }
 
-/// The caller a throughput run uses: tonic's with TLS (the lean one speaks
-/// plaintext only), otherwise `--client`.
+/// The caller a run uses: `--client`, or by default the lean one in
+/// plaintext and tonic's over TLS (the lean one speaks plaintext only).
+/// End to end always uses tonic's.
 fn caller_kind(args: &Args) -> Result<Client, Box<dyn std::error::Error>> {
-    match (args.client, &args.tls_ca, args.rpc) {
-        (_, _, Rpc::EndToEnd) | (Client::Tonic, _, _) => Ok(Client::Tonic),
-        (Client::Lean, None, _) => Ok(Client::Lean),
-        (Client::Lean, Some(_), _) => {
-            Err("the lean client speaks plaintext only: with --tls-ca, pass --client tonic".into())
-        }
+    let tls = args.tls_ca.is_some();
+    match (args.client, args.rpc) {
+        (_, Rpc::EndToEnd) | (Some(Client::Tonic), _) => Ok(Client::Tonic),
+        (None, _) if tls => Ok(Client::Tonic),
+        (None | Some(Client::Lean), _) if !tls => Ok(Client::Lean),
+        _ => Err(
+            "the lean client speaks plaintext only: with --tls-ca, leave out --client lean".into(),
+        ),
     }
 }
 
