@@ -5,36 +5,17 @@
 #[path = "../../benches/load/lean.rs"]
 mod lean;
 
-use std::net::SocketAddr;
-use std::sync::Arc;
-
 use arvak_grpc::proto;
 use lean::{LeanConnection, frame, unframe};
-use tonic::transport::Channel;
 
-use crate::support::{TestApp, TestBackend, bell_request, spawn_app_connected, test_config};
-
-/// The app and the address its gRPC port listens on.
-async fn spawn_app_and_addr() -> (TestApp, SocketAddr) {
-    let (tell, told) = std::sync::mpsc::channel();
-    let connect = move |addr: SocketAddr| {
-        tell.send(addr).unwrap();
-        async move {
-            Channel::from_shared(format!("http://{addr}"))
-                .unwrap()
-                .connect()
-                .await
-        }
-    };
-    let backend = Arc::new(TestBackend::new("test-backend"));
-    let app = spawn_app_connected(test_config(), backend, connect, None).await;
-    (app, told.recv().unwrap())
-}
+use crate::support::{bell_request, spawn_app};
 
 #[tokio::test]
 async fn the_lean_caller_lists_submits_and_reads_back() {
-    let (_app, addr) = spawn_app_and_addr().await;
-    let mut lean = LeanConnection::connect(&addr.to_string()).await.unwrap();
+    let app = spawn_app().await;
+    let mut lean = LeanConnection::connect(&app.addr.to_string())
+        .await
+        .unwrap();
 
     let uri = lean.method_uri("ListBackends").unwrap();
     let backends: proto::ListBackendsResponse = lean
@@ -64,8 +45,10 @@ async fn the_lean_caller_lists_submits_and_reads_back() {
 
 #[tokio::test]
 async fn an_error_answer_is_an_error_with_its_code_and_message() {
-    let (_app, addr) = spawn_app_and_addr().await;
-    let mut lean = LeanConnection::connect(&addr.to_string()).await.unwrap();
+    let app = spawn_app().await;
+    let mut lean = LeanConnection::connect(&app.addr.to_string())
+        .await
+        .unwrap();
     let uri = lean.method_uri("GetJobStatus").unwrap();
     let request = proto::GetJobStatusRequest {
         job_id: "0196a8f4-0000-7000-8000-000000000000".into(),

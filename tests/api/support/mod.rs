@@ -24,6 +24,8 @@ pub use test_backend::TestBackend;
 pub const BELL: &str = "OPENQASM 3.0;\ninclude \"stdgates.inc\";\nqubit[2] q;\nbit[2] c;\nh q[0];\ncx q[0], q[1];\nc = measure q;\n";
 
 pub struct TestApp {
+    /// The gRPC port, for callers other than `client`.
+    pub addr: SocketAddr,
     /// The metrics and health endpoints (builds with `metrics`).
     pub http_addr: SocketAddr,
     pub client: ArvakServiceClient<Channel>,
@@ -116,6 +118,7 @@ where
     }));
     let channel = connect(addr).await.expect("client connects");
     TestApp {
+        addr,
         http_addr,
         client: ArvakServiceClient::new(channel.clone()),
         backend,
