@@ -7,7 +7,9 @@ use std::marker::PhantomData;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::{Pool, QueryBuilder};
+use sqlx::Pool;
+
+use super::sql::SqlQuery;
 
 use super::error::store_error;
 use super::flow::{ApiKeyRow, SqlDialect};
@@ -32,7 +34,7 @@ impl<D: SqlDialect> SqlApiKeyStore<D> {
         }
     }
 
-    async fn rows(&self, query: QueryBuilder<D::Db>) -> Result<Vec<StoredApiKey>> {
+    async fn rows(&self, query: SqlQuery) -> Result<Vec<StoredApiKey>> {
         let mut conn = self
             .pool
             .acquire()
@@ -44,7 +46,7 @@ impl<D: SqlDialect> SqlApiKeyStore<D> {
         rows.into_iter().map(stored).collect()
     }
 
-    async fn execute(&self, query: QueryBuilder<D::Db>) -> Result<u64> {
+    async fn execute(&self, query: SqlQuery) -> Result<u64> {
         let mut conn = self
             .pool
             .acquire()
@@ -70,23 +72,22 @@ fn stored((key_id, client_id, enabled, created_at, hash): ApiKeyRow) -> Result<S
 #[async_trait]
 impl<D: SqlDialect> ApiKeyStore for SqlApiKeyStore<D> {
     async fn find(&self, key_id: &str) -> Result<Option<StoredApiKey>> {
-        let mut q = QueryBuilder::new(format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = "));
-        <D::Db as super::sql::Bind>::text(&mut q, key_id.to_owned());
+        let mut q = SqlQuery::new(format!("SELECT {COLUMNS} FROM api_keys WHERE key_id = "));
+        q.text(key_id.to_owned());
         Ok(self.rows(q).await?.into_iter().next())
     }
 
     async fn insert(&self, key: StoredApiKey) -> Result<()> {
-        use super::sql::Bind;
-        let mut q = QueryBuilder::new(format!("INSERT INTO api_keys ({COLUMNS}) VALUES ("));
-        D::Db::text(&mut q, key.key_id.clone());
+        let mut q = SqlQuery::new(format!("INSERT INTO api_keys ({COLUMNS}) VALUES ("));
+        q.text(key.key_id.clone());
         q.push(", ");
-        D::Db::text(&mut q, key.client_id.to_string());
+        q.text(key.client_id.to_string());
         q.push(", ");
-        D::Db::int(&mut q, i64::from(key.enabled));
+        q.int(i64::from(key.enabled));
         q.push(", ");
-        D::Db::int(&mut q, key.created_at.0);
+        q.int(key.created_at.0);
         q.push(", ");
-        D::Db::text(&mut q, key.hash);
+        q.text(key.hash);
         q.push(") ON CONFLICT (key_id) DO NOTHING");
         if self.execute(q).await? == 0 {
             return Err(Error::failed_precondition(format!(
@@ -98,16 +99,15 @@ impl<D: SqlDialect> ApiKeyStore for SqlApiKeyStore<D> {
     }
 
     async fn set_enabled(&self, key_id: &str, enabled: bool) -> Result<bool> {
-        use super::sql::Bind;
-        let mut q = QueryBuilder::new("UPDATE api_keys SET enabled = ");
-        D::Db::int(&mut q, i64::from(enabled));
+        let mut q = SqlQuery::new("UPDATE api_keys SET enabled = ");
+        q.int(i64::from(enabled));
         q.push(" WHERE key_id = ");
-        D::Db::text(&mut q, key_id.to_owned());
+        q.text(key_id.to_owned());
         Ok(self.execute(q).await? > 0)
     }
 
     async fn list(&self) -> Result<Vec<StoredApiKey>> {
-        let q = QueryBuilder::new(format!(
+        let q = SqlQuery::new(format!(
             "SELECT {COLUMNS} FROM api_keys ORDER BY created_at, key_id"
         ));
         self.rows(q).await

@@ -6,11 +6,11 @@
 use std::marker::PhantomData;
 
 use async_trait::async_trait;
-use sqlx::{Pool, QueryBuilder};
+use sqlx::Pool;
 
 use super::error::store_error;
 use super::flow::{AuditRow, SqlDialect};
-use super::sql::{Bind, INSERT_CHUNK};
+use super::sql::{INSERT_CHUNK, SqlQuery};
 use crate::adapters::audit::{AuditSink, AuditTable};
 use crate::domain::{Error, Result, UnixMillis};
 use crate::ports::{AuditAction, AuditEvent};
@@ -38,7 +38,7 @@ impl<D: SqlDialect> SqlAuditTable<D> {
             .await
             .map_err(|e| store_error("writing the audit trail", e))?;
         for chunk in events.chunks(INSERT_CHUNK) {
-            D::execute(&mut conn, insert_events::<D::Db>(chunk))
+            D::execute(&mut conn, insert_events(chunk))
                 .await
                 .map_err(|e| store_error("writing the audit trail", e))?;
         }
@@ -46,26 +46,26 @@ impl<D: SqlDialect> SqlAuditTable<D> {
     }
 }
 
-fn insert_events<DB: Bind>(events: &[AuditEvent]) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(format!("INSERT INTO audit_events ({COLUMNS}) VALUES "));
+fn insert_events(events: &[AuditEvent]) -> SqlQuery {
+    let mut q = SqlQuery::new(format!("INSERT INTO audit_events ({COLUMNS}) VALUES "));
     for (i, event) in events.iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
-        DB::int(&mut q, event.at.0);
+        q.int(event.at.0);
         for value in [
             event.action.as_str().to_owned(),
             event.client_id.clone(),
             event.method.clone(),
         ] {
             q.push(", ");
-            DB::text(&mut q, value);
+            q.text(value);
         }
         for value in [event.peer.clone(), event.request_id.clone()] {
             q.push(", ");
-            DB::opt_text(&mut q, value);
+            q.opt_text(value);
         }
         for value in [event.outcome.clone(), event.detail.clone()] {
             q.push(", ");
-            DB::text(&mut q, value);
+            q.text(value);
         }
         q.push(")");
     }
@@ -114,15 +114,15 @@ impl<D: SqlDialect> AuditTable for SqlAuditTable<D> {
     }
 
     async fn recent(&self, limit: u32, client_id: Option<&str>) -> Result<Vec<AuditEvent>> {
-        let mut q = QueryBuilder::new(format!(
+        let mut q = SqlQuery::new(format!(
             "SELECT {COLUMNS} FROM (SELECT id, {COLUMNS} FROM audit_events"
         ));
         if let Some(client_id) = client_id {
             q.push(" WHERE client_id = ");
-            D::Db::text(&mut q, client_id.to_owned());
+            q.text(client_id.to_owned());
         }
         q.push(" ORDER BY id DESC LIMIT ");
-        D::Db::int(&mut q, i64::from(limit));
+        q.int(i64::from(limit));
         q.push(") AS newest ORDER BY id");
         let mut conn = self
             .pool

@@ -5,10 +5,10 @@
 //! transaction.
 
 use async_trait::async_trait;
-use sqlx::{Database, QueryBuilder};
+use sqlx::Database;
 
 use super::row::{JobRow, encode_counts};
-use super::sql::{self, Bind};
+use super::sql::{self, SqlQuery};
 use crate::domain::{Error, Job, JobId, JobResult, Transition, UnixMillis};
 use crate::ports::CreateOutcome;
 
@@ -51,51 +51,43 @@ pub type Conn<D> = <<D as SqlDialect>::Db as Database>::Connection;
 /// query on one of its connections.
 #[async_trait]
 pub trait SqlDialect: Send + Sync + 'static {
-    type Db: Bind;
+    type Db: Database;
 
     /// Whether reads inside a transaction can lock the row (`FOR UPDATE`).
     /// Without it the store must have a single writer.
     const ROW_LOCKS: bool;
 
-    async fn execute(
-        conn: &mut Conn<Self>,
-        query: QueryBuilder<Self::Db>,
-    ) -> Result<u64, sqlx::Error>;
+    async fn execute(conn: &mut Conn<Self>, query: SqlQuery) -> Result<u64, sqlx::Error>;
 
-    async fn fetch_jobs(
-        conn: &mut Conn<Self>,
-        query: QueryBuilder<Self::Db>,
-    ) -> Result<Vec<JobRow>, sqlx::Error>;
+    async fn fetch_jobs(conn: &mut Conn<Self>, query: SqlQuery)
+    -> Result<Vec<JobRow>, sqlx::Error>;
 
     /// The first column of every row, as text.
     async fn fetch_texts(
         conn: &mut Conn<Self>,
-        query: QueryBuilder<Self::Db>,
+        query: SqlQuery,
     ) -> Result<Vec<String>, sqlx::Error>;
 
     /// The first column of the first row, as a 64-bit integer (queries cast
     /// to BIGINT where a database would answer a narrower type).
-    async fn fetch_int(
-        conn: &mut Conn<Self>,
-        query: QueryBuilder<Self::Db>,
-    ) -> Result<i64, sqlx::Error>;
+    async fn fetch_int(conn: &mut Conn<Self>, query: SqlQuery) -> Result<i64, sqlx::Error>;
 
     /// API key rows: (key_id, client_id, enabled, created_at, hash).
     async fn fetch_api_keys(
         conn: &mut Conn<Self>,
-        query: QueryBuilder<Self::Db>,
+        query: SqlQuery,
     ) -> Result<Vec<ApiKeyRow>, sqlx::Error>;
 
     /// Audit rows in the order of `AuditRow`.
     async fn fetch_audit_events(
         conn: &mut Conn<Self>,
-        query: QueryBuilder<Self::Db>,
+        query: SqlQuery,
     ) -> Result<Vec<AuditRow>, sqlx::Error>;
 
     /// (counts, shots, execution_time_ms, metadata_json) of a stored result.
     async fn fetch_result(
         conn: &mut Conn<Self>,
-        query: QueryBuilder<Self::Db>,
+        query: SqlQuery,
     ) -> Result<Option<(Vec<u8>, i64, i64, String)>, sqlx::Error>;
 }
 
@@ -132,10 +124,10 @@ pub async fn create_many<D: SqlDialect>(
         all_outcomes.push(outcomes);
     }
     for chunk in rows.chunks(sql::INSERT_CHUNK) {
-        D::execute(conn, sql::insert_jobs::<D::Db>(chunk)).await?;
+        D::execute(conn, sql::insert_jobs(chunk)).await?;
     }
     for chunk in tags.chunks(sql::INSERT_CHUNK * 5) {
-        D::execute(conn, sql::insert_tags::<D::Db>(chunk)).await?;
+        D::execute(conn, sql::insert_tags(chunk)).await?;
     }
     Ok(all_outcomes)
 }
@@ -148,13 +140,11 @@ async fn claim_idempotency_key<D: SqlDialect>(
     key: &str,
     since: i64,
 ) -> Step<Option<JobId>> {
-    let query =
-        sql::claim_idempotency_key::<D::Db>(&job.client_id, key, &job.id, job.submitted_at, since);
+    let query = sql::claim_idempotency_key(&job.client_id, key, &job.id, job.submitted_at, since);
     if !D::fetch_texts(conn, query).await?.is_empty() {
         return Ok(None);
     }
-    let holders =
-        D::fetch_texts(conn, sql::idempotency_holder::<D::Db>(&job.client_id, key)).await?;
+    let holders = D::fetch_texts(conn, sql::idempotency_holder(&job.client_id, key)).await?;
     let holder = holders.into_iter().next().unwrap_or_default();
     let id = uuid::Uuid::try_parse(&holder)
         .map(JobId::from_uuid)
@@ -176,7 +166,7 @@ pub async fn apply<D: SqlDialect>(
     transition: &Transition,
 ) -> Step<Job> {
     let id_text = id.to_string();
-    let rows = D::fetch_jobs(conn, sql::select_job::<D::Db>(&id_text, D::ROW_LOCKS)).await?;
+    let rows = D::fetch_jobs(conn, sql::select_job(&id_text, D::ROW_LOCKS)).await?;
     let row = rows
         .into_iter()
         .next()
@@ -185,7 +175,7 @@ pub async fn apply<D: SqlDialect>(
     let expected_version = job.version as i64;
     job.apply(transition).map_err(StepError::Refused)?;
     let update = sql::JobUpdate::new(&job, expected_version);
-    let updated = D::fetch_texts(conn, sql::update_jobs::<D::Db>(&[&update])).await?;
+    let updated = D::fetch_texts(conn, sql::update_jobs(&[&update])).await?;
     if updated.len() != 1 {
         return Err(StepError::Refused(Error::conflict(format!(
             "job {id} changed while this change was being made; try again"
@@ -194,15 +184,11 @@ pub async fn apply<D: SqlDialect>(
     match transition {
         Transition::Complete { result, .. } => {
             let row = result_row(&id_text, result);
-            D::execute(conn, sql::insert_results::<D::Db>(vec![row])).await?;
+            D::execute(conn, sql::insert_results(vec![row])).await?;
         }
         Transition::ExpireResult => {
             let ids = [id_text];
-            D::execute(
-                conn,
-                sql::delete_where_in::<D::Db>("job_results", "job_id", &ids),
-            )
-            .await?;
+            D::execute(conn, sql::delete_where_in("job_results", "job_id", &ids)).await?;
         }
         _ => {}
     }
@@ -227,20 +213,12 @@ pub async fn expire_results<D: SqlDialect>(
     before: UnixMillis,
     limit: usize,
 ) -> Step<u64> {
-    let ids = D::fetch_texts(
-        conn,
-        sql::ended_before::<D::Db>("'COMPLETED'", before.0, limit),
-    )
-    .await?;
+    let ids = D::fetch_texts(conn, sql::ended_before("'COMPLETED'", before.0, limit)).await?;
     if ids.is_empty() {
         return Ok(0);
     }
-    let expired = D::execute(conn, sql::expire_results::<D::Db>(&ids)).await?;
-    D::execute(
-        conn,
-        sql::delete_where_in::<D::Db>("job_results", "job_id", &ids),
-    )
-    .await?;
+    let expired = D::execute(conn, sql::expire_results(&ids)).await?;
+    D::execute(conn, sql::delete_where_in("job_results", "job_id", &ids)).await?;
     Ok(expired)
 }
 
@@ -250,7 +228,7 @@ pub async fn delete_finished<D: SqlDialect>(
     before: UnixMillis,
     limit: usize,
 ) -> Step<u64> {
-    let query = sql::ended_before::<D::Db>("'FAILED', 'CANCELED'", before.0, limit);
+    let query = sql::ended_before("'FAILED', 'CANCELED'", before.0, limit);
     let ids = D::fetch_texts(conn, query).await?;
     if ids.is_empty() {
         return Ok(0);
@@ -260,32 +238,37 @@ pub async fn delete_finished<D: SqlDialect>(
         ("idempotency_keys", "job_id"),
         ("job_results", "job_id"),
     ] {
-        D::execute(conn, sql::delete_where_in::<D::Db>(table, column, &ids)).await?;
+        D::execute(conn, sql::delete_where_in(table, column, &ids)).await?;
     }
-    Ok(D::execute(conn, sql::delete_where_in::<D::Db>("jobs", "id", &ids)).await?)
+    Ok(D::execute(conn, sql::delete_where_in("jobs", "id", &ids)).await?)
 }
 
-/// Implements `Bind` and `SqlDialect` for one sqlx driver. The two databases
-/// differ here only in their type names and in whether rows can be locked,
-/// so one text serves both.
+/// Implements `SqlDialect` for one sqlx driver. The two databases differ
+/// here only in their type names and in whether rows can be locked, so one
+/// text serves both.
 macro_rules! sql_dialect {
     ($(#[$doc:meta])* $dialect:ident, $db:ty, $conn:ty, row_locks: $row_locks:expr) => {
-        impl $crate::adapters::storage::sql::Bind for $db {
-            fn text(query: &mut sqlx::QueryBuilder<Self>, value: String) {
-                query.push_bind(value);
+        /// The query with its values bound for this driver.
+        fn build(
+            query: $crate::adapters::storage::sql::SqlQuery,
+        ) -> sqlx::query::Query<'static, $db, <$db as sqlx::Database>::Arguments> {
+            use sqlx::Arguments;
+            use $crate::adapters::storage::query::SqlValue;
+            let (sql, values) = query.into_parts();
+            let mut arguments = <$db as sqlx::Database>::Arguments::default();
+            arguments.reserve(values.len(), 0);
+            for value in values {
+                let added = match value {
+                    SqlValue::Text(text) => arguments.add(text),
+                    SqlValue::Int(int) => arguments.add(int),
+                    SqlValue::Bytes(bytes) => arguments.add(bytes),
+                    SqlValue::NullText => arguments.add(None::<String>),
+                    SqlValue::NullInt => arguments.add(None::<i64>),
+                };
+                // Encoding these types into a buffer cannot fail.
+                added.expect("a text, integer or byte value encodes");
             }
-            fn int(query: &mut sqlx::QueryBuilder<Self>, value: i64) {
-                query.push_bind(value);
-            }
-            fn opt_text(query: &mut sqlx::QueryBuilder<Self>, value: Option<String>) {
-                query.push_bind(value);
-            }
-            fn opt_int(query: &mut sqlx::QueryBuilder<Self>, value: Option<i64>) {
-                query.push_bind(value);
-            }
-            fn bytes(query: &mut sqlx::QueryBuilder<Self>, value: Vec<u8>) {
-                query.push_bind(value);
-            }
+            sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments)
         }
 
         $(#[$doc])*
@@ -296,34 +279,34 @@ macro_rules! sql_dialect {
             type Db = $db;
             const ROW_LOCKS: bool = $row_locks;
 
-            async fn execute(conn: &mut $conn, mut query: sqlx::QueryBuilder<$db>) -> Result<u64, sqlx::Error> {
-                Ok(query.build().execute(conn).await?.rows_affected())
+            async fn execute(conn: &mut $conn, query: $crate::adapters::storage::sql::SqlQuery) -> Result<u64, sqlx::Error> {
+                Ok(build(query).execute(conn).await?.rows_affected())
             }
 
             async fn fetch_jobs(
                 conn: &mut $conn,
-                mut query: sqlx::QueryBuilder<$db>,
+                query: $crate::adapters::storage::sql::SqlQuery,
             ) -> Result<Vec<$crate::adapters::storage::row::JobRow>, sqlx::Error> {
-                let rows = query.build().fetch_all(conn).await?;
+                let rows = build(query).fetch_all(conn).await?;
                 rows.iter().map($crate::adapters::storage::sql::read_job_row).collect()
             }
 
-            async fn fetch_texts(conn: &mut $conn, mut query: sqlx::QueryBuilder<$db>) -> Result<Vec<String>, sqlx::Error> {
+            async fn fetch_texts(conn: &mut $conn, query: $crate::adapters::storage::sql::SqlQuery) -> Result<Vec<String>, sqlx::Error> {
                 use sqlx::Row;
-                query.build().fetch_all(conn).await?.iter().map(|row| row.try_get(0)).collect()
+                build(query).fetch_all(conn).await?.iter().map(|row| row.try_get(0)).collect()
             }
 
-            async fn fetch_int(conn: &mut $conn, mut query: sqlx::QueryBuilder<$db>) -> Result<i64, sqlx::Error> {
+            async fn fetch_int(conn: &mut $conn, query: $crate::adapters::storage::sql::SqlQuery) -> Result<i64, sqlx::Error> {
                 use sqlx::Row;
-                query.build().fetch_one(conn).await?.try_get(0)
+                build(query).fetch_one(conn).await?.try_get(0)
             }
 
             async fn fetch_api_keys(
                 conn: &mut $conn,
-                mut query: sqlx::QueryBuilder<$db>,
+                query: $crate::adapters::storage::sql::SqlQuery,
             ) -> Result<Vec<$crate::adapters::storage::flow::ApiKeyRow>, sqlx::Error> {
                 use sqlx::Row;
-                let rows = query.build().fetch_all(conn).await?;
+                let rows = build(query).fetch_all(conn).await?;
                 rows.iter()
                     .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)))
                     .collect()
@@ -331,10 +314,10 @@ macro_rules! sql_dialect {
 
             async fn fetch_audit_events(
                 conn: &mut $conn,
-                mut query: sqlx::QueryBuilder<$db>,
+                query: $crate::adapters::storage::sql::SqlQuery,
             ) -> Result<Vec<$crate::adapters::storage::flow::AuditRow>, sqlx::Error> {
                 use sqlx::Row;
-                let rows = query.build().fetch_all(conn).await?;
+                let rows = build(query).fetch_all(conn).await?;
                 rows.iter()
                     .map(|row| Ok((
                         row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?,
@@ -345,10 +328,10 @@ macro_rules! sql_dialect {
 
             async fn fetch_result(
                 conn: &mut $conn,
-                mut query: sqlx::QueryBuilder<$db>,
+                query: $crate::adapters::storage::sql::SqlQuery,
             ) -> Result<Option<(Vec<u8>, i64, i64, String)>, sqlx::Error> {
                 use sqlx::Row;
-                let Some(row) = query.build().fetch_optional(conn).await? else { return Ok(None) };
+                let Some(row) = build(query).fetch_optional(conn).await? else { return Ok(None) };
                 Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)))
             }
         }

@@ -10,6 +10,7 @@ mod cache;
 mod error;
 mod flow;
 mod group_commit;
+pub(crate) mod query;
 mod row;
 mod sql;
 mod store;

@@ -1,25 +1,16 @@
-//! SQL shared by the SQLite and PostgreSQL stores. Queries are built with
-//! `QueryBuilder`, which writes each database's placeholders, so the text of
-//! a query is written once; values go in as bound parameters, never as text.
+//! SQL shared by the SQLite and PostgreSQL stores. Queries are built as
+//! `SqlQuery`, whose placeholders both databases read, so the text of a
+//! query is written once; values go in as bound parameters, never as text.
 
 use std::borrow::Cow;
 
 use sqlx::migrate::{Migration, MigrationType, Migrator};
-use sqlx::{ColumnIndex, Database, Decode, QueryBuilder, Row, SqlStr, Type};
+use sqlx::{ColumnIndex, Decode, Row, SqlStr, Type};
 
+pub use super::query::SqlQuery;
 use super::row::{JOB_COLUMNS, JobRow};
 use crate::domain::Job;
 use crate::ports::JobQuery;
-
-/// Binding the value types the stores use. Each database implements it by
-/// forwarding to `push_bind`; generic query builders need nothing else.
-pub trait Bind: Database + Sized {
-    fn text(query: &mut QueryBuilder<Self>, value: String);
-    fn int(query: &mut QueryBuilder<Self>, value: i64);
-    fn opt_text(query: &mut QueryBuilder<Self>, value: Option<String>);
-    fn opt_int(query: &mut QueryBuilder<Self>, value: Option<i64>);
-    fn bytes(query: &mut QueryBuilder<Self>, value: Vec<u8>);
-}
 
 /// A migrator over SQL files embedded at build time: (version, name, SQL).
 pub fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator {
@@ -80,12 +71,12 @@ where
 /// well below SQLite's 32,766 and PostgreSQL's 65,535.
 pub const INSERT_CHUNK: usize = 400;
 
-pub fn insert_jobs<DB: Bind>(rows: &[JobRow]) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(format!("INSERT INTO jobs ({JOB_COLUMNS}) VALUES "));
+pub fn insert_jobs(rows: &[JobRow]) -> SqlQuery {
+    let mut q = SqlQuery::new(format!("INSERT INTO jobs ({JOB_COLUMNS}) VALUES "));
     for (i, row) in rows.iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
         let row = row.clone();
-        DB::text(&mut q, row.id);
+        q.text(row.id);
         for value in [
             row.client_id,
             row.backend_id,
@@ -93,53 +84,53 @@ pub fn insert_jobs<DB: Bind>(rows: &[JobRow]) -> QueryBuilder<DB> {
             row.circuit_text,
         ] {
             q.push(", ");
-            DB::text(&mut q, value);
+            q.text(value);
         }
         for value in [row.shots, row.optimization_level, row.priority] {
             q.push(", ");
-            DB::int(&mut q, value);
+            q.int(value);
         }
         q.push(", ");
-        DB::text(&mut q, row.tags);
+        q.text(row.tags);
         q.push(", ");
-        DB::opt_text(&mut q, row.idempotency_key);
+        q.opt_text(row.idempotency_key);
         q.push(", ");
-        DB::opt_int(&mut q, row.seed);
+        q.opt_int(row.seed);
         q.push(", ");
-        DB::text(&mut q, row.state);
+        q.text(row.state);
         q.push(", ");
-        DB::int(&mut q, row.submitted_at);
+        q.int(row.submitted_at);
         for value in [row.started_at, row.completed_at] {
             q.push(", ");
-            DB::opt_int(&mut q, value);
+            q.opt_int(value);
         }
         q.push(", ");
-        DB::opt_text(&mut q, row.error_message);
+        q.opt_text(row.error_message);
         q.push(", ");
-        DB::int(&mut q, row.attempts);
+        q.int(row.attempts);
         q.push(", ");
-        DB::opt_int(&mut q, row.claim_token);
+        q.opt_int(row.claim_token);
         q.push(", ");
-        DB::opt_text(&mut q, row.backend_job_id);
+        q.opt_text(row.backend_job_id);
         q.push(", ");
-        DB::int(&mut q, row.version);
+        q.int(row.version);
         q.push(", ");
-        DB::opt_text(&mut q, row.traceparent);
+        q.opt_text(row.traceparent);
         q.push(")");
     }
     q
 }
 
 /// Tag rows: (job id, key, value).
-pub fn insert_tags<DB: Bind>(tags: &[(String, String, String)]) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new("INSERT INTO job_tags (job_id, key, value) VALUES ");
+pub fn insert_tags(tags: &[(String, String, String)]) -> SqlQuery {
+    let mut q = SqlQuery::new("INSERT INTO job_tags (job_id, key, value) VALUES ");
     for (i, (job_id, key, value)) in tags.iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
-        DB::text(&mut q, job_id.clone());
+        q.text(job_id.clone());
         q.push(", ");
-        DB::text(&mut q, key.clone());
+        q.text(key.clone());
         q.push(", ");
-        DB::text(&mut q, value.clone());
+        q.text(value.clone());
         q.push(")");
     }
     q
@@ -186,32 +177,32 @@ pub const UPDATE_CHUNK: usize = 400;
 /// statement (a CTE of values joined to `jobs`), each row only if nobody
 /// changed it since it was read (its expected version). Answers the ids it
 /// updated; a missing one met another version.
-pub fn update_jobs<DB: Bind>(updates: &[&JobUpdate]) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(
+pub fn update_jobs(updates: &[&JobUpdate]) -> SqlQuery {
+    let mut q = SqlQuery::new(
         "WITH v (job_id, expected_version, state, started_at, completed_at, error_message, \
          attempts, claim_token, backend_job_id, version) AS (VALUES ",
     );
     for (i, update) in updates.iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
-        DB::text(&mut q, update.id.clone());
+        q.text(update.id.clone());
         q.push(", ");
-        DB::int(&mut q, update.expected_version);
+        q.int(update.expected_version);
         q.push(", ");
-        DB::text(&mut q, update.state.clone());
+        q.text(update.state.clone());
         for value in [update.started_at, update.completed_at] {
             q.push(", ");
-            DB::opt_int(&mut q, value);
+            q.opt_int(value);
         }
         q.push(", ");
-        DB::opt_text(&mut q, update.error_message.clone());
+        q.opt_text(update.error_message.clone());
         q.push(", ");
-        DB::int(&mut q, update.attempts);
+        q.int(update.attempts);
         q.push(", ");
-        DB::opt_int(&mut q, update.claim_token);
+        q.opt_int(update.claim_token);
         q.push(", ");
-        DB::opt_text(&mut q, update.backend_job_id.clone());
+        q.opt_text(update.backend_job_id.clone());
         q.push(", ");
-        DB::int(&mut q, update.version);
+        q.int(update.version);
         q.push(")");
     }
     // `id` in RETURNING can only be the updated table's: v says `job_id`.
@@ -225,9 +216,9 @@ pub fn update_jobs<DB: Bind>(updates: &[&JobUpdate]) -> QueryBuilder<DB> {
     q
 }
 
-pub fn select_job<DB: Bind>(id: &str, for_update: bool) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = "));
-    DB::text(&mut q, id.to_owned());
+pub fn select_job(id: &str, for_update: bool) -> SqlQuery {
+    let mut q = SqlQuery::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = "));
+    q.text(id.to_owned());
     if for_update {
         q.push(" FOR UPDATE");
     }
@@ -236,90 +227,89 @@ pub fn select_job<DB: Bind>(id: &str, for_update: bool) -> QueryBuilder<DB> {
 
 /// A page of jobs, newest first; asks for one more than the page to know
 /// whether another page follows.
-pub fn list_jobs<DB: Bind>(query: &JobQuery) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1"));
+pub fn list_jobs(query: &JobQuery) -> SqlQuery {
+    let mut q = SqlQuery::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE 1 = 1"));
     if let Some(client) = &query.client_id {
         q.push(" AND client_id = ");
-        DB::text(&mut q, client.to_string());
+        q.text(client.to_string());
     }
     if let Some(state) = query.state {
         q.push(" AND state = ");
-        DB::text(&mut q, state.as_str().to_owned());
+        q.text(state.as_str().to_owned());
     }
     if let Some(backend) = &query.backend_id {
         q.push(" AND backend_id = ");
-        DB::text(&mut q, backend.to_string());
+        q.text(backend.to_string());
     }
     if let Some(before) = query.before {
         q.push(" AND id < ");
-        DB::text(&mut q, before.to_string());
+        q.text(before.to_string());
     }
     for (key, value) in query.tags.iter() {
         q.push(" AND EXISTS (SELECT 1 FROM job_tags t WHERE t.job_id = jobs.id AND t.key = ");
-        DB::text(&mut q, key.to_owned());
+        q.text(key.to_owned());
         q.push(" AND t.value = ");
-        DB::text(&mut q, value.to_owned());
+        q.text(value.to_owned());
         q.push(")");
     }
     q.push(" ORDER BY id DESC LIMIT ");
-    DB::int(&mut q, query.page_size.max(1) as i64 + 1);
+    q.int(query.page_size.max(1) as i64 + 1);
     q
 }
 
-pub fn unfinished_jobs<DB: Bind>(after: Option<&str>, limit: usize) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(format!(
+pub fn unfinished_jobs(after: Option<&str>, limit: usize) -> SqlQuery {
+    let mut q = SqlQuery::new(format!(
         "SELECT {JOB_COLUMNS} FROM jobs WHERE state IN ('QUEUED', 'RUNNING')"
     ));
     if let Some(after) = after {
         q.push(" AND id > ");
-        DB::text(&mut q, after.to_owned());
+        q.text(after.to_owned());
     }
     q.push(" ORDER BY id LIMIT ");
-    DB::int(&mut q, limit as i64);
+    q.int(limit as i64);
     q
 }
 
-pub fn count_queued<DB: Bind>(client: &str) -> QueryBuilder<DB> {
-    let mut q =
-        QueryBuilder::new("SELECT COUNT(*) FROM jobs WHERE state = 'QUEUED' AND client_id = ");
-    DB::text(&mut q, client.to_owned());
+pub fn count_queued(client: &str) -> SqlQuery {
+    let mut q = SqlQuery::new("SELECT COUNT(*) FROM jobs WHERE state = 'QUEUED' AND client_id = ");
+    q.text(client.to_owned());
     q
 }
 
 /// Takes the idempotency key for `job_id` unless a job newer than `since`
 /// holds it; returns a row (the new holder) only when it was taken.
-pub fn claim_idempotency_key<DB: Bind>(
+pub fn claim_idempotency_key(
     client: &str,
     key: &str,
     job_id: &str,
     at: i64,
     since: i64,
-) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(
+) -> SqlQuery {
+    let mut q = SqlQuery::new(
         "INSERT INTO idempotency_keys (client_id, idempotency_key, job_id, created_at) VALUES (",
     );
-    DB::text(&mut q, client.to_owned());
+    q.text(client.to_owned());
     q.push(", ");
-    DB::text(&mut q, key.to_owned());
+    q.text(key.to_owned());
     q.push(", ");
-    DB::text(&mut q, job_id.to_owned());
+    q.text(job_id.to_owned());
     q.push(", ");
-    DB::int(&mut q, at);
+    q.int(at);
     q.push(
         ") ON CONFLICT (client_id, idempotency_key) DO UPDATE \
          SET job_id = excluded.job_id, created_at = excluded.created_at \
          WHERE idempotency_keys.created_at < ",
     );
-    DB::int(&mut q, since);
+    q.int(since);
     q.push(" RETURNING job_id");
     q
 }
 
-pub fn idempotency_holder<DB: Bind>(client: &str, key: &str) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new("SELECT job_id FROM idempotency_keys WHERE client_id = ");
-    DB::text(&mut q, client.to_owned());
+pub fn idempotency_holder(client: &str, key: &str) -> SqlQuery {
+    let mut q = SqlQuery::new("SELECT job_id FROM idempotency_keys WHERE client_id = ");
+    q.text(client.to_owned());
     q.push(" AND idempotency_key = ");
-    DB::text(&mut q, key.to_owned());
+    q.text(key.to_owned());
     q
 }
 
@@ -328,68 +318,68 @@ pub fn idempotency_holder<DB: Bind>(client: &str, key: &str) -> QueryBuilder<DB>
 pub type ResultRow = (String, Vec<u8>, i64, i64, String);
 
 /// Results rows, at most `INSERT_CHUNK` of them.
-pub fn insert_results<DB: Bind>(results: Vec<ResultRow>) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(
+pub fn insert_results(results: Vec<ResultRow>) -> SqlQuery {
+    let mut q = SqlQuery::new(
         "INSERT INTO job_results (job_id, counts, shots, execution_time_ms, metadata_json) VALUES ",
     );
     for (i, (job_id, counts, shots, millis, metadata)) in results.into_iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
-        DB::text(&mut q, job_id);
+        q.text(job_id);
         q.push(", ");
-        DB::bytes(&mut q, counts);
+        q.bytes(counts);
         q.push(", ");
-        DB::int(&mut q, shots);
+        q.int(shots);
         q.push(", ");
-        DB::int(&mut q, millis);
+        q.int(millis);
         q.push(", ");
-        DB::text(&mut q, metadata);
+        q.text(metadata);
         q.push(")");
     }
     q
 }
 
-pub fn select_result<DB: Bind>(job_id: &str) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(
+pub fn select_result(job_id: &str) -> SqlQuery {
+    let mut q = SqlQuery::new(
         "SELECT counts, shots, execution_time_ms, metadata_json FROM job_results WHERE job_id = ",
     );
-    DB::text(&mut q, job_id.to_owned());
+    q.text(job_id.to_owned());
     q
 }
 
 /// `DELETE FROM <table> WHERE <column> IN (ids…)`.
-pub fn delete_where_in<DB: Bind>(table: &str, column: &str, ids: &[String]) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(format!("DELETE FROM {table} WHERE {column} IN ("));
+pub fn delete_where_in(table: &str, column: &str, ids: &[String]) -> SqlQuery {
+    let mut q = SqlQuery::new(format!("DELETE FROM {table} WHERE {column} IN ("));
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
             q.push(", ");
         }
-        DB::text(&mut q, id.clone());
+        q.text(id.clone());
     }
     q.push(")");
     q
 }
 
 /// Ids of jobs in one of `states` that ended before `before`, oldest first.
-pub fn ended_before<DB: Bind>(states: &str, before: i64, limit: usize) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(format!(
+pub fn ended_before(states: &str, before: i64, limit: usize) -> SqlQuery {
+    let mut q = SqlQuery::new(format!(
         "SELECT id FROM jobs WHERE state IN ({states}) AND completed_at < "
     ));
-    DB::int(&mut q, before);
+    q.int(before);
     q.push(" ORDER BY completed_at LIMIT ");
-    DB::int(&mut q, limit as i64);
+    q.int(limit as i64);
     q
 }
 
 /// Marks the given COMPLETED jobs RESULT_EXPIRED.
-pub fn expire_results<DB: Bind>(ids: &[String]) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new(
+pub fn expire_results(ids: &[String]) -> SqlQuery {
+    let mut q = SqlQuery::new(
         "UPDATE jobs SET state = 'RESULT_EXPIRED', version = version + 1 WHERE state = 'COMPLETED' AND id IN (",
     );
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
             q.push(", ");
         }
-        DB::text(&mut q, id.clone());
+        q.text(id.clone());
     }
     q.push(")");
     q
@@ -397,14 +387,14 @@ pub fn expire_results<DB: Bind>(ids: &[String]) -> QueryBuilder<DB> {
 
 /// Marks a job whose row cannot be read FAILED, saying why, so that it ends
 /// instead of failing every request about it forever.
-pub fn fail_unreadable<DB: Bind>(id: &str, message: String) -> QueryBuilder<DB> {
-    let mut q = QueryBuilder::new("UPDATE jobs SET state = 'FAILED', error_message = ");
-    DB::text(&mut q, message);
+pub fn fail_unreadable(id: &str, message: String) -> SqlQuery {
+    let mut q = SqlQuery::new("UPDATE jobs SET state = 'FAILED', error_message = ");
+    q.text(message);
     // A damaged state column counts as unfinished too.
     q.push(
         ", version = version + 1 \
          WHERE state NOT IN ('COMPLETED', 'FAILED', 'CANCELED', 'RESULT_EXPIRED') AND id = ",
     );
-    DB::text(&mut q, id.to_owned());
+    q.text(id.to_owned());
     q
 }

@@ -11,7 +11,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use sqlx::{Database, Pool, QueryBuilder};
+use sqlx::{Database, Pool};
 use tokio::sync::oneshot;
 
 mod known;
@@ -23,7 +23,7 @@ use super::error::store_error;
 use super::flow::{self, Conn, SqlDialect, Step, StepError};
 use super::group_commit::{BatchWriter, Finish, GroupCommit, finish};
 use super::row::{JobRow, decode_result};
-use super::sql;
+use super::sql::{self, SqlQuery};
 use crate::domain::{ClientId, Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
 use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
 
@@ -170,7 +170,7 @@ async fn run<D: SqlDialect>(
         }
         Change::FailUnreadable { id, message, reply } => {
             written.wide_change();
-            let step = D::execute(conn, sql::fail_unreadable::<D::Db>(&id, message)).await;
+            let step = D::execute(conn, sql::fail_unreadable(&id, message)).await;
             settle(reply, step.map(|_| ()).map_err(StepError::Sql))
         }
     }
@@ -398,7 +398,7 @@ impl<D: SqlDialect> SqlJobStore<D> {
             .map_err(|e| store_error("connecting", e))
     }
 
-    async fn fetch_jobs(&self, query: QueryBuilder<D::Db>, doing: &str) -> Result<Vec<JobRow>> {
+    async fn fetch_jobs(&self, query: SqlQuery, doing: &str) -> Result<Vec<JobRow>> {
         let mut conn = self.conn().await?;
         D::fetch_jobs(&mut conn, query)
             .await
@@ -472,10 +472,7 @@ where
             return Ok(Some(job));
         }
         let rows = self
-            .fetch_jobs(
-                sql::select_job::<D::Db>(&id.to_string(), false),
-                "reading a job",
-            )
+            .fetch_jobs(sql::select_job(&id.to_string(), false), "reading a job")
             .await?;
         match rows.into_iter().next() {
             Some(row) => self.decode(row).await.map(Some),
@@ -502,7 +499,7 @@ where
     async fn result(&self, id: JobId) -> Result<Option<JobResult>> {
         let id = id.to_string();
         let mut conn = self.conn().await?;
-        let row = D::fetch_result(&mut conn, sql::select_result::<D::Db>(&id))
+        let row = D::fetch_result(&mut conn, sql::select_result(&id))
             .await
             .map_err(|e| store_error("reading a result", e))?;
         row.map(|(counts, shots, millis, metadata)| {
@@ -514,7 +511,7 @@ where
     async fn list(&self, query: JobQuery) -> Result<JobPage> {
         let page_size = query.page_size.max(1);
         let rows = self
-            .fetch_jobs(sql::list_jobs::<D::Db>(&query), "listing jobs")
+            .fetch_jobs(sql::list_jobs(&query), "listing jobs")
             .await?;
         let more = rows.len() > page_size;
         let mut jobs = self
@@ -533,7 +530,7 @@ where
         let after = after.map(|id| id.to_string());
         let rows = self
             .fetch_jobs(
-                sql::unfinished_jobs::<D::Db>(after.as_deref(), limit),
+                sql::unfinished_jobs(after.as_deref(), limit),
                 "reading unfinished jobs",
             )
             .await?;
@@ -542,7 +539,7 @@ where
 
     async fn count_queued(&self, client: ClientId) -> Result<u64> {
         let mut conn = self.conn().await?;
-        let count = D::fetch_int(&mut conn, sql::count_queued::<D::Db>(client.as_str()))
+        let count = D::fetch_int(&mut conn, sql::count_queued(client.as_str()))
             .await
             .map_err(|e| store_error("counting queued jobs", e))?;
         Ok(count.max(0) as u64)
@@ -574,7 +571,7 @@ where
 
     async fn ping(&self) -> Result<()> {
         let mut conn = self.conn().await?;
-        D::fetch_int(&mut conn, QueryBuilder::new("SELECT CAST(1 AS BIGINT)"))
+        D::fetch_int(&mut conn, SqlQuery::new("SELECT CAST(1 AS BIGINT)"))
             .await
             .map_err(|e| store_error("checking the store", e))?;
         Ok(())

@@ -136,7 +136,7 @@ async fn write_rows<D: SqlDialect>(
     let mut updated = HashSet::with_capacity(pending.len());
     let updates: Vec<&JobUpdate> = pending.iter().map(|item| &item.update).collect();
     for chunk in updates.chunks(UPDATE_CHUNK) {
-        updated.extend(D::fetch_texts(conn, sql::update_jobs::<D::Db>(chunk)).await?);
+        updated.extend(D::fetch_texts(conn, sql::update_jobs(chunk)).await?);
     }
     let mut results = Vec::new();
     let mut expired = Vec::new();
@@ -151,15 +151,11 @@ async fn write_rows<D: SqlDialect>(
     }
     while !results.is_empty() {
         let rest = results.split_off(results.len().min(INSERT_CHUNK));
-        D::execute(conn, sql::insert_results::<D::Db>(results)).await?;
+        D::execute(conn, sql::insert_results(results)).await?;
         results = rest;
     }
     for chunk in expired.chunks(INSERT_CHUNK) {
-        D::execute(
-            conn,
-            sql::delete_where_in::<D::Db>("job_results", "job_id", chunk),
-        )
-        .await?;
+        D::execute(conn, sql::delete_where_in("job_results", "job_id", chunk)).await?;
     }
     Ok(updated)
 }

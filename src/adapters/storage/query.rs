@@ -1,0 +1,100 @@
+//! A query as text and bound values, the same for every database and
+//! driver: placeholders are written `$1`, `$2`, … in the order the values
+//! were bound, which PostgreSQL reads natively and SQLite as numbered
+//! parameters. Built once, it runs through sqlx (`flow::sql_dialect`) or on
+//! the SQLite writer's own connection (`sqlite::writer`).
+
+use std::fmt::Write;
+
+/// A bound value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Text(String),
+    Int(i64),
+    Bytes(Vec<u8>),
+    /// NULLs keep their column's type: PostgreSQL refuses a text NULL for
+    /// an integer column.
+    NullText,
+    NullInt,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SqlQuery {
+    sql: String,
+    values: Vec<SqlValue>,
+}
+
+impl SqlQuery {
+    pub fn new(sql: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends query text (never a value: those are bound).
+    pub fn push(&mut self, sql: impl AsRef<str>) -> &mut Self {
+        self.sql.push_str(sql.as_ref());
+        self
+    }
+
+    fn bind(&mut self, value: SqlValue) {
+        self.values.push(value);
+        let _ = write!(self.sql, "${}", self.values.len());
+    }
+
+    pub fn text(&mut self, value: String) {
+        self.bind(SqlValue::Text(value));
+    }
+
+    pub fn int(&mut self, value: i64) {
+        self.bind(SqlValue::Int(value));
+    }
+
+    pub fn opt_text(&mut self, value: Option<String>) {
+        self.bind(value.map_or(SqlValue::NullText, SqlValue::Text));
+    }
+
+    pub fn opt_int(&mut self, value: Option<i64>) {
+        self.bind(value.map_or(SqlValue::NullInt, SqlValue::Int));
+    }
+
+    pub fn bytes(&mut self, value: Vec<u8>) {
+        self.bind(SqlValue::Bytes(value));
+    }
+
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The text and the values, in placeholder order.
+    pub fn into_parts(self) -> (String, Vec<SqlValue>) {
+        (self.sql, self.values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_binding_order() {
+        let mut q = SqlQuery::new("SELECT x FROM t WHERE a = ");
+        q.text("one".into());
+        q.push(" AND b IN (");
+        q.int(2);
+        q.push(", ");
+        q.opt_int(None);
+        q.push(")");
+        let (sql, values) = q.into_parts();
+        assert_eq!(sql, "SELECT x FROM t WHERE a = $1 AND b IN ($2, $3)");
+        assert_eq!(
+            values,
+            [
+                SqlValue::Text("one".into()),
+                SqlValue::Int(2),
+                SqlValue::NullInt
+            ]
+        );
+    }
+}
