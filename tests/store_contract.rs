@@ -611,6 +611,75 @@ mod sqlite_store {
         );
         assert_eq!(failed.error_message.as_deref(), Some("ours"));
     }
+
+    fn settings_in(dir: &tempfile::TempDir, busy_timeout: std::time::Duration) -> SqliteSettings {
+        SqliteSettings {
+            path: dir.path().join("jobs.db"),
+            synchronous_full: true,
+            busy_timeout,
+            max_connections: 2,
+            cache_bytes: 1 << 20,
+        }
+    }
+
+    /// A statement that fails (here a second row with a job's id) takes its
+    /// whole transaction back: nothing of that submission is kept, the
+    /// answer says what failed, and the writer goes on with the next one.
+    #[tokio::test]
+    async fn a_failed_statement_rolls_back_its_batch_and_the_writer_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = open(&settings_in(&dir, std::time::Duration::from_secs(5)))
+            .await
+            .unwrap();
+        let first = job("alice", "sim", 1);
+        store.create(vec![first.clone()], SINCE_EVER).await.unwrap();
+
+        let newcomer = job("alice", "sim", 2);
+        let mut twin = job("alice", "sim", 3);
+        twin.id = first.id;
+        let failed = store
+            .create(vec![newcomer.clone(), twin], SINCE_EVER)
+            .await
+            .unwrap_err();
+        assert_eq!(failed.kind(), ErrorKind::Internal, "{failed}");
+        assert!(failed.message().contains("UNIQUE"), "{failed}");
+        assert_eq!(store.get(newcomer.id).await.unwrap(), None);
+
+        let next = job("alice", "sim", 4);
+        store.create(vec![next.clone()], SINCE_EVER).await.unwrap();
+        assert_eq!(store.get(next.id).await.unwrap().unwrap().id, next.id);
+        assert_eq!(store.get(first.id).await.unwrap().unwrap(), first);
+    }
+
+    /// While another connection holds the write lock past the busy
+    /// timeout, a write is UNAVAILABLE (worth retrying), not lost in a
+    /// half-open transaction: once the lock is free, writes go through.
+    #[tokio::test]
+    async fn a_locked_database_is_unavailable_until_it_is_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_in(&dir, std::time::Duration::from_millis(100));
+        let store = open(&settings).await.unwrap();
+        let other = sqlx::SqlitePool::connect(&format!("sqlite://{}", settings.path.display()))
+            .await
+            .unwrap();
+        let mut locker = other.acquire().await.unwrap();
+        sqlx::query("BEGIN IMMEDIATE")
+            .execute(&mut *locker)
+            .await
+            .unwrap();
+
+        let refused = store
+            .create(vec![job("alice", "sim", 1)], SINCE_EVER)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.kind(), ErrorKind::Unavailable, "{refused}");
+        assert!(refused.message().contains("locked"), "{refused}");
+
+        sqlx::query("COMMIT").execute(&mut *locker).await.unwrap();
+        let later = job("alice", "sim", 2);
+        store.create(vec![later.clone()], SINCE_EVER).await.unwrap();
+        assert_eq!(store.get(later.id).await.unwrap().unwrap().id, later.id);
+    }
 }
 
 // As shipped (16 MiB of recently written jobs), with no cache, and with one

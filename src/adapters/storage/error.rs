@@ -1,17 +1,67 @@
-//! sqlx errors become the service's errors here, once for every SQL store:
-//! anything that means "cannot reach or use the database right now" is
-//! UNAVAILABLE (retryable); the rest is INTERNAL.
+//! Database errors become the service's errors here, once for every SQL
+//! store: anything that means "cannot reach or use the database right now"
+//! is UNAVAILABLE (retryable); the rest is INTERNAL.
+
+use std::fmt;
 
 use crate::domain::Error;
 
-pub fn store_error(doing: &str, error: sqlx::Error) -> Error {
-    if is_unavailable(&error) {
+/// An error of a database driver: sqlx's, or (for the SQLite writer's own
+/// connection) rusqlite's.
+#[derive(Debug)]
+pub enum DbError {
+    Sqlx(sqlx::Error),
+    #[cfg(feature = "storage-sqlite")]
+    Sqlite(rusqlite::Error),
+}
+
+impl From<sqlx::Error> for DbError {
+    fn from(error: sqlx::Error) -> Self {
+        DbError::Sqlx(error)
+    }
+}
+
+#[cfg(feature = "storage-sqlite")]
+impl From<rusqlite::Error> for DbError {
+    fn from(error: rusqlite::Error) -> Self {
+        DbError::Sqlite(error)
+    }
+}
+
+impl fmt::Display for DbError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DbError::Sqlx(error) => error.fmt(f),
+            #[cfg(feature = "storage-sqlite")]
+            DbError::Sqlite(error) => error.fmt(f),
+        }
+    }
+}
+
+pub fn store_error(doing: &str, error: impl Into<DbError>) -> Error {
+    let error = error.into();
+    let unavailable = match &error {
+        DbError::Sqlx(error) => is_unavailable(error),
+        #[cfg(feature = "storage-sqlite")]
+        DbError::Sqlite(error) => sqlite_is_unavailable(error),
+    };
+    if unavailable {
         Error::unavailable(format!(
             "the job store cannot be reached while {doing}: {error}"
         ))
     } else {
         Error::internal(format!("the job store failed while {doing}: {error}"))
     }
+}
+
+/// The SQLite result codes of a database that is busy, locked, or cannot be
+/// read or written: BUSY (5), LOCKED (6), IOERR (10), FULL (13), CANTOPEN (14).
+const SQLITE_UNAVAILABLE: [i32; 5] = [5, 6, 10, 13, 14];
+
+#[cfg(feature = "storage-sqlite")]
+fn sqlite_is_unavailable(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(failure, _)
+        if SQLITE_UNAVAILABLE.contains(&(failure.extended_code & 0xff)))
 }
 
 fn is_unavailable(error: &sqlx::Error) -> bool {
@@ -24,10 +74,10 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
         | sqlx::Error::WorkerCrashed => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            // SQLite: BUSY (5), LOCKED (6), IOERR (10), FULL (13), CANTOPEN (14).
             // PostgreSQL: connection exceptions (08xxx), insufficient resources
             // (53xxx), operator intervention such as shutdown (57xxx).
-            matches!(code.as_ref(), "5" | "6" | "10" | "13" | "14")
+            code.parse()
+                .is_ok_and(|code| SQLITE_UNAVAILABLE.contains(&code))
                 || code.starts_with("08")
                 || code.starts_with("53")
                 || code.starts_with("57")
@@ -50,5 +100,23 @@ mod tests {
         let err = store_error("reading", sqlx::Error::RowNotFound);
         assert_eq!(err.kind(), ErrorKind::Internal);
         assert!(err.message().contains("while reading"), "{err}");
+    }
+
+    #[cfg(feature = "storage-sqlite")]
+    #[test]
+    fn a_busy_sqlite_database_is_unavailable() {
+        let busy = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_BUSY),
+            Some("database is locked".into()),
+        );
+        assert_eq!(store_error("writing", busy).kind(), ErrorKind::Unavailable);
+        let constraint = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY),
+            None,
+        );
+        assert_eq!(
+            store_error("writing", constraint).kind(),
+            ErrorKind::Internal
+        );
     }
 }

@@ -7,6 +7,7 @@
 use async_trait::async_trait;
 use sqlx::Database;
 
+use super::error::DbError;
 use super::row::{JobRow, encode_counts};
 use super::sql::{self, SqlQuery};
 use crate::domain::{Error, Job, JobId, JobResult, Transition, UnixMillis};
@@ -19,12 +20,12 @@ pub enum StepError {
     /// other work in the same transaction may go on.
     Refused(Error),
     /// A statement failed; the transaction must be abandoned.
-    Sql(sqlx::Error),
+    Sql(DbError),
 }
 
-impl From<sqlx::Error> for StepError {
-    fn from(error: sqlx::Error) -> Self {
-        StepError::Sql(error)
+impl<E: Into<DbError>> From<E> for StepError {
+    fn from(error: E) -> Self {
+        StepError::Sql(error.into())
     }
 }
 
@@ -46,6 +47,55 @@ pub type AuditRow = (
 );
 
 pub type Conn<D> = <<D as SqlDialect>::Db as Database>::Connection;
+
+/// What the writes need of a connection inside a transaction: sqlx's
+/// (`SqlxConn`), or the SQLite writer's own.
+#[async_trait]
+pub trait WriteConn: Send {
+    /// Whether reads can lock the rows they read (see `SqlDialect`).
+    fn row_locks(&self) -> bool;
+
+    /// Rows per multi-row statement, at most `most`. A connection that
+    /// caches prepared statements answers 1: the same one-row statement,
+    /// prepared once, beats parsing a new many-row one every time.
+    fn rows_per_statement(&self, most: usize) -> usize;
+
+    async fn execute(&mut self, query: SqlQuery) -> Result<u64, DbError>;
+
+    async fn fetch_jobs(&mut self, query: SqlQuery) -> Result<Vec<JobRow>, DbError>;
+
+    /// The first column of every row, as text.
+    async fn fetch_texts(&mut self, query: SqlQuery) -> Result<Vec<String>, DbError>;
+}
+
+/// A sqlx connection (or transaction) as a `WriteConn`.
+pub struct SqlxConn<'c, D: SqlDialect>(pub &'c mut Conn<D>);
+
+#[async_trait]
+impl<D: SqlDialect> WriteConn for SqlxConn<'_, D>
+where
+    Conn<D>: Send,
+{
+    fn row_locks(&self) -> bool {
+        D::ROW_LOCKS
+    }
+
+    fn rows_per_statement(&self, most: usize) -> usize {
+        most
+    }
+
+    async fn execute(&mut self, query: SqlQuery) -> Result<u64, DbError> {
+        Ok(D::execute(self.0, query).await?)
+    }
+
+    async fn fetch_jobs(&mut self, query: SqlQuery) -> Result<Vec<JobRow>, DbError> {
+        Ok(D::fetch_jobs(self.0, query).await?)
+    }
+
+    async fn fetch_texts(&mut self, query: SqlQuery) -> Result<Vec<String>, DbError> {
+        Ok(D::fetch_texts(self.0, query).await?)
+    }
+}
 
 /// What differs between databases: how to connect, and how to run a built
 /// query on one of its connections.
@@ -95,8 +145,8 @@ pub trait SqlDialect: Send + Sync + 'static {
 /// one by one, then every new row goes in with a few multi-row INSERTs, so a
 /// batch of submissions costs a handful of statements. One outcome list per
 /// submission, in order.
-pub async fn create_many<D: SqlDialect>(
-    conn: &mut Conn<D>,
+pub async fn create_many<C: WriteConn>(
+    conn: &mut C,
     submissions: &[(Vec<Job>, UnixMillis)],
 ) -> Step<Vec<Vec<CreateOutcome>>> {
     let mut all_outcomes = Vec::with_capacity(submissions.len());
@@ -108,7 +158,7 @@ pub async fn create_many<D: SqlDialect>(
             let row = JobRow::from_job(job);
             if let Some(key) = &job.idempotency_key
                 && let Some(holder) =
-                    claim_idempotency_key::<D>(conn, &row, key.as_str(), since.0).await?
+                    claim_idempotency_key(conn, &row, key.as_str(), since.0).await?
             {
                 outcomes.push(CreateOutcome::Existing(holder));
                 continue;
@@ -123,28 +173,30 @@ pub async fn create_many<D: SqlDialect>(
         }
         all_outcomes.push(outcomes);
     }
-    for chunk in rows.chunks(sql::INSERT_CHUNK) {
-        D::execute(conn, sql::insert_jobs(chunk)).await?;
+    for chunk in rows.chunks(conn.rows_per_statement(sql::INSERT_CHUNK)) {
+        conn.execute(sql::insert_jobs(chunk)).await?;
     }
-    for chunk in tags.chunks(sql::INSERT_CHUNK * 5) {
-        D::execute(conn, sql::insert_tags(chunk)).await?;
+    for chunk in tags.chunks(conn.rows_per_statement(sql::INSERT_CHUNK * 5)) {
+        conn.execute(sql::insert_tags(chunk)).await?;
     }
     Ok(all_outcomes)
 }
 
 /// Takes the key for `job`, unless a job submitted since `since` holds it;
 /// returns that job's id when one does.
-async fn claim_idempotency_key<D: SqlDialect>(
-    conn: &mut Conn<D>,
+async fn claim_idempotency_key<C: WriteConn>(
+    conn: &mut C,
     job: &JobRow,
     key: &str,
     since: i64,
 ) -> Step<Option<JobId>> {
     let query = sql::claim_idempotency_key(&job.client_id, key, &job.id, job.submitted_at, since);
-    if !D::fetch_texts(conn, query).await?.is_empty() {
+    if !conn.fetch_texts(query).await?.is_empty() {
         return Ok(None);
     }
-    let holders = D::fetch_texts(conn, sql::idempotency_holder(&job.client_id, key)).await?;
+    let holders = conn
+        .fetch_texts(sql::idempotency_holder(&job.client_id, key))
+        .await?;
     let holder = holders.into_iter().next().unwrap_or_default();
     let id = uuid::Uuid::try_parse(&holder)
         .map(JobId::from_uuid)
@@ -160,13 +212,11 @@ async fn claim_idempotency_key<D: SqlDialect>(
 /// Changes one job, read first (locked where the database can); the
 /// version check on the UPDATE holds either way. Jobs the SQLite writer
 /// already knows take `store::known` instead.
-pub async fn apply<D: SqlDialect>(
-    conn: &mut Conn<D>,
-    id: JobId,
-    transition: &Transition,
-) -> Step<Job> {
+pub async fn apply<C: WriteConn>(conn: &mut C, id: JobId, transition: &Transition) -> Step<Job> {
     let id_text = id.to_string();
-    let rows = D::fetch_jobs(conn, sql::select_job(&id_text, D::ROW_LOCKS)).await?;
+    let rows = conn
+        .fetch_jobs(sql::select_job(&id_text, conn.row_locks()))
+        .await?;
     let row = rows
         .into_iter()
         .next()
@@ -175,7 +225,7 @@ pub async fn apply<D: SqlDialect>(
     let expected_version = job.version as i64;
     job.apply(transition).map_err(StepError::Refused)?;
     let update = sql::JobUpdate::new(&job, expected_version);
-    let updated = D::fetch_texts(conn, sql::update_jobs(&[&update])).await?;
+    let updated = conn.fetch_texts(sql::update_jobs(&[&update])).await?;
     if updated.len() != 1 {
         return Err(StepError::Refused(Error::conflict(format!(
             "job {id} changed while this change was being made; try again"
@@ -184,11 +234,12 @@ pub async fn apply<D: SqlDialect>(
     match transition {
         Transition::Complete { result, .. } => {
             let row = result_row(&id_text, result);
-            D::execute(conn, sql::insert_results(vec![row])).await?;
+            conn.execute(sql::insert_results(vec![row])).await?;
         }
         Transition::ExpireResult => {
             let ids = [id_text];
-            D::execute(conn, sql::delete_where_in("job_results", "job_id", &ids)).await?;
+            conn.execute(sql::delete_where_in("job_results", "job_id", &ids))
+                .await?;
         }
         _ => {}
     }
@@ -208,28 +259,31 @@ pub fn result_row(job_id: &str, result: &JobResult) -> sql::ResultRow {
 }
 
 /// Retention: COMPLETED jobs that ended before `before` lose their result.
-pub async fn expire_results<D: SqlDialect>(
-    conn: &mut Conn<D>,
+pub async fn expire_results<C: WriteConn>(
+    conn: &mut C,
     before: UnixMillis,
     limit: usize,
 ) -> Step<u64> {
-    let ids = D::fetch_texts(conn, sql::ended_before("'COMPLETED'", before.0, limit)).await?;
+    let ids = conn
+        .fetch_texts(sql::ended_before("'COMPLETED'", before.0, limit))
+        .await?;
     if ids.is_empty() {
         return Ok(0);
     }
-    let expired = D::execute(conn, sql::expire_results(&ids)).await?;
-    D::execute(conn, sql::delete_where_in("job_results", "job_id", &ids)).await?;
+    let expired = conn.execute(sql::expire_results(&ids)).await?;
+    conn.execute(sql::delete_where_in("job_results", "job_id", &ids))
+        .await?;
     Ok(expired)
 }
 
 /// Retention: FAILED and CANCELED jobs that ended before `before` go.
-pub async fn delete_finished<D: SqlDialect>(
-    conn: &mut Conn<D>,
+pub async fn delete_finished<C: WriteConn>(
+    conn: &mut C,
     before: UnixMillis,
     limit: usize,
 ) -> Step<u64> {
     let query = sql::ended_before("'FAILED', 'CANCELED'", before.0, limit);
-    let ids = D::fetch_texts(conn, query).await?;
+    let ids = conn.fetch_texts(query).await?;
     if ids.is_empty() {
         return Ok(0);
     }
@@ -238,9 +292,12 @@ pub async fn delete_finished<D: SqlDialect>(
         ("idempotency_keys", "job_id"),
         ("job_results", "job_id"),
     ] {
-        D::execute(conn, sql::delete_where_in(table, column, &ids)).await?;
+        conn.execute(sql::delete_where_in(table, column, &ids))
+            .await?;
     }
-    Ok(D::execute(conn, sql::delete_where_in("jobs", "id", &ids)).await?)
+    Ok(conn
+        .execute(sql::delete_where_in("jobs", "id", &ids))
+        .await?)
 }
 
 /// Implements `SqlDialect` for one sqlx driver. The two databases differ

@@ -34,18 +34,31 @@ impl<Op: Send + 'static> GroupCommit<Op> {
         let (sender, mut receiver) = mpsc::channel::<Op>(max_batch * 4);
         tokio::spawn(async move {
             while let Some(first) = receiver.recv().await {
-                let mut batch = Vec::with_capacity(max_batch);
-                batch.push(first);
-                while batch.len() < max_batch {
-                    match receiver.try_recv() {
-                        Ok(op) => batch.push(op),
-                        Err(_) => break,
-                    }
-                }
-                writer.write(batch).await;
+                writer.write(gather(first, &mut receiver, max_batch)).await;
             }
         });
         Self { sender }
+    }
+
+    /// Starts the writer on a thread of its own, for a writer whose work
+    /// never waits (a blocking connection): a batch runs start to end
+    /// without handing each statement to another thread and back. It ends
+    /// when every `GroupCommit` is dropped.
+    pub fn start_on_thread<W: BatchWriter<Op = Op>>(
+        mut writer: W,
+        max_batch: usize,
+        name: &str,
+    ) -> std::io::Result<Self> {
+        let (sender, mut receiver) = mpsc::channel::<Op>(max_batch * 4);
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                while let Some(first) = receiver.blocking_recv() {
+                    let batch = gather(first, &mut receiver, max_batch);
+                    futures::executor::block_on(writer.write(batch));
+                }
+            })?;
+        Ok(Self { sender })
     }
 
     /// Queues an operation built around a reply channel and waits for its
@@ -60,6 +73,19 @@ impl<Op: Send + 'static> GroupCommit<Op> {
             .await
             .map_err(|_| Error::unavailable("the job store's writer stopped before answering"))?
     }
+}
+
+/// `first` and whatever else is waiting, up to `max_batch` operations.
+fn gather<Op>(first: Op, receiver: &mut mpsc::Receiver<Op>, max_batch: usize) -> Vec<Op> {
+    let mut batch = Vec::with_capacity(max_batch);
+    batch.push(first);
+    while batch.len() < max_batch {
+        match receiver.try_recv() {
+            Ok(op) => batch.push(op),
+            Err(_) => break,
+        }
+    }
+    batch
 }
 
 /// An answer held back until its transaction's fate is known: on commit the

@@ -32,6 +32,38 @@ pub fn migrator(files: &'static [(i64, &'static str, &'static str)]) -> Migrator
     }
 }
 
+/// A `JobRow` from a row of `JOB_COLUMNS`, with the driver's getter by
+/// column name (`try_get` for sqlx, `get` for rusqlite), each failing with
+/// `?`. One list of the columns for both.
+macro_rules! job_row_from {
+    ($row:ident . $get:ident) => {
+        $crate::adapters::storage::row::JobRow {
+            id: $row.$get("id")?,
+            client_id: $row.$get("client_id")?,
+            backend_id: $row.$get("backend_id")?,
+            circuit_format: $row.$get("circuit_format")?,
+            circuit_text: $row.$get("circuit_text")?,
+            shots: $row.$get("shots")?,
+            optimization_level: $row.$get("optimization_level")?,
+            priority: $row.$get("priority")?,
+            tags: $row.$get("tags")?,
+            idempotency_key: $row.$get("idempotency_key")?,
+            seed: $row.$get("seed")?,
+            state: $row.$get("state")?,
+            submitted_at: $row.$get("submitted_at")?,
+            started_at: $row.$get("started_at")?,
+            completed_at: $row.$get("completed_at")?,
+            error_message: $row.$get("error_message")?,
+            attempts: $row.$get("attempts")?,
+            claim_token: $row.$get("claim_token")?,
+            backend_job_id: $row.$get("backend_job_id")?,
+            version: $row.$get("version")?,
+            traceparent: $row.$get("traceparent")?,
+        }
+    };
+}
+pub(crate) use job_row_from;
+
 /// Reads the columns of `JOB_COLUMNS` from a row.
 pub fn read_job_row<'r, R>(row: &'r R) -> Result<JobRow, sqlx::Error>
 where
@@ -42,29 +74,7 @@ where
     Option<String>: Decode<'r, R::Database> + Type<R::Database>,
     Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
 {
-    Ok(JobRow {
-        id: row.try_get("id")?,
-        client_id: row.try_get("client_id")?,
-        backend_id: row.try_get("backend_id")?,
-        circuit_format: row.try_get("circuit_format")?,
-        circuit_text: row.try_get("circuit_text")?,
-        shots: row.try_get("shots")?,
-        optimization_level: row.try_get("optimization_level")?,
-        priority: row.try_get("priority")?,
-        tags: row.try_get("tags")?,
-        idempotency_key: row.try_get("idempotency_key")?,
-        seed: row.try_get("seed")?,
-        state: row.try_get("state")?,
-        submitted_at: row.try_get("submitted_at")?,
-        started_at: row.try_get("started_at")?,
-        completed_at: row.try_get("completed_at")?,
-        error_message: row.try_get("error_message")?,
-        attempts: row.try_get("attempts")?,
-        claim_token: row.try_get("claim_token")?,
-        backend_job_id: row.try_get("backend_job_id")?,
-        version: row.try_get("version")?,
-        traceparent: row.try_get("traceparent")?,
-    })
+    Ok(job_row_from!(row.try_get))
 }
 
 /// Rows per multi-row INSERT: 21 columns × 400 rows is 8,400 parameters,

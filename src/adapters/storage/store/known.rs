@@ -9,9 +9,10 @@ use std::collections::HashSet;
 
 use tokio::sync::oneshot;
 
-use super::Written;
+use super::batch::Written;
 use crate::adapters::storage::cache::JobCache;
-use crate::adapters::storage::flow::{self, Conn, SqlDialect};
+use crate::adapters::storage::error::DbError;
+use crate::adapters::storage::flow::{self, WriteConn};
 use crate::adapters::storage::group_commit::{Finish, finish};
 use crate::adapters::storage::sql::{self, INSERT_CHUNK, JobUpdate, UPDATE_CHUNK};
 use crate::domain::{Error, Job, JobId, Result, Transition};
@@ -84,20 +85,20 @@ impl KnownChanges {
     /// Writes everything pending and queues the answers. A statement error
     /// is returned: the transaction is then abandoned, and the answers
     /// queued here carry its failure instead.
-    pub async fn write<D: SqlDialect>(
+    pub async fn write<C: WriteConn>(
         &mut self,
-        conn: &mut Conn<D>,
+        conn: &mut C,
         written: &mut Written,
         cache: Option<&JobCache>,
         finishes: &mut Vec<Finish>,
-    ) -> Option<sqlx::Error> {
+    ) -> Option<DbError> {
         self.ids.clear();
         let pending = std::mem::take(&mut self.pending);
         if pending.is_empty() {
             return None;
         }
         let mut pending = pending;
-        match write_rows::<D>(conn, &mut pending).await {
+        match write_rows(conn, &mut pending).await {
             Ok(updated) => {
                 for item in pending {
                     if updated.contains(&item.update.id) {
@@ -129,14 +130,14 @@ impl KnownChanges {
 
 /// The fenced UPDATEs, then the results of the rows that were updated.
 /// Answers the ids updated.
-async fn write_rows<D: SqlDialect>(
-    conn: &mut Conn<D>,
+async fn write_rows<C: WriteConn>(
+    conn: &mut C,
     pending: &mut [Pending],
-) -> std::result::Result<HashSet<String>, sqlx::Error> {
+) -> std::result::Result<HashSet<String>, DbError> {
     let mut updated = HashSet::with_capacity(pending.len());
     let updates: Vec<&JobUpdate> = pending.iter().map(|item| &item.update).collect();
-    for chunk in updates.chunks(UPDATE_CHUNK) {
-        updated.extend(D::fetch_texts(conn, sql::update_jobs(chunk)).await?);
+    for chunk in updates.chunks(conn.rows_per_statement(UPDATE_CHUNK)) {
+        updated.extend(conn.fetch_texts(sql::update_jobs(chunk)).await?);
     }
     let mut results = Vec::new();
     let mut expired = Vec::new();
@@ -149,13 +150,15 @@ async fn write_rows<D: SqlDialect>(
             expired.push(item.update.id.clone());
         }
     }
-    while !results.is_empty() {
-        let rest = results.split_off(results.len().min(INSERT_CHUNK));
-        D::execute(conn, sql::insert_results(results)).await?;
-        results = rest;
+    let per_statement = conn.rows_per_statement(INSERT_CHUNK);
+    let mut results = results.into_iter().peekable();
+    while results.peek().is_some() {
+        let chunk = results.by_ref().take(per_statement).collect();
+        conn.execute(sql::insert_results(chunk)).await?;
     }
     for chunk in expired.chunks(INSERT_CHUNK) {
-        D::execute(conn, sql::delete_where_in("job_results", "job_id", chunk)).await?;
+        conn.execute(sql::delete_where_in("job_results", "job_id", chunk))
+            .await?;
     }
     Ok(updated)
 }
