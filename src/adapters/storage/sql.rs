@@ -188,6 +188,9 @@ pub const UPDATE_CHUNK: usize = 400;
 /// changed it since it was read (its expected version). Answers the ids it
 /// updated; a missing one met another version.
 pub fn update_jobs(updates: &[&JobUpdate]) -> SqlQuery {
+    if let [update] = updates {
+        return update_job(update);
+    }
     let mut q = SqlQuery::new(
         "WITH v (job_id, expected_version, state, started_at, completed_at, error_message, \
          attempts, claim_token, backend_job_id, version) AS (VALUES ",
@@ -223,6 +226,33 @@ pub fn update_jobs(updates: &[&JobUpdate]) -> SqlQuery {
          backend_job_id = v.backend_job_id, version = v.version \
          FROM v WHERE jobs.id = v.job_id AND jobs.version = v.expected_version RETURNING id",
     );
+    q
+}
+
+/// `update_jobs` for one row, without the CTE and join a many-row update
+/// needs (paired against the CTE form under SQLite SubmitJob: 1.05 ×).
+fn update_job(update: &JobUpdate) -> SqlQuery {
+    let mut q = SqlQuery::new("UPDATE jobs SET state = ");
+    q.text(update.state.clone());
+    q.push(", started_at = ");
+    q.opt_int(update.started_at);
+    q.push(", completed_at = ");
+    q.opt_int(update.completed_at);
+    q.push(", error_message = ");
+    q.opt_text(update.error_message.clone());
+    q.push(", attempts = ");
+    q.int(update.attempts);
+    q.push(", claim_token = ");
+    q.opt_int(update.claim_token);
+    q.push(", backend_job_id = ");
+    q.opt_text(update.backend_job_id.clone());
+    q.push(", version = ");
+    q.int(update.version);
+    q.push(" WHERE id = ");
+    q.text(update.id.clone());
+    q.push(" AND version = ");
+    q.int(update.expected_version);
+    q.push(" RETURNING id");
     q
 }
 
