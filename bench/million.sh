@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One million jobs on the durable SQLite store: SubmitJob sustained over a
-# million calls (64 callers), the server's memory afterwards (once its
-# workers have run every job), and SubmitJob / GetJobStatus throughput on
+# million calls (64 callers), the server's memory afterwards (as its
+# workers finish the last job, and at rest once it stops falling), and SubmitJob / GetJobStatus throughput on
 # that full store as a ratio of a fresh one (ROUNDS pairs of short runs, the
 # median of their ratios).
 #
@@ -71,6 +71,20 @@ load_run sustained submit --requests "$JOBS" --warmup 0
 echo "{\"label\": \"after-submit\", \"rss_mib\": $(memory)}" | tee -a "$OUT"
 drain
 echo "{\"label\": \"after-run\", \"rss_mib\": $(memory), \"queued\": 0}" | tee -a "$OUT"
+# At rest: idle workers give their freed pages back within a second of
+# parking (src/allocator.rs). Read once a second until it stops falling
+# (by less than 0.5 MiB), for at most 10 s.
+settle() {
+    local before now
+    now=$(memory)
+    for _ in $(seq 10); do
+        sleep 1
+        before=$now now=$(memory)
+        python3 -c "import sys; sys.exit(0 if float('$before') - float('$now') < 0.5 else 1)" && break
+    done
+    echo "$now"
+}
+echo "{\"label\": \"at-rest\", \"rss_mib\": $(settle)}" | tee -a "$OUT"
 
 # Paired rounds: the full server stays up (idle) while a fresh one is
 # started next to it, so each round measures both within a minute of each
