@@ -62,6 +62,7 @@ macro_rules! job_row_from {
         }
     };
 }
+#[cfg(feature = "storage-sqlite")]
 pub(crate) use job_row_from;
 
 /// Reads the columns of `JOB_COLUMNS` from a row.

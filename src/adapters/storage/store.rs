@@ -16,8 +16,10 @@ use sqlx::{Database, Pool};
 mod batch;
 mod known;
 
-pub use batch::{Batch, WriteOp, fail_all, write_batch};
+#[cfg(feature = "storage-sqlite")]
+pub use batch::Batch;
 use batch::{Change, Create};
+pub use batch::{WriteOp, fail_all, write_batch};
 
 use super::cache::JobCache;
 use super::error::store_error;
