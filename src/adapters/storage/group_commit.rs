@@ -61,6 +61,12 @@ impl<Op: Send + 'static> GroupCommit<Op> {
         Ok(Self { sender })
     }
 
+    /// Whether the writer still takes operations (it stops only if it
+    /// panicked, or once every sender is gone).
+    pub fn is_running(&self) -> bool {
+        !self.sender.is_closed()
+    }
+
     /// Queues an operation built around a reply channel and waits for its
     /// answer.
     pub async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<Result<T>>) -> Op) -> Result<T> {
@@ -99,4 +105,45 @@ pub fn finish<T: Send + 'static>(reply: oneshot::Sender<Result<T>>, outcome: Res
             None => outcome,
         });
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers every operation with its own number, and panics on 0.
+    struct Echo;
+
+    #[async_trait]
+    impl BatchWriter for Echo {
+        type Op = (u32, oneshot::Sender<Result<u32>>);
+
+        async fn write(&mut self, batch: Vec<Self::Op>) {
+            for (n, reply) in batch {
+                assert_ne!(n, 0, "the writer breaks");
+                let _ = reply.send(Ok(n));
+            }
+        }
+    }
+
+    /// A writer thread that dies says so: callers hear UNAVAILABLE, and
+    /// `is_running` (which the health check reads) turns false.
+    #[tokio::test]
+    async fn a_writer_thread_that_dies_is_reported_stopped() {
+        let writer = GroupCommit::start_on_thread(Echo, 8, "test-writer").unwrap();
+        assert_eq!(writer.call(|reply| (7, reply)).await.unwrap(), 7);
+        assert!(writer.is_running());
+
+        let lost = writer.call(|reply| (0, reply)).await.unwrap_err();
+        assert_eq!(lost.kind(), crate::domain::ErrorKind::Unavailable, "{lost}");
+        // The answer is dropped as the thread unwinds, a moment before its
+        // end of the channel.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while writer.is_running() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+        assert!(!writer.is_running());
+        let stopped = writer.call(|reply| (1, reply)).await.unwrap_err();
+        assert!(stopped.message().contains("has stopped"), "{stopped}");
+    }
 }

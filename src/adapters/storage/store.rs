@@ -27,7 +27,7 @@ use super::flow::{self, Conn, SqlDialect, SqlxConn, StepError};
 use super::group_commit::{BatchWriter, GroupCommit};
 use super::row::{JobRow, decode_result};
 use super::sql::{self, SqlQuery};
-use crate::domain::{ClientId, Job, JobId, JobResult, Result, Transition, UnixMillis};
+use crate::domain::{ClientId, Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
 use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
 
 /// Most operations one transaction of the writer carries.
@@ -314,6 +314,10 @@ where
     }
 
     async fn ping(&self) -> Result<()> {
+        // Reads may still work while nothing can be written.
+        if !self.writer.is_running() {
+            return Err(Error::unavailable("the job store's writer has stopped"));
+        }
         let mut conn = self.conn().await?;
         D::fetch_int(&mut conn, SqlQuery::new("SELECT CAST(1 AS BIGINT)"))
             .await

@@ -151,6 +151,11 @@ impl BatchWriter for ThreadWriter {
     type Op = WriteOp;
 
     async fn write(&mut self, batch: Vec<WriteOp>) {
+        // A transaction left open (its ROLLBACK failed) would refuse every
+        // BEGIN from now on.
+        if !self.conn.is_autocommit() {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
         // IMMEDIATE takes the write lock now, so that no statement of the
         // batch has to wait for it half-way.
         if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
