@@ -38,29 +38,30 @@ impl SqlQuery {
         self
     }
 
-    fn bind(&mut self, value: SqlValue) {
+    /// Binds a value as its next placeholder.
+    pub fn value(&mut self, value: SqlValue) {
         self.values.push(value);
         let _ = write!(self.sql, "${}", self.values.len());
     }
 
     pub fn text(&mut self, value: String) {
-        self.bind(SqlValue::Text(value));
+        self.value(SqlValue::Text(value));
     }
 
     pub fn int(&mut self, value: i64) {
-        self.bind(SqlValue::Int(value));
+        self.value(SqlValue::Int(value));
     }
 
     pub fn opt_text(&mut self, value: Option<String>) {
-        self.bind(value.map_or(SqlValue::NullText, SqlValue::Text));
+        self.value(value.map_or(SqlValue::NullText, SqlValue::Text));
     }
 
     pub fn opt_int(&mut self, value: Option<i64>) {
-        self.bind(value.map_or(SqlValue::NullInt, SqlValue::Int));
+        self.value(value.map_or(SqlValue::NullInt, SqlValue::Int));
     }
 
     pub fn bytes(&mut self, value: Vec<u8>) {
-        self.bind(SqlValue::Bytes(value));
+        self.value(SqlValue::Bytes(value));
     }
 
     pub fn sql(&self) -> &str {

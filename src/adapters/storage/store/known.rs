@@ -1,9 +1,9 @@
 //! Transitions of jobs the writer knows already (written earlier in the
 //! batch, or in the cache of what it committed) need no read: the new state
-//! is worked out here, and all of them are written together, one fenced
-//! multi-row UPDATE per chunk and one INSERT of the results, instead of two
-//! statements per transition. A row whose version moved on (the cache was
-//! wrong) is answered as a conflict and leaves the cache.
+//! is worked out here, and they are written together: a fenced UPDATE each,
+//! then the results, without reading the rows first. A row whose version
+//! moved on (the cache was wrong) is answered as a conflict and leaves the
+//! cache.
 
 use std::collections::HashSet;
 
@@ -14,7 +14,7 @@ use crate::adapters::storage::cache::JobCache;
 use crate::adapters::storage::error::DbError;
 use crate::adapters::storage::flow::{self, WriteConn};
 use crate::adapters::storage::group_commit::{Finish, finish};
-use crate::adapters::storage::sql::{self, INSERT_CHUNK, JobUpdate, UPDATE_CHUNK};
+use crate::adapters::storage::sql::{self, INSERT_CHUNK, JobUpdate};
 use crate::domain::{Error, Job, JobId, Result, Transition};
 
 struct Pending {
@@ -135,9 +135,8 @@ async fn write_rows<C: WriteConn>(
     pending: &mut [Pending],
 ) -> std::result::Result<HashSet<String>, DbError> {
     let mut updated = HashSet::with_capacity(pending.len());
-    let updates: Vec<&JobUpdate> = pending.iter().map(|item| &item.update).collect();
-    for chunk in updates.chunks(conn.rows_per_statement(UPDATE_CHUNK)) {
-        updated.extend(conn.fetch_texts(sql::update_jobs(chunk)).await?);
+    for item in pending.iter() {
+        updated.extend(conn.fetch_texts(sql::update_job(&item.update)).await?);
     }
     let mut results = Vec::new();
     let mut expired = Vec::new();
