@@ -225,8 +225,7 @@ pub async fn apply<C: WriteConn>(conn: &mut C, id: JobId, transition: &Transitio
     let expected_version = job.version as i64;
     job.apply(transition).map_err(StepError::Refused)?;
     let update = sql::JobUpdate::new(&job, expected_version);
-    let updated = conn.fetch_texts(sql::update_job(&update)).await?;
-    if updated.len() != 1 {
+    if conn.execute(sql::update_job(&update)).await? != 1 {
         return Err(StepError::Refused(Error::conflict(format!(
             "job {id} changed while this change was being made; try again"
         ))));

@@ -214,8 +214,8 @@ impl JobUpdate {
 }
 
 /// Writes the fields a transition changed, only if nobody changed the job
-/// since it was read (its expected version). Answers its id if it updated
-/// it; none means it met another version. (One row per statement: the
+/// since it was read (its expected version): one row changed, or none if
+/// it met another version. (One row per statement: the
 /// many-row form, a CTE of values joined to `jobs`, was 1.05 × slower on
 /// SQLite per row, paired, and the writers that batch rows now prepare
 /// each statement once.)
@@ -232,7 +232,6 @@ pub fn update_job(update: &JobUpdate) -> SqlQuery {
     q.text(update.id.clone());
     q.push(" AND version = ");
     q.int(update.expected_version);
-    q.push(" RETURNING id");
     q
 }
 

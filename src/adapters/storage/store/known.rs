@@ -136,7 +136,9 @@ async fn write_rows<C: WriteConn>(
 ) -> std::result::Result<HashSet<String>, DbError> {
     let mut updated = HashSet::with_capacity(pending.len());
     for item in pending.iter() {
-        updated.extend(conn.fetch_texts(sql::update_job(&item.update)).await?);
+        if conn.execute(sql::update_job(&item.update)).await? == 1 {
+            updated.insert(item.update.id.clone());
+        }
     }
     let mut results = Vec::new();
     let mut expired = Vec::new();
