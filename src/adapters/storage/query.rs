@@ -18,6 +18,16 @@ pub enum SqlValue {
     NullInt,
 }
 
+impl SqlValue {
+    pub fn opt_text(value: Option<String>) -> Self {
+        value.map_or(SqlValue::NullText, SqlValue::Text)
+    }
+
+    pub fn opt_int(value: Option<i64>) -> Self {
+        value.map_or(SqlValue::NullInt, SqlValue::Int)
+    }
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct SqlQuery {
     sql: String,
@@ -53,19 +63,15 @@ impl SqlQuery {
     }
 
     pub fn opt_text(&mut self, value: Option<String>) {
-        self.value(value.map_or(SqlValue::NullText, SqlValue::Text));
+        self.value(SqlValue::opt_text(value));
     }
 
     pub fn opt_int(&mut self, value: Option<i64>) {
-        self.value(value.map_or(SqlValue::NullInt, SqlValue::Int));
+        self.value(SqlValue::opt_int(value));
     }
 
     pub fn bytes(&mut self, value: Vec<u8>) {
         self.value(SqlValue::Bytes(value));
-    }
-
-    pub fn sql(&self) -> &str {
-        &self.sql
     }
 
     /// The text and the values, in placeholder order.

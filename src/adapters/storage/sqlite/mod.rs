@@ -42,17 +42,18 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     ),
 ];
 
-/// Prepared statements kept per connection. sqlx keeps 100 by default, but
-/// the multi-row INSERTs and UPDATEs of the group commit differ with every
-/// row count, so the cache filled with large one-off statements on every
-/// connection: after 100,000 jobs 42 MiB of the server's 123 MiB. The few
-/// statements that repeat fit in 16.
+/// Prepared statements kept per pooled connection. sqlx keeps 100 by
+/// default, but multi-row INSERTs differ with every row count (the group
+/// commit's, when it ran on the pool; now the audit trail's), and the cache
+/// filled with large one-off statements on every connection: after 100,000
+/// jobs 42 MiB of the server's 123 MiB. The few statements that repeat fit
+/// in 16.
 const STATEMENT_CACHE: usize = 16;
 
 /// Pooled connections (for reads) when the configuration names none. The
 /// writer has a connection of its own and the job cache answers most
-/// reads, so more connections only cost memory: each is a thread with its own C heap and SQLite page
-/// cache, about 1.5 MiB once warm. Four instead of ten took 10 MiB off the
+/// reads, so more connections only cost memory: each is a thread with its
+/// own C heap and SQLite page cache, about 1.5 MiB once warm. Four instead of ten took 10 MiB off the
 /// server after 100,000 jobs, with SubmitJob no slower (paired, 1.05 ×).
 pub const DEFAULT_CONNECTIONS: u32 = 4;
 

@@ -137,12 +137,19 @@ impl ThreadWriter {
             true => None,
             false => self.conn.execute_batch("COMMIT").err(),
         };
+        self.roll_back_open();
+        commit.map(|e| store_error("committing", e))
+    }
+
+    /// Rolls back a transaction still open. One left open would refuse
+    /// every BEGIN from then on, so `write` tries again before it begins if
+    /// this failed.
+    fn roll_back_open(&self) {
         if !self.conn.is_autocommit()
             && let Err(e) = self.conn.execute_batch("ROLLBACK")
         {
             tracing::error!(error = %e, "the SQLite writer could not roll back");
         }
-        commit.map(|e| store_error("committing", e))
     }
 }
 
@@ -151,21 +158,16 @@ impl BatchWriter for ThreadWriter {
     type Op = WriteOp;
 
     async fn write(&mut self, batch: Vec<WriteOp>) {
-        // A transaction left open (its ROLLBACK failed) would refuse every
-        // BEGIN from now on.
-        if !self.conn.is_autocommit() {
-            let _ = self.conn.execute_batch("ROLLBACK");
-        }
+        self.roll_back_open();
         // IMMEDIATE takes the write lock now, so that no statement of the
         // batch has to wait for it half-way.
         if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
             return fail_all(batch, store_error("starting a transaction", e));
         }
-        let cache = self.cache.clone();
-        let cache = cache.as_deref();
+        let cache = self.cache.as_deref();
         let written = write_batch(&mut OwnConn(&mut self.conn), batch, cache).await;
         let commit = self.end(&written);
-        written.finish(commit, cache);
+        written.finish(commit, self.cache.as_deref());
     }
 }
 
