@@ -41,7 +41,7 @@ fn program() -> String {
 fn median(format: CircuitFormat, text: &str) -> (Duration, Duration, Duration) {
     let source = CircuitSource {
         format,
-        text: text.to_owned(),
+        text: text.into(),
     };
     let mut times: Vec<Duration> = (0..RUNS)
         .map(|_| {
@@ -74,7 +74,7 @@ fn main() {
     }
     let source = CircuitSource {
         format: CircuitFormat::OpenQasm,
-        text,
+        text: text.into(),
     };
     let json = to_ir_json(&StandardFrontend.parse(&source).expect("parses"));
     let (med, min, max) = median(CircuitFormat::ArvakIrJson, &json);

@@ -84,7 +84,7 @@ async fn fill(store: &dyn JobStore) -> Result<Duration, Error> {
         backend_id: BackendId::parse("simulator")?,
         circuit: CircuitSource {
             format: CircuitFormat::OpenQasm,
-            text: BELL.to_owned(),
+            text: BELL.into(),
         },
         shots: Shots::parse(100)?,
         optimization_level: OptimizationLevel::parse(1)?,

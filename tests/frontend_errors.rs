@@ -9,7 +9,7 @@ use arvak_grpc::ports::CircuitFrontend;
 fn err(text: &str) -> String {
     let source = CircuitSource {
         format: CircuitFormat::OpenQasm,
-        text: text.to_owned(),
+        text: text.into(),
     };
     let e = StandardFrontend.parse(&source).expect_err(text);
     assert_eq!(e.kind(), ErrorKind::InvalidArgument);

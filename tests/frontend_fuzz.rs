@@ -14,7 +14,7 @@ fn must_not_panic(text: &str) {
     for format in FORMATS {
         let source = CircuitSource {
             format,
-            text: text.to_owned(),
+            text: text.into(),
         };
         if let Err(e) = StandardFrontend.parse(&source) {
             assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
@@ -193,7 +193,7 @@ fn seeds_are_valid_where_they_should_be() {
         };
         let result = StandardFrontend.parse(&CircuitSource {
             format,
-            text: seed.to_string(),
+            text: (*seed).into(),
         });
         assert_eq!(result.is_ok(), i == 2 || i == 3, "seed {i}: {result:?}");
     }
@@ -237,7 +237,7 @@ fn a_condition_on_the_last_possible_bit_index_is_an_error() {
     let e = StandardFrontend
         .parse(&CircuitSource {
             format: CircuitFormat::ArvakIrJson,
-            text: text.to_owned(),
+            text: text.into(),
         })
         .unwrap_err();
     assert_eq!(

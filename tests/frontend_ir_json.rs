@@ -12,7 +12,7 @@ use proptest::prelude::*;
 fn parse(format: CircuitFormat, text: &str) -> Result<Circuit> {
     StandardFrontend.parse(&CircuitSource {
         format,
-        text: text.to_owned(),
+        text: text.into(),
     })
 }
 

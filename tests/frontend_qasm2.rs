@@ -11,7 +11,7 @@ use arvak_grpc::ports::CircuitFrontend;
 fn qasm(text: &str) -> Circuit {
     let source = CircuitSource {
         format: CircuitFormat::OpenQasm,
-        text: text.to_owned(),
+        text: text.into(),
     };
     StandardFrontend
         .parse(&source)
@@ -164,7 +164,7 @@ fn qiskit_qasm2_extras() {
     let e = StandardFrontend
         .parse(&CircuitSource {
             format: CircuitFormat::OpenQasm,
-            text: text.to_owned(),
+            text: text.into(),
         })
         .unwrap_err();
     assert_eq!(e.message(), "line 3, column 18: unknown gate 'rzx'");

@@ -10,7 +10,7 @@ use arvak_grpc::ports::CircuitFrontend;
 fn qasm(text: &str) -> Circuit {
     let source = CircuitSource {
         format: CircuitFormat::OpenQasm,
-        text: text.to_owned(),
+        text: text.into(),
     };
     StandardFrontend
         .parse(&source)
@@ -187,7 +187,7 @@ fn windows_line_ends_and_a_byte_order_mark() {
     assert_eq!(ops(&c), vec![g(Gate::H, &[0]), g(Gate::Cx, &[0, 1])]);
     let source = CircuitSource {
         format: CircuitFormat::OpenQasm,
-        text: "\u{feff}qubit q;\r\n  foo q;".to_owned(),
+        text: "\u{feff}qubit q;\r\n  foo q;".into(),
     };
     let e = StandardFrontend.parse(&source).unwrap_err();
     assert_eq!(e.message(), "line 2, column 3: unknown gate 'foo'");
@@ -204,8 +204,7 @@ fn the_frontend_serves_as_a_shared_port() {
     let port = shared::<StandardFrontend>();
     let source = CircuitSource {
         format: CircuitFormat::ArvakIrJson,
-        text: r#"{"version":1,"num_qubits":1,"instructions":[{"gate":"x","qubits":[0]}]}"#
-            .to_owned(),
+        text: r#"{"version":1,"num_qubits":1,"instructions":[{"gate":"x","qubits":[0]}]}"#.into(),
     };
     assert_eq!(port.parse(&source).unwrap().gate_count(), 1);
 }

@@ -23,7 +23,7 @@ fn the_ir_json_example_parses() {
     for text in examples {
         let source = CircuitSource {
             format: CircuitFormat::ArvakIrJson,
-            text,
+            text: text.into(),
         };
         let circuit = StandardFrontend
             .parse(&source)
@@ -41,7 +41,7 @@ fn the_grpcurl_circuit_parses() {
     let text = quoted.split('"').next().unwrap().to_owned();
     let source = CircuitSource {
         format: CircuitFormat::OpenQasm,
-        text,
+        text: text.into(),
     };
     let circuit = StandardFrontend.parse(&source).unwrap();
     assert_eq!(circuit.num_qubits(), 2);

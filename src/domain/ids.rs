@@ -1,6 +1,7 @@
 //! Identifiers and small values that parse once and stay valid afterwards.
 
 use std::fmt;
+use std::sync::Arc;
 
 use super::error::{Error, Result};
 
@@ -48,7 +49,9 @@ macro_rules! name_type {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal, $allowed:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-        pub struct $name(String);
+        // Shared, not copied: a job's names are cloned with it on every
+        // read from the job cache and every event.
+        pub struct $name(Arc<str>);
 
         impl $name {
             pub fn parse(text: &str) -> Result<Self> {
@@ -69,7 +72,7 @@ macro_rules! name_type {
                         bad
                     )));
                 }
-                Ok(Self(text.to_owned()))
+                Ok(Self(Arc::from(text)))
             }
 
             pub fn as_str(&self) -> &str {
@@ -111,7 +114,7 @@ name_type!(
 
 impl ClientId {
     pub fn anonymous() -> Self {
-        Self("anonymous".to_owned())
+        Self(Arc::from("anonymous"))
     }
 }
 

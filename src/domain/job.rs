@@ -89,7 +89,8 @@ pub enum CircuitFormat {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CircuitSource {
     pub format: CircuitFormat,
-    pub text: String,
+    /// Shared: the job is cloned on every read from the job cache.
+    pub text: std::sync::Arc<str>,
 }
 
 /// A claim's fencing token: grows with every claim of the same job, so a

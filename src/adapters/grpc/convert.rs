@@ -10,7 +10,10 @@ pub fn circuit(payload: Option<proto::CircuitPayload>) -> Option<CircuitSource> 
         proto::circuit_payload::Format::Qasm3(text) => (CircuitFormat::OpenQasm, text),
         proto::circuit_payload::Format::ArvakIrJson(text) => (CircuitFormat::ArvakIrJson, text),
     };
-    Some(CircuitSource { format, text })
+    Some(CircuitSource {
+        format,
+        text: text.into(),
+    })
 }
 
 pub fn priority(value: i32) -> Result<Priority> {

@@ -113,7 +113,7 @@ mod tests {
             backend_id: BackendId::parse("simulator").unwrap(),
             circuit: CircuitSource {
                 format: CircuitFormat::OpenQasm,
-                text: "x".repeat(text_len),
+                text: "x".repeat(text_len).into(),
             },
             shots: Shots::parse(10).unwrap(),
             optimization_level: OptimizationLevel::parse(1).unwrap(),

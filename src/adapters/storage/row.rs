@@ -69,7 +69,7 @@ impl JobRow {
             client_id: job.client_id.to_string(),
             backend_id: job.backend_id.to_string(),
             circuit_format: format_name(job.circuit.format).to_owned(),
-            circuit_text: job.circuit.text.clone(),
+            circuit_text: job.circuit.text.to_string(),
             shots: i64::from(job.shots.get()),
             optimization_level: i64::from(job.optimization_level.get()),
             priority: priority_number(job.priority),
@@ -119,7 +119,7 @@ impl JobRow {
                 .map_err(|e| bad("backend_id", e.to_string()))?,
             circuit: CircuitSource {
                 format,
-                text: self.circuit_text,
+                text: self.circuit_text.into(),
             },
             shots: Shots::parse(small("shots", self.shots)?)
                 .map_err(|e| bad("shots", e.to_string()))?,

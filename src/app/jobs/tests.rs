@@ -146,7 +146,7 @@ fn stored_job(owner: &str, state: JobState) -> Job {
         backend_id: BackendId::parse("sim").unwrap(),
         circuit: CircuitSource {
             format: CircuitFormat::OpenQasm,
-            text: String::new(),
+            text: "".into(),
         },
         shots: Shots::parse(1).unwrap(),
         optimization_level: OptimizationLevel::default(),
