@@ -173,8 +173,11 @@ pub async fn create_many<C: WriteConn>(
         }
         all_outcomes.push(outcomes);
     }
-    for chunk in rows.chunks(conn.rows_per_statement(sql::INSERT_CHUNK)) {
-        conn.execute(sql::insert_jobs(chunk)).await?;
+    let per_statement = conn.rows_per_statement(sql::INSERT_CHUNK);
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        conn.execute(sql::insert_jobs(rows.by_ref().take(per_statement)))
+            .await?;
     }
     for chunk in tags.chunks(conn.rows_per_statement(sql::INSERT_CHUNK * 5)) {
         conn.execute(sql::insert_tags(chunk)).await?;

@@ -4,8 +4,6 @@
 //! parameters. Built once, it runs through sqlx (`flow::sql_dialect`) or on
 //! the SQLite writer's own connection (`sqlite::writer`).
 
-use std::fmt::Write;
-
 /// A bound value.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SqlValue {
@@ -26,6 +24,15 @@ impl SqlValue {
     pub fn opt_int(value: Option<i64>) -> Self {
         value.map_or(SqlValue::NullInt, SqlValue::Int)
     }
+}
+
+/// Writes `n` in decimal without the formatting machinery: the SQLite
+/// writer builds a statement per row, so this runs for every bound value.
+fn push_decimal(sql: &mut String, n: usize) {
+    if n >= 10 {
+        push_decimal(sql, n / 10);
+    }
+    sql.push(char::from(b'0' + (n % 10) as u8));
 }
 
 #[derive(Debug, Clone, Default)]
@@ -51,7 +58,8 @@ impl SqlQuery {
     /// Binds a value as its next placeholder.
     pub fn value(&mut self, value: SqlValue) {
         self.values.push(value);
-        let _ = write!(self.sql, "${}", self.values.len());
+        self.sql.push('$');
+        push_decimal(&mut self.sql, self.values.len());
     }
 
     pub fn text(&mut self, value: String) {
@@ -103,5 +111,12 @@ mod tests {
                 SqlValue::NullInt
             ]
         );
+
+        // Past one digit, as a many-row INSERT binds hundreds.
+        let mut many = SqlQuery::new("");
+        (0..120).for_each(|n| many.int(n));
+        let (sql, _) = many.into_parts();
+        assert!(sql.starts_with("$1$2$3$4$5$6$7$8$9$10$11"), "{sql}");
+        assert!(sql.ends_with("$99$100$101$102$103$104$105$106$107$108$109$110$111$112$113$114$115$116$117$118$119$120"), "{sql}");
     }
 }

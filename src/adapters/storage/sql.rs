@@ -83,11 +83,10 @@ where
 /// well below SQLite's 32,766 and PostgreSQL's 65,535.
 pub const INSERT_CHUNK: usize = 400;
 
-pub fn insert_jobs(rows: &[JobRow]) -> SqlQuery {
+pub fn insert_jobs(rows: impl IntoIterator<Item = JobRow>) -> SqlQuery {
     let mut q = SqlQuery::new(format!("INSERT INTO jobs ({JOB_COLUMNS}) VALUES "));
-    for (i, row) in rows.iter().enumerate() {
+    for (i, row) in rows.into_iter().enumerate() {
         q.push(if i == 0 { "(" } else { ", (" });
-        let row = row.clone();
         q.text(row.id);
         for value in [
             row.client_id,
