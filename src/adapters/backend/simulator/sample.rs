@@ -1,6 +1,7 @@
 //! Drawing shots from a final state without a second 2^n array: the shots'
 //! uniforms are sorted and matched against the running sum of |amp|² in one
-//! streaming pass (per chunk, chunks in parallel).
+//! streaming pass (per chunk, chunks in parallel). A small state (up to
+//! `TABLE_MAX` amplitudes) keeps its running sums in a table instead.
 
 use rand_chacha::rand_core::RngCore;
 use rayon::prelude::*;
