@@ -108,6 +108,15 @@ async fn without_a_seed_one_is_picked_and_recorded() {
         .await
         .unwrap();
     assert_eq!(first.counts, again.counts);
+
+    // Each job without a seed gets a seed of its own.
+    let mut picked = std::collections::HashSet::from([seed]);
+    for _ in 0..20 {
+        let run = backend.run(request(ghz(4), 10, 0, None)).await.unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&run.metadata_json).unwrap();
+        picked.insert(meta["seed"].as_u64().unwrap());
+    }
+    assert_eq!(picked.len(), 21, "a seed was picked twice: {picked:?}");
 }
 
 #[tokio::test]

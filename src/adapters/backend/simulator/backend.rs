@@ -17,6 +17,19 @@ use crate::domain::circuit::{Circuit, Counts, Gate};
 use crate::domain::{BackendCapabilities, BackendId, Error, JobId, JobResult, Result};
 use crate::ports::{CancelOutcome, QuantumBackend, RunRequest};
 
+thread_local! {
+    /// Where seeds come from when a job brings none: seeded once per thread
+    /// from the operating system. A seed of its own from the OS for every
+    /// job cost a `getrandom` call and a ChaCha key schedule each.
+    static SEEDS: std::cell::RefCell<ChaCha12Rng> =
+        std::cell::RefCell::new(ChaCha12Rng::from_os_rng());
+}
+
+/// A seed for a job that did not ask for one.
+fn fresh_seed() -> u64 {
+    SEEDS.with(|seeds| seeds.borrow_mut().next_u64())
+}
+
 /// How many finished job ids are remembered so that a late cancel can
 /// answer `AlreadyFinished` rather than `NotRunning`.
 const RECENTLY_FINISHED: usize = 1024;
@@ -181,9 +194,7 @@ impl QuantumBackend for SimulatorBackend {
             .map_err(|_| Error::unavailable("the simulator is shutting down"))?;
         let limits = self.limits;
         let level = request.optimization_level.get();
-        let seed = request
-            .seed
-            .unwrap_or_else(|| ChaCha12Rng::from_os_rng().next_u64());
+        let seed = request.seed.unwrap_or_else(fresh_seed);
         let request_size = (
             request.circuit.num_qubits(),
             request.circuit.gate_count(),
