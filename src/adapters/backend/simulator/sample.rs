@@ -16,6 +16,9 @@ const CHUNK: usize = 1 << 14;
 /// shot, is cheaper than sorting the shots (profiled: the sort was most of
 /// a 100-shot Bell job's sampling).
 const TABLE_MAX: usize = 1 << 12;
+// The table's total is the streaming pass's only while a table-sized state
+// is a single chunk of it.
+const _: () = assert!(TABLE_MAX <= CHUNK);
 
 /// A uniform number in [0, 1) with 53 random bits.
 pub fn uniform(rng: &mut impl RngCore) -> f64 {
@@ -43,12 +46,12 @@ pub fn sample(
     rng: &mut impl RngCore,
     parallel: bool,
 ) -> Vec<(usize, u64)> {
+    if amps.len() <= TABLE_MAX {
+        return sample_by_table(amps, shots, rng);
+    }
     let chunk = CHUNK.min(amps.len());
     let sums = kernels::chunk_probabilities(amps, chunk, parallel);
     let total: f64 = sums.iter().sum();
-    if amps.len() <= TABLE_MAX {
-        return sample_by_table(amps, shots, total, rng);
-    }
     let mut u: Vec<f64> = (0..shots).map(|_| uniform(rng) * total).collect();
     u.sort_unstable_by(f64::total_cmp);
     let last_nonzero = sums.iter().rposition(|s| *s > 0.0).unwrap_or(0);
@@ -106,21 +109,21 @@ pub fn sample(
 }
 
 /// `sample` for a small state: each shot's uniform finds its basis state
-/// by binary search in the running sums. The running sums and the uniforms
-/// are the streaming pass's, so a seed draws the same counts either way.
-fn sample_by_table(
-    amps: &[C64],
-    shots: u64,
-    total: f64,
-    rng: &mut impl RngCore,
-) -> Vec<(usize, u64)> {
+/// by binary search in the running sums, computed in one pass. The running
+/// sums, their total (a state this small is one chunk, summed in the same
+/// order) and the uniforms are the streaming pass's, so a seed draws the
+/// same counts either way.
+fn sample_by_table(amps: &[C64], shots: u64, rng: &mut impl RngCore) -> Vec<(usize, u64)> {
     let mut running = Vec::with_capacity(amps.len());
-    let mut cum = 0.0;
-    for a in amps {
-        cum += a.norm_sqr();
-        running.push(cum);
+    let (mut total, mut last_nonzero) = (0.0, 0);
+    for (i, a) in amps.iter().enumerate() {
+        let p = a.norm_sqr();
+        if p > 0.0 {
+            last_nonzero = i;
+        }
+        total += p;
+        running.push(total);
     }
-    let last_nonzero = amps.iter().rposition(|a| a.norm_sqr() > 0.0).unwrap_or(0);
     let mut counts = vec![0u64; amps.len()];
     for _ in 0..shots {
         let u = uniform(rng) * total;
