@@ -91,15 +91,20 @@ impl Worker {
     }
 
     async fn process(&self, claim: Claim) {
-        let span = tracing::info_span!("job", job_id = %claim.job_id, backend = %claim.backend_id);
+        let span = crate::context_span!(
+            self.ports.traces,
+            "job",
+            job_id = %claim.job_id,
+            backend = %claim.backend_id
+        );
         let job = match self.ports.store.get(claim.job_id).await {
             Ok(Some(job)) => job,
             Ok(None) => {
-                tracing::warn!(parent: &span, "claimed job is not in the store; dropping the claim");
+                tracing::warn!(job_id = %claim.job_id, "claimed job is not in the store; dropping the claim");
                 return self.finish_claim(&claim).await;
             }
             Err(e) => {
-                tracing::warn!(parent: &span, error = %e, "could not read the claimed job; it goes back to the queue");
+                tracing::warn!(job_id = %claim.job_id, error = %e, "could not read the claimed job; it goes back to the queue");
                 return self.give_back(&claim).await;
             }
         };
@@ -130,7 +135,7 @@ impl Worker {
             }
             Ok(None) => self.finish_claim(&claim).await,
             Err(e) => {
-                tracing::warn!(error = %e, "could not start the job; it goes back to the queue");
+                tracing::warn!(job_id = %claim.job_id, error = %e, "could not start the job; it goes back to the queue");
                 self.give_back(&claim).await;
             }
         }
@@ -295,7 +300,7 @@ impl Worker {
         loop {
             tokio::time::sleep(every).await;
             if let Err(e) = self.ports.queue.extend(claim, self.settings.lease).await {
-                tracing::warn!(error = %e, "lease lost while running; the outcome will not be recorded");
+                tracing::warn!(job_id = %claim.job_id, error = %e, "lease lost while running; the outcome will not be recorded");
                 return futures::future::pending().await;
             }
         }
@@ -346,11 +351,11 @@ impl Worker {
                 true
             }
             Err(e) if is_lost_race(&e) => {
-                tracing::info!(reason = %e, "outcome not recorded: the job was canceled or claimed again");
+                tracing::info!(job_id = %job.id, reason = %e, "outcome not recorded: the job was canceled or claimed again");
                 true
             }
             Err(e) => {
-                tracing::error!(error = %e, "could not record the job's outcome; it will run again");
+                tracing::error!(job_id = %job.id, error = %e, "could not record the job's outcome; it will run again");
                 false
             }
         }

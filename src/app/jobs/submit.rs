@@ -35,13 +35,22 @@ pub(super) struct Admitted {
 impl JobService {
     /// Checks a submission and stores it; the returned id names a job whose
     /// circuit parsed and fits its backend.
-    #[tracing::instrument(skip_all, fields(client_id = %identity.client_id, backend = %command.backend_id))]
     pub async fn submit(&self, identity: &Identity, command: SubmitCommand) -> Result<JobId> {
-        let policy = self.authorize(identity, Operation::SubmitJob)?;
-        let submitted = self
-            .submit_one(identity, &policy, Operation::SubmitJob, command)
-            .await?;
-        Ok(submitted.id)
+        let span = crate::context_span!(
+            self.ports.traces,
+            "submit",
+            client_id = %identity.client_id,
+            backend = %command.backend_id
+        );
+        async {
+            let policy = self.authorize(identity, Operation::SubmitJob)?;
+            let submitted = self
+                .submit_one(identity, &policy, Operation::SubmitJob, command)
+                .await?;
+            Ok(submitted.id)
+        }
+        .instrument(span)
+        .await
     }
 
     /// One job, for a caller already authorized to call `operation`.
@@ -227,7 +236,7 @@ impl JobService {
         {
             // The jobs are stored, so nothing is lost: the store is the truth and
             // start-up recovery offers every QUEUED job again.
-            tracing::error!(error = %e, "stored jobs could not be queued yet");
+            tracing::error!(client_id = %identity.client_id, error = %e, "stored jobs could not be queued yet");
         }
         Ok(admitted)
     }
