@@ -56,20 +56,32 @@ impl JobCache {
         self.lock().jobs.get(&id).cloned()
     }
 
+    /// `get` without making the job the most recently used: for the writer,
+    /// which puts the job back, changed, straight after (that put makes it
+    /// the newest). Moving an entry to the front touches its neighbours,
+    /// cache misses each in a map of tens of thousands of jobs.
+    pub fn peek(&self, id: JobId) -> Option<Job> {
+        self.lock().jobs.peek(&id).cloned()
+    }
+
     /// Keeps `jobs` as committed, evicting the least recently used beyond
     /// the byte budget. A job larger than the whole budget is not kept.
     pub fn put_all(&self, jobs: impl IntoIterator<Item = Job>) {
         let mut inner = self.lock();
         for job in jobs {
             let size = footprint(&job);
-            if let Some(old) = inner.jobs.pop(&job.id) {
-                inner.bytes -= footprint(&old);
-            }
             if size > self.max_bytes {
+                if let Some(old) = inner.jobs.pop(&job.id) {
+                    inner.bytes -= footprint(&old);
+                }
                 continue;
             }
             inner.bytes += size;
-            inner.jobs.put(job.id, job);
+            // One lookup: `put` replaces a job already kept, and hands back
+            // the version it held.
+            if let Some(old) = inner.jobs.put(job.id, job) {
+                inner.bytes -= footprint(&old);
+            }
             while inner.bytes > self.max_bytes {
                 match inner.jobs.pop_lru() {
                     Some((_, evicted)) => inner.bytes -= footprint(&evicted),
@@ -167,6 +179,31 @@ mod tests {
         cache.remove(id);
         assert!(cache.get(id).is_none());
         cache.clear();
+        assert_eq!(cache.bytes(), 0);
+    }
+
+    #[test]
+    fn peeking_leaves_the_order_of_eviction_alone() {
+        let id = |n| JobId::from_uuid(uuid::Uuid::from_u128(n));
+        let cache = JobCache::new(footprint(&job(1, 100)) * 2);
+        cache.put_all([job(1, 100), job(2, 100)]);
+        assert_eq!(cache.peek(id(1)).unwrap().id, id(1));
+        cache.put_all([job(3, 100)]);
+        assert!(
+            cache.get(id(1)).is_none(),
+            "1 was still the least recently used"
+        );
+        assert!(cache.get(id(2)).is_some() && cache.get(id(3)).is_some());
+    }
+
+    #[test]
+    fn a_job_grown_past_the_budget_drops_its_older_version() {
+        let id = JobId::from_uuid(uuid::Uuid::from_u128(1));
+        let cache = JobCache::new(1000);
+        cache.put_all([job(1, 10)]);
+        assert!(cache.get(id).is_some());
+        cache.put_all([job(1, 5000)]);
+        assert!(cache.get(id).is_none(), "the old version would be stale");
         assert_eq!(cache.bytes(), 0);
     }
 

@@ -46,7 +46,7 @@ impl KnownChanges {
         debug_assert!(!self.is_pending(id), "write the pending change first");
         match (written.jobs.get(&id), cache) {
             (Some(job), _) => Some(job.clone()),
-            (None, Some(cache)) if !written.wide => cache.get(id),
+            (None, Some(cache)) if !written.wide => cache.peek(id),
             _ => None,
         }
     }
