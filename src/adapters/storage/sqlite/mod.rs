@@ -72,18 +72,17 @@ pub struct SqliteSettings {
 
 pub type SqliteJobStore = SqlJobStore<SqliteDialect>;
 
-/// Opens (creating if needed) the database file and brings its schema up to
-/// date.
-pub async fn open(settings: &SqliteSettings) -> Result<SqliteJobStore> {
-    if let Some(dir) = settings.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| {
-            Error::unavailable(format!(
-                "cannot create the data directory {}: {e}",
-                dir.display()
-            ))
-        })?;
-    }
-    let options = SqliteConnectOptions::from_str("sqlite://")
+/// Page cache of each pooled connection, in KiB (SQLite's own default is
+/// 2,000). The pool serves only what the job cache misses: a backlog
+/// longer than the cache, old jobs' status, listings. After a backlog of
+/// 236,000 jobs had run, four connections' caches of 2 MiB held 6 MiB of
+/// the server's 65; the file's pages stay in the kernel's page cache, so a
+/// miss here costs a read from memory, not from disk.
+const POOL_PAGE_CACHE_KIB: u32 = 256;
+
+/// How each pooled connection opens the database.
+fn pool_options(settings: &SqliteSettings) -> Result<SqliteConnectOptions> {
+    Ok(SqliteConnectOptions::from_str("sqlite://")
         .map_err(|e| store_error("configuring SQLite", e))?
         .filename(&settings.path)
         .create_if_missing(true)
@@ -95,7 +94,23 @@ pub async fn open(settings: &SqliteSettings) -> Result<SqliteJobStore> {
         })
         .busy_timeout(settings.busy_timeout)
         .statement_cache_capacity(STATEMENT_CACHE)
-        .foreign_keys(false);
+        // Negative: a size in KiB rather than in pages.
+        .pragma("cache_size", format!("-{POOL_PAGE_CACHE_KIB}"))
+        .foreign_keys(false))
+}
+
+/// Opens (creating if needed) the database file and brings its schema up to
+/// date.
+pub async fn open(settings: &SqliteSettings) -> Result<SqliteJobStore> {
+    if let Some(dir) = settings.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| {
+            Error::unavailable(format!(
+                "cannot create the data directory {}: {e}",
+                dir.display()
+            ))
+        })?;
+    }
+    let options = pool_options(settings)?;
     let pool = SqlitePoolOptions::new()
         .max_connections(settings.max_connections.max(2))
         .connect_with(options)
@@ -117,4 +132,36 @@ pub async fn open(settings: &SqliteSettings) -> Result<SqliteJobStore> {
         )
         .map_err(|e| Error::unavailable(format!("cannot start the SQLite writer: {e}")))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use sqlx::ConnectOptions;
+
+    use super::*;
+
+    /// The pool's connections keep a small page cache, and the same
+    /// durability as configured.
+    #[tokio::test]
+    async fn pooled_connections_keep_a_small_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = SqliteSettings {
+            path: dir.path().join("jobs.db"),
+            synchronous_full: true,
+            busy_timeout: Duration::from_secs(1),
+            max_connections: 2,
+            cache_bytes: 0,
+        };
+        let mut conn = pool_options(&settings).unwrap().connect().await.unwrap();
+        let cache_size: i64 = sqlx::query_scalar("PRAGMA cache_size")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(cache_size, -i64::from(POOL_PAGE_CACHE_KIB));
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+        assert_eq!(synchronous, 2, "FULL");
+    }
 }
