@@ -100,11 +100,11 @@ impl Worker {
         let job = match self.ports.store.get(claim.job_id).await {
             Ok(Some(job)) => job,
             Ok(None) => {
-                tracing::warn!(job_id = %claim.job_id, "claimed job is not in the store; dropping the claim");
+                tracing::warn!(parent: &span, job_id = %claim.job_id, "claimed job is not in the store; dropping the claim");
                 return self.finish_claim(&claim).await;
             }
             Err(e) => {
-                tracing::warn!(job_id = %claim.job_id, error = %e, "could not read the claimed job; it goes back to the queue");
+                tracing::warn!(parent: &span, job_id = %claim.job_id, error = %e, "could not read the claimed job; it goes back to the queue");
                 return self.give_back(&claim).await;
             }
         };
