@@ -13,6 +13,9 @@ use tokio::time::Instant;
 use crate::domain::{BackendId, Error, FencingToken, JobId, Priority, Result, UnixMillis};
 use crate::ports::{Claim, JobQueue, QueueEntry};
 
+mod table;
+use table::JobTable;
+
 /// Order of waiting entries: highest priority, then oldest, then arrival.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 struct ReadyKey {
@@ -37,7 +40,7 @@ struct Tracked {
 
 struct Inner {
     waiting: HashMap<BackendId, BTreeSet<ReadyKey>>,
-    jobs: HashMap<JobId, Tracked>,
+    jobs: JobTable<Tracked>,
     /// Claimed jobs by lease expiry, so expired leases are found cheaply.
     leases: BTreeSet<(Instant, JobId)>,
     seq: u64,
@@ -65,7 +68,7 @@ impl MemoryJobQueue {
         Self {
             inner: Mutex::new(Inner {
                 waiting: HashMap::new(),
-                jobs: HashMap::new(),
+                jobs: JobTable::default(),
                 leases: BTreeSet::new(),
                 seq: 0,
                 last_token: seed,
@@ -105,16 +108,9 @@ impl Inner {
         );
     }
 
-    /// The job leaves the queue for good. A map only ever grows its table,
-    /// so once a backlog has drained the table is cut down to size:
-    /// otherwise a million jobs waiting once would hold their table's
-    /// memory for the life of the process.
+    /// The job leaves the queue for good.
     fn forget(&mut self, job_id: JobId) {
         self.jobs.remove(&job_id);
-        let (len, capacity) = (self.jobs.len(), self.jobs.capacity());
-        if capacity > 4096 && len < capacity / 8 {
-            self.jobs.shrink_to(len * 2);
-        }
     }
 
     /// A claimed job goes back to waiting (lease ended or released).
