@@ -10,9 +10,9 @@
 //! many that each hold up every caller for a few milliseconds (p99 5.1–5.5
 //! against 4.4 ms); a B-tree has no copy at all but cost p99 too (4.8 ms)
 //! and 50 MiB more at that size. Over a million submissions with the
-//! default 64 workers (`bench/million.sh`, two pairs): 1.16 × requests/s
-//! and p99 4.8–5.9 against 5.8–6.6 ms, the stalls having held up the
-//! workers' claims as well.
+//! default 64 workers (`bench/million.sh`, four pairs): 1.16 × requests/s
+//! (1.01–1.24), slowest call 25–42 against 91–171 ms, the stalls having
+//! held up the workers' claims as well.
 
 use std::collections::HashMap;
 
