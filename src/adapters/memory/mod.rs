@@ -4,6 +4,7 @@
 mod events;
 mod queue;
 mod store;
+mod table;
 
 pub use events::MemoryJobEvents;
 pub use queue::MemoryJobQueue;

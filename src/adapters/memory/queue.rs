@@ -13,8 +13,7 @@ use tokio::time::Instant;
 use crate::domain::{BackendId, Error, FencingToken, JobId, Priority, Result, UnixMillis};
 use crate::ports::{Claim, JobQueue, QueueEntry};
 
-mod table;
-use table::JobTable;
+use super::table::JobTable;
 
 /// Order of waiting entries: highest priority, then oldest, then arrival.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use async_trait::async_trait;
 
+use super::table::JobTable;
 use crate::domain::{
     ClientId, Error, IdempotencyKey, Job, JobId, JobResult, JobState, Result, Transition,
     UnixMillis,
@@ -19,8 +20,10 @@ pub struct MemoryJobStore {
 
 #[derive(Default)]
 struct Inner {
-    jobs: HashMap<JobId, Job>,
-    results: HashMap<JobId, JobResult>,
+    /// In shards, so that a growing store does not stall every call
+    /// while one table is copied (`super::table`).
+    jobs: JobTable<Job>,
+    results: JobTable<JobResult>,
     /// Every job id in creation order (ids are time-ordered UUIDs).
     all: BTreeSet<JobId>,
     /// The same per client, so a tenant's listing never scans other tenants.

@@ -1,18 +1,18 @@
-//! The queue's jobs by id, in shards. A hash map grows by copying its
-//! whole table at once, and it did so under the lock that every
-//! submission and claim takes: with 650,000–690,000 jobs waiting (8
-//! workers, 25 s of SubmitJob) the slowest SubmitJob took 305–375 ms.
-//! In eight shards, each growing on its own, 48–91 ms (p99 4.56–4.77
-//! against 4.42–4.47 ms in the same runs: the closed-loop load generator
-//! makes few calls during a long stall, so a few long stalls weigh less
-//! in its p99 than more short ones). More shards cut
-//! the slowest call further (64: 20–30 ms) but turn one long copy into
-//! many that each hold up every caller for a few milliseconds (p99 5.1–5.5
-//! against 4.4 ms); a B-tree has no copy at all but cost p99 too (4.8 ms)
-//! and 50 MiB more at that size. Over a million submissions with the
-//! default 64 workers (`bench/million.sh`, four pairs): 1.16 × requests/s
-//! (1.01–1.24), slowest call 25–42 against 91–171 ms, the stalls having
-//! held up the workers' claims as well.
+//! Jobs by id, in shards, for the in-memory queue and store. A hash map
+//! grows by copying its whole table at once, and in the queue it did so
+//! under the lock that every submission and claim takes: with
+//! 650,000–690,000 jobs waiting (8 workers, 25 s of SubmitJob) the
+//! slowest SubmitJob took 305–375 ms. In eight shards, each growing on
+//! its own, 48–91 ms (p99 4.56–4.77 against 4.42–4.47 ms in the same
+//! runs: the closed-loop load generator makes few calls during a long
+//! stall, so a few long stalls weigh less in its p99 than more short
+//! ones). More shards cut the slowest call further (64: 20–30 ms) but
+//! turn one long copy into many that each hold up every caller for a few
+//! milliseconds (p99 5.1–5.5 against 4.4 ms); a B-tree has no copy at
+//! all but cost p99 too (4.8 ms) and 50 MiB more at that size. Over a
+//! million submissions with the default 64 workers (`bench/million.sh`,
+//! four pairs): 1.16 × requests/s (1.01–1.24), slowest call 25–42 against
+//! 91–171 ms, the stalls having held up the workers' claims as well.
 
 use std::collections::HashMap;
 
@@ -25,7 +25,7 @@ const SHARDS: usize = 8;
 /// for the life of the process.
 const SHRINK_ABOVE: usize = 512;
 
-pub struct JobTable<V> {
+pub(super) struct JobTable<V> {
     shards: Vec<HashMap<JobId, V>>,
 }
 
