@@ -7,6 +7,10 @@
 //!     --concurrency 64 --duration 10 --warmup 2 --label sqlite
 //! ```
 //!
+//! Callers send their next call when the last is answered (a closed loop),
+//! or with `--rate R` on a fixed schedule of R calls per second in all (an
+//! open loop, `pace.rs`), a late call timed from when it was due.
+//!
 //! `end-to-end` submits `--jobs` Bell jobs as fast as it can, then waits
 //! until every one has ended (one WatchJob stream per job, or with
 //! `--wait poll` GetJobStatus rounds); its rate is completed jobs per second
@@ -33,11 +37,13 @@ use hdrhistogram::Histogram;
 use tonic::transport::{Channel, Endpoint};
 
 mod lean;
+mod pace;
 // The TLS client the tests use, shared rather than copied.
 #[path = "../../tests/tls/client.rs"]
 mod tls_client;
 
 use lean::LeanConnection;
+use pace::{Pace, latency_origin};
 
 const BELL: &str = "OPENQASM 3.0; qubit[2] q; h q[0]; cx q[0], q[1];";
 /// Callers sharing one HTTP/2 connection.
@@ -136,6 +142,11 @@ struct Args {
     /// (a sustained run: `--rpc submit --requests 1000000`).
     #[arg(long)]
     requests: Option<u64>,
+    /// Open loop: offer this many calls per second in all, on a fixed
+    /// schedule, with at most `--concurrency` in flight; a call held up by
+    /// the one before it is timed from when it was due (not for end-to-end).
+    #[arg(long)]
+    rate: Option<f64>,
     #[arg(long, default_value = "simulator")]
     backend: String,
     #[arg(long, default_value_t = 100)]
@@ -222,6 +233,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.concurrency == 0 {
         return Err("--concurrency must be at least 1".into());
     }
+    if let Some(rate) = args.rate
+        && !(rate.is_finite() && rate > 0.0)
+    {
+        return Err(
+            format!("--rate must be a positive number of calls per second, not {rate}").into(),
+        );
+    }
+    if args.rate.is_some() && args.rpc == Rpc::EndToEnd {
+        return Err(
+            "--rate paces ListBackends, SubmitJob and GetJobStatus runs, not end-to-end".into(),
+        );
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
@@ -294,11 +317,20 @@ async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error
         .map(|(n, mut caller)| {
             let (ids, budget, request) = (ids.clone(), budget.clone(), request.clone());
             let (rpc, callers) = (args.rpc, args.concurrency);
+            let mut pace = args.rate.map(|rate| Pace::new(start, rate, n, callers));
             tokio::spawn(async move {
                 let mut tally = Tally::new();
                 let mut next = n;
+                let mut free_at = Instant::now();
                 while Instant::now() < until {
-                    let started = Instant::now();
+                    let started = match pace.as_mut().map(Pace::next_due) {
+                        Some(due) if due >= until => break,
+                        Some(due) => {
+                            tokio::time::sleep_until(due.into()).await;
+                            latency_origin(due, free_at, Instant::now())
+                        }
+                        None => Instant::now(),
+                    };
                     let measured = started >= measure_from;
                     if measured && take_one(&budget).is_none() {
                         break;
@@ -309,6 +341,7 @@ async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error
                     };
                     next += callers;
                     let outcome = caller.call(rpc, &request, job_id).await;
+                    free_at = Instant::now();
                     if measured {
                         tally.record(started, outcome);
                     }
@@ -659,6 +692,8 @@ fn summary(args: &Args, seconds: f64, total: &Tally) -> serde_json::Value {
         "rpc": args.rpc.name(),
         "tls": args.tls_ca.is_some(),
         "concurrency": args.concurrency,
+        // Calls per second offered (`--rate`); null for a closed loop.
+        "offered_rps": args.rate,
         "duration_s": round3(seconds),
         "requests": total.requests,
         "errors": total.errors,

@@ -12,6 +12,7 @@ mod jobs;
 mod lifecycle;
 mod limits;
 mod load_client;
+mod load_pace;
 mod metrics;
 mod request_id;
 mod simulator;
