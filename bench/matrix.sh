@@ -10,6 +10,7 @@
 #   STORAGES=sqlite RPCS=submit SERVER_ENV="ARVAK_LOGGING_LEVEL=off" LABEL=-logs-off bench/matrix.sh
 #   STORAGES=sqlite RPCS="submit status" ROUNDS=5 ALSO_ENV="ARVAK_LOGGING_LEVEL=off" ALSO_LABEL=-logs-off bench/matrix.sh
 #   STORAGES=sqlite ALSO_BIN=/tmp/old/arvak-grpc-server ALSO_LABEL=-old bench/matrix.sh
+#   STORAGES=sqlite RPCS=submit RATE=8000 bench/matrix.sh   # p99 at 8,000 calls/s offered
 #
 # Variables: STORAGES (memory sqlite [postgres]), RPCS (list-backends submit
 # status end-to-end), ROUNDS (3), CONCURRENCY (64), DURATION (10 s), WARMUP
@@ -22,7 +23,9 @@
 # variables, and/or another server binary, e.g. one built from another
 # commit; the summary gives its ratio to the first), CLIENT (the load
 # generator's caller for the unary RPCs: lean, or tonic as before
-# 2026-12-04; end to end always uses tonic's).
+# 2026-12-04; end to end always uses tonic's), RATE (calls per second offered
+# in an open loop, `load --rate`, to every run but end to end; unset: a closed
+# loop).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -63,9 +66,12 @@ run_one() { # storage rpc round label extra-env
     [ -n "${SERVER_ENV:-}" ] && env+=($SERVER_ENV)
     # shellcheck disable=SC2206
     [ -n "$extra" ] && env+=($extra)
+    local paced=()
+    [ -n "${RATE:-}" ] && [ "$rpc" != end-to-end ] && paced=(--rate "$RATE")
     start_server "$port" "$storage" "${env[@]}"
     OUT=$work/line.jsonl run_load --addr "127.0.0.1:$port" --rpc "$rpc" --concurrency "$CONCURRENCY" \
-        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --client "$CLIENT" --label "$storage$label" >/dev/null
+        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --client "$CLIENT" --label "$storage$label" \
+        "${paced[@]}" >/dev/null
     # The run's line with the server's peak resident memory added.
     python3 -c '
 import json, sys
