@@ -3,7 +3,8 @@
 # million calls (64 callers), the server's memory afterwards (as its
 # workers finish the last job, and at rest once it stops falling), and SubmitJob / GetJobStatus throughput on
 # that full store as a ratio of a fresh one (ROUNDS pairs of short runs, the
-# median of their ratios).
+# median of their ratios). First, ListBackends for SHORT seconds on the
+# empty server: the machine's speed that day, to compare runs across days.
 #
 #   bench/million.sh
 #   JOBS=200000 ROUNDS=5 bench/million.sh
@@ -64,9 +65,12 @@ short_runs() { # label
     done
 }
 
-echo "submitting $JOBS jobs" >&2
 start_sqlite "$work/full"
 full_server=$server full_port=$port full_http=$http
+# The machine's speed at the time, for comparing runs on other days: the
+# cheapest RPC, before anything is stored.
+load_run floor list-backends --duration "$SHORT" --warmup 1
+echo "submitting $JOBS jobs" >&2
 load_run sustained submit --requests "$JOBS" --warmup 0
 echo "{\"label\": \"after-submit\", \"rss_mib\": $(memory)}" | tee -a "$OUT"
 drain
@@ -109,7 +113,9 @@ python3 - "$OUT" "$JOBS" <<'EOF'
 import json, statistics, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
 sustained = next(l for l in lines if l["label"] == "sustained")
-print(f"\nSubmitJob sustained over {int(sys.argv[2]):,} calls: {sustained['rps']:.0f}/s, "
+floor = next(l for l in lines if l["label"] == "floor")
+print(f"\nListBackends first (the machine's floor): {floor['rps']:.0f}/s, p99 {floor['p99_ms']} ms")
+print(f"SubmitJob sustained over {int(sys.argv[2]):,} calls: {sustained['rps']:.0f}/s, "
       f"p50 {sustained['p50_ms']} ms, p99 {sustained['p99_ms']} ms, max {sustained['max_ms']} ms, errors {sustained['errors']}")
 for l in lines:
     if "rss_mib" in l:
