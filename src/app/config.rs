@@ -170,7 +170,7 @@ pub struct QueueConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct WorkerConfig {
-    /// Jobs run at once on this node; 0 means 32 per CPU core.
+    /// Jobs run at once on this node; 0 means 128 per CPU core.
     pub count: usize,
     /// A claim not renewed for this long returns its job to the queue.
     pub lease_secs: u64,

@@ -24,8 +24,15 @@ use crate::ports::{Authenticator, QuantumBackend, Telemetry};
 
 mod transport;
 
-/// Workers per CPU core when `workers.count` is 0.
-const WORKERS_PER_CORE: usize = 32;
+/// Workers per CPU core when `workers.count` is 0. Each job waits for two
+/// commits, so the pool runs at most `workers / (2 × commit time)` jobs a
+/// second: with 32 per core and commits of about 2 ms under load, fewer
+/// than SubmitJob takes in on 2 cores. The backlog then outgrew the job
+/// cache, every claim became a database read, and the workers slowed to
+/// half speed while the backlog and memory kept growing. 128 per core kept
+/// the queue empty at the same submission rate; an idle worker costs one
+/// wake-up a second.
+const WORKERS_PER_CORE: usize = 128;
 
 /// How often readiness asks the store whether it answers.
 const READINESS_CHECK: Duration = Duration::from_secs(2);
