@@ -2,7 +2,9 @@
 //! task owns the database file, so a job it committed is exactly what a read
 //! would return: status reads, the worker's read of a claimed job and each
 //! change's read-before-write come from here instead of a round trip to the
-//! database thread. Bounded by bytes; the least recently used go first.
+//! database thread. Bounded by bytes; jobs that ended go first, the least
+//! recently used of them first, so that a backlog keeps its jobs in memory
+//! for the workers that will claim them.
 
 use std::mem::size_of;
 use std::sync::Mutex;
@@ -17,8 +19,42 @@ pub struct JobCache {
 }
 
 struct Inner {
-    jobs: LruCache<JobId, Job>,
+    /// QUEUED and RUNNING jobs: each will be read by the worker that claims
+    /// it and again by the writer for each of its changes.
+    unfinished: LruCache<JobId, Job>,
+    /// Jobs that ended: read only by status calls, so evicted first. When
+    /// one LRU held both, a backlog larger than half the cache lost its
+    /// oldest jobs to the finished ones, and every claim became a read.
+    ended: LruCache<JobId, Job>,
     bytes: usize,
+}
+
+impl Inner {
+    fn segment(&mut self, job: &Job) -> &mut LruCache<JobId, Job> {
+        match job.state.is_terminal() {
+            true => &mut self.ended,
+            false => &mut self.unfinished,
+        }
+    }
+
+    /// Forgets the version kept of `id`, from whichever part holds it.
+    fn take(&mut self, id: &JobId) -> Option<Job> {
+        let old = self.unfinished.pop(id).or_else(|| self.ended.pop(id))?;
+        self.bytes -= footprint(&old);
+        Some(old)
+    }
+
+    /// The next job to let go: the least recently used that ended, else the
+    /// least recently used unfinished one.
+    fn evict_one(&mut self) -> bool {
+        match self.ended.pop_lru().or_else(|| self.unfinished.pop_lru()) {
+            Some((_, evicted)) => {
+                self.bytes -= footprint(&evicted);
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// Roughly what a cached job holds in memory.
@@ -40,7 +76,8 @@ impl JobCache {
     pub fn new(max_bytes: usize) -> Self {
         Self {
             inner: Mutex::new(Inner {
-                jobs: LruCache::unbounded(),
+                unfinished: LruCache::unbounded(),
+                ended: LruCache::unbounded(),
                 bytes: 0,
             }),
             max_bytes,
@@ -53,7 +90,11 @@ impl JobCache {
     }
 
     pub fn get(&self, id: JobId) -> Option<Job> {
-        self.lock().jobs.get(&id).cloned()
+        let mut inner = self.lock();
+        match inner.unfinished.get(&id) {
+            Some(job) => Some(job.clone()),
+            None => inner.ended.get(&id).cloned(),
+        }
     }
 
     /// `get` without making the job the most recently used: for the writer,
@@ -61,47 +102,49 @@ impl JobCache {
     /// the newest). Moving an entry to the front touches its neighbours,
     /// cache misses each in a map of tens of thousands of jobs.
     pub fn peek(&self, id: JobId) -> Option<Job> {
-        self.lock().jobs.peek(&id).cloned()
+        let inner = self.lock();
+        inner
+            .unfinished
+            .peek(&id)
+            .or_else(|| inner.ended.peek(&id))
+            .cloned()
     }
 
-    /// Keeps `jobs` as committed, evicting the least recently used beyond
-    /// the byte budget. A job larger than the whole budget is not kept.
+    /// Keeps `jobs` as committed, evicting beyond the byte budget (jobs
+    /// that ended first). A job larger than the whole budget is not kept.
     pub fn put_all(&self, jobs: impl IntoIterator<Item = Job>) {
         let mut inner = self.lock();
         for job in jobs {
             let size = footprint(&job);
             if size > self.max_bytes {
-                if let Some(old) = inner.jobs.pop(&job.id) {
-                    inner.bytes -= footprint(&old);
-                }
+                inner.take(&job.id);
                 continue;
             }
-            inner.bytes += size;
-            // One lookup: `put` replaces a job already kept, and hands back
-            // the version it held.
-            if let Some(old) = inner.jobs.put(job.id, job) {
-                inner.bytes -= footprint(&old);
-            }
-            while inner.bytes > self.max_bytes {
-                match inner.jobs.pop_lru() {
-                    Some((_, evicted)) => inner.bytes -= footprint(&evicted),
-                    None => break,
+            if job.state.is_terminal() {
+                // It ended: the version kept, if any, is among the unfinished.
+                if let Some(old) = inner.unfinished.pop(&job.id) {
+                    inner.bytes -= footprint(&old);
                 }
             }
+            inner.bytes += size;
+            // One lookup where the job stays in its part: `put` replaces
+            // the version kept, and hands it back.
+            if let Some(old) = inner.segment(&job).put(job.id, job) {
+                inner.bytes -= footprint(&old);
+            }
+            while inner.bytes > self.max_bytes && inner.evict_one() {}
         }
     }
 
     pub fn remove(&self, id: JobId) {
-        let mut inner = self.lock();
-        if let Some(old) = inner.jobs.pop(&id) {
-            inner.bytes -= footprint(&old);
-        }
+        self.lock().take(&id);
     }
 
     /// Forgets everything (after changes made by SQL over many jobs at once).
     pub fn clear(&self) {
         let mut inner = self.lock();
-        inner.jobs.clear();
+        inner.unfinished.clear();
+        inner.ended.clear();
         inner.bytes = 0;
     }
 
@@ -115,8 +158,8 @@ impl JobCache {
 mod tests {
     use super::*;
     use crate::domain::{
-        BackendId, CircuitFormat, CircuitSource, ClientId, NewJob, OptimizationLevel, Priority,
-        Shots, Tags, UnixMillis,
+        BackendId, CircuitFormat, CircuitSource, ClientId, JobState, NewJob, OptimizationLevel,
+        Priority, Shots, Tags, UnixMillis,
     };
 
     fn job(n: u128, text_len: usize) -> Job {
@@ -179,6 +222,46 @@ mod tests {
         cache.remove(id);
         assert!(cache.get(id).is_none());
         cache.clear();
+        assert_eq!(cache.bytes(), 0);
+    }
+
+    fn ended(n: u128) -> Job {
+        let mut job = job(n, 100);
+        job.state = JobState::Completed;
+        job
+    }
+
+    #[test]
+    fn jobs_that_ended_are_evicted_before_unfinished_ones() {
+        let id = |n| JobId::from_uuid(uuid::Uuid::from_u128(n));
+        let cache = JobCache::new(footprint(&job(1, 100)) * 3);
+        cache.put_all([job(1, 100), ended(2), ended(3)]);
+        cache.put_all([job(4, 100)]);
+        assert!(cache.get(id(1)).is_some(), "the oldest, but still waiting");
+        assert!(cache.get(id(2)).is_none(), "the oldest of those that ended");
+        cache.put_all([job(5, 100), job(6, 100)]);
+        assert!(
+            cache.get(id(3)).is_none(),
+            "ended jobs go before any waiting one"
+        );
+        assert!(
+            cache.get(id(4)).is_none(),
+            "then the least recently used: 1 was read after 4 was written"
+        );
+        assert!([1, 5, 6].into_iter().all(|n| cache.get(id(n)).is_some()));
+    }
+
+    #[test]
+    fn a_job_that_ends_is_kept_once_as_its_last_version() {
+        let id = JobId::from_uuid(uuid::Uuid::from_u128(1));
+        let cache = JobCache::new(1 << 20);
+        cache.put_all([job(1, 100)]);
+        cache.put_all([ended(1)]);
+        assert_eq!(cache.get(id).unwrap().state, JobState::Completed);
+        assert_eq!(cache.peek(id).unwrap().state, JobState::Completed);
+        assert_eq!(cache.bytes(), footprint(&ended(1)), "not counted twice");
+        cache.remove(id);
+        assert!(cache.get(id).is_none());
         assert_eq!(cache.bytes(), 0);
     }
 
