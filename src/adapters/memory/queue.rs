@@ -124,7 +124,8 @@ impl Inner {
         Some(signal)
     }
 
-    /// What claimers of `backend` wait on.
+    /// What claimers of `backend` wait on. Looks before `entry`, which
+    /// would clone the backend id on every call.
     fn arrivals(&mut self, backend: &BackendId) -> Arc<Notify> {
         match self.arrivals.get(backend) {
             Some(signal) => signal.clone(),
