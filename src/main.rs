@@ -12,6 +12,7 @@ use arvak_grpc::app::audit_trail;
 use arvak_grpc::app::{App, config::Config, signals, telemetry};
 
 mod allocator;
+mod runtime;
 
 #[derive(Parser)]
 #[command(
@@ -93,11 +94,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .on_thread_park(allocator::collect_on_park)
-        .build()
-    {
+    let runtime = match runtime::build() {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("arvak-grpc-server: cannot start the async runtime: {e}");
