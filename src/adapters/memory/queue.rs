@@ -175,6 +175,15 @@ impl Inner {
     }
 }
 
+/// Wakes one claimer per signal, each a job that arrived (called once the
+/// lock is released). A job that finds no claimer waiting is taken by the
+/// next claim, which looks before it waits.
+fn wake_one_each(signals: impl IntoIterator<Item = Arc<Notify>>) {
+    for signal in signals {
+        signal.notify_one();
+    }
+}
+
 #[async_trait]
 impl JobQueue for MemoryJobQueue {
     async fn offer(&self, entries: Vec<QueueEntry>) -> Result<()> {
@@ -187,11 +196,7 @@ impl JobQueue for MemoryJobQueue {
             }
         }
         drop(inner);
-        // One claimer per job; a job that finds none waiting is taken by the
-        // next claim, which looks before it waits.
-        for signal in arrived {
-            signal.notify_one();
-        }
+        wake_one_each(arrived);
         Ok(())
     }
 
@@ -257,9 +262,7 @@ impl JobQueue for MemoryJobQueue {
             inner.leases.remove(&(old, claim.job_id));
             let arrived = inner.make_waiting(claim.job_id);
             drop(inner);
-            if let Some(signal) = arrived {
-                signal.notify_one();
-            }
+            wake_one_each(arrived);
             return Err(Error::conflict(format!(
                 "the lease on job {} expired",
                 claim.job_id
@@ -291,9 +294,7 @@ impl JobQueue for MemoryJobQueue {
         inner.leases.remove(&(expires, claim.job_id));
         let arrived = inner.make_waiting(claim.job_id);
         drop(inner);
-        if let Some(signal) = arrived {
-            signal.notify_one();
-        }
+        wake_one_each(arrived);
         Ok(())
     }
 
