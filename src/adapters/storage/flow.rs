@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use sqlx::Database;
 
 use super::error::DbError;
-use super::row::{JobRow, encode_counts};
+use super::row::JobRow;
 use super::sql::{self, SqlQuery};
-use crate::domain::{Error, Job, JobId, JobResult, Transition, UnixMillis};
+use crate::domain::{Error, Job, JobId, Transition, UnixMillis};
 use crate::ports::CreateOutcome;
 
 /// Why a step inside a transaction did not go through.
@@ -227,37 +227,14 @@ pub async fn apply<C: WriteConn>(conn: &mut C, id: JobId, transition: &Transitio
     let mut job = row.into_job().map_err(StepError::Refused)?;
     let expected_version = job.version as i64;
     job.apply(transition).map_err(StepError::Refused)?;
-    let update = sql::JobUpdate::new(&job, expected_version);
+    // The result, stored or cleared, goes in the same UPDATE.
+    let update = sql::JobUpdate::after(&job, expected_version, transition);
     if conn.execute(sql::update_job(&update)).await? != 1 {
         return Err(StepError::Refused(Error::conflict(format!(
             "job {id} changed while this change was being made; try again"
         ))));
     }
-    match transition {
-        Transition::Complete { result, .. } => {
-            let row = result_row(&id_text, result);
-            conn.execute(sql::insert_results(vec![row])).await?;
-        }
-        Transition::ExpireResult => {
-            let ids = [id_text];
-            conn.execute(sql::delete_where_in("job_results", "job_id", &ids))
-                .await?;
-        }
-        _ => {}
-    }
     Ok(job)
-}
-
-/// The `job_results` row of a completion.
-pub fn result_row(job_id: &str, result: &JobResult) -> sql::ResultRow {
-    let millis = i64::try_from(result.execution_time_ms).unwrap_or(i64::MAX);
-    (
-        job_id.to_owned(),
-        encode_counts(result),
-        i64::from(result.shots),
-        millis,
-        result.metadata_json.clone(),
-    )
 }
 
 /// Retention: COMPLETED jobs that ended before `before` lose their result.
@@ -272,10 +249,7 @@ pub async fn expire_results<C: WriteConn>(
     if ids.is_empty() {
         return Ok(0);
     }
-    let expired = conn.execute(sql::expire_results(&ids)).await?;
-    conn.execute(sql::delete_where_in("job_results", "job_id", &ids))
-        .await?;
-    Ok(expired)
+    Ok(conn.execute(sql::expire_results(&ids)).await?)
 }
 
 /// Retention: FAILED and CANCELED jobs that ended before `before` go.
@@ -289,11 +263,7 @@ pub async fn delete_finished<C: WriteConn>(
     if ids.is_empty() {
         return Ok(0);
     }
-    for (table, column) in [
-        ("job_tags", "job_id"),
-        ("idempotency_keys", "job_id"),
-        ("job_results", "job_id"),
-    ] {
+    for (table, column) in [("job_tags", "job_id"), ("idempotency_keys", "job_id")] {
         conn.execute(sql::delete_where_in(table, column, &ids))
             .await?;
     }

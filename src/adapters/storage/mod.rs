@@ -10,6 +10,8 @@ mod cache;
 mod error;
 mod flow;
 mod group_commit;
+#[cfg(test)]
+mod migration_check;
 pub(crate) mod query;
 mod row;
 mod sql;

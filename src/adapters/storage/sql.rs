@@ -9,8 +9,8 @@ use sqlx::{ColumnIndex, Decode, Row, SqlStr, Type};
 
 pub use super::query::SqlQuery;
 use super::query::SqlValue;
-use super::row::{JOB_COLUMNS, JobRow};
-use crate::domain::Job;
+use super::row::{JOB_COLUMNS, JobRow, encode_counts};
+use crate::domain::{Job, JobResult, Transition};
 use crate::ports::JobQuery;
 
 /// A migrator over SQL files embedded at build time: (version, name, SQL).
@@ -160,11 +160,55 @@ pub struct JobUpdate {
     pub claim_token: Option<i64>,
     pub backend_job_id: Option<String>,
     pub version: i64,
+    pub result: ResultChange,
+}
+
+/// What a transition does to the result columns of the job's row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ResultChange {
+    Keep,
+    /// A completion stores its result.
+    Store(StoredResult),
+    /// Retention expires it.
+    Clear,
+}
+
+/// A completed job's result as stored: the counts encoded, the rest as is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredResult {
+    pub counts: Vec<u8>,
+    pub shots: i64,
+    pub execution_time_ms: i64,
+    pub metadata_json: String,
+}
+
+impl StoredResult {
+    pub fn of(result: &JobResult) -> Self {
+        Self {
+            counts: encode_counts(result),
+            shots: i64::from(result.shots),
+            execution_time_ms: i64::try_from(result.execution_time_ms).unwrap_or(i64::MAX),
+            metadata_json: result.metadata_json.clone(),
+        }
+    }
 }
 
 impl JobUpdate {
-    /// `job` as a transition left it, read at `expected_version`.
-    /// (Encoded as `JobRow::from_job` does, without copying the circuit.)
+    /// The update that writes `transition`, which left `job` as it is now;
+    /// the job was read at `expected_version`.
+    pub fn after(job: &Job, expected_version: i64, transition: &Transition) -> Self {
+        let mut update = Self::new(job, expected_version);
+        update.result = match transition {
+            Transition::Complete { result, .. } => ResultChange::Store(StoredResult::of(result)),
+            Transition::ExpireResult => ResultChange::Clear,
+            _ => ResultChange::Keep,
+        };
+        update
+    }
+
+    /// `job` as a transition left it, read at `expected_version`, its
+    /// result untouched. (Encoded as `JobRow::from_job` does, without
+    /// copying the circuit.)
     pub fn new(job: &Job, expected_version: i64) -> Self {
         Self {
             id: job.id.to_string(),
@@ -177,6 +221,7 @@ impl JobUpdate {
             claim_token: job.claim_token.map(|t| t.0 as i64),
             backend_job_id: job.backend_job_id.clone(),
             version: job.version as i64,
+            result: ResultChange::Keep,
         }
     }
 }
@@ -223,6 +268,22 @@ pub fn update_job(update: &JobUpdate) -> SqlQuery {
         q.push(column);
         q.push(" = ");
         q.value(value);
+    }
+    match &update.result {
+        ResultChange::Keep => {}
+        ResultChange::Store(result) => {
+            q.push(", result_counts = ");
+            q.bytes(result.counts.clone());
+            q.push(", result_shots = ");
+            q.int(result.shots);
+            q.push(", result_execution_time_ms = ");
+            q.int(result.execution_time_ms);
+            q.push(", result_metadata_json = ");
+            q.text(result.metadata_json.clone());
+        }
+        ResultChange::Clear => {
+            q.push(CLEAR_RESULT);
+        }
     }
     q.push(" WHERE id = ");
     q.text(update.id.clone());
@@ -328,34 +389,15 @@ pub fn idempotency_holder(client: &str, key: &str) -> SqlQuery {
     q
 }
 
-/// A completed job's result: (job id, encoded counts, shots, execution
-/// time in ms, metadata JSON).
-pub type ResultRow = (String, Vec<u8>, i64, i64, String);
+/// Sets a row's result columns to NULL.
+const CLEAR_RESULT: &str = ", result_counts = NULL, result_shots = NULL, \
+     result_execution_time_ms = NULL, result_metadata_json = NULL";
 
-/// Results rows, at most `INSERT_CHUNK` of them.
-pub fn insert_results(results: Vec<ResultRow>) -> SqlQuery {
-    let mut q = SqlQuery::new(
-        "INSERT INTO job_results (job_id, counts, shots, execution_time_ms, metadata_json) VALUES ",
-    );
-    for (i, (job_id, counts, shots, millis, metadata)) in results.into_iter().enumerate() {
-        q.push(if i == 0 { "(" } else { ", (" });
-        q.text(job_id);
-        q.push(", ");
-        q.bytes(counts);
-        q.push(", ");
-        q.int(shots);
-        q.push(", ");
-        q.int(millis);
-        q.push(", ");
-        q.text(metadata);
-        q.push(")");
-    }
-    q
-}
-
+/// A job's stored result, no row if it has none.
 pub fn select_result(job_id: &str) -> SqlQuery {
     let mut q = SqlQuery::new(
-        "SELECT counts, shots, execution_time_ms, metadata_json FROM job_results WHERE job_id = ",
+        "SELECT result_counts, result_shots, result_execution_time_ms, result_metadata_json \
+         FROM jobs WHERE result_counts IS NOT NULL AND id = ",
     );
     q.text(job_id.to_owned());
     q
@@ -387,9 +429,9 @@ pub fn ended_before(states: &str, before: i64, limit: usize) -> SqlQuery {
 
 /// Marks the given COMPLETED jobs RESULT_EXPIRED.
 pub fn expire_results(ids: &[String]) -> SqlQuery {
-    let mut q = SqlQuery::new(
-        "UPDATE jobs SET state = 'RESULT_EXPIRED', version = version + 1 WHERE state = 'COMPLETED' AND id IN (",
-    );
+    let mut q = SqlQuery::new("UPDATE jobs SET state = 'RESULT_EXPIRED', version = version + 1");
+    q.push(CLEAR_RESULT);
+    q.push(" WHERE state = 'COMPLETED' AND id IN (");
     for (i, id) in ids.iter().enumerate() {
         if i > 0 {
             q.push(", ");

@@ -5,6 +5,7 @@ mod dialect;
 use std::str::FromStr;
 use std::time::Duration;
 
+use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use dialect::PostgresDialect;
@@ -33,6 +34,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "audit_events",
         include_str!("../../../../migrations/postgres/0004_audit_events.sql"),
+    ),
+    (
+        5,
+        "results in the jobs row",
+        include_str!("../../../../migrations/postgres/0005_results_in_jobs.sql"),
     ),
 ];
 
@@ -68,6 +74,18 @@ pub type PostgresJobStore = SqlJobStore<PostgresDialect>;
 /// Connects and brings the schema up to date. Errors never repeat the URL,
 /// which may hold a password.
 pub async fn open(settings: &PostgresSettings) -> Result<PostgresJobStore> {
+    let pool = connect(settings).await?;
+    let schema = &settings.schema;
+    migrator(MIGRATIONS)
+        .run(&pool)
+        .await
+        .map_err(|e| Error::unavailable(format!("migrating PostgreSQL schema '{schema}': {e}")))?;
+    Ok(SqlJobStore::new(pool))
+}
+
+/// A pool whose connections work in the configured schema, created if
+/// missing.
+async fn connect(settings: &PostgresSettings) -> Result<PgPool> {
     let schema = &settings.schema;
     if schema.is_empty()
         || !schema
@@ -100,11 +118,7 @@ pub async fn open(settings: &PostgresSettings) -> Result<PostgresJobStore> {
         .map_err(|e| {
             Error::unavailable(format!("cannot create schema '{schema}': {}", redact(&e)))
         })?;
-    migrator(MIGRATIONS)
-        .run(&pool)
-        .await
-        .map_err(|e| Error::unavailable(format!("migrating PostgreSQL schema '{schema}': {e}")))?;
-    Ok(SqlJobStore::new(pool))
+    Ok(pool)
 }
 
 /// sqlx's error text, which names hosts and databases but not passwords.
@@ -112,5 +126,51 @@ fn redact(error: &sqlx::Error) -> String {
     match error {
         sqlx::Error::Configuration(_) => "invalid connection settings".to_owned(),
         other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::storage::migration_check::*;
+    use crate::domain::JobId;
+
+    /// A schema written before results moved into the jobs row opens with
+    /// every stored result in place.
+    #[tokio::test]
+    async fn results_stored_before_the_move_into_jobs_are_kept() {
+        let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
+            "ARVAK_TEST_DATABASE_URL is not set: this PostgreSQL test needs a database \
+             (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+        );
+        let settings = PostgresSettings {
+            url,
+            schema: format!("arvak_test_{}", uuid::Uuid::new_v4().simple()),
+            max_connections: 2,
+            statement_timeout: Duration::from_secs(30),
+            acquire_timeout: Duration::from_secs(5),
+        };
+        let pool = connect(&settings).await.unwrap();
+        migrator(&MIGRATIONS[..BEFORE_RESULTS_IN_JOBS])
+            .run(&pool)
+            .await
+            .unwrap();
+        let new_id = || JobId::from_uuid(uuid::Uuid::now_v7());
+        let (completed, queued) = (new_id(), new_id());
+        let rows = old_rows(completed, queued, |text| {
+            format!("convert_to('{text}', 'UTF8')")
+        });
+        sqlx::raw_sql(sqlx::AssertSqlSafe(rows))
+            .execute(&pool)
+            .await
+            .unwrap();
+
+        let store = open(&settings).await.unwrap();
+        assert_results_kept(&store, completed, queued).await;
+        let drop = format!("DROP SCHEMA \"{}\" CASCADE", settings.schema);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+            .execute(&pool)
+            .await
+            .unwrap();
     }
 }

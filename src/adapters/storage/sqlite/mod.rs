@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit_events",
         include_str!("../../../../migrations/sqlite/0004_audit_events.sql"),
     ),
+    (
+        5,
+        "results in the jobs row",
+        include_str!("../../../../migrations/sqlite/0005_results_in_jobs.sql"),
+    ),
 ];
 
 /// Prepared statements kept per pooled connection. sqlx keeps 100 by
@@ -140,18 +145,23 @@ mod tests {
 
     use super::*;
 
-    /// The pool's connections keep a small page cache, and the same
-    /// durability as configured.
-    #[tokio::test]
-    async fn pooled_connections_keep_a_small_page_cache() {
-        let dir = tempfile::tempdir().unwrap();
-        let settings = SqliteSettings {
+    /// Durable settings for a file in `dir`.
+    fn durable_in(dir: &tempfile::TempDir) -> SqliteSettings {
+        SqliteSettings {
             path: dir.path().join("jobs.db"),
             synchronous_full: true,
             busy_timeout: Duration::from_secs(1),
             max_connections: 2,
             cache_bytes: 0,
-        };
+        }
+    }
+
+    /// The pool's connections keep a small page cache, and the same
+    /// durability as configured.
+    #[tokio::test]
+    async fn pooled_connections_keep_a_small_page_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = durable_in(&dir);
         let mut conn = pool_options(&settings).unwrap().connect().await.unwrap();
         let cache_size: i64 = sqlx::query_scalar("PRAGMA cache_size")
             .fetch_one(&mut conn)
@@ -163,5 +173,35 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(synchronous, 2, "FULL");
+    }
+
+    /// A file written before results moved into the jobs row opens with
+    /// every stored result in place.
+    #[tokio::test]
+    async fn results_stored_before_the_move_into_jobs_are_kept() {
+        use crate::adapters::storage::migration_check::*;
+        use crate::domain::JobId;
+
+        let dir = tempfile::tempdir().unwrap();
+        let settings = durable_in(&dir);
+        let pool = SqlitePoolOptions::new()
+            .connect_with(pool_options(&settings).unwrap())
+            .await
+            .unwrap();
+        migrator(&MIGRATIONS[..BEFORE_RESULTS_IN_JOBS])
+            .run(&pool)
+            .await
+            .unwrap();
+        let new_id = || JobId::from_uuid(uuid::Uuid::now_v7());
+        let (completed, queued) = (new_id(), new_id());
+        let rows = old_rows(completed, queued, |text| format!("CAST('{text}' AS BLOB)"));
+        sqlx::raw_sql(sqlx::AssertSqlSafe(rows))
+            .execute(&pool)
+            .await
+            .unwrap();
+        pool.close().await;
+
+        let store = open(&settings).await.unwrap();
+        assert_results_kept(&store, completed, queued).await;
     }
 }

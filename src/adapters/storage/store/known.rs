@@ -1,7 +1,7 @@
 //! Transitions of jobs the writer knows already (written earlier in the
 //! batch, or in the cache of what it committed) need no read: the new state
-//! is worked out here, and they are written together: a fenced UPDATE each,
-//! then the results, without reading the rows first. A row whose version
+//! is worked out here, and they are written together: a fenced UPDATE each
+//! (with the result, where there is one), without reading the rows first. A row whose version
 //! moved on (the cache was wrong) is answered as a conflict and leaves the
 //! cache.
 
@@ -12,16 +12,14 @@ use tokio::sync::oneshot;
 use super::batch::Written;
 use crate::adapters::storage::cache::JobCache;
 use crate::adapters::storage::error::DbError;
-use crate::adapters::storage::flow::{self, WriteConn};
+use crate::adapters::storage::flow::WriteConn;
 use crate::adapters::storage::group_commit::{Finish, finish};
-use crate::adapters::storage::sql::{self, INSERT_CHUNK, JobUpdate};
+use crate::adapters::storage::sql::{self, JobUpdate};
 use crate::domain::{Error, Job, JobId, Result, Transition};
 
 struct Pending {
     job: Job,
     update: JobUpdate,
-    result: Option<sql::ResultRow>,
-    expires_result: bool,
     reply: oneshot::Sender<Result<Job>>,
 }
 
@@ -66,18 +64,11 @@ impl KnownChanges {
             finishes.push(finish(reply, Err(error)));
             return;
         }
-        let id_text = job.id.to_string();
-        let result = match &transition {
-            Transition::Complete { result, .. } => Some(flow::result_row(&id_text, result)),
-            _ => None,
-        };
         written.jobs.insert(job.id, job.clone());
         self.ids.insert(job.id);
         self.pending.push(Pending {
-            update: JobUpdate::new(&job, expected_version),
+            update: JobUpdate::after(&job, expected_version, &transition),
             job,
-            result,
-            expires_result: transition == Transition::ExpireResult,
             reply,
         });
     }
@@ -97,8 +88,7 @@ impl KnownChanges {
         if pending.is_empty() {
             return None;
         }
-        let mut pending = pending;
-        match write_rows(conn, &mut pending).await {
+        match write_rows(conn, &pending).await {
             Ok(updated) => {
                 for item in pending {
                     if updated.contains(&item.update.id) {
@@ -128,38 +118,16 @@ impl KnownChanges {
     }
 }
 
-/// The fenced UPDATEs, then the results of the rows that were updated.
-/// Answers the ids updated.
+/// The fenced UPDATEs; answers the ids updated.
 async fn write_rows<C: WriteConn>(
     conn: &mut C,
-    pending: &mut [Pending],
+    pending: &[Pending],
 ) -> std::result::Result<HashSet<String>, DbError> {
     let mut updated = HashSet::with_capacity(pending.len());
-    for item in pending.iter() {
+    for item in pending {
         if conn.execute(sql::update_job(&item.update)).await? == 1 {
             updated.insert(item.update.id.clone());
         }
-    }
-    let mut results = Vec::new();
-    let mut expired = Vec::new();
-    for item in pending
-        .iter_mut()
-        .filter(|item| updated.contains(&item.update.id))
-    {
-        results.extend(item.result.take());
-        if item.expires_result {
-            expired.push(item.update.id.clone());
-        }
-    }
-    let per_statement = conn.rows_per_statement(INSERT_CHUNK);
-    let mut results = results.into_iter().peekable();
-    while results.peek().is_some() {
-        let chunk = results.by_ref().take(per_statement).collect();
-        conn.execute(sql::insert_results(chunk)).await?;
-    }
-    for chunk in expired.chunks(INSERT_CHUNK) {
-        conn.execute(sql::delete_where_in("job_results", "job_id", chunk))
-            .await?;
     }
     Ok(updated)
 }
