@@ -82,6 +82,7 @@ impl App {
             queue_limits: config.limits.queue_limits(),
             default_page_size: config.jobs.default_page_size.max(1),
             max_page_size: config.jobs.max_page_size.max(1),
+            start_lease: Some(Duration::from_secs(config.workers.lease_secs.max(1))),
         };
         let (stop, stopped) = watch::channel(false);
         let jobs = JobService::new(ports.clone(), rules, stopped);

@@ -154,6 +154,11 @@ impl Worker {
     /// there is nothing to run (canceled, finished, or claimed again elsewhere).
     async fn start(&self, mut job: Job, claim: &Claim) -> Result<Option<Job>> {
         let store = &self.ports.store;
+        if job.state == JobState::Running && job.claim_token == Some(claim.token) {
+            // Stored RUNNING under this very claim at its submission.
+            self.report_start(&job);
+            return Ok(Some(job));
+        }
         if job.state == JobState::Running {
             // An earlier claim's lease ended without an outcome.
             job = match store
@@ -193,18 +198,8 @@ impl Worker {
             Err(e) if is_lost_race(&e) => return Ok(None),
             Err(e) => return Err(e),
         };
-        if let Some(started_at) = job.started_at {
-            let span = tracing::Span::current();
-            let traces = &self.ports.traces;
-            traces.record_past(&span, "queue_wait", job.submitted_at, started_at);
-        }
+        self.report_start(&job);
         self.publish(&job).await;
-        let waited = job
-            .started_at
-            .map_or(0, |start| start.0 - job.submitted_at.0);
-        self.ports
-            .telemetry
-            .job_started(&job.backend_id, millis(waited));
         if job.attempts > self.settings.max_attempts {
             let message = format!(
                 "gave up after {} attempts: the workers running it stopped before finishing",
@@ -220,6 +215,21 @@ impl Worker {
             return Ok(None);
         }
         Ok(Some(job))
+    }
+
+    /// The queue wait of a job that started, as a span and a metric.
+    fn report_start(&self, job: &Job) {
+        if let Some(started_at) = job.started_at {
+            let span = tracing::Span::current();
+            let traces = &self.ports.traces;
+            traces.record_past(&span, "queue_wait", job.submitted_at, started_at);
+        }
+        let waited = job
+            .started_at
+            .map_or(0, |start| start.0 - job.submitted_at.0);
+        self.ports
+            .telemetry
+            .job_started(&job.backend_id, millis(waited));
     }
 
     /// Runs the job, renewing the lease while it runs.

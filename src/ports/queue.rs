@@ -45,6 +45,18 @@ pub trait JobQueue: Send + Sync {
         wait: Duration,
     ) -> Result<Option<Claim>>;
 
+    /// Leases `entry`'s job before it is stored, so that it can be stored
+    /// already RUNNING under this claim: only while a claimer of its backend
+    /// waits for work that no other job or lease taken this way is promised
+    /// to, and no job of that backend waits (so the job passes nobody).
+    /// `None` otherwise. Give the claim to the waiting claimer with
+    /// `hand_over` once the job is stored, or end it with `ack` if it was not.
+    async fn claim_for_idle(&self, entry: QueueEntry, lease: Duration) -> Result<Option<Claim>>;
+
+    /// Passes a claim from `claim_for_idle` to a claimer, whose `claim`
+    /// returns it. Conflict when the lease was lost.
+    async fn hand_over(&self, claim: &Claim) -> Result<()>;
+
     /// Renews a lease; Conflict when it was already lost.
     async fn extend(&self, claim: &Claim, lease: Duration) -> Result<()>;
 

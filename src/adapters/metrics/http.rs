@@ -15,7 +15,7 @@ use tokio::net::TcpListener;
 use super::PrometheusTelemetry;
 use crate::app::jobs::JobPorts;
 use crate::app::readiness::Readiness;
-use crate::domain::{Error, Result};
+use crate::domain::{Error, Priority, Result};
 
 #[derive(Clone)]
 struct Ops {
@@ -25,7 +25,14 @@ struct Ops {
 }
 
 async fn metrics(State(ops): State<Ops>) -> impl IntoResponse {
-    if let Ok(depths) = ops.ports.queue.depths().await {
+    if let Ok(mut depths) = ops.ports.queue.depths().await {
+        // Every backend has a queue, also one whose jobs never had to wait
+        // (they started at their submission).
+        for backend in ops.ports.backends.ids() {
+            if !depths.iter().any(|(listed, _, _)| *listed == backend) {
+                depths.extend(Priority::ALL.into_iter().map(|p| (backend.clone(), p, 0)));
+            }
+        }
         ops.metrics.set_queue_sizes(&depths);
     }
     for status in ops.ports.backends.statuses().await {

@@ -5,6 +5,7 @@ mod access;
 mod cancel;
 mod origin;
 mod query;
+mod start_at_once;
 mod streams;
 mod submit;
 
@@ -39,6 +40,10 @@ pub struct JobRules {
     pub queue_limits: QueueLimits,
     pub default_page_size: u32,
     pub max_page_size: u32,
+    /// The workers' lease: a job submitted while a worker waits for work
+    /// starts at once under a lease this long (`start_at_once`). `None`
+    /// queues every job.
+    pub start_lease: Option<Duration>,
 }
 
 /// The ports the job use cases work through.

@@ -1,5 +1,6 @@
-//! Submission: every check happens here, and a job is stored as QUEUED before
-//! its id is handed out (write-ahead).
+//! Submission: every check happens here, and a job is stored before its id
+//! is handed out (write-ahead): QUEUED, or RUNNING when an idle worker
+//! takes it at once (`start_at_once`).
 
 use crate::domain::{
     CircuitSource, Error, IdempotencyKey, Identity, Job, JobId, NewJob, Operation,
@@ -188,7 +189,8 @@ impl JobService {
         limits.check(&backend, waiting_total, waiting_backend, jobs.len() as u64)
     }
 
-    /// Stores the jobs, then queues the new ones.
+    /// Stores the jobs, then hands the ones started at once to their
+    /// workers and queues the others.
     async fn admit(
         &self,
         identity: &Identity,
@@ -199,8 +201,11 @@ impl JobService {
         self.check_capacity(&jobs).await?;
         let window = i64::try_from(self.rules.idempotency_window.as_millis()).unwrap_or(i64::MAX);
         let dedup_since = now.plus_millis(-window);
+        let mut jobs = jobs;
+        let started = self.start_on_idle_workers(&mut jobs, now).await;
         let entries: Vec<QueueEntry> = jobs.iter().map(queue_entry).collect();
-        let outcomes = self
+        let backend = entries.first().map(|entry| entry.backend_id.clone());
+        let stored = self
             .ports
             .store
             .create(jobs, dedup_since)
@@ -209,10 +214,19 @@ impl JobService {
                 "store",
                 jobs = entries.len()
             ))
-            .await?;
+            .await;
+        let outcomes = match stored {
+            Ok(outcomes) => outcomes,
+            Err(e) => {
+                self.drop_starts(&started).await;
+                return Err(e);
+            }
+        };
+        self.settle_starts(&started, &outcomes).await;
         let mut admitted = Vec::with_capacity(outcomes.len());
         let mut fresh = Vec::with_capacity(outcomes.len());
-        for (entry, outcome) in entries.into_iter().zip(outcomes) {
+        let mut created = 0;
+        for ((entry, outcome), start) in entries.into_iter().zip(outcomes).zip(&started) {
             match outcome {
                 CreateOutcome::Created => {
                     let id = entry.job_id.to_string();
@@ -221,15 +235,19 @@ impl JobService {
                         id: entry.job_id,
                         created: true,
                     });
-                    fresh.push(entry);
+                    created += 1;
+                    if start.is_none() {
+                        fresh.push(entry);
+                    }
                 }
                 CreateOutcome::Existing(id) => admitted.push(Admitted { id, created: false }),
             }
         }
-        if let Some(first) = fresh.first() {
-            self.ports
-                .telemetry
-                .jobs_submitted(&first.backend_id, fresh.len() as u64);
+        // A submission (single or batch) is for one backend.
+        if created > 0
+            && let Some(backend) = &backend
+        {
+            self.ports.telemetry.jobs_submitted(backend, created);
         }
         if !fresh.is_empty()
             && let Err(e) = self.ports.queue.offer(fresh).await

@@ -59,6 +59,8 @@ struct Mocks {
     policies: PolicySet,
     rate: MockRateLimiter,
     audit: MockAuditLog,
+    /// `JobRules::start_lease`; `None` unless a test starts jobs at once.
+    start_lease: Option<Duration>,
 }
 
 impl Mocks {
@@ -76,6 +78,7 @@ impl Mocks {
             policies: PolicySet::allow_all(),
             rate: MockRateLimiter::new(),
             audit,
+            start_lease: None,
         }
     }
 
@@ -115,6 +118,7 @@ impl Mocks {
             queue_limits: QueueLimits::default(),
             default_page_size: 50,
             max_page_size: 1000,
+            start_lease: self.start_lease,
         };
         let (_, stopped) = tokio::sync::watch::channel(false);
         JobService::new(ports, rules, stopped)
@@ -569,3 +573,4 @@ async fn a_cancel_the_store_cannot_record_puts_the_job_back_in_the_queue() {
 }
 
 mod access;
+mod start_at_once;

@@ -333,3 +333,51 @@ async fn a_run_past_its_timeout_is_stopped_and_fails_saying_so() {
     );
     pool.drain(Duration::from_secs(1)).await;
 }
+
+/// A job stored RUNNING under a lease given to an idle worker (as a
+/// submission does when a worker waits) runs on that lease: no second
+/// start, so its one attempt stays one and its token is the lease's.
+#[tokio::test(start_paused = true)]
+async fn a_job_started_at_its_submission_runs_under_that_lease() {
+    let mut backend = simulator_backend();
+    backend.expect_run().times(1).returning(|request| {
+        Ok(JobResult {
+            shots: request.shots.get(),
+            ..JobResult::default()
+        })
+    });
+    let ports = ports(backend);
+    let pool = WorkerPool::start(ports.clone(), settings(3));
+    let mut job = queued_job();
+    let entry = crate::app::jobs::queue_entry(&job);
+    let lease = Duration::from_secs(30);
+    let claim = loop {
+        // The worker parks in its claim shortly after it starts.
+        match ports
+            .queue
+            .claim_for_idle(entry.clone(), lease)
+            .await
+            .unwrap()
+        {
+            Some(claim) => break claim,
+            None => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    };
+    let start = Transition::Start {
+        token: claim.token,
+        at: UnixMillis(1),
+    };
+    job.apply(&start).unwrap();
+    ports
+        .store
+        .create(vec![job.clone()], UnixMillis(0))
+        .await
+        .unwrap();
+    ports.queue.hand_over(&claim).await.unwrap();
+
+    let done = wait_terminal(&ports, &job).await;
+    assert_eq!(done.state, JobState::Completed);
+    assert_eq!(done.attempts, 1, "started once, at its submission");
+    assert_eq!(done.claim_token, Some(claim.token));
+    assert_eq!(pool.drain(Duration::from_secs(1)).await, 0);
+}

