@@ -185,6 +185,14 @@ impl Inner {
         }
     }
 
+    /// A new lease on `job_id` until `expires`: the next fencing token, and
+    /// the lease in the expiry index. The caller marks the job's slot.
+    fn lease(&mut self, job_id: JobId, expires: Instant) -> FencingToken {
+        self.last_token += 1;
+        self.leases.insert((expires, job_id));
+        FencingToken(self.last_token)
+    }
+
     /// Whether a claimer of `backend` waits that no promised lease is for.
     /// Every promise counts, whatever its backend: a claimer may wait for
     /// several backends, and is then idle for each of them.
@@ -226,8 +234,8 @@ struct IdleClaimer<'q> {
 }
 
 impl<'q> IdleClaimer<'q> {
-    fn enter(queue: &'q MemoryJobQueue, backends: &'q [BackendId]) -> Self {
-        let mut inner = queue.lock();
+    /// Counts it, with `inner` the queue's state under the lock held.
+    fn enter(queue: &'q MemoryJobQueue, inner: &mut Inner, backends: &'q [BackendId]) -> Self {
         for backend in backends {
             *inner.idle.entry(backend.clone()).or_default() += 1;
         }
@@ -290,7 +298,7 @@ impl JobQueue for MemoryJobQueue {
             for one in &mut arrived {
                 one.as_mut().enable();
             }
-            let next_expiry = {
+            let (next_expiry, _idle) = {
                 let mut inner = self.lock();
                 let now = Instant::now();
                 inner.expire_leases(now);
@@ -298,10 +306,8 @@ impl JobQueue for MemoryJobQueue {
                     return Ok(Some(claim));
                 }
                 if let Some((job_id, backend_id)) = inner.take_best(&backends) {
-                    inner.last_token += 1;
-                    let token = FencingToken(inner.last_token);
                     let expires = now + lease;
-                    inner.leases.insert((expires, job_id));
+                    let token = inner.lease(job_id, expires);
                     if let Some(tracked) = inner.jobs.get_mut(&job_id) {
                         tracked.slot = Slot::Claimed { token, expires };
                     }
@@ -311,13 +317,14 @@ impl JobQueue for MemoryJobQueue {
                         token,
                     }));
                 }
-                inner.leases.first().map(|(at, _)| *at)
+                // Idle from the moment it found nothing, under the same lock.
+                let idle = IdleClaimer::enter(self, &mut inner, &backends);
+                (inner.leases.first().map(|(at, _)| *at), idle)
             };
             let wake_at = next_expiry.map_or(deadline, |at| at.min(deadline));
             if Instant::now() >= deadline {
                 return Ok(None);
             }
-            let _idle = IdleClaimer::enter(self, &backends);
             if arrived.is_empty() {
                 // No backend to wait for: nothing can arrive.
                 tokio::time::sleep_until(wake_at).await;
@@ -338,11 +345,9 @@ impl JobQueue for MemoryJobQueue {
         {
             return Ok(None);
         }
-        inner.last_token += 1;
-        let token = FencingToken(inner.last_token);
-        let expires = Instant::now() + lease;
         let (job_id, backend_id) = (entry.job_id, entry.backend_id.clone());
-        inner.leases.insert((expires, job_id));
+        let expires = Instant::now() + lease;
+        let token = inner.lease(job_id, expires);
         inner.promised.insert(job_id, backend_id.clone());
         inner.jobs.insert(
             job_id,
