@@ -1,9 +1,9 @@
 //! Transitions of jobs the writer knows already (written earlier in the
 //! batch, or in the cache of what it committed) need no read: the new state
 //! is worked out here, and they are written together: a fenced UPDATE each
-//! (with the result, where there is one), without reading the rows first. A row whose version
-//! moved on (the cache was wrong) is answered as a conflict and leaves the
-//! cache.
+//! (with the result, where there is one), without reading the rows first.
+//! A row whose version moved on (the cache was wrong) is answered as a
+//! conflict and leaves the cache.
 
 use std::collections::HashSet;
 
