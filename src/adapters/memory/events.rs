@@ -3,7 +3,6 @@
 //! watched job has a channel of its own, so that a watcher of one job is
 //! not woken for the events of all the others.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -12,6 +11,7 @@ use tokio::sync::broadcast;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
+use super::FastMap;
 use crate::domain::{JobId, Result};
 use crate::ports::{EventStream, JobEvent, JobEvents, WatchItem};
 
@@ -23,7 +23,7 @@ pub struct MemoryJobEvents {
     all: broadcast::Sender<JobEvent>,
     /// Channels of the jobs someone watches. An entry goes when its job
     /// ends or when an event finds nobody listening.
-    watched: Mutex<HashMap<JobId, broadcast::Sender<JobEvent>>>,
+    watched: Mutex<FastMap<JobId, broadcast::Sender<JobEvent>>>,
 }
 
 impl MemoryJobEvents {
@@ -33,11 +33,11 @@ impl MemoryJobEvents {
         let (all, _) = broadcast::channel(capacity.max(1));
         Self {
             all,
-            watched: Mutex::new(HashMap::new()),
+            watched: Mutex::new(FastMap::default()),
         }
     }
 
-    fn watched(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, broadcast::Sender<JobEvent>>> {
+    fn watched(&self) -> std::sync::MutexGuard<'_, FastMap<JobId, broadcast::Sender<JobEvent>>> {
         self.watched.lock().unwrap_or_else(|e| e.into_inner())
     }
 

@@ -14,8 +14,7 @@
 //! four pairs): 1.16 × requests/s (1.01–1.24), slowest call 25–42 against
 //! 91–171 ms, the stalls having held up the workers' claims as well.
 
-use std::collections::HashMap;
-
+use super::FastMap;
 use crate::domain::JobId;
 
 const SHARDS: usize = 8;
@@ -26,13 +25,13 @@ const SHARDS: usize = 8;
 const SHRINK_ABOVE: usize = 512;
 
 pub(super) struct JobTable<V> {
-    shards: Vec<HashMap<JobId, V>>,
+    shards: Vec<FastMap<JobId, V>>,
 }
 
 impl<V> Default for JobTable<V> {
     fn default() -> Self {
         Self {
-            shards: (0..SHARDS).map(|_| HashMap::new()).collect(),
+            shards: (0..SHARDS).map(|_| FastMap::default()).collect(),
         }
     }
 }
@@ -44,11 +43,11 @@ fn shard_of(id: &JobId) -> usize {
 }
 
 impl<V> JobTable<V> {
-    fn shard(&self, id: &JobId) -> &HashMap<JobId, V> {
+    fn shard(&self, id: &JobId) -> &FastMap<JobId, V> {
         &self.shards[shard_of(id)]
     }
 
-    fn shard_mut(&mut self, id: &JobId) -> &mut HashMap<JobId, V> {
+    fn shard_mut(&mut self, id: &JobId) -> &mut FastMap<JobId, V> {
         &mut self.shards[shard_of(id)]
     }
 
@@ -83,7 +82,7 @@ impl<V> JobTable<V> {
     /// Slots of all shards' tables, used or not.
     #[cfg(test)]
     pub fn capacity(&self) -> usize {
-        self.shards.iter().map(HashMap::capacity).sum()
+        self.shards.iter().map(FastMap::capacity).sum()
     }
 }
 
