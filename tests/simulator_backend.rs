@@ -95,6 +95,17 @@ async fn same_seed_same_counts_and_metadata_records_the_run() {
     assert_eq!(meta["optimization_level"], 2);
     assert!(meta["gates_after"].as_u64().unwrap() <= 7);
     assert!(meta["simulation_time_ms"].is_u64());
+    // The text keeps the key order clients have seen: by name.
+    let keys: Vec<&String> = meta.as_object().unwrap().keys().collect();
+    let positions: Vec<usize> = keys
+        .iter()
+        .map(|k| a.metadata_json.find(&format!("\"{k}\":")).unwrap())
+        .collect();
+    assert!(
+        keys.len() == 7 && positions.is_sorted(),
+        "{}",
+        a.metadata_json
+    );
 }
 
 #[tokio::test]
