@@ -169,6 +169,7 @@ async fn timed_recovery(store: Arc<dyn JobStore>) -> Result<(f64, RecoveryReport
         policies: Arc::new(arvak_grpc::ports::AllowAll::default()),
         rate_limiter: Arc::new(arvak_grpc::ports::NoRateLimit),
         audit: Arc::new(arvak_grpc::ports::NoAudit),
+        parsed: Arc::default(),
     };
     let started = Instant::now();
     let report = recover(&ports, MAX_ATTEMPTS).await?;

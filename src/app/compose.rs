@@ -219,6 +219,7 @@ pub async fn compose(
         policies,
         rate_limiter: Arc::new(<GovernorRateLimiter>::default()),
         audit: audit.clone(),
+        parsed: Arc::default(),
     };
     Ok(Composed {
         ports,

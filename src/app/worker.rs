@@ -11,6 +11,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use super::jobs::JobPorts;
+use crate::domain::circuit::Circuit;
 use crate::domain::{BackendId, Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
 use crate::ports::{Claim, FailureReason, RunRequest, SubmissionReport};
 
@@ -116,11 +117,13 @@ impl Worker {
     }
 
     async fn process_job(&self, job: Job, claim: Claim) {
+        // Taken whatever happens next, so that no entry outlives its claim.
+        let parsed = self.ports.parsed.take(job.id);
         match self.start(job, &claim).await {
             Ok(Some(job)) => {
                 tracing::debug!(job_id = %job.id, attempt = job.attempts, "run started");
                 let outcome = self
-                    .execute(&job, &claim)
+                    .execute(&job, &claim, parsed)
                     .instrument(crate::phase_span!(self.ports.traces, "run"))
                     .await;
                 let reason = match &outcome {
@@ -232,17 +235,27 @@ impl Worker {
             .job_started(&job.backend_id, millis(waited));
     }
 
-    /// Runs the job, renewing the lease while it runs.
-    async fn execute(&self, job: &Job, claim: &Claim) -> Result<JobResult> {
+    /// Runs the job, renewing the lease while it runs. `parsed` is its
+    /// circuit as the submission parsed it, when it was handed over here.
+    async fn execute(
+        &self,
+        job: &Job,
+        claim: &Claim,
+        parsed: Option<Arc<Circuit>>,
+    ) -> Result<JobResult> {
         let backend = self.ports.backends.get(job.backend_id.as_str())?.clone();
-        let circuit = self
-            .ports
-            .frontend
-            .parse(&job.circuit)?
-            .with_implicit_measurement();
+        let circuit = match parsed {
+            Some(circuit) => circuit,
+            None => Arc::new(
+                self.ports
+                    .frontend
+                    .parse(&job.circuit)?
+                    .with_implicit_measurement(),
+            ),
+        };
         let request = RunRequest {
             job_id: job.id,
-            circuit: Arc::new(circuit),
+            circuit,
             shots: job.shots,
             optimization_level: job.optimization_level,
             seed: job.seed,

@@ -4,6 +4,7 @@
 mod access;
 mod cancel;
 mod origin;
+mod parsed;
 mod query;
 mod start_at_once;
 mod streams;
@@ -23,6 +24,7 @@ use crate::ports::{
 
 pub use cancel::CancelReply;
 pub use origin::{CallOrigin, with_current_call, with_origin};
+pub use parsed::ParsedCircuits;
 pub use query::{JobView, ListJobsCommand};
 pub use streams::{
     BatchStreamAnswer, BatchSubmission, DEFAULT_CHUNK_SIZE, ResultChunkView, StreamOutcome,
@@ -65,6 +67,9 @@ pub struct JobPorts {
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// Refusals, submissions and cancellations; `NoAudit` records nothing.
     pub audit: Arc<dyn AuditLog>,
+    /// Not an adapter: circuits parsed at submission, for the worker here
+    /// that runs the job (`ParsedCircuits`).
+    pub parsed: Arc<ParsedCircuits>,
 }
 
 #[derive(Clone)]
@@ -133,6 +138,7 @@ impl JobPorts {
             policies: Arc::new(crate::ports::AllowAll::default()),
             rate_limiter: Arc::new(crate::ports::NoRateLimit),
             audit: Arc::new(crate::ports::NoAudit),
+            parsed: Arc::default(),
         }
     }
 

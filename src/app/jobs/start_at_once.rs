@@ -6,6 +6,9 @@
 //! queue is skipped. The attempt is counted in the same row that stores
 //! the job, so a crash during its run still counts it.
 
+use std::sync::Arc;
+
+use crate::domain::circuit::Circuit;
 use crate::domain::{Job, Transition, UnixMillis};
 use crate::ports::{Claim, CreateOutcome};
 
@@ -49,13 +52,27 @@ impl JobService {
         claims
     }
 
-    /// After the store answered: a created job goes to its worker; the lease
-    /// of a job that was not created (an idempotent twin) ends.
-    pub(super) async fn settle_starts(&self, claims: &[Option<Claim>], outcomes: &[CreateOutcome]) {
-        for (claim, outcome) in claims.iter().zip(outcomes) {
+    /// After the store answered: a created job goes to its worker, with its
+    /// circuit as parsed at submission; the lease of a job that was not
+    /// created (an idempotent twin) ends.
+    pub(super) async fn settle_starts(
+        &self,
+        claims: &[Option<Claim>],
+        outcomes: &[CreateOutcome],
+        circuits: Vec<Circuit>,
+    ) {
+        for ((claim, outcome), circuit) in claims.iter().zip(outcomes).zip(circuits) {
             let Some(claim) = claim else { continue };
             let settled = match outcome {
-                CreateOutcome::Created => self.ports.queue.hand_over(claim).await,
+                CreateOutcome::Created => {
+                    let parsed = &self.ports.parsed;
+                    parsed.keep(claim.job_id, Arc::new(circuit));
+                    let handed = self.ports.queue.hand_over(claim).await;
+                    if handed.is_err() {
+                        parsed.take(claim.job_id);
+                    }
+                    handed
+                }
                 CreateOutcome::Existing(_) => self.ports.queue.ack(claim).await,
             };
             if let Err(e) = settled {

@@ -2,6 +2,7 @@
 //! is handed out (write-ahead): QUEUED, or RUNNING when an idle worker
 //! takes it at once (`start_at_once`).
 
+use crate::domain::circuit::Circuit;
 use crate::domain::{
     CircuitSource, Error, IdempotencyKey, Identity, Job, JobId, NewJob, Operation,
     OptimizationLevel, Policy, Priority, QueueLimits, Result, Shots, Tags, UnixMillis,
@@ -63,9 +64,9 @@ impl JobService {
         command: SubmitCommand,
     ) -> Result<Admitted> {
         let now = self.ports.clock.now();
-        let job = self.prepare(identity, policy, operation, command, now)?;
+        let prepared = self.prepare(identity, policy, operation, command, now)?;
         self.check_quotas(identity, policy, operation, 1).await?;
-        let admitted = self.admit(identity, operation, vec![job], now).await?;
+        let admitted = self.admit(identity, operation, vec![prepared], now).await?;
         Ok(admitted[0])
     }
 
@@ -108,7 +109,8 @@ impl JobService {
     }
 
     /// Validates everything a client sent, against the service's limits
-    /// and the caller's policy, and builds the QUEUED job.
+    /// and the caller's policy, and builds the QUEUED job, with its circuit
+    /// as parsed.
     fn prepare(
         &self,
         identity: &Identity,
@@ -116,7 +118,7 @@ impl JobService {
         operation: Operation,
         command: SubmitCommand,
         now: UnixMillis,
-    ) -> Result<Job> {
+    ) -> Result<(Job, Circuit)> {
         // The job's run is traced as a child of the submitting call, not of
         // this check.
         let traceparent = self.ports.traces.current();
@@ -166,11 +168,8 @@ impl JobService {
             seed: command.seed,
             traceparent,
         };
-        Ok(Job::queued(
-            JobId::from_uuid(uuid::Uuid::now_v7()),
-            new,
-            now,
-        ))
+        let job = Job::queued(JobId::from_uuid(uuid::Uuid::now_v7()), new, now);
+        Ok((job, circuit))
     }
 
     /// Refuses the whole submission when it would overfill the queue.
@@ -195,13 +194,13 @@ impl JobService {
         &self,
         identity: &Identity,
         operation: Operation,
-        jobs: Vec<Job>,
+        prepared: Vec<(Job, Circuit)>,
         now: UnixMillis,
     ) -> Result<Vec<Admitted>> {
+        let (mut jobs, circuits): (Vec<Job>, Vec<Circuit>) = prepared.into_iter().unzip();
         self.check_capacity(&jobs).await?;
         let window = i64::try_from(self.rules.idempotency_window.as_millis()).unwrap_or(i64::MAX);
         let dedup_since = now.plus_millis(-window);
-        let mut jobs = jobs;
         let started = self.start_on_idle_workers(&mut jobs, now).await;
         let entries: Vec<QueueEntry> = jobs.iter().map(queue_entry).collect();
         let backend = entries.first().map(|entry| entry.backend_id.clone());
@@ -222,7 +221,7 @@ impl JobService {
                 return Err(e);
             }
         };
-        self.settle_starts(&started, &outcomes).await;
+        self.settle_starts(&started, &outcomes, circuits).await;
         let mut admitted = Vec::with_capacity(outcomes.len());
         let mut fresh = Vec::with_capacity(outcomes.len());
         let mut created = 0;

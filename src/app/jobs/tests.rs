@@ -61,6 +61,8 @@ struct Mocks {
     audit: MockAuditLog,
     /// `JobRules::start_lease`; `None` unless a test starts jobs at once.
     start_lease: Option<Duration>,
+    /// Circuits handed to workers; a test may keep a clone to look inside.
+    parsed: Arc<ParsedCircuits>,
 }
 
 impl Mocks {
@@ -79,6 +81,7 @@ impl Mocks {
             rate: MockRateLimiter::new(),
             audit,
             start_lease: None,
+            parsed: Arc::default(),
         }
     }
 
@@ -111,6 +114,7 @@ impl Mocks {
             policies: Arc::new(policies),
             rate_limiter: Arc::new(self.rate),
             audit: Arc::new(self.audit),
+            parsed: self.parsed,
         };
         let rules = JobRules {
             idempotency_window: Duration::from_secs(24 * 3600),

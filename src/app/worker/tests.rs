@@ -381,3 +381,57 @@ async fn a_job_started_at_its_submission_runs_under_that_lease() {
     assert_eq!(done.claim_token, Some(claim.token));
     assert_eq!(pool.drain(Duration::from_secs(1)).await, 0);
 }
+
+/// A job handed over with its circuit as the submission parsed it runs
+/// that circuit; the worker does not parse the stored text again, and
+/// keeps nothing afterwards.
+#[tokio::test(start_paused = true)]
+async fn a_job_handed_over_with_its_parsed_circuit_is_not_parsed_again() {
+    let mut backend = simulator_backend();
+    backend.expect_run().times(1).returning(|request| {
+        // The kept circuit has 3 qubits; the frontend's would have 1.
+        assert_eq!(request.circuit.num_qubits(), 3);
+        Ok(JobResult {
+            shots: request.shots.get(),
+            ..JobResult::default()
+        })
+    });
+    let mut registry = BackendRegistry::new();
+    registry.register(Arc::new(backend)).unwrap();
+    let mut frontend = MockCircuitFrontend::new();
+    frontend.expect_parse().never();
+    let ports = JobPorts::in_memory(Arc::new(SystemClock), Arc::new(frontend), registry);
+    let pool = WorkerPool::start(ports.clone(), settings(3));
+    let mut job = queued_job();
+    let entry = crate::app::jobs::queue_entry(&job);
+    let claim = loop {
+        match ports
+            .queue
+            .claim_for_idle(entry.clone(), Duration::from_secs(30))
+            .await
+            .unwrap()
+        {
+            Some(claim) => break claim,
+            None => tokio::time::sleep(Duration::from_millis(10)).await,
+        }
+    };
+    job.apply(&Transition::Start {
+        token: claim.token,
+        at: UnixMillis(1),
+    })
+    .unwrap();
+    ports
+        .store
+        .create(vec![job.clone()], UnixMillis(0))
+        .await
+        .unwrap();
+    let mut three = CircuitBuilder::new();
+    three.add_qreg("q", 3).unwrap();
+    ports.parsed.keep(job.id, Arc::new(three.build()));
+    ports.queue.hand_over(&claim).await.unwrap();
+
+    let done = wait_terminal(&ports, &job).await;
+    assert_eq!(done.state, JobState::Completed);
+    assert!(ports.parsed.is_empty());
+    assert_eq!(pool.drain(Duration::from_secs(1)).await, 0);
+}

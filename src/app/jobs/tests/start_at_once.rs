@@ -64,8 +64,12 @@ async fn a_job_submitted_while_a_worker_waits_is_stored_running_and_handed_to_it
         .in_sequence(&mut order)
         .returning(|_| Ok(()));
     mocks.queue.expect_offer().never();
+    let parsed = mocks.parsed.clone();
     let id = mocks.service().submit(&alice(), command()).await.unwrap();
     assert_eq!(id.to_string().len(), 36);
+    let circuit = parsed.take(id).expect("the circuit is kept for the worker");
+    assert_eq!(circuit.num_qubits(), 2, "the Bell circuit as parsed");
+    assert!(parsed.is_empty());
 }
 
 #[tokio::test]
@@ -79,7 +83,12 @@ async fn a_job_submitted_while_no_worker_waits_is_queued() {
         .returning(|jobs, _| Ok(vec![CreateOutcome::Created; jobs.len()]));
     mocks.queue.expect_offer().times(1).returning(|_| Ok(()));
     mocks.queue.expect_hand_over().never();
+    let parsed = mocks.parsed.clone();
     mocks.service().submit(&alice(), command()).await.unwrap();
+    assert!(
+        parsed.is_empty(),
+        "a queued job's worker parses the stored text"
+    );
 }
 
 #[tokio::test]
@@ -110,6 +119,7 @@ async fn the_lease_of_an_idempotent_twin_ends_and_the_first_job_is_answered() {
         .returning(move |_, _| Ok(vec![CreateOutcome::Existing(first)]));
     expect_lease_ended(&mut mocks);
     mocks.queue.expect_offer().never();
+    let parsed = mocks.parsed.clone();
     let command = SubmitCommand {
         idempotency_key: "once".into(),
         ..command()
@@ -118,4 +128,5 @@ async fn the_lease_of_an_idempotent_twin_ends_and_the_first_job_is_answered() {
         mocks.service().submit(&alice(), command).await.unwrap(),
         first
     );
+    assert!(parsed.is_empty(), "nothing kept for a job not created");
 }
