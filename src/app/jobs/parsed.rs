@@ -16,9 +16,12 @@ use crate::domain::circuit::Circuit;
 /// handed jobs stop reaching the workers, and then it keeps memory flat.
 const MOST: usize = 4096;
 
+/// Keyed by job ids the service made, so a fast seeded hasher is safe.
+type Circuits = HashMap<JobId, Arc<Circuit>, foldhash::fast::RandomState>;
+
 #[derive(Default)]
 pub struct ParsedCircuits {
-    circuits: Mutex<HashMap<JobId, Arc<Circuit>>>,
+    circuits: Mutex<Circuits>,
 }
 
 impl ParsedCircuits {
@@ -43,7 +46,7 @@ impl ParsedCircuits {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<JobId, Arc<Circuit>>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Circuits> {
         // A panic elsewhere cannot leave a map half-changed.
         self.circuits.lock().unwrap_or_else(|e| e.into_inner())
     }

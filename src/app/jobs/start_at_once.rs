@@ -59,14 +59,16 @@ impl JobService {
         &self,
         claims: &[Option<Claim>],
         outcomes: &[CreateOutcome],
-        circuits: Vec<Circuit>,
+        circuits: Vec<Option<Circuit>>,
     ) {
         for ((claim, outcome), circuit) in claims.iter().zip(outcomes).zip(circuits) {
             let Some(claim) = claim else { continue };
             let settled = match outcome {
                 CreateOutcome::Created => {
                     let parsed = &self.ports.parsed;
-                    parsed.keep(claim.job_id, Arc::new(circuit));
+                    if let Some(circuit) = circuit {
+                        parsed.keep(claim.job_id, Arc::new(circuit));
+                    }
                     let handed = self.ports.queue.hand_over(claim).await;
                     if handed.is_err() {
                         parsed.take(claim.job_id);

@@ -202,6 +202,13 @@ impl JobService {
         let window = i64::try_from(self.rules.idempotency_window.as_millis()).unwrap_or(i64::MAX);
         let dedup_since = now.plus_millis(-window);
         let started = self.start_on_idle_workers(&mut jobs, now).await;
+        // Only a job handed to a worker needs its parsed circuit; the
+        // others' go now rather than live through the store's commit.
+        let circuits: Vec<Option<Circuit>> = circuits
+            .into_iter()
+            .zip(&started)
+            .map(|(circuit, claim)| claim.as_ref().map(|_| circuit))
+            .collect();
         let entries: Vec<QueueEntry> = jobs.iter().map(queue_entry).collect();
         let backend = entries.first().map(|entry| entry.backend_id.clone());
         let stored = self
