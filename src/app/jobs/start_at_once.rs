@@ -15,19 +15,30 @@ use crate::ports::{Claim, CreateOutcome};
 use super::JobService;
 use super::submit::queue_entry;
 
+/// A job started at its submission: its lease for an idle worker, and its
+/// circuit as parsed, for that worker.
+#[derive(Clone)]
+pub(super) struct Started {
+    claim: Claim,
+    circuit: Arc<Circuit>,
+}
+
 impl JobService {
     /// Leases each job to an idle worker where one waits, and starts it
     /// under that lease; one entry per job, `None` for a job that waits.
+    /// A started job keeps its parsed circuit for its worker; the others'
+    /// go now rather than live through the store's commit.
     pub(super) async fn start_on_idle_workers(
         &self,
         jobs: &mut [Job],
+        circuits: Vec<Circuit>,
         now: UnixMillis,
-    ) -> Vec<Option<Claim>> {
+    ) -> Vec<Option<Started>> {
         let Some(lease) = self.rules.start_lease else {
             return vec![None; jobs.len()];
         };
-        let mut claims = Vec::with_capacity(jobs.len());
-        for job in jobs.iter_mut() {
+        let mut started = Vec::with_capacity(jobs.len());
+        for (job, circuit) in jobs.iter_mut().zip(circuits) {
             let claim = match self
                 .ports
                 .queue
@@ -40,16 +51,19 @@ impl JobService {
                     None
                 }
             };
-            let started = claim.filter(|claim| {
+            let start = claim.filter(|claim| {
                 let start = Transition::Start {
                     token: claim.token,
                     at: now,
                 };
                 job.apply(&start).is_ok()
             });
-            claims.push(started);
+            started.push(start.map(|claim| Started {
+                claim,
+                circuit: Arc::new(circuit),
+            }));
         }
-        claims
+        started
     }
 
     /// After the store answered: a created job goes to its worker, with its
@@ -57,18 +71,17 @@ impl JobService {
     /// created (an idempotent twin) ends.
     pub(super) async fn settle_starts(
         &self,
-        claims: &[Option<Claim>],
+        started: &[Option<Started>],
         outcomes: &[CreateOutcome],
-        circuits: Vec<Option<Circuit>>,
     ) {
-        for ((claim, outcome), circuit) in claims.iter().zip(outcomes).zip(circuits) {
-            let Some(claim) = claim else { continue };
+        for (start, outcome) in started.iter().zip(outcomes) {
+            let Some(Started { claim, circuit }) = start else {
+                continue;
+            };
             let settled = match outcome {
                 CreateOutcome::Created => {
                     let parsed = &self.ports.parsed;
-                    if let Some(circuit) = circuit {
-                        parsed.keep(claim.job_id, Arc::new(circuit));
-                    }
+                    parsed.keep(claim.job_id, circuit.clone());
                     let handed = self.ports.queue.hand_over(claim).await;
                     if handed.is_err() {
                         parsed.take(claim.job_id);
@@ -86,8 +99,8 @@ impl JobService {
     }
 
     /// The store refused the jobs: their leases end.
-    pub(super) async fn drop_starts(&self, claims: &[Option<Claim>]) {
-        for claim in claims.iter().flatten() {
+    pub(super) async fn drop_starts(&self, started: &[Option<Started>]) {
+        for Started { claim, .. } in started.iter().flatten() {
             if let Err(e) = self.ports.queue.ack(claim).await {
                 tracing::debug!(job_id = %claim.job_id, error = %e, "lease already gone");
             }

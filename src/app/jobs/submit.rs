@@ -201,14 +201,7 @@ impl JobService {
         self.check_capacity(&jobs).await?;
         let window = i64::try_from(self.rules.idempotency_window.as_millis()).unwrap_or(i64::MAX);
         let dedup_since = now.plus_millis(-window);
-        let started = self.start_on_idle_workers(&mut jobs, now).await;
-        // Only a job handed to a worker needs its parsed circuit; the
-        // others' go now rather than live through the store's commit.
-        let circuits: Vec<Option<Circuit>> = circuits
-            .into_iter()
-            .zip(&started)
-            .map(|(circuit, claim)| claim.as_ref().map(|_| circuit))
-            .collect();
+        let started = self.start_on_idle_workers(&mut jobs, circuits, now).await;
         let entries: Vec<QueueEntry> = jobs.iter().map(queue_entry).collect();
         let backend = entries.first().map(|entry| entry.backend_id.clone());
         let stored = self
@@ -228,10 +221,9 @@ impl JobService {
                 return Err(e);
             }
         };
-        self.settle_starts(&started, &outcomes, circuits).await;
+        self.settle_starts(&started, &outcomes).await;
         let mut admitted = Vec::with_capacity(outcomes.len());
         let mut fresh = Vec::with_capacity(outcomes.len());
-        let mut created = 0;
         for ((entry, outcome), start) in entries.into_iter().zip(outcomes).zip(&started) {
             match outcome {
                 CreateOutcome::Created => {
@@ -241,7 +233,6 @@ impl JobService {
                         id: entry.job_id,
                         created: true,
                     });
-                    created += 1;
                     if start.is_none() {
                         fresh.push(entry);
                     }
@@ -250,6 +241,7 @@ impl JobService {
             }
         }
         // A submission (single or batch) is for one backend.
+        let created = admitted.iter().filter(|a| a.created).count() as u64;
         if created > 0
             && let Some(backend) = &backend
         {
