@@ -334,28 +334,16 @@ async fn a_run_past_its_timeout_is_stopped_and_fails_saying_so() {
     pool.drain(Duration::from_secs(1)).await;
 }
 
-/// A job stored RUNNING under a lease given to an idle worker (as a
-/// submission does when a worker waits) runs on that lease: no second
-/// start, so its one attempt stays one and its token is the lease's.
-#[tokio::test(start_paused = true)]
-async fn a_job_started_at_its_submission_runs_under_that_lease() {
-    let mut backend = simulator_backend();
-    backend.expect_run().times(1).returning(|request| {
-        Ok(JobResult {
-            shots: request.shots.get(),
-            ..JobResult::default()
-        })
-    });
-    let ports = ports(backend);
-    let pool = WorkerPool::start(ports.clone(), settings(3));
+/// A new job stored RUNNING under a lease for one of the pool's idle
+/// workers, as a submission does when a worker waits; not handed over yet.
+async fn stored_for_an_idle_worker(ports: &JobPorts) -> (Job, Claim) {
     let mut job = queued_job();
     let entry = crate::app::jobs::queue_entry(&job);
-    let lease = Duration::from_secs(30);
     let claim = loop {
         // The worker parks in its claim shortly after it starts.
         match ports
             .queue
-            .claim_for_idle(entry.clone(), lease)
+            .claim_for_idle(entry.clone(), Duration::from_secs(30))
             .await
             .unwrap()
         {
@@ -373,6 +361,24 @@ async fn a_job_started_at_its_submission_runs_under_that_lease() {
         .create(vec![job.clone()], UnixMillis(0))
         .await
         .unwrap();
+    (job, claim)
+}
+
+/// A job stored RUNNING under a lease given to an idle worker (as a
+/// submission does when a worker waits) runs on that lease: no second
+/// start, so its one attempt stays one and its token is the lease's.
+#[tokio::test(start_paused = true)]
+async fn a_job_started_at_its_submission_runs_under_that_lease() {
+    let mut backend = simulator_backend();
+    backend.expect_run().times(1).returning(|request| {
+        Ok(JobResult {
+            shots: request.shots.get(),
+            ..JobResult::default()
+        })
+    });
+    let ports = ports(backend);
+    let pool = WorkerPool::start(ports.clone(), settings(3));
+    let (job, claim) = stored_for_an_idle_worker(&ports).await;
     ports.queue.hand_over(&claim).await.unwrap();
 
     let done = wait_terminal(&ports, &job).await;
@@ -402,29 +408,7 @@ async fn a_job_handed_over_with_its_parsed_circuit_is_not_parsed_again() {
     frontend.expect_parse().never();
     let ports = JobPorts::in_memory(Arc::new(SystemClock), Arc::new(frontend), registry);
     let pool = WorkerPool::start(ports.clone(), settings(3));
-    let mut job = queued_job();
-    let entry = crate::app::jobs::queue_entry(&job);
-    let claim = loop {
-        match ports
-            .queue
-            .claim_for_idle(entry.clone(), Duration::from_secs(30))
-            .await
-            .unwrap()
-        {
-            Some(claim) => break claim,
-            None => tokio::time::sleep(Duration::from_millis(10)).await,
-        }
-    };
-    job.apply(&Transition::Start {
-        token: claim.token,
-        at: UnixMillis(1),
-    })
-    .unwrap();
-    ports
-        .store
-        .create(vec![job.clone()], UnixMillis(0))
-        .await
-        .unwrap();
+    let (job, claim) = stored_for_an_idle_worker(&ports).await;
     let mut three = CircuitBuilder::new();
     three.add_qreg("q", 3).unwrap();
     ports.parsed.keep(job.id, Arc::new(three.build()));
