@@ -129,6 +129,16 @@ impl Mocks {
     }
 }
 
+/// What `alice` submitting `command()` is answered, which must be a
+/// refusal.
+async fn refusal(mocks: Mocks) -> Error {
+    mocks
+        .service()
+        .submit(&alice(), command())
+        .await
+        .unwrap_err()
+}
+
 fn command() -> SubmitCommand {
     SubmitCommand {
         circuit: Some(CircuitSource {
@@ -276,20 +286,12 @@ async fn parse_errors_and_oversized_circuits_are_refused_at_submit() {
             "line 1, column 5: unknown gate 'hx'",
         ))
     });
-    let err = mocks
-        .service()
-        .submit(&alice(), command())
-        .await
-        .unwrap_err();
+    let err = refusal(mocks).await;
     assert!(err.message().contains("line 1, column 5"), "{err}");
 
     let mut mocks = Mocks::new();
     mocks.backend = backend(1);
-    let err = mocks
-        .service()
-        .submit(&alice(), command())
-        .await
-        .unwrap_err();
+    let err = refusal(mocks).await;
     assert_eq!(err.kind(), ErrorKind::InvalidArgument);
     assert!(err.message().contains("2 qubits"), "{err}");
 }
@@ -340,11 +342,7 @@ async fn an_unreachable_store_refuses_the_submission_as_unavailable() {
         .expect_create()
         .returning(|_, _| Err(Error::unavailable("store down")));
     mocks.queue.expect_offer().never();
-    let err = mocks
-        .service()
-        .submit(&alice(), command())
-        .await
-        .unwrap_err();
+    let err = refusal(mocks).await;
     assert_eq!(err.kind(), ErrorKind::Unavailable);
 }
 

@@ -124,11 +124,7 @@ async fn a_backend_not_granted_is_refused_before_the_circuit_is_parsed() {
         "SubmitJob",
         "backends",
     );
-    let err = mocks
-        .service()
-        .submit(&alice(), command())
-        .await
-        .unwrap_err();
+    let err = refusal(mocks).await;
     assert_eq!(err.kind(), ErrorKind::PermissionDenied);
     assert_eq!(err.message(), "client 'alice' may not use backend 'sim'");
 }

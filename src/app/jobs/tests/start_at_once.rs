@@ -100,11 +100,7 @@ async fn the_lease_of_a_job_the_store_refused_ends() {
         .times(1)
         .returning(|_, _| Err(Error::unavailable("the database is down")));
     expect_lease_ended(&mut mocks);
-    let error = mocks
-        .service()
-        .submit(&alice(), command())
-        .await
-        .unwrap_err();
+    let error = refusal(mocks).await;
     assert_eq!(error.kind(), ErrorKind::Unavailable);
 }
 
