@@ -61,10 +61,13 @@ impl Inner {
 /// copy of its id, two links), the map's slot for it, and every heap
 /// allocation the job owns. Names (client, backend, idempotency key) and
 /// the circuit text are `Arc<str>`s: two counters before the text, and the
-/// allocator rounds each block up. The names once went uncounted, and for
-/// the Bell job the estimate was 408 bytes where 100,000 cached jobs took
-/// 546 each (glibc's malloc, with its 8-byte headers; mimalloc has none),
-/// so the budget held a third more than it said.
+/// allocator rounds each block up. A name shared with other jobs (the
+/// backend's id, usually) is counted for each of them: the budget errs on
+/// the side of holding less. The names once went uncounted, and for the
+/// Bell job the estimate was 408 bytes where 100,000 cached jobs, each with
+/// names of its own, took 546 each (glibc's malloc, with its 8-byte
+/// headers; mimalloc has none), so the budget held about a third more than
+/// it said. It now counts 480.
 fn footprint(job: &Job) -> usize {
     let names = shared_text(job.client_id.as_str().len())
         + shared_text(job.backend_id.as_str().len())
