@@ -6,6 +6,7 @@ mod cancel;
 mod origin;
 mod parsed;
 mod query;
+mod run_to_end;
 mod start_at_once;
 mod streams;
 mod submit;

@@ -12,6 +12,7 @@ use tracing::Instrument;
 use crate::ports::{AuditAction, CreateOutcome, QueueEntry};
 
 use super::JobService;
+use super::run_to_end::run_to_end;
 
 /// One job as a client asked for it, before any check.
 #[derive(Debug, Clone, Default)]
@@ -188,8 +189,8 @@ impl JobService {
         limits.check(&backend, waiting_total, waiting_backend, jobs.len() as u64)
     }
 
-    /// Stores the jobs, then hands the ones started at once to their
-    /// workers and queues the others.
+    /// Starts the jobs on idle workers where it can, stores them, and
+    /// queues the others.
     async fn admit(
         &self,
         identity: &Identity,
@@ -197,8 +198,29 @@ impl JobService {
         prepared: Vec<(Job, Circuit)>,
         now: UnixMillis,
     ) -> Result<Vec<Admitted>> {
-        let (mut jobs, circuits): (Vec<Job>, Vec<Circuit>) = prepared.into_iter().unzip();
+        let (jobs, circuits): (Vec<Job>, Vec<Circuit>) = prepared.into_iter().unzip();
         self.check_capacity(&jobs).await?;
+        // From the first lease on, what follows must happen even if the
+        // caller stops waiting: a lease taken must be handed over or ended,
+        // and a job stored must be queued.
+        let (service, identity) = (self.clone(), identity.clone());
+        run_to_end(async move {
+            service
+                .store_and_queue(&identity, operation, jobs, circuits, now)
+                .await
+        })
+        .await
+    }
+
+    /// `admit` from its first lease on.
+    async fn store_and_queue(
+        &self,
+        identity: &Identity,
+        operation: Operation,
+        mut jobs: Vec<Job>,
+        circuits: Vec<Circuit>,
+        now: UnixMillis,
+    ) -> Result<Vec<Admitted>> {
         let window = i64::try_from(self.rules.idempotency_window.as_millis()).unwrap_or(i64::MAX);
         let dedup_since = now.plus_millis(-window);
         let started = self.start_on_idle_workers(&mut jobs, circuits, now).await;

@@ -116,16 +116,21 @@ impl Mocks {
             audit: Arc::new(self.audit),
             parsed: self.parsed,
         };
-        let rules = JobRules {
-            idempotency_window: Duration::from_secs(24 * 3600),
-            job_limits: JobLimits::default(),
-            queue_limits: QueueLimits::default(),
-            default_page_size: 50,
-            max_page_size: 1000,
-            start_lease: self.start_lease,
-        };
         let (_, stopped) = tokio::sync::watch::channel(false);
-        JobService::new(ports, rules, stopped)
+        JobService::new(ports, rules(self.start_lease), stopped)
+    }
+}
+
+/// The tests' rules: no limits beyond the defaults; jobs start at their
+/// submission when `start_lease` is set.
+fn rules(start_lease: Option<Duration>) -> JobRules {
+    JobRules {
+        idempotency_window: Duration::from_secs(24 * 3600),
+        job_limits: JobLimits::default(),
+        queue_limits: QueueLimits::default(),
+        default_page_size: 50,
+        max_page_size: 1000,
+        start_lease,
     }
 }
 
@@ -575,4 +580,5 @@ async fn a_cancel_the_store_cannot_record_puts_the_job_back_in_the_queue() {
 }
 
 mod access;
+mod dropped_call;
 mod start_at_once;

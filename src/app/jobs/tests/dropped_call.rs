@@ -1,0 +1,147 @@
+//! A submission whose caller stops waiting once its jobs may be stored
+//! (the client hung up, or its deadline passed) still queues them, or
+//! hands them to the idle worker that was promised them. Real in-memory
+//! store and queue; the store holds its answer until the test lets go.
+
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use super::*;
+use crate::adapters::memory::MemoryJobStore;
+
+/// A memory store whose `create` keeps the jobs at once, says so, and then
+/// answers only when released: a commit whose answer is on its way.
+struct AnswerHeldStore {
+    inner: MemoryJobStore,
+    kept: Notify,
+    release: Notify,
+}
+
+#[async_trait::async_trait]
+impl JobStore for AnswerHeldStore {
+    async fn create(&self, jobs: Vec<Job>, since: UnixMillis) -> Result<Vec<CreateOutcome>> {
+        let outcomes = self.inner.create(jobs, since).await;
+        self.kept.notify_one();
+        self.release.notified().await;
+        outcomes
+    }
+    async fn get(&self, id: JobId) -> Result<Option<Job>> {
+        self.inner.get(id).await
+    }
+    async fn apply(&self, id: JobId, transition: Transition) -> Result<Job> {
+        self.inner.apply(id, transition).await
+    }
+    async fn result(&self, id: JobId) -> Result<Option<JobResult>> {
+        self.inner.result(id).await
+    }
+    async fn list(&self, query: JobQuery) -> Result<JobPage> {
+        self.inner.list(query).await
+    }
+    async fn unfinished(&self, after: Option<JobId>, limit: usize) -> Result<Vec<Job>> {
+        self.inner.unfinished(after, limit).await
+    }
+    async fn count_queued(&self, client: ClientId) -> Result<u64> {
+        self.inner.count_queued(client).await
+    }
+    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+        self.inner.expire_results(before, limit).await
+    }
+    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+        self.inner.delete_finished(before, limit).await
+    }
+    async fn ping(&self) -> Result<()> {
+        self.inner.ping().await
+    }
+}
+
+/// A service on the real in-memory queue and the store above; jobs start
+/// at their submission when `start_lease` is set and a worker waits.
+fn service(store: Arc<AnswerHeldStore>, start_lease: Option<Duration>) -> (JobService, JobPorts) {
+    let mut clock = MockClock::new();
+    clock.expect_now().return_const(NOW);
+    let mut registry = BackendRegistry::new();
+    registry.register(Arc::new(backend(5))).unwrap();
+    let mut ports =
+        JobPorts::in_memory(Arc::new(clock), Arc::new(frontend_parsing_bell()), registry);
+    ports.store = store;
+    let (_, stopped) = tokio::sync::watch::channel(false);
+    (
+        JobService::new(ports.clone(), rules(start_lease), stopped),
+        ports,
+    )
+}
+
+fn answer_held_store() -> Arc<AnswerHeldStore> {
+    Arc::new(AnswerHeldStore {
+        inner: MemoryJobStore::new(),
+        kept: Notify::new(),
+        release: Notify::new(),
+    })
+}
+
+/// Submits, and drops the call once the store has kept the job, before
+/// its answer arrives; then lets the answer go. The stored job's id.
+async fn submit_and_hang_up(service: &JobService, store: &AnswerHeldStore) -> JobId {
+    let call = {
+        let service = service.clone();
+        tokio::spawn(async move { service.submit(&alice(), command()).await })
+    };
+    store.kept.notified().await;
+    call.abort();
+    assert!(call.await.unwrap_err().is_cancelled());
+    store.release.notify_one();
+    let kept = store.inner.unfinished(None, 10).await.unwrap();
+    assert_eq!(
+        kept.len(),
+        1,
+        "the store kept the job before the call ended"
+    );
+    kept[0].id
+}
+
+#[tokio::test]
+async fn a_job_whose_caller_hung_up_after_it_was_stored_is_still_queued() {
+    let store = answer_held_store();
+    let (service, ports) = service(store.clone(), None);
+    let id = submit_and_hang_up(&service, &store).await;
+    let backends = vec![BackendId::parse("sim").unwrap()];
+    let claim = ports
+        .queue
+        .claim(backends, Duration::from_secs(30), Duration::from_secs(5))
+        .await
+        .unwrap();
+    assert_eq!(
+        claim.map(|c| c.job_id),
+        Some(id),
+        "the job was stored but never queued"
+    );
+}
+
+#[tokio::test]
+async fn a_job_leased_to_an_idle_worker_reaches_it_though_its_caller_hung_up() {
+    let store = answer_held_store();
+    let lease = Duration::from_secs(30);
+    let (service, ports) = service(store.clone(), Some(lease));
+    // A worker waits for work, so the submission leases the job to it.
+    let queue = ports.queue.clone();
+    let worker = tokio::spawn(async move {
+        let backends = vec![BackendId::parse("sim").unwrap()];
+        queue.claim(backends, lease, Duration::from_secs(60)).await
+    });
+    // On this one-thread runtime the worker runs until it waits.
+    for _ in 0..10 {
+        tokio::task::yield_now().await;
+    }
+    let id = submit_and_hang_up(&service, &store).await;
+    // Well within the lease: without the hand-over the worker would hear
+    // of the job only when its 30 s lease ended.
+    let claim = tokio::time::timeout(Duration::from_secs(5), worker)
+        .await
+        .expect("the leased job never reached the waiting worker")
+        .unwrap()
+        .unwrap();
+    let stored = store.inner.get(id).await.unwrap().unwrap();
+    assert_eq!(stored.state, JobState::Running, "it was not leased at once");
+    assert_eq!(claim.map(|c| c.job_id), Some(id));
+}
