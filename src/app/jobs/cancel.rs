@@ -1,10 +1,11 @@
 //! Cancellation. The store arbitrates races: whichever of the client's cancel
 //! and the worker's outcome is written first stands.
 
-use crate::domain::{ErrorKind, Identity, Job, JobState, Operation, Result, Transition};
+use crate::domain::{ErrorKind, Identity, Job, JobState, Operation, Policy, Result, Transition};
 use crate::ports::{AuditAction, CancelOutcome};
 
 use super::JobService;
+use super::run_to_end::run_to_end;
 
 /// The answer to CancelJob: whether the job is now CANCELED, and why (not).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +37,23 @@ impl JobService {
     #[tracing::instrument(skip_all, fields(client_id = %identity.client_id, job_id))]
     pub async fn cancel(&self, identity: &Identity, job_id: &str) -> Result<CancelReply> {
         let policy = self.authorize(identity, Operation::CancelJob)?;
-        let mut job = self.owned_job(identity, &policy, job_id).await?;
+        let job = self.owned_job(identity, &policy, job_id).await?;
+        // Taking the job off the queue (or stopping its run) and writing
+        // CANCELED go together: begun, they end even if the caller hangs
+        // up, or the job would sit QUEUED in the store and in no queue.
+        let (service, identity, job_id) = (self.clone(), identity.clone(), job_id.to_owned());
+        run_to_end(async move { service.cancel_owned(&identity, &policy, &job_id, job).await })
+            .await
+    }
+
+    /// `cancel` of a job the caller may cancel, as last read.
+    async fn cancel_owned(
+        &self,
+        identity: &Identity,
+        policy: &Policy,
+        job_id: &str,
+        mut job: Job,
+    ) -> Result<CancelReply> {
         // A job may move on between our read and our write; look again then.
         for _ in 0..3 {
             let attempt = match job.state {
@@ -59,7 +76,7 @@ impl JobService {
                 }
                 other => return other,
             }
-            job = self.owned_job(identity, &policy, job_id).await?;
+            job = self.owned_job(identity, policy, job_id).await?;
         }
         Ok(CancelReply::refused(&job))
     }

@@ -1,7 +1,8 @@
-//! A submission whose caller stops waiting once its jobs may be stored
-//! (the client hung up, or its deadline passed) still queues them, or
-//! hands them to the idle worker that was promised them. Real in-memory
-//! store and queue; the store holds its answer until the test lets go.
+//! A call whose caller stops waiting half-way (the client hung up, or its
+//! deadline passed) still ends what it began: a submission queues its
+//! stored jobs, or hands them to the idle worker promised them; a cancel
+//! that took its job off the queue writes CANCELED. Real in-memory store
+//! and queue; the store holds its answers until the test lets go.
 
 use std::sync::Arc;
 
@@ -10,19 +11,21 @@ use tokio::sync::Notify;
 use super::*;
 use crate::adapters::memory::MemoryJobStore;
 
-/// A memory store whose `create` keeps the jobs at once, says so, and then
-/// answers only when released: a commit whose answer is on its way.
-struct AnswerHeldStore {
+/// A memory store that says when a call reaches it, then holds it until
+/// released: `create` keeps the jobs first (a commit whose answer is on
+/// its way), a cancel is written only after (a write still waiting for
+/// the store's writer).
+struct HeldStore {
     inner: MemoryJobStore,
-    kept: Notify,
+    reached: Notify,
     release: Notify,
 }
 
 #[async_trait::async_trait]
-impl JobStore for AnswerHeldStore {
+impl JobStore for HeldStore {
     async fn create(&self, jobs: Vec<Job>, since: UnixMillis) -> Result<Vec<CreateOutcome>> {
         let outcomes = self.inner.create(jobs, since).await;
-        self.kept.notify_one();
+        self.reached.notify_one();
         self.release.notified().await;
         outcomes
     }
@@ -30,6 +33,10 @@ impl JobStore for AnswerHeldStore {
         self.inner.get(id).await
     }
     async fn apply(&self, id: JobId, transition: Transition) -> Result<Job> {
+        if matches!(transition, Transition::Cancel { .. }) {
+            self.reached.notify_one();
+            self.release.notified().await;
+        }
         self.inner.apply(id, transition).await
     }
     async fn result(&self, id: JobId) -> Result<Option<JobResult>> {
@@ -57,7 +64,7 @@ impl JobStore for AnswerHeldStore {
 
 /// A service on the real in-memory queue and the store above; jobs start
 /// at their submission when `start_lease` is set and a worker waits.
-fn service(store: Arc<AnswerHeldStore>, start_lease: Option<Duration>) -> (JobService, JobPorts) {
+fn service(store: Arc<HeldStore>, start_lease: Option<Duration>) -> (JobService, JobPorts) {
     let mut clock = MockClock::new();
     clock.expect_now().return_const(NOW);
     let mut registry = BackendRegistry::new();
@@ -72,22 +79,22 @@ fn service(store: Arc<AnswerHeldStore>, start_lease: Option<Duration>) -> (JobSe
     )
 }
 
-fn answer_held_store() -> Arc<AnswerHeldStore> {
-    Arc::new(AnswerHeldStore {
+fn held_store() -> Arc<HeldStore> {
+    Arc::new(HeldStore {
         inner: MemoryJobStore::new(),
-        kept: Notify::new(),
+        reached: Notify::new(),
         release: Notify::new(),
     })
 }
 
 /// Submits, and drops the call once the store has kept the job, before
 /// its answer arrives; then lets the answer go. The stored job's id.
-async fn submit_and_hang_up(service: &JobService, store: &AnswerHeldStore) -> JobId {
+async fn submit_and_hang_up(service: &JobService, store: &HeldStore) -> JobId {
     let call = {
         let service = service.clone();
         tokio::spawn(async move { service.submit(&alice(), command()).await })
     };
-    store.kept.notified().await;
+    store.reached.notified().await;
     call.abort();
     assert!(call.await.unwrap_err().is_cancelled());
     store.release.notify_one();
@@ -102,7 +109,7 @@ async fn submit_and_hang_up(service: &JobService, store: &AnswerHeldStore) -> Jo
 
 #[tokio::test]
 async fn a_job_whose_caller_hung_up_after_it_was_stored_is_still_queued() {
-    let store = answer_held_store();
+    let store = held_store();
     let (service, ports) = service(store.clone(), None);
     let id = submit_and_hang_up(&service, &store).await;
     let backends = vec![BackendId::parse("sim").unwrap()];
@@ -120,7 +127,7 @@ async fn a_job_whose_caller_hung_up_after_it_was_stored_is_still_queued() {
 
 #[tokio::test]
 async fn a_job_leased_to_an_idle_worker_reaches_it_though_its_caller_hung_up() {
-    let store = answer_held_store();
+    let store = held_store();
     let lease = Duration::from_secs(30);
     let (service, ports) = service(store.clone(), Some(lease));
     // A worker waits for work, so the submission leases the job to it.
@@ -144,4 +151,40 @@ async fn a_job_leased_to_an_idle_worker_reaches_it_though_its_caller_hung_up() {
     let stored = store.inner.get(id).await.unwrap().unwrap();
     assert_eq!(stored.state, JobState::Running, "it was not leased at once");
     assert_eq!(claim.map(|c| c.job_id), Some(id));
+}
+
+#[tokio::test]
+async fn a_cancel_whose_caller_hung_up_after_taking_the_job_off_the_queue_still_cancels_it() {
+    let store = held_store();
+    let (service, ports) = service(store.clone(), None);
+    let submit = {
+        let service = service.clone();
+        tokio::spawn(async move { service.submit(&alice(), command()).await })
+    };
+    store.reached.notified().await;
+    store.release.notify_one();
+    let id = submit.await.unwrap().unwrap();
+
+    let cancel = {
+        let service = service.clone();
+        tokio::spawn(async move { service.cancel(&alice(), &id.to_string()).await })
+    };
+    // Off the queue, its CANCELED not yet written: the caller hangs up.
+    store.reached.notified().await;
+    cancel.abort();
+    assert!(cancel.await.unwrap_err().is_cancelled());
+    store.release.notify_one();
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    let mut state = JobState::Queued;
+    while state != JobState::Canceled && tokio::time::Instant::now() < deadline {
+        tokio::task::yield_now().await;
+        state = store.inner.get(id).await.unwrap().unwrap().state;
+    }
+    let queued = ports.queue.waiting(None).await.unwrap();
+    assert_eq!(
+        (state, queued),
+        (JobState::Canceled, 0),
+        "the job must end CANCELED, not sit QUEUED in no queue"
+    );
 }
