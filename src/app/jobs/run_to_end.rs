@@ -3,8 +3,10 @@
 //! The transport drops a call's future when the client hangs up or its
 //! deadline passes. A submission dropped between asking the store to keep
 //! its jobs and offering them to the queue left jobs stored but never
-//! queued (they waited for the next start's recovery), and a job leased to
-//! an idle worker waited out its whole lease before anyone ran it.
+//! queued (they waited for the next start's recovery), a job leased to an
+//! idle worker waited out its whole lease before anyone ran it, and a
+//! cancel dropped after taking its job off the queue left it QUEUED in no
+//! queue.
 //! `RunToEnd` polls its work in place, so the usual path costs one box;
 //! dropped early, it hands the rest to a task of its own, within the
 //! dropped call's origin, so its audit lines still name the call.
@@ -59,8 +61,8 @@ impl<T: Send + 'static> Drop for RunToEnd<T> {
                 }));
             }
             Err(_) => tracing::error!(
-                "a submission was dropped outside the runtime before its jobs were queued; \
-                 start-up recovery will queue them"
+                "a call was dropped outside the runtime before it finished; \
+                 start-up recovery will put back the jobs it left unfinished"
             ),
         }
     }
