@@ -5,6 +5,8 @@ pub mod audit_trail;
 pub mod backends;
 pub mod compose;
 pub mod config;
+#[cfg(test)]
+mod hooked_store;
 pub mod jobs;
 pub mod server;
 pub mod signals;

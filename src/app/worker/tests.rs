@@ -7,6 +7,7 @@ use std::time::Duration;
 use super::*;
 use crate::adapters::system_clock::SystemClock;
 use crate::app::backends::BackendRegistry;
+use crate::app::hooked_store::{HookedStore, StoreHooks};
 use crate::app::jobs::JobPorts;
 use crate::domain::circuit::{CircuitBuilder, Gate, Instruction, Operation};
 use crate::domain::job::tests::queued_job;
@@ -224,29 +225,15 @@ async fn a_run_longer_than_its_lease_keeps_the_lease_and_runs_once() {
     pool.drain(Duration::from_secs(1)).await;
 }
 
-/// A memory store whose first completion fails as if the database were down.
-struct FlakyStore {
-    inner: crate::adapters::memory::MemoryJobStore,
+/// The first completion fails as if the database were down.
+#[derive(Default)]
+struct FirstCompletionFails {
     failed_once: std::sync::atomic::AtomicBool,
 }
 
 #[async_trait::async_trait]
-impl crate::ports::JobStore for FlakyStore {
-    async fn create(
-        &self,
-        jobs: Vec<Job>,
-        since: UnixMillis,
-    ) -> crate::domain::Result<Vec<crate::ports::CreateOutcome>> {
-        self.inner.create(jobs, since).await
-    }
-    async fn get(&self, id: crate::domain::JobId) -> crate::domain::Result<Option<Job>> {
-        self.inner.get(id).await
-    }
-    async fn apply(
-        &self,
-        id: crate::domain::JobId,
-        transition: Transition,
-    ) -> crate::domain::Result<Job> {
+impl StoreHooks for FirstCompletionFails {
+    async fn before_apply(&self, transition: &Transition) -> crate::domain::Result<()> {
         if matches!(transition, Transition::Complete { .. })
             && !self
                 .failed_once
@@ -254,39 +241,7 @@ impl crate::ports::JobStore for FlakyStore {
         {
             return Err(crate::domain::Error::unavailable("store down"));
         }
-        self.inner.apply(id, transition).await
-    }
-    async fn result(&self, id: crate::domain::JobId) -> crate::domain::Result<Option<JobResult>> {
-        self.inner.result(id).await
-    }
-    async fn list(
-        &self,
-        query: crate::ports::JobQuery,
-    ) -> crate::domain::Result<crate::ports::JobPage> {
-        self.inner.list(query).await
-    }
-    async fn unfinished(
-        &self,
-        after: Option<crate::domain::JobId>,
-        limit: usize,
-    ) -> crate::domain::Result<Vec<Job>> {
-        self.inner.unfinished(after, limit).await
-    }
-    async fn count_queued(&self, client: crate::domain::ClientId) -> crate::domain::Result<u64> {
-        self.inner.count_queued(client).await
-    }
-    async fn expire_results(&self, before: UnixMillis, limit: usize) -> crate::domain::Result<u64> {
-        self.inner.expire_results(before, limit).await
-    }
-    async fn delete_finished(
-        &self,
-        before: UnixMillis,
-        limit: usize,
-    ) -> crate::domain::Result<u64> {
-        self.inner.delete_finished(before, limit).await
-    }
-    async fn ping(&self) -> crate::domain::Result<()> {
-        self.inner.ping().await
+        Ok(())
     }
 }
 
@@ -300,10 +255,7 @@ async fn an_outcome_the_store_cannot_take_leaves_the_job_queued_to_run_again() {
         })
     });
     let mut ports = ports(backend);
-    ports.store = Arc::new(FlakyStore {
-        inner: crate::adapters::memory::MemoryJobStore::new(),
-        failed_once: std::sync::atomic::AtomicBool::new(false),
-    });
+    ports.store = Arc::new(HookedStore::new(FirstCompletionFails::default()));
     let job = submitted_job(&ports).await;
     let pool = WorkerPool::start(ports.clone(), settings(3));
     let done = wait_terminal(&ports, &job).await;

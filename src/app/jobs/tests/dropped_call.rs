@@ -9,58 +9,40 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use super::*;
-use crate::adapters::memory::MemoryJobStore;
+use crate::app::hooked_store::{HookedStore, StoreHooks};
 
-/// A memory store that says when a call reaches it, then holds it until
-/// released: `create` keeps the jobs first (a commit whose answer is on
-/// its way), a cancel is written only after (a write still waiting for
-/// the store's writer).
-struct HeldStore {
-    inner: MemoryJobStore,
+/// Says when a call reaches the store, then holds it until released:
+/// `create` keeps the jobs first (a commit whose answer is on its way), a
+/// cancel is written only after (a write still waiting for the store's
+/// writer).
+#[derive(Default)]
+struct Held {
     reached: Notify,
     release: Notify,
 }
 
-#[async_trait::async_trait]
-impl JobStore for HeldStore {
-    async fn create(&self, jobs: Vec<Job>, since: UnixMillis) -> Result<Vec<CreateOutcome>> {
-        let outcomes = self.inner.create(jobs, since).await;
+impl Held {
+    async fn hold(&self) {
         self.reached.notify_one();
         self.release.notified().await;
-        outcomes
-    }
-    async fn get(&self, id: JobId) -> Result<Option<Job>> {
-        self.inner.get(id).await
-    }
-    async fn apply(&self, id: JobId, transition: Transition) -> Result<Job> {
-        if matches!(transition, Transition::Cancel { .. }) {
-            self.reached.notify_one();
-            self.release.notified().await;
-        }
-        self.inner.apply(id, transition).await
-    }
-    async fn result(&self, id: JobId) -> Result<Option<JobResult>> {
-        self.inner.result(id).await
-    }
-    async fn list(&self, query: JobQuery) -> Result<JobPage> {
-        self.inner.list(query).await
-    }
-    async fn unfinished(&self, after: Option<JobId>, limit: usize) -> Result<Vec<Job>> {
-        self.inner.unfinished(after, limit).await
-    }
-    async fn count_queued(&self, client: ClientId) -> Result<u64> {
-        self.inner.count_queued(client).await
-    }
-    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64> {
-        self.inner.expire_results(before, limit).await
-    }
-    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64> {
-        self.inner.delete_finished(before, limit).await
-    }
-    async fn ping(&self) -> Result<()> {
-        self.inner.ping().await
     }
 }
+
+#[async_trait::async_trait]
+impl StoreHooks for Held {
+    async fn after_create(&self) {
+        self.hold().await;
+    }
+
+    async fn before_apply(&self, transition: &Transition) -> Result<()> {
+        if matches!(transition, Transition::Cancel { .. }) {
+            self.hold().await;
+        }
+        Ok(())
+    }
+}
+
+type HeldStore = HookedStore<Held>;
 
 /// A service on the real in-memory queue and the store above; jobs start
 /// at their submission when `start_lease` is set and a worker waits.
@@ -80,11 +62,7 @@ fn service(store: Arc<HeldStore>, start_lease: Option<Duration>) -> (JobService,
 }
 
 fn held_store() -> Arc<HeldStore> {
-    Arc::new(HeldStore {
-        inner: MemoryJobStore::new(),
-        reached: Notify::new(),
-        release: Notify::new(),
-    })
+    Arc::new(HookedStore::new(Held::default()))
 }
 
 /// Submits, and drops the call once the store has kept the job, before
@@ -94,10 +72,10 @@ async fn submit_and_hang_up(service: &JobService, store: &HeldStore) -> JobId {
         let service = service.clone();
         tokio::spawn(async move { service.submit(&alice(), command()).await })
     };
-    store.reached.notified().await;
+    store.hooks.reached.notified().await;
     call.abort();
     assert!(call.await.unwrap_err().is_cancelled());
-    store.release.notify_one();
+    store.hooks.release.notify_one();
     let kept = store.inner.unfinished(None, 10).await.unwrap();
     assert_eq!(
         kept.len(),
@@ -161,8 +139,8 @@ async fn a_cancel_whose_caller_hung_up_after_taking_the_job_off_the_queue_still_
         let service = service.clone();
         tokio::spawn(async move { service.submit(&alice(), command()).await })
     };
-    store.reached.notified().await;
-    store.release.notify_one();
+    store.hooks.reached.notified().await;
+    store.hooks.release.notify_one();
     let id = submit.await.unwrap().unwrap();
 
     let cancel = {
@@ -170,10 +148,10 @@ async fn a_cancel_whose_caller_hung_up_after_taking_the_job_off_the_queue_still_
         tokio::spawn(async move { service.cancel(&alice(), &id.to_string()).await })
     };
     // Off the queue, its CANCELED not yet written: the caller hangs up.
-    store.reached.notified().await;
+    store.hooks.reached.notified().await;
     cancel.abort();
     assert!(cancel.await.unwrap_err().is_cancelled());
-    store.release.notify_one();
+    store.hooks.release.notify_one();
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let mut state = JobState::Queued;
