@@ -9,12 +9,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arvak_grpc::adapters::auth::api_key::{ApiKeyVerifier, YamlKeyFile, hash_key, issue_key};
-use arvak_grpc::adapters::auth::jwt::{JwtSettings, JwtVerifier, KeySet, static_key};
-use arvak_grpc::adapters::auth::{AuthChain, FailureLockout, LockoutLimits, Verifier, Verifiers};
-use arvak_grpc::adapters::system_clock::SystemClock;
-use arvak_grpc::app::config::JwtKeyConfig;
+use arvak_grpc::adapters::auth::jwt::{
+    JwtSettings, JwtVerifier, KeySet, StaticKeyFile, static_key,
+};
+use arvak_grpc::adapters::auth::{AuthChain, FailureLockout, LockoutLimits, Verifiers};
+use arvak_grpc::adapters::clock::SystemClock;
 use arvak_grpc::domain::{ClientId, UnixMillis};
-use arvak_grpc::ports::{ApiKeyStore, Authenticator, Credentials, NoAudit, Secret, StoredApiKey};
+use arvak_grpc::ports::{
+    ApiKeyStore, Authenticator, Credentials, NoAudit, Secret, StoredApiKey, Verifier,
+};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, encode};
 use rcgen::{KeyPair, PKCS_ECDSA_P256_SHA256, PKCS_RSA_SHA256, SignatureAlgorithm};
 
@@ -119,7 +122,7 @@ async fn jwt(
     .unwrap();
     let path = dir.join(format!("{algorithm:?}.pem"));
     std::fs::write(&path, pair.public_key_pem()).unwrap();
-    let key = static_key(&JwtKeyConfig {
+    let key = static_key(&StaticKeyFile {
         path,
         algorithm: format!("{algorithm:?}"),
         kid: None,

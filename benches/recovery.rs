@@ -21,9 +21,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arvak_grpc::adapters::circuit::StandardFrontend;
-use arvak_grpc::adapters::memory::{MemoryJobEvents, MemoryJobQueue};
-use arvak_grpc::adapters::storage::sqlite::{self, SqliteSettings};
-use arvak_grpc::adapters::system_clock::SystemClock;
+use arvak_grpc::adapters::clock::SystemClock;
+use arvak_grpc::adapters::events::memory::MemoryJobEvents;
+use arvak_grpc::adapters::queue::memory::MemoryJobQueue;
+use arvak_grpc::adapters::store::sqlite::{self, SqliteSettings};
 use arvak_grpc::app::backends::BackendRegistry;
 use arvak_grpc::app::jobs::JobPorts;
 use arvak_grpc::app::recovery::{RecoveryReport, recover};
@@ -285,7 +286,7 @@ async fn execute(pool: &sqlx::PgPool, sql: String) -> Result<(), Error> {
 
 #[cfg(feature = "storage-postgres")]
 async fn postgres_runs(url: &str, admin: &sqlx::PgPool, base: &str) -> Result<(), Error> {
-    use arvak_grpc::adapters::storage::postgres::{self, PostgresSettings};
+    use arvak_grpc::adapters::store::postgres::{self, PostgresSettings};
 
     let settings = |schema: String| PostgresSettings {
         url: url.to_owned(),

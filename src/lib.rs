@@ -10,6 +10,7 @@ pub mod adapters;
 pub mod app;
 pub mod domain;
 pub mod ports;
+pub mod support;
 
 /// Code generated from `proto/arvak.proto`.
 pub mod proto {

@@ -538,14 +538,15 @@ macro_rules! store_contract {
 }
 
 store_contract!(memory, || async {
-    let store: Arc<dyn JobStore> = Arc::new(arvak_grpc::adapters::memory::MemoryJobStore::new());
+    let store: Arc<dyn JobStore> =
+        Arc::new(arvak_grpc::adapters::store::memory::MemoryJobStore::new());
     (store, nothing_to_clean())
 });
 
 #[cfg(feature = "storage-sqlite")]
 mod sqlite_store {
     use super::*;
-    use arvak_grpc::adapters::storage::sqlite::{SqliteSettings, open};
+    use arvak_grpc::adapters::store::sqlite::{SqliteSettings, open};
 
     /// A store in a new file, removed with its directory afterwards, that
     /// keeps up to `cache_bytes` of the jobs it wrote last in memory.
@@ -694,7 +695,7 @@ store_contract!(sqlite_tiny_cache, || sqlite_store::fresh(4096));
 #[cfg(feature = "storage-postgres")]
 mod postgres_store {
     use super::*;
-    use arvak_grpc::adapters::storage::postgres::{PostgresSettings, open};
+    use arvak_grpc::adapters::store::postgres::{PostgresSettings, open};
 
     /// A store in a new schema of the database `ARVAK_TEST_DATABASE_URL`
     /// names, so runs never see each other's rows; the schema is dropped

@@ -1,20 +1,17 @@
-//! Implementations of the ports. The in-memory adapters and the circuit
-//! front-ends are always compiled; the others each sit behind a Cargo feature.
+//! Implementations of the ports, laid out by port, then technology:
+//! `adapters/<port>/<technology>/`. The in-memory adapters, the circuit
+//! front-ends and the gRPC transport are always compiled; the others each
+//! sit behind a Cargo feature (see `features.md`).
 
 pub mod audit;
 pub mod auth;
 pub mod backend;
 pub mod circuit;
-pub mod grpc;
-pub mod memory;
-#[cfg(feature = "metrics")]
-pub mod metrics;
-#[cfg(feature = "otel")]
-pub mod otel;
+pub mod clock;
+pub mod events;
 pub mod policy;
-pub mod polling;
-#[cfg(any(feature = "storage-sqlite", feature = "storage-postgres"))]
-pub mod storage;
-pub mod system_clock;
-#[cfg(feature = "tls")]
-pub mod tls;
+pub mod queue;
+pub mod rate_limit;
+pub mod store;
+pub mod telemetry;
+pub mod transport;

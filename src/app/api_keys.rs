@@ -33,7 +33,7 @@ async fn store(config: &Config) -> Result<Arc<dyn ApiKeyStore>> {
 #[cfg(feature = "auth-api-key")]
 async fn create(config: &Config, store: &dyn ApiKeyStore, client: &str) -> Result<CommandOutput> {
     use crate::adapters::auth::api_key::{hash_key, issue_key};
-    use crate::adapters::system_clock::SystemClock;
+    use crate::adapters::clock::SystemClock;
     use crate::domain::{ClientId, Error};
     use crate::ports::{Clock, StoredApiKey};
 

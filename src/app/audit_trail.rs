@@ -5,7 +5,6 @@
 use super::api_keys::CommandOutput;
 use super::compose;
 use super::config::Config;
-use crate::adapters::audit::audit_line;
 use crate::domain::{ClientId, Error, Result};
 
 /// Lines printed when no `--limit` is given.
@@ -23,7 +22,7 @@ pub async fn list(config: &Config, limit: u32, client: Option<&str>) -> Result<C
     let events = table.recent(limit, client).await?;
     let mut stdout = String::new();
     for event in &events {
-        stdout.push_str(&audit_line(event));
+        stdout.push_str(&event.json_line());
         stdout.push('\n');
     }
     let note = (events.is_empty() && !config.audit.table).then(|| {

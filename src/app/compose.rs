@@ -12,14 +12,16 @@ use std::time::Duration;
 use super::config::SqliteSynchronous;
 use super::config::{Config, QueueType, StorageType};
 use super::jobs::JobPorts;
-use crate::adapters::audit::AuditTable;
 use crate::adapters::circuit::StandardFrontend;
-use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
-use crate::adapters::policy::GovernorRateLimiter;
-use crate::adapters::system_clock::SystemClock;
+use crate::adapters::clock::SystemClock;
+use crate::adapters::events::memory::MemoryJobEvents;
+use crate::adapters::queue::memory::MemoryJobQueue;
+use crate::adapters::rate_limit::governor::GovernorRateLimiter;
+use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::{Error, Result};
 use crate::ports::{
-    ApiKeyStore, AuditLog, Authenticator, JobQueue, JobStore, QuantumBackend, Telemetry, Traces,
+    ApiKeyStore, AuditLog, AuditTable, Authenticator, JobQueue, JobStore, QuantumBackend,
+    Telemetry, Traces,
 };
 
 mod auth;
@@ -38,7 +40,7 @@ pub struct Composed {
     /// Flushes the audit file at shutdown (when there is one).
     pub audit_flush: Option<crate::adapters::audit::AuditFlush>,
     /// The policies file, which the server keeps current (when there is one).
-    pub policy_file: Option<Arc<crate::adapters::policy::PolicyFile>>,
+    pub policy_file: Option<Arc<crate::adapters::policy::file::PolicyFile>>,
 }
 
 /// The job store, and the tables beside it when the storage is SQL.
@@ -67,14 +69,14 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
         }),
         #[cfg(feature = "storage-sqlite")]
         StorageType::Sqlite => {
-            use crate::adapters::storage::sqlite::{SqliteSettings, open};
+            use crate::adapters::store::sqlite::{SqliteSettings, open};
             let settings = SqliteSettings {
                 path: storage.sqlite_path.clone(),
                 synchronous_full: storage.sqlite_synchronous == SqliteSynchronous::Full,
                 busy_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
                 max_connections: storage
                     .max_connections
-                    .unwrap_or(crate::adapters::storage::sqlite::DEFAULT_CONNECTIONS),
+                    .unwrap_or(crate::adapters::store::sqlite::DEFAULT_CONNECTIONS),
                 cache_bytes: usize::try_from(storage.sqlite_cache_mib << 20).unwrap_or(usize::MAX),
             };
             let store = open(&settings).await?;
@@ -88,7 +90,7 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
         StorageType::Sqlite => Err(missing_feature("storage type 'sqlite'", "storage-sqlite")),
         #[cfg(feature = "storage-postgres")]
         StorageType::Postgres => {
-            use crate::adapters::storage::postgres::{PostgresSettings, open};
+            use crate::adapters::store::postgres::{PostgresSettings, open};
             let url = storage.postgres_url.clone().ok_or_else(|| {
                 Error::invalid_argument(
                     "configuration: storage type 'postgres' needs storage.postgres_url (ARVAK_STORAGE_POSTGRES_URL)",
@@ -99,7 +101,7 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
                 schema: storage.postgres_schema.clone(),
                 max_connections: storage
                     .max_connections
-                    .unwrap_or(crate::adapters::storage::postgres::DEFAULT_CONNECTIONS),
+                    .unwrap_or(crate::adapters::store::postgres::DEFAULT_CONNECTIONS),
                 statement_timeout: Duration::from_secs(storage.statement_timeout_secs.max(1)),
                 acquire_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
             };
@@ -148,7 +150,7 @@ fn backends(config: &Config, extra: Vec<Arc<dyn QuantumBackend>>) -> Result<Back
 fn traces(config: &Config) -> Arc<dyn Traces> {
     #[cfg(feature = "otel")]
     if config.tracing.otlp_endpoint.is_some() {
-        return Arc::new(crate::adapters::otel::OtelTraces);
+        return Arc::new(crate::adapters::telemetry::otel::OtelTraces);
     }
     let _ = config;
     Arc::new(crate::ports::NoTraces)
@@ -157,8 +159,8 @@ fn traces(config: &Config) -> Arc<dyn Traces> {
 /// The TLS side of the gRPC port when `tls.enabled`: the files are read and
 /// checked here, so a bad certificate stops the start with its name.
 #[cfg(feature = "tls")]
-pub fn tls(config: &Config) -> Result<Option<crate::adapters::tls::ServerTls>> {
-    use crate::adapters::tls::{ServerTls, TlsSettings};
+pub fn tls(config: &Config) -> Result<Option<crate::adapters::transport::tls::ServerTls>> {
+    use crate::adapters::transport::tls::{ServerTls, TlsSettings};
     let tls = &config.tls;
     if !tls.enabled {
         return Ok(None);

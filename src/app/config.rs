@@ -18,8 +18,8 @@ use crate::domain::{Error, Result};
 mod auth;
 
 pub use auth::{
-    ApiKeysConfig, AuditConfig, AuthConfig, CertificateName, JwtConfig, JwtKeyConfig,
-    LockoutConfig, MtlsConfig, PoliciesConfig,
+    ApiKeysConfig, AuditConfig, AuthConfig, JwtConfig, JwtKeyConfig, LockoutConfig, MtlsConfig,
+    PoliciesConfig,
 };
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]

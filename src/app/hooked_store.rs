@@ -4,7 +4,7 @@
 
 use async_trait::async_trait;
 
-use crate::adapters::memory::MemoryJobStore;
+use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::{ClientId, Job, JobId, JobResult, Result, Transition, UnixMillis};
 use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
 

@@ -18,7 +18,7 @@ use super::recovery::recover;
 use super::retention::{self, RetentionSettings};
 use super::worker::{WorkerPool, WorkerSettings};
 use crate::adapters::audit::AuditFlush;
-use crate::adapters::grpc::{GrpcServer, HealthHandle};
+use crate::adapters::transport::grpc::{GrpcServer, HealthHandle};
 use crate::domain::{BackendId, Result};
 use crate::ports::{Authenticator, QuantumBackend, Telemetry};
 
@@ -45,14 +45,14 @@ pub struct App {
     audit: Arc<dyn crate::ports::AuditLog>,
     audit_flush: Option<AuditFlush>,
     /// The policies file, checked for changes while serving.
-    policy_file: Option<Arc<crate::adapters::policy::PolicyFile>>,
+    policy_file: Option<Arc<crate::adapters::policy::file::PolicyFile>>,
     jobs: JobService,
     stop: watch::Sender<bool>,
     #[cfg(feature = "metrics")]
-    metrics: Arc<crate::adapters::metrics::PrometheusTelemetry>,
+    metrics: Arc<crate::adapters::telemetry::prometheus::PrometheusTelemetry>,
     /// The gRPC port's TLS, when `tls.enabled`.
     #[cfg(feature = "tls")]
-    tls: Option<crate::adapters::tls::ServerTls>,
+    tls: Option<crate::adapters::transport::tls::ServerTls>,
 }
 
 impl App {
@@ -67,7 +67,7 @@ impl App {
         extra_backends: Vec<Arc<dyn QuantumBackend>>,
     ) -> Result<Self> {
         #[cfg(feature = "metrics")]
-        let metrics = Arc::new(crate::adapters::metrics::PrometheusTelemetry::new());
+        let metrics = Arc::new(crate::adapters::telemetry::prometheus::PrometheusTelemetry::new());
         #[cfg(feature = "metrics")]
         let telemetry: Arc<dyn Telemetry> = metrics.clone();
         #[cfg(not(feature = "metrics"))]
@@ -112,7 +112,7 @@ impl App {
         let shutdown = async move {
             let _ = stopped.wait_for(|stop| *stop).await;
         };
-        let serving = crate::adapters::metrics::http::serve(
+        let serving = crate::adapters::transport::http::serve(
             listener,
             self.metrics.clone(),
             self.ports.clone(),

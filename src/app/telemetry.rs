@@ -54,7 +54,7 @@ fn log_layer(config: &LoggingConfig) -> BoxedLayer {
 }
 
 #[cfg(feature = "otel")]
-type TracePipeline = crate::adapters::otel::TracePipeline;
+type TracePipeline = crate::adapters::telemetry::otel::TracePipeline;
 /// Nothing to flush in a build without trace export.
 #[cfg(not(feature = "otel"))]
 type TracePipeline = ();
@@ -66,8 +66,11 @@ fn trace_export(config: &TracingConfig) -> Result<Option<(TracePipeline, BoxedLa
     };
     #[cfg(feature = "otel")]
     {
-        let (pipeline, layer) =
-            crate::adapters::otel::start(endpoint, &config.service_name, config.sample_ratio)?;
+        let (pipeline, layer) = crate::adapters::telemetry::otel::start(
+            endpoint,
+            &config.service_name,
+            config.sample_ratio,
+        )?;
         Ok(Some((pipeline, layer.boxed())))
     }
     #[cfg(not(feature = "otel"))]

@@ -2,7 +2,10 @@
 //! it to a file of JSON lines or to a table; recording never fails the
 //! request (an adapter that cannot write logs an error).
 
-use crate::domain::UnixMillis;
+use async_trait::async_trait;
+use serde_json::json;
+
+use crate::domain::{Result, UnixMillis};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +66,50 @@ pub struct AuditEvent {
     pub detail: String,
 }
 
+impl AuditEvent {
+    /// The event as one JSON line (without the newline), as the audit file
+    /// holds it and `audit list` prints it:
+    /// `{"time":"2026-11-24T03:00:00.123Z","action":"authentication_failed",
+    /// "client_id":"","method":"SubmitJob","peer":"10.0.0.5:51234",
+    /// "request_id":"…","outcome":"failed","detail":"…"}`.
+    pub fn json_line(&self) -> String {
+        json!({
+            "time": rfc3339(self.at),
+            "action": self.action.as_str(),
+            "client_id": self.client_id,
+            "method": self.method,
+            "peer": self.peer,
+            "request_id": self.request_id,
+            "outcome": self.outcome,
+            "detail": self.detail,
+        })
+        .to_string()
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds (days to a civil date after Howard
+/// Hinnant's `civil_from_days`).
+fn rfc3339(at: UnixMillis) -> String {
+    let millis = at.0.rem_euclid(1000);
+    let seconds = at.0.div_euclid(1000);
+    let (days, of_day) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        of_day / 3600,
+        of_day % 3600 / 60,
+        of_day % 60
+    )
+}
+
 #[cfg_attr(test, mockall::automock)]
 pub trait AuditLog: Send + Sync {
     fn record(&self, event: AuditEvent);
@@ -74,4 +121,42 @@ pub struct NoAudit;
 
 impl AuditLog for NoAudit {
     fn record(&self, _: AuditEvent) {}
+}
+
+/// Where a queued audit trail's events end up (a file, a table). `write`
+/// returns once the batch is stored (in the file's page cache, or committed).
+#[async_trait]
+pub trait AuditSink: Send + 'static {
+    /// Names the destination in error logs (a path, "the audit_events table").
+    fn name(&self) -> String;
+    async fn write(&mut self, events: &[AuditEvent]) -> std::result::Result<(), String>;
+}
+
+/// An audit trail kept in a database table (the SQL storage's
+/// `audit_events`): written through a sink, read back by `audit list`.
+#[async_trait]
+pub trait AuditTable: Send + Sync {
+    /// A writer for the queue in front of the table.
+    fn sink(&self) -> Box<dyn AuditSink>;
+
+    /// The newest `limit` events (of one client when given), oldest first.
+    async fn recent(&self, limit: u32, client_id: Option<&str>) -> Result<Vec<AuditEvent>>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339_utc_with_milliseconds() {
+        assert_eq!(rfc3339(UnixMillis(0)), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339(UnixMillis(951_782_400_123)),
+            "2000-02-29T00:00:00.123Z"
+        );
+        assert_eq!(
+            rfc3339(UnixMillis(1_795_489_199_999)),
+            "2026-11-24T02:59:59.999Z"
+        );
+    }
 }

@@ -64,3 +64,19 @@ pub trait Authenticator: Send + Sync {
     /// secret was presented).
     async fn authenticate(&self, credentials: &Credentials) -> Result<Identity>;
 }
+
+/// A method's answer for a credential it accepts.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    pub identity: Identity,
+    /// False when a cache answered: the audit trail records a credential's
+    /// success once per cache period, not on every call.
+    pub fresh: bool,
+}
+
+/// One authentication method: checks the credential of its kind.
+#[cfg_attr(test, mockall::automock)]
+#[async_trait]
+pub trait Verifier: Send + Sync {
+    async fn verify(&self, credentials: &Credentials) -> Result<Verified>;
+}

@@ -15,8 +15,8 @@ mod telemetry;
 mod traces;
 
 pub use api_keys::{ApiKeyStore, StoredApiKey};
-pub use audit::{AuditAction, AuditEvent, AuditLog, NoAudit};
-pub use auth::{Authenticator, Credentials, Secret};
+pub use audit::{AuditAction, AuditEvent, AuditLog, AuditSink, AuditTable, NoAudit};
+pub use auth::{Authenticator, Credentials, Secret, Verified, Verifier};
 pub use backend::{CancelOutcome, QuantumBackend, RunRequest, SubmissionReport};
 pub use clock::Clock;
 pub use events::{EventStream, JobEvent, JobEvents, WatchItem};
@@ -32,7 +32,7 @@ pub use api_keys::MockApiKeyStore;
 #[cfg(test)]
 pub use audit::MockAuditLog;
 #[cfg(test)]
-pub use auth::MockAuthenticator;
+pub use auth::{MockAuthenticator, MockVerifier};
 #[cfg(test)]
 pub use backend::MockQuantumBackend;
 #[cfg(test)]

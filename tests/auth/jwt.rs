@@ -3,10 +3,12 @@
 
 use std::path::Path;
 
-use arvak_grpc::adapters::auth::Verifier;
-use arvak_grpc::adapters::auth::jwt::{JwtSettings, JwtVerifier, KeySet, static_key};
+use arvak_grpc::adapters::auth::jwt::{
+    JwtSettings, JwtVerifier, KeySet, StaticKeyFile, static_key,
+};
 use arvak_grpc::app::config::{Config, JwtKeyConfig};
 use arvak_grpc::domain::{AuthMethod, ErrorKind, Identity, Result};
+use arvak_grpc::ports::Verifier;
 use arvak_grpc::ports::{Credentials, Secret};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -180,7 +182,7 @@ fn settings() -> JwtSettings {
 pub fn verifier_for(dir: &Path, signer: &Signer, settings: JwtSettings) -> JwtVerifier {
     let path = dir.join(format!("{:?}.pem", signer.algorithm));
     std::fs::write(&path, &signer.public_pem).unwrap();
-    let config = JwtKeyConfig {
+    let config = StaticKeyFile {
         path,
         algorithm: format!("{:?}", signer.algorithm),
         kid: None,

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use arvak_grpc::adapters::tls::{ServerTls, TlsSettings};
+use arvak_grpc::adapters::transport::tls::{ServerTls, TlsSettings};
 use futures::StreamExt;
 use tonic::transport::server::Connected;
 

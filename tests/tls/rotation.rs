@@ -5,8 +5,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use arvak_grpc::adapters::system_clock::SystemClock;
-use arvak_grpc::adapters::tls::{ServerTls, TlsSettings};
+use arvak_grpc::adapters::clock::SystemClock;
+use arvak_grpc::adapters::transport::tls::{ServerTls, TlsSettings};
 use arvak_grpc::ports::{AuditAction, AuditEvent, AuditLog};
 use tokio::sync::watch;
 

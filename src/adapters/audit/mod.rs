@@ -1,13 +1,10 @@
-//! Audit trail adapters: a queue in front of sinks (JSON lines appended to a
-//! file here, the SQL storage's `audit_events` table in `storage`). `NoAudit`
-//! (in the port) when none is configured.
+//! The `AuditLog` port's adapters: a queue in front of sinks (`queued`),
+//! which never makes a request wait for the disk or the database, and the
+//! sinks: JSON lines appended to a file (`file`) and the SQL storage's
+//! `audit_events` table (in `store/sql`, which owns the connection pool).
+//! `NoAudit` (in the port) when none is configured.
 
-mod jsonl;
-mod line;
+pub mod file;
 mod queued;
-mod table;
 
-pub use jsonl::JsonLinesFile;
-pub use line::audit_line;
-pub use queued::{AuditFlush, AuditSink, QueuedAudit};
-pub use table::AuditTable;
+pub use queued::{AuditFlush, QueuedAudit};

@@ -7,10 +7,9 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_trait::async_trait;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::ports::{AuditEvent, AuditLog};
+use crate::ports::{AuditEvent, AuditLog, AuditSink};
 
 /// Events waiting for the writer at most; past it they are dropped (and
 /// counted) rather than slowing requests down.
@@ -18,15 +17,6 @@ const QUEUE: usize = 16_384;
 
 /// Events handed to the sinks in one batch at most.
 const BATCH: usize = 1_024;
-
-/// Where audit events end up. `write` returns once the batch is stored (in
-/// the file's page cache, or committed).
-#[async_trait]
-pub trait AuditSink: Send + 'static {
-    /// Names the destination in error logs (a path, "the audit_events table").
-    fn name(&self) -> String;
-    async fn write(&mut self, events: &[AuditEvent]) -> Result<(), String>;
-}
 
 enum Command {
     Record(AuditEvent),
@@ -156,7 +146,7 @@ mod tests {
     /// Remembers every batch it was given.
     struct Recording(Arc<Mutex<Vec<usize>>>, Arc<Mutex<Vec<AuditEvent>>>);
 
-    #[async_trait]
+    #[async_trait::async_trait]
     impl AuditSink for Recording {
         fn name(&self) -> String {
             "recording".into()

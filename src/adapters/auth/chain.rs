@@ -11,23 +11,9 @@ use tokio::time::Instant;
 
 use super::lockout::FailureLockout;
 use crate::domain::{AuthMethod, Error, Identity, Result};
-use crate::ports::{AuditAction, AuditEvent, AuditLog, Authenticator, Clock, Credentials};
-
-/// A method's answer for a credential it accepts.
-#[derive(Debug, Clone)]
-pub struct Verified {
-    pub identity: Identity,
-    /// False when a cache answered: the audit trail records a credential's
-    /// success once per cache period, not on every call.
-    pub fresh: bool,
-}
-
-/// One authentication method: checks the credential of its kind.
-#[cfg_attr(test, mockall::automock)]
-#[async_trait]
-pub trait Verifier: Send + Sync {
-    async fn verify(&self, credentials: &Credentials) -> Result<Verified>;
-}
+use crate::ports::{
+    AuditAction, AuditEvent, AuditLog, Authenticator, Clock, Credentials, Verified, Verifier,
+};
 
 /// The configured methods; `None` where a method is off.
 #[derive(Default, Clone)]

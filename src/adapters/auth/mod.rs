@@ -4,10 +4,8 @@
 //!
 //! - `chain`: the order, anonymous callers, lock-out and the audit trail
 //! - `lockout`: refuses an address after repeated failures
-//! - `cache`: verified credentials, so repeated calls skip the slow check
 //! - `api_key` [`auth-api-key`], `jwt` [`auth-jwt`], `mtls` [`auth-mtls`]
 
-mod cache;
 mod chain;
 mod lockout;
 
@@ -18,6 +16,5 @@ pub mod jwt;
 #[cfg(feature = "auth-mtls")]
 pub mod mtls;
 
-pub use cache::{CachedIdentity, VerifiedCache, digest};
-pub use chain::{AnonymousOnly, AuthChain, Verified, Verifier, Verifiers};
+pub use chain::{AnonymousOnly, AuthChain, Verifiers};
 pub use lockout::{FailureLockout, LockoutLimits};

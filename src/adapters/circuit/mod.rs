@@ -1,28 +1,16 @@
-//! Circuit front-ends: OpenQASM 3, OpenQASM 2 and Arvak IR JSON, each turning
-//! submitted text into the domain's [`Circuit`].
-//!
-//! OpenQASM goes through a small purpose-built pipeline: `lexer` (tokens with
-//! positions), then `parser` and `expr` (syntax tree, constants folded), then
-//! `lower` and `defs` (registers, broadcasting, conditions, inlined
-//! definitions; `gates` knows the standard and qelib1 gates, `physical` the
-//! `$n` qubits). `ir_json` reads and writes the JSON form. Every error is
+//! The `CircuitFrontend` port's adapters: OpenQASM 3 and 2 (`qasm`) and
+//! Arvak IR JSON (`ir_json`), each turning submitted text into the domain's
+//! [`Circuit`]; `known_gates` is the table of gates a program may call
+//! without defining them, which both consult. Every error is
 //! INVALID_ARGUMENT and, for OpenQASM, starts with "line L, column C:".
 //! `docs/circuit-formats.md` lists what is accepted.
 
-mod ast;
-mod defs;
-mod error;
-mod expr;
-mod gates;
-mod ir_json;
-mod lexer;
-mod lower;
-mod parser;
-mod physical;
+pub mod ir_json;
+mod known_gates;
+pub mod qasm;
 
-pub use defs::MAX_INSTRUCTIONS;
 pub use ir_json::to_ir_json;
-pub use parser::MAX_NESTING;
+pub use qasm::{MAX_INSTRUCTIONS, MAX_NESTING, parse_qasm};
 
 use crate::domain::circuit::Circuit;
 use crate::domain::{CircuitFormat, CircuitSource, Result};
@@ -46,10 +34,4 @@ impl CircuitFrontend for StandardFrontend {
             CircuitFormat::ArvakIrJson => ir_json::from_ir_json(&source.text),
         }
     }
-}
-
-/// Parses OpenQASM 2 or 3 source text.
-pub fn parse_qasm(text: &str) -> Result<Circuit> {
-    let program = parser::parse(text)?;
-    lower::lower(&program)
 }

@@ -7,14 +7,15 @@ use std::time::Duration;
 
 #[allow(unused_imports)] // used by builds that lack a method's feature
 use super::missing_feature;
-use crate::adapters::audit::{AuditFlush, AuditSink, AuditTable, JsonLinesFile, QueuedAudit};
-use crate::adapters::auth::{
-    AnonymousOnly, AuthChain, FailureLockout, LockoutLimits, Verifier, Verifiers,
-};
-use crate::adapters::system_clock::SystemClock;
+use crate::adapters::audit::file::JsonLinesFile;
+use crate::adapters::audit::{AuditFlush, QueuedAudit};
+use crate::adapters::auth::{AnonymousOnly, AuthChain, FailureLockout, LockoutLimits, Verifiers};
+use crate::adapters::clock::SystemClock;
 use crate::app::config::{AuthConfig, Config};
 use crate::domain::{Error, Result};
-use crate::ports::{ApiKeyStore, AuditLog, Authenticator, NoAudit};
+use crate::ports::{
+    ApiKeyStore, AuditLog, AuditSink, AuditTable, Authenticator, NoAudit, Verifier,
+};
 
 type MaybeVerifier = Result<Option<Arc<dyn Verifier>>>;
 
@@ -103,11 +104,19 @@ async fn jwt(auth: &AuthConfig) -> MaybeVerifier {
     }
     #[cfg(feature = "auth-jwt")]
     {
-        use crate::adapters::auth::jwt::{Jwks, JwtSettings, JwtVerifier, KeySet, static_key};
+        use crate::adapters::auth::jwt::{
+            Jwks, JwtSettings, JwtVerifier, KeySet, StaticKeyFile, static_key,
+        };
         let keys = jwt
             .public_keys
             .iter()
-            .map(static_key)
+            .map(|key| {
+                static_key(&StaticKeyFile {
+                    path: key.path.clone(),
+                    algorithm: key.algorithm.clone(),
+                    kid: key.kid.clone(),
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let jwks = match &jwt.jwks_url {
             Some(url) => {
@@ -142,10 +151,9 @@ fn mtls(config: &Config) -> MaybeVerifier {
     }
     #[cfg(feature = "auth-mtls")]
     {
-        use crate::adapters::auth::mtls::MtlsVerifier;
-        Ok(Some(Arc::new(MtlsVerifier::new(
-            config.auth.mtls.client_id_from,
-        ))))
+        use crate::adapters::auth::mtls::{CertificateName, MtlsVerifier};
+        let name = CertificateName::parse(&config.auth.mtls.client_id_from)?;
+        Ok(Some(Arc::new(MtlsVerifier::new(name))))
     }
     #[cfg(not(feature = "auth-mtls"))]
     Err(missing_feature("auth.mtls", "auth-mtls"))

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use crate::adapters::policy::PolicyFile;
+use crate::adapters::policy::file::PolicyFile;
 use crate::app::config::Config;
 use crate::domain::Result;
 use crate::ports::{AllowAll, Policies};

@@ -121,28 +121,24 @@ impl Default for JwtConfig {
     }
 }
 
-/// Which part of the client certificate names the client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CertificateName {
-    /// The subject's common name.
-    #[default]
-    Cn,
-    /// The first DNS subject alternative name.
-    Dns,
-    /// The first e-mail (RFC 822) subject alternative name.
-    Email,
-    /// The first URI subject alternative name (SPIFFE ids, for example).
-    Uri,
-}
-
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MtlsConfig {
     /// Take the client from a verified client certificate (feature
     /// `auth-mtls`; the TLS listener verifies the chain).
     pub enabled: bool,
-    pub client_id_from: CertificateName,
+    /// Which certificate name is the client: `cn` (the subject's common
+    /// name), or the first `dns`, `email` or `uri` subject alternative name.
+    pub client_id_from: String,
+}
+
+impl Default for MtlsConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            client_id_from: "cn".to_owned(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -94,6 +94,10 @@ impl JobService {
         self.ports.telemetry.as_ref()
     }
 
+    pub fn traces(&self) -> &dyn Traces {
+        self.ports.traces.as_ref()
+    }
+
     /// Whether spans are exported (otherwise calls need none).
     pub fn traces_exported(&self) -> bool {
         self.ports.traces.exporting()
@@ -126,7 +130,9 @@ impl JobPorts {
         frontend: Arc<dyn CircuitFrontend>,
         backends: BackendRegistry,
     ) -> Self {
-        use crate::adapters::memory::{MemoryJobEvents, MemoryJobQueue, MemoryJobStore};
+        use crate::adapters::events::memory::MemoryJobEvents;
+        use crate::adapters::queue::memory::MemoryJobQueue;
+        use crate::adapters::store::memory::MemoryJobStore;
         Self {
             store: Arc::new(MemoryJobStore::new()),
             queue: Arc::new(MemoryJobQueue::new()),

@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use super::*;
-use crate::adapters::memory::MemoryJobQueue;
-use crate::adapters::system_clock::SystemClock;
+use crate::adapters::clock::SystemClock;
+use crate::adapters::queue::memory::MemoryJobQueue;
 use crate::app::backends::BackendRegistry;
 use crate::domain::job::tests::queued_job;
 use crate::domain::{FencingToken, UnixMillis};

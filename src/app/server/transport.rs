@@ -9,7 +9,7 @@ use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 
 use super::App;
-use crate::adapters::grpc::GrpcServer;
+use crate::adapters::transport::grpc::GrpcServer;
 use crate::domain::Result;
 
 impl App {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::*;
-use crate::adapters::system_clock::SystemClock;
+use crate::adapters::clock::SystemClock;
 use crate::app::backends::BackendRegistry;
 use crate::app::hooked_store::{HookedStore, StoreHooks};
 use crate::app::jobs::JobPorts;

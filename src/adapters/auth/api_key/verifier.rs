@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 
 use super::key::{PresentedKey, secret_matches};
-use crate::adapters::auth::{Verified, VerifiedCache, Verifier, digest};
 use crate::domain::{AuthMethod, Error, Identity, Result};
 use crate::ports::{ApiKeyStore, Credentials, StoredApiKey};
+use crate::ports::{Verified, Verifier};
+use crate::support::verified_cache::{VerifiedCache, digest};
 
 pub struct ApiKeyVerifier {
     store: Arc<dyn ApiKeyStore>,

@@ -5,6 +5,7 @@ use std::time::Duration;
 use super::*;
 use crate::adapters::auth::LockoutLimits;
 use crate::domain::{ClientId, ErrorKind, UnixMillis};
+use crate::ports::MockVerifier;
 use crate::ports::{MockClock, Secret};
 
 fn clock() -> Arc<dyn Clock> {

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey};
 
+use super::config::StaticKeyFile;
 use super::jwks::Jwks;
-use crate::app::config::JwtKeyConfig;
 use crate::domain::{Error, Result};
 
 const RSA: [Algorithm; 6] = [
@@ -46,7 +46,7 @@ pub fn parse_algorithm(name: &str) -> Result<Algorithm> {
 
 /// A key from a PEM file, for exactly its configured algorithm; the PEM
 /// must hold a key of that algorithm's type.
-pub fn static_key(config: &JwtKeyConfig) -> Result<SigningKey> {
+pub fn static_key(config: &StaticKeyFile) -> Result<SigningKey> {
     let algorithm = parse_algorithm(&config.algorithm)?;
     let pem = std::fs::read(&config.path)
         .map_err(|e| Error::invalid_argument(format!("JWT key {}: {e}", config.path.display())))?;

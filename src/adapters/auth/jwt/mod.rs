@@ -3,10 +3,12 @@
 //! signature, issuer, audience, `exp` and `nbf`, then reads the client and
 //! its groups from the claims.
 
+mod config;
 mod jwks;
 mod keys;
 mod verifier;
 
+pub use config::StaticKeyFile;
 pub use jwks::Jwks;
 pub use keys::{KeySet, SigningKey, algorithms_of_jwk, parse_algorithm, static_key};
 pub use verifier::{JwtSettings, JwtVerifier};

@@ -12,9 +12,10 @@ use serde_json::{Map, Value};
 use tokio::time::Instant;
 
 use super::keys::KeySet;
-use crate::adapters::auth::{Verified, VerifiedCache, Verifier, digest};
 use crate::domain::{AuthMethod, ClientId, Error, Identity, Result};
 use crate::ports::Credentials;
+use crate::ports::{Verified, Verifier};
+use crate::support::verified_cache::{VerifiedCache, digest};
 
 #[derive(Debug, Clone)]
 pub struct JwtSettings {

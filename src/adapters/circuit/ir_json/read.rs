@@ -5,8 +5,8 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::super::gates;
 use super::{ConditionJson, Document, IR_VERSION, InstructionJson, RegisterJson};
+use crate::adapters::circuit::known_gates as gates;
 use crate::domain::circuit::{Circuit, CircuitBuilder, Condition, Gate, Instruction, Operation};
 use crate::domain::{Error, Result};
 

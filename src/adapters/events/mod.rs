@@ -1,0 +1,3 @@
+//! The `JobEvents` port's adapters: job state changes fanned out to watchers.
+
+pub mod memory;

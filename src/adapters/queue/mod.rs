@@ -1,0 +1,3 @@
+//! The `JobQueue` port's adapters: the per-backend work queue with leases.
+
+pub mod memory;

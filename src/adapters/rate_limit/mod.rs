@@ -1,0 +1,3 @@
+//! The `RateLimiter` port's adapters: per-client submission rates.
+
+pub mod governor;

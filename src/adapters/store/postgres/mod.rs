@@ -1,0 +1,176 @@
+//! The PostgreSQL job store, for clusters: several nodes share it.
+
+mod dialect;
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+pub use dialect::PostgresDialect;
+
+use crate::adapters::store::sql::SqlJobStore;
+use crate::adapters::store::sql::statements::migrator;
+use crate::domain::{Error, Result};
+
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "jobs",
+        include_str!("../../../../migrations/postgres/0001_jobs.sql"),
+    ),
+    (
+        2,
+        "job trace context",
+        include_str!("../../../../migrations/postgres/0002_job_traceparent.sql"),
+    ),
+    (
+        3,
+        "api_keys",
+        include_str!("../../../../migrations/postgres/0003_api_keys.sql"),
+    ),
+    (
+        4,
+        "audit_events",
+        include_str!("../../../../migrations/postgres/0004_audit_events.sql"),
+    ),
+    (
+        5,
+        "results in the jobs row",
+        include_str!("../../../../migrations/postgres/0005_results_in_jobs.sql"),
+    ),
+];
+
+/// Connections when the configuration names none.
+pub const DEFAULT_CONNECTIONS: u32 = 10;
+
+/// How to connect.
+#[derive(Clone)]
+pub struct PostgresSettings {
+    /// `postgres://user:password@host/db`; never logged.
+    pub url: String,
+    /// Schema for the tables (created if missing); `public` by default.
+    pub schema: String,
+    pub max_connections: u32,
+    /// A statement running longer than this is canceled by the server.
+    pub statement_timeout: Duration,
+    /// How long a caller waits for a free connection before UNAVAILABLE.
+    pub acquire_timeout: Duration,
+}
+
+impl std::fmt::Debug for PostgresSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresSettings")
+            .field("url", &"<redacted>")
+            .field("schema", &self.schema)
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+pub type PostgresJobStore = SqlJobStore<PostgresDialect>;
+
+/// Connects and brings the schema up to date. Errors never repeat the URL,
+/// which may hold a password.
+pub async fn open(settings: &PostgresSettings) -> Result<PostgresJobStore> {
+    let pool = connect(settings).await?;
+    let schema = &settings.schema;
+    migrator(MIGRATIONS)
+        .run(&pool)
+        .await
+        .map_err(|e| Error::unavailable(format!("migrating PostgreSQL schema '{schema}': {e}")))?;
+    Ok(SqlJobStore::new(pool))
+}
+
+/// A pool whose connections work in the configured schema, created if
+/// missing.
+async fn connect(settings: &PostgresSettings) -> Result<PgPool> {
+    let schema = &settings.schema;
+    if schema.is_empty()
+        || !schema
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_')
+    {
+        return Err(Error::invalid_argument(format!(
+            "storage.postgres_schema '{schema}' may only hold letters, digits and '_'"
+        )));
+    }
+    let options = PgConnectOptions::from_str(&settings.url)
+        .map_err(|_| Error::invalid_argument("storage.postgres_url is not a valid PostgreSQL URL"))?
+        .options([
+            (
+                "statement_timeout",
+                settings.statement_timeout.as_millis().to_string(),
+            ),
+            ("search_path", schema.clone()),
+        ]);
+    let pool = PgPoolOptions::new()
+        .max_connections(settings.max_connections.max(2))
+        .acquire_timeout(settings.acquire_timeout)
+        .connect_with(options)
+        .await
+        .map_err(|e| Error::unavailable(format!("cannot connect to PostgreSQL: {}", redact(&e))))?;
+    let create_schema = format!("CREATE SCHEMA IF NOT EXISTS \"{schema}\"");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(create_schema))
+        .execute(&pool)
+        .await
+        .map_err(|e| {
+            Error::unavailable(format!("cannot create schema '{schema}': {}", redact(&e)))
+        })?;
+    Ok(pool)
+}
+
+/// sqlx's error text, which names hosts and databases but not passwords.
+fn redact(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Configuration(_) => "invalid connection settings".to_owned(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::adapters::store::sql::migration_check::*;
+    use crate::domain::JobId;
+
+    /// A schema written before results moved into the jobs row opens with
+    /// every stored result in place.
+    #[tokio::test]
+    async fn results_stored_before_the_move_into_jobs_are_kept() {
+        let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
+            "ARVAK_TEST_DATABASE_URL is not set: this PostgreSQL test needs a database \
+             (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+        );
+        let settings = PostgresSettings {
+            url,
+            schema: format!("arvak_test_{}", uuid::Uuid::new_v4().simple()),
+            max_connections: 2,
+            statement_timeout: Duration::from_secs(30),
+            acquire_timeout: Duration::from_secs(5),
+        };
+        let pool = connect(&settings).await.unwrap();
+        migrator(&MIGRATIONS[..BEFORE_RESULTS_IN_JOBS])
+            .run(&pool)
+            .await
+            .unwrap();
+        let new_id = || JobId::from_uuid(uuid::Uuid::now_v7());
+        let (completed, queued) = (new_id(), new_id());
+        let rows = old_rows(completed, queued, |text| {
+            format!("convert_to('{text}', 'UTF8')")
+        });
+        sqlx::raw_sql(sqlx::AssertSqlSafe(rows))
+            .execute(&pool)
+            .await
+            .unwrap();
+
+        let store = open(&settings).await.unwrap();
+        assert_results_kept(&store, completed, queued).await;
+        let drop = format!("DROP SCHEMA \"{}\" CASCADE", settings.schema);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+}

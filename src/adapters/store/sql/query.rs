@@ -1,0 +1,122 @@
+//! A query as text and bound values, the same for every database and
+//! driver: placeholders are written `$1`, `$2`, … in the order the values
+//! were bound, which PostgreSQL reads natively and SQLite as numbered
+//! parameters. Built once, it runs through sqlx (`writes::sql_dialect`) or on
+//! the SQLite writer's own connection (`sqlite::writer`).
+
+/// A bound value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlValue {
+    Text(String),
+    Int(i64),
+    Bytes(Vec<u8>),
+    /// NULLs keep their column's type: PostgreSQL refuses a text NULL for
+    /// an integer column.
+    NullText,
+    NullInt,
+}
+
+impl SqlValue {
+    pub fn opt_text(value: Option<String>) -> Self {
+        value.map_or(SqlValue::NullText, SqlValue::Text)
+    }
+
+    pub fn opt_int(value: Option<i64>) -> Self {
+        value.map_or(SqlValue::NullInt, SqlValue::Int)
+    }
+}
+
+/// Writes `n` in decimal without the formatting machinery: the SQLite
+/// writer builds a statement per row, so this runs for every bound value.
+fn push_decimal(sql: &mut String, n: usize) {
+    if n >= 10 {
+        push_decimal(sql, n / 10);
+    }
+    sql.push(char::from(b'0' + (n % 10) as u8));
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SqlQuery {
+    sql: String,
+    values: Vec<SqlValue>,
+}
+
+impl SqlQuery {
+    pub fn new(sql: impl Into<String>) -> Self {
+        Self {
+            sql: sql.into(),
+            values: Vec::new(),
+        }
+    }
+
+    /// Appends query text (never a value: those are bound).
+    pub fn push(&mut self, sql: impl AsRef<str>) -> &mut Self {
+        self.sql.push_str(sql.as_ref());
+        self
+    }
+
+    /// Binds a value as its next placeholder.
+    pub fn value(&mut self, value: SqlValue) {
+        self.values.push(value);
+        self.sql.push('$');
+        push_decimal(&mut self.sql, self.values.len());
+    }
+
+    pub fn text(&mut self, value: String) {
+        self.value(SqlValue::Text(value));
+    }
+
+    pub fn int(&mut self, value: i64) {
+        self.value(SqlValue::Int(value));
+    }
+
+    pub fn opt_text(&mut self, value: Option<String>) {
+        self.value(SqlValue::opt_text(value));
+    }
+
+    pub fn opt_int(&mut self, value: Option<i64>) {
+        self.value(SqlValue::opt_int(value));
+    }
+
+    pub fn bytes(&mut self, value: Vec<u8>) {
+        self.value(SqlValue::Bytes(value));
+    }
+
+    /// The text and the values, in placeholder order.
+    pub fn into_parts(self) -> (String, Vec<SqlValue>) {
+        (self.sql, self.values)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_binding_order() {
+        let mut q = SqlQuery::new("SELECT x FROM t WHERE a = ");
+        q.text("one".into());
+        q.push(" AND b IN (");
+        q.int(2);
+        q.push(", ");
+        q.opt_int(None);
+        q.push(")");
+        let (sql, values) = q.into_parts();
+        assert_eq!(sql, "SELECT x FROM t WHERE a = $1 AND b IN ($2, $3)");
+        assert_eq!(
+            values,
+            [
+                SqlValue::Text("one".into()),
+                SqlValue::Int(2),
+                SqlValue::NullInt
+            ]
+        );
+
+        // Past one digit, as a many-row INSERT binds hundreds.
+        let mut many = SqlQuery::new("");
+        (0..120).for_each(|n| many.int(n));
+        let (sql, _) = many.into_parts();
+        assert!(sql.starts_with("$1$2$3$4$5$6$7$8$9$10$11"), "{sql}");
+        assert!(sql.ends_with("$99$100$101$102$103$104$105$106$107$108$109$110$111$112$113$114$115$116$117$118$119$120"), "{sql}");
+    }
+}

@@ -1,0 +1,330 @@
+//! `JobStore` over any SQL database with a `SqlDialect`.
+//!
+//! Creations (and, without row locks, every write) go through one writer
+//! (a task on the pool, or SQLite's thread with its own connection) that
+//! commits what has gathered in a single transaction (group commit). With
+//! row locks (PostgreSQL), transitions run in their own short transaction, so
+//! several nodes can share the database. Reads use the pool, or with SQLite
+//! (one writer per file) the cache of the jobs the writer committed last.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use sqlx::{Database, Pool};
+
+mod batch;
+mod cached_changes;
+
+#[cfg(feature = "storage-sqlite")]
+pub use batch::Batch;
+use batch::{Change, Create};
+pub use batch::{WriteOp, fail_all, write_batch};
+
+use super::cache::JobCache;
+use super::error::store_error;
+use super::group_commit::{BatchWriter, GroupCommit};
+use super::row::{JobRow, decode_result};
+use super::statements::{self, SqlQuery};
+use super::writes::{self, Conn, SqlDialect, SqlxConn, StepError};
+use crate::domain::{ClientId, Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
+use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
+
+/// Most operations one transaction of the writer carries.
+pub const MAX_BATCH: usize = 512;
+
+pub struct SqlJobStore<D: SqlDialect> {
+    pool: Pool<D::Db>,
+    writer: GroupCommit<WriteOp>,
+    /// Jobs this store wrote last; only when it is the database's one writer.
+    cache: Option<Arc<JobCache>>,
+    _dialect: PhantomData<D>,
+}
+
+struct Writer<D: SqlDialect> {
+    pool: Pool<D::Db>,
+    cache: Option<Arc<JobCache>>,
+}
+
+#[async_trait]
+impl<D: SqlDialect> BatchWriter for Writer<D>
+where
+    Conn<D>: Send,
+{
+    type Op = WriteOp;
+
+    async fn write(&mut self, batch: Vec<WriteOp>) {
+        let mut tx = match self.pool.begin().await {
+            Ok(tx) => tx,
+            Err(e) => return fail_all(batch, store_error("starting a transaction", e)),
+        };
+        let cache = self.cache.as_deref();
+        let written = write_batch(&mut SqlxConn::<D>(&mut tx), batch, cache).await;
+        // A broken transaction rolls back as it is dropped.
+        let commit = match written.is_broken() {
+            true => None,
+            false => tx
+                .commit()
+                .await
+                .err()
+                .map(|e| store_error("committing", e)),
+        };
+        written.finish(commit, cache);
+    }
+}
+
+impl<D: SqlDialect> SqlJobStore<D> {
+    /// The audit trail's table in the same database.
+    pub fn audit_table(&self) -> std::sync::Arc<dyn crate::ports::AuditTable> {
+        std::sync::Arc::new(super::SqlAuditTable::<D>::new(self.pool.clone()))
+    }
+
+    /// The API key table of the same database (none in builds without
+    /// `auth-api-key`). A cached key's enabled flag is read again after
+    /// `recheck`.
+    pub fn api_key_table(
+        &self,
+        recheck: std::time::Duration,
+    ) -> Option<std::sync::Arc<dyn crate::ports::ApiKeyStore>> {
+        #[cfg(feature = "auth-api-key")]
+        return Some(std::sync::Arc::new(super::SqlApiKeyStore::<D>::new(
+            self.pool.clone(),
+            recheck,
+        )));
+        #[cfg(not(feature = "auth-api-key"))]
+        {
+            let _ = recheck;
+            None
+        }
+    }
+
+    /// Wraps a connected pool whose migrations have run.
+    pub fn new(pool: Pool<D::Db>) -> Self {
+        Self::with_cache(pool, None)
+    }
+
+    /// Like `new`, keeping up to `cache_bytes` of the jobs it writes in
+    /// memory. Only for a database this process alone writes to.
+    pub fn with_cache(pool: Pool<D::Db>, cache_bytes: Option<usize>) -> Self {
+        let writer_pool = pool.clone();
+        Self::with_writer(pool, cache_bytes, |cache| {
+            Ok(GroupCommit::start(
+                Writer::<D> {
+                    pool: writer_pool,
+                    cache,
+                },
+                MAX_BATCH,
+            ))
+        })
+        .expect("starting a task cannot fail")
+    }
+
+    /// Like `with_cache`, with a writer of the caller's, started by `start`
+    /// with the cache it must keep up to date.
+    pub fn with_writer(
+        pool: Pool<D::Db>,
+        cache_bytes: Option<usize>,
+        start: impl FnOnce(Option<Arc<JobCache>>) -> Result<GroupCommit<WriteOp>>,
+    ) -> Result<Self> {
+        let cache = cache_bytes.map(|bytes| Arc::new(JobCache::new(bytes)));
+        Ok(Self {
+            pool,
+            writer: start(cache.clone())?,
+            cache,
+            _dialect: PhantomData,
+        })
+    }
+
+    async fn conn(&self) -> Result<sqlx::pool::PoolConnection<D::Db>> {
+        self.pool
+            .acquire()
+            .await
+            .map_err(|e| store_error("connecting", e))
+    }
+
+    async fn fetch_jobs(&self, query: SqlQuery, doing: &str) -> Result<Vec<JobRow>> {
+        let mut conn = self.conn().await?;
+        D::fetch_jobs(&mut conn, query)
+            .await
+            .map_err(|e| store_error(doing, e))
+    }
+
+    /// Decodes a row; a row that cannot be decoded fails its job (so it ends
+    /// rather than erroring forever) and answers with what was wrong.
+    async fn decode(&self, row: JobRow) -> Result<Job> {
+        let id = row.id.clone();
+        row.into_job().map_err(|error| {
+            tracing::error!(job_id = %id, %error, "a stored job could not be read; marking it FAILED");
+            let writer = self.writer.clone();
+            let message = format!("the stored job could not be read: {}", error.message());
+            tokio::spawn(async move {
+                let _ = writer.call(|reply| WriteOp::Change(Change::FailUnreadable { id, message, reply })).await;
+            });
+            error
+        })
+    }
+
+    /// Decodes rows, leaving out (and failing) the ones that cannot be read.
+    async fn decode_all(&self, rows: Vec<JobRow>) -> Vec<Job> {
+        let mut jobs = Vec::with_capacity(rows.len());
+        for row in rows {
+            if let Ok(job) = self.decode(row).await {
+                jobs.push(job);
+            }
+        }
+        jobs
+    }
+
+    async fn apply_in_own_transaction(&self, id: JobId, transition: Transition) -> Result<Job> {
+        let mut tx = self
+            .pool
+            .begin()
+            .await
+            .map_err(|e| store_error("starting a transaction", e))?;
+        match writes::apply(&mut SqlxConn::<D>(&mut tx), id, &transition).await {
+            Ok(job) => {
+                tx.commit()
+                    .await
+                    .map_err(|e| store_error("committing a job change", e))?;
+                Ok(job)
+            }
+            Err(StepError::Refused(error)) => Err(error),
+            Err(StepError::Sql(e)) => Err(store_error("changing a job", e)),
+        }
+    }
+}
+
+#[async_trait]
+impl<D: SqlDialect> JobStore for SqlJobStore<D>
+where
+    <D::Db as Database>::Connection: Send,
+{
+    async fn create(&self, jobs: Vec<Job>, dedup_since: UnixMillis) -> Result<Vec<CreateOutcome>> {
+        self.writer
+            .call(|reply| {
+                WriteOp::Create(Create {
+                    jobs,
+                    since: dedup_since,
+                    reply,
+                })
+            })
+            .await
+    }
+
+    async fn get(&self, id: JobId) -> Result<Option<Job>> {
+        if let Some(job) = self.cache.as_ref().and_then(|cache| cache.get(id)) {
+            return Ok(Some(job));
+        }
+        let rows = self
+            .fetch_jobs(
+                statements::select_job(&id.to_string(), false),
+                "reading a job",
+            )
+            .await?;
+        match rows.into_iter().next() {
+            Some(row) => self.decode(row).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    async fn apply(&self, id: JobId, transition: Transition) -> Result<Job> {
+        if D::ROW_LOCKS {
+            self.apply_in_own_transaction(id, transition).await
+        } else {
+            self.writer
+                .call(|reply| {
+                    WriteOp::Change(Change::Apply {
+                        id,
+                        transition,
+                        reply,
+                    })
+                })
+                .await
+        }
+    }
+
+    async fn result(&self, id: JobId) -> Result<Option<JobResult>> {
+        let id = id.to_string();
+        let mut conn = self.conn().await?;
+        let row = D::fetch_result(&mut conn, statements::select_result(&id))
+            .await
+            .map_err(|e| store_error("reading a result", e))?;
+        row.map(|(counts, shots, millis, metadata)| {
+            decode_result(&id, &counts, shots, millis, metadata)
+        })
+        .transpose()
+    }
+
+    async fn list(&self, query: JobQuery) -> Result<JobPage> {
+        let page_size = query.page_size.max(1);
+        let rows = self
+            .fetch_jobs(statements::list_jobs(&query), "listing jobs")
+            .await?;
+        let more = rows.len() > page_size;
+        let mut jobs = self
+            .decode_all(rows.into_iter().take(page_size).collect())
+            .await;
+        jobs.truncate(page_size);
+        let next = if more {
+            jobs.last().map(|j| j.id)
+        } else {
+            None
+        };
+        Ok(JobPage { jobs, next })
+    }
+
+    async fn unfinished(&self, after: Option<JobId>, limit: usize) -> Result<Vec<Job>> {
+        let after = after.map(|id| id.to_string());
+        let rows = self
+            .fetch_jobs(
+                statements::unfinished_jobs(after.as_deref(), limit),
+                "reading unfinished jobs",
+            )
+            .await?;
+        Ok(self.decode_all(rows).await)
+    }
+
+    async fn count_queued(&self, client: ClientId) -> Result<u64> {
+        let mut conn = self.conn().await?;
+        let count = D::fetch_int(&mut conn, statements::count_queued(client.as_str()))
+            .await
+            .map_err(|e| store_error("counting queued jobs", e))?;
+        Ok(count.max(0) as u64)
+    }
+
+    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+        self.writer
+            .call(|reply| {
+                WriteOp::Change(Change::ExpireResults {
+                    before,
+                    limit,
+                    reply,
+                })
+            })
+            .await
+    }
+
+    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+        self.writer
+            .call(|reply| {
+                WriteOp::Change(Change::DeleteFinished {
+                    before,
+                    limit,
+                    reply,
+                })
+            })
+            .await
+    }
+
+    async fn ping(&self) -> Result<()> {
+        // Reads may still work while nothing can be written.
+        if !self.writer.is_running() {
+            return Err(Error::unavailable("the job store's writer has stopped"));
+        }
+        let mut conn = self.conn().await?;
+        D::fetch_int(&mut conn, SqlQuery::new("SELECT CAST(1 AS BIGINT)"))
+            .await
+            .map_err(|e| store_error("checking the store", e))?;
+        Ok(())
+    }
+}

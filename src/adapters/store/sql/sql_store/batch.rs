@@ -1,0 +1,328 @@
+//! One batch of the writer inside its transaction, the same whichever
+//! connection runs it: creations first, all together, then changes in
+//! order. Jobs the batch or the cache knows change without a read
+//! (`known`). The caller begins and commits; `Batch::finish` answers.
+
+use std::collections::HashMap;
+
+use tokio::sync::oneshot;
+
+use super::cached_changes::KnownChanges;
+use crate::adapters::store::sql::cache::JobCache;
+use crate::adapters::store::sql::error::{DbError, store_error};
+use crate::adapters::store::sql::group_commit::{Finish, finish};
+use crate::adapters::store::sql::statements;
+use crate::adapters::store::sql::writes::{self, Step, StepError, WriteConn};
+use crate::domain::{Error, Job, JobId, Result, Transition, UnixMillis};
+use crate::ports::CreateOutcome;
+
+/// What the writer task does: creations, which a batch runs all together,
+/// and changes, which it runs one by one after them.
+pub enum WriteOp {
+    Create(Create),
+    Change(Change),
+}
+
+pub struct Create {
+    pub(super) jobs: Vec<Job>,
+    pub(super) since: UnixMillis,
+    pub(super) reply: oneshot::Sender<Result<Vec<CreateOutcome>>>,
+}
+
+pub enum Change {
+    Apply {
+        id: JobId,
+        transition: Transition,
+        reply: oneshot::Sender<Result<Job>>,
+    },
+    ExpireResults {
+        before: UnixMillis,
+        limit: usize,
+        reply: oneshot::Sender<Result<u64>>,
+    },
+    DeleteFinished {
+        before: UnixMillis,
+        limit: usize,
+        reply: oneshot::Sender<Result<u64>>,
+    },
+    FailUnreadable {
+        id: String,
+        message: String,
+        reply: oneshot::Sender<Result<()>>,
+    },
+}
+
+/// An answer for an operation that was not run; the batch's failure
+/// replaces it when the finish is called.
+fn not_run<T: Send + 'static>(reply: oneshot::Sender<Result<T>>) -> Finish {
+    finish(reply, Err(Error::internal("not run")))
+}
+
+impl WriteOp {
+    fn into_failure(self) -> Finish {
+        match self {
+            WriteOp::Create(create) => not_run(create.reply),
+            WriteOp::Change(change) => change.into_failure(),
+        }
+    }
+}
+
+impl Change {
+    fn into_failure(self) -> Finish {
+        match self {
+            Change::Apply { reply, .. } => not_run(reply),
+            Change::ExpireResults { reply, .. } | Change::DeleteFinished { reply, .. } => {
+                not_run(reply)
+            }
+            Change::FailUnreadable { reply, .. } => not_run(reply),
+        }
+    }
+}
+
+/// A step's answer, and the statement error that broke its transaction.
+fn settle<T: Send + 'static>(
+    reply: oneshot::Sender<Result<T>>,
+    step: Step<T>,
+) -> (Finish, Option<DbError>) {
+    match step {
+        Ok(value) => (finish(reply, Ok(value)), None),
+        Err(StepError::Refused(error)) => (finish(reply, Err(error)), None),
+        Err(StepError::Sql(error)) => (
+            finish(reply, Err(Error::internal("transaction failed"))),
+            Some(error),
+        ),
+    }
+}
+
+/// What a batch wrote, for the cache once it commits.
+#[derive(Default)]
+pub struct Written {
+    /// Jobs as the batch left them, created or changed.
+    pub(super) jobs: HashMap<JobId, Job>,
+    /// A change over many jobs at once ran (retention, a failed unreadable
+    /// row): what the cache holds may no longer be true.
+    pub(super) wide: bool,
+}
+
+impl Written {
+    fn wide_change(&mut self) {
+        self.wide = true;
+        self.jobs.clear();
+    }
+}
+
+async fn run<C: WriteConn>(
+    conn: &mut C,
+    change: Change,
+    written: &mut Written,
+) -> (Finish, Option<DbError>) {
+    match change {
+        Change::Apply {
+            id,
+            transition,
+            reply,
+        } => {
+            // Jobs the batch or the cache knows go through `KnownChanges`;
+            // this one is read from the database.
+            let step = writes::apply(conn, id, &transition).await;
+            if let Ok(job) = &step {
+                written.jobs.insert(id, job.clone());
+            }
+            settle(reply, step)
+        }
+        Change::ExpireResults {
+            before,
+            limit,
+            reply,
+        } => {
+            written.wide_change();
+            settle(reply, writes::expire_results(conn, before, limit).await)
+        }
+        Change::DeleteFinished {
+            before,
+            limit,
+            reply,
+        } => {
+            written.wide_change();
+            settle(reply, writes::delete_finished(conn, before, limit).await)
+        }
+        Change::FailUnreadable { id, message, reply } => {
+            written.wide_change();
+            let step = conn
+                .execute(statements::fail_unreadable(&id, message))
+                .await;
+            settle(reply, step.map(|_| ()).map_err(StepError::Sql))
+        }
+    }
+}
+
+/// Runs every Create of a batch as one `create_many` and pushes their
+/// answers. Any failure, a refusal included (claimed idempotency keys would
+/// otherwise be kept without their jobs), abandons the transaction.
+async fn create_together<C: WriteConn>(
+    conn: &mut C,
+    creates: Vec<Create>,
+    finishes: &mut Vec<Finish>,
+    written: &mut Written,
+) -> Option<Error> {
+    if creates.is_empty() {
+        return None;
+    }
+    let mut submissions = Vec::with_capacity(creates.len());
+    let mut replies = Vec::with_capacity(creates.len());
+    for Create { jobs, since, reply } in creates {
+        submissions.push((jobs, since));
+        replies.push(reply);
+    }
+    let failure = match writes::create_many(conn, &submissions).await {
+        Ok(outcomes) => {
+            let created = submissions
+                .into_iter()
+                .zip(&outcomes)
+                .flat_map(|((jobs, _), outcomes)| jobs.into_iter().zip(outcomes))
+                .filter(|(_, outcome)| **outcome == CreateOutcome::Created);
+            written.jobs.extend(created.map(|(job, _)| (job.id, job)));
+            finishes.extend(
+                replies
+                    .into_iter()
+                    .zip(outcomes)
+                    .map(|(reply, outcome)| finish(reply, Ok(outcome))),
+            );
+            return None;
+        }
+        Err(StepError::Refused(error)) => error,
+        Err(StepError::Sql(error)) => store_error("creating jobs", error),
+    };
+    finishes.extend(
+        replies
+            .into_iter()
+            .map(|reply| finish(reply, Err(Error::internal("not written")))),
+    );
+    Some(failure)
+}
+
+/// A batch written but not yet committed: the answers it holds, and the
+/// failure that broke its transaction, if one did.
+pub struct Batch {
+    finishes: Vec<Finish>,
+    broken: Option<Error>,
+    written: Written,
+}
+
+/// Answers every operation of a batch that could not start with `error`.
+pub fn fail_all(batch: Vec<WriteOp>, error: Error) {
+    batch
+        .into_iter()
+        .for_each(|op| op.into_failure()(Some(error.clone())));
+}
+
+impl Batch {
+    /// Whether a statement failed: the transaction must be rolled back,
+    /// and every answer carries the failure.
+    pub fn is_broken(&self) -> bool {
+        self.broken.is_some()
+    }
+
+    /// Answers everyone once the transaction's fate is known: `commit` is
+    /// the commit's failure, if it failed.
+    pub fn finish(self, commit: Option<Error>, cache: Option<&JobCache>) {
+        let failure = self.broken.or(commit);
+        // Before any answer goes out, so that whoever hears of a change
+        // reads it back.
+        if let Some(cache) = cache
+            && failure.is_none()
+        {
+            if self.written.wide {
+                cache.clear();
+            }
+            cache.put_all(self.written.jobs.into_values());
+        }
+        for finish in self.finishes {
+            finish(failure.clone());
+        }
+    }
+}
+
+/// Runs `batch` on `conn`, inside a transaction the caller began.
+pub async fn write_batch<C: WriteConn>(
+    conn: &mut C,
+    batch: Vec<WriteOp>,
+    cache: Option<&JobCache>,
+) -> Batch {
+    let mut finishes = Vec::with_capacity(batch.len());
+    // Creations first, all together: nothing else in a batch can refer
+    // to a job that is not committed yet.
+    let mut creates = Vec::new();
+    let mut changes = Vec::new();
+    for op in batch {
+        match op {
+            WriteOp::Create(create) => creates.push(create),
+            WriteOp::Change(change) => changes.push(change),
+        }
+    }
+    // A failure here abandons the whole transaction; every answer then
+    // carries it.
+    let mut written = Written::default();
+    let mut broken: Option<Error> =
+        create_together(conn, creates, &mut finishes, &mut written).await;
+    let mut ops = changes.into_iter();
+    let mut known = KnownChanges::default();
+    if broken.is_none() {
+        for change in ops.by_ref() {
+            // A second change of a job waits until the first is written;
+            // then the batch knows the job again.
+            let pending = matches!(&change, Change::Apply { id, .. } if known.is_pending(*id));
+            if pending && let Some(e) = known.write(conn, &mut written, cache, &mut finishes).await
+            {
+                finishes.push(change.into_failure());
+                broken = Some(store_error("writing jobs", e));
+                break;
+            }
+            let change = match change {
+                Change::Apply {
+                    id,
+                    transition,
+                    reply,
+                } => match known.known_job(id, &written, cache) {
+                    Some(job) => {
+                        known.add(job, transition, reply, &mut written, &mut finishes);
+                        continue;
+                    }
+                    None => Change::Apply {
+                        id,
+                        transition,
+                        reply,
+                    },
+                },
+                other => other,
+            };
+            // Anything else runs after what is pending, in order.
+            let failure = match known.write(conn, &mut written, cache, &mut finishes).await {
+                Some(e) => {
+                    finishes.push(change.into_failure());
+                    Some(e)
+                }
+                None => {
+                    let (finish, failure) = run(conn, change, &mut written).await;
+                    finishes.push(finish);
+                    failure
+                }
+            };
+            if let Some(e) = failure {
+                broken = Some(store_error("writing jobs", e));
+                break;
+            }
+        }
+        if broken.is_none()
+            && let Some(e) = known.write(conn, &mut written, cache, &mut finishes).await
+        {
+            broken = Some(store_error("writing jobs", e));
+        }
+    }
+    finishes.extend(ops.map(Change::into_failure));
+    Batch {
+        finishes,
+        broken,
+        written,
+    }
+}
