@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::domain::{BackendCapabilities, BackendId, Error, Result, ids::printable};
-use crate::ports::QuantumBackend;
+use crate::domain::{BackendId, Error, Result, ids::printable};
+use crate::ports::{BackendStatus, QuantumBackend};
 
 #[derive(Clone, Default)]
 pub struct BackendRegistry {
@@ -53,13 +53,6 @@ impl BackendRegistry {
     pub fn is_empty(&self) -> bool {
         self.backends.is_empty()
     }
-}
-
-/// A backend's description with its current availability.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BackendStatus {
-    pub capabilities: BackendCapabilities,
-    pub is_available: bool,
 }
 
 impl BackendRegistry {

@@ -5,9 +5,11 @@ mod api_keys;
 mod audit;
 mod auth;
 mod backend;
+mod call_origin;
 mod clock;
 mod events;
 mod frontend;
+mod jobs_api;
 mod policy;
 mod queue;
 mod store;
@@ -18,9 +20,14 @@ pub use api_keys::{ApiKeyStore, StoredApiKey};
 pub use audit::{AuditAction, AuditEvent, AuditLog, AuditSink, AuditTable, NoAudit};
 pub use auth::{Authenticator, Credentials, Secret, Verified, Verifier};
 pub use backend::{CancelOutcome, QuantumBackend, RunRequest, SubmissionReport};
+pub use call_origin::{CallOrigin, current_call_origin, with_current_call, with_origin};
 pub use clock::Clock;
 pub use events::{EventStream, JobEvent, JobEvents, WatchItem};
 pub use frontend::CircuitFrontend;
+pub use jobs_api::{
+    BackendStatus, BatchStreamAnswer, BatchSubmission, CancelReply, JobView, JobsApi,
+    ListJobsCommand, ResultChunkView, StreamOutcome, SubmissionStream, SubmitCommand,
+};
 pub use policy::{AllowAll, NoRateLimit, Policies, RateLimiter};
 pub use queue::{Claim, JobQueue, QueueEntry};
 pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};

@@ -81,7 +81,7 @@ impl JobService {
         outcome: &str,
         detail: impl Into<String>,
     ) {
-        let origin = super::origin::current();
+        let origin = crate::ports::current_call_origin();
         self.ports.audit.record(AuditEvent {
             at: self.ports.clock.now(),
             action,

@@ -2,36 +2,10 @@
 //! and the worker's outcome is written first stands.
 
 use crate::domain::{ErrorKind, Identity, Job, JobState, Operation, Policy, Result, Transition};
-use crate::ports::{AuditAction, CancelOutcome};
+use crate::ports::{AuditAction, CancelOutcome, CancelReply};
 
 use super::JobService;
 use super::run_to_end::run_to_end;
-
-/// The answer to CancelJob: whether the job is now CANCELED, and why (not).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CancelReply {
-    pub success: bool,
-    pub message: String,
-}
-
-impl CancelReply {
-    fn canceled(job: &Job, how: &str) -> Self {
-        Self {
-            success: true,
-            message: format!("job {} canceled {how}", job.id),
-        }
-    }
-
-    fn refused(job: &Job) -> Self {
-        Self {
-            success: false,
-            message: format!(
-                "job {} is already {} and cannot be canceled",
-                job.id, job.state
-            ),
-        }
-    }
-}
 
 impl JobService {
     #[tracing::instrument(skip_all, fields(client_id = %identity.client_id, job_id))]

@@ -2,8 +2,8 @@
 //! Each asks the caller's policy first (`access`).
 
 mod access;
+mod api;
 mod cancel;
-mod origin;
 mod parsed;
 mod query;
 mod run_to_end;
@@ -23,15 +23,14 @@ use crate::ports::{
     RateLimiter, Telemetry, Traces,
 };
 
-pub use cancel::CancelReply;
-pub use origin::{CallOrigin, with_current_call, with_origin};
 pub use parsed::ParsedCircuits;
-pub use query::{JobView, ListJobsCommand};
-pub use streams::{
-    BatchStreamAnswer, BatchSubmission, DEFAULT_CHUNK_SIZE, ResultChunkView, StreamOutcome,
-    result_chunks,
+pub use streams::{DEFAULT_CHUNK_SIZE, result_chunks};
+pub use submit::queue_entry;
+// The use cases' commands and views are the driving port's types.
+pub use crate::ports::{
+    BatchStreamAnswer, BatchSubmission, CallOrigin, CancelReply, JobView, ListJobsCommand,
+    ResultChunkView, StreamOutcome, SubmitCommand, with_current_call, with_origin,
 };
-pub use submit::{SubmitCommand, queue_entry};
 
 /// Limits and windows of the job use cases.
 #[derive(Debug, Clone)]

@@ -3,27 +3,9 @@
 use crate::domain::{
     BackendId, Error, Identity, Job, JobId, JobResult, JobState, Operation, Policy, Result, Tags,
 };
-use crate::ports::JobQuery;
+use crate::ports::{JobQuery, JobView, ListJobsCommand};
 
 use super::JobService;
-
-/// A job as a client sees it, with its place in the queue when waiting.
-#[derive(Debug, Clone, PartialEq)]
-pub struct JobView {
-    pub job: Job,
-    pub queue_position: Option<u32>,
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct ListJobsCommand {
-    pub state: Option<JobState>,
-    /// Empty means every backend.
-    pub backend_id: String,
-    pub tags: Vec<(String, String)>,
-    pub page_size: u32,
-    /// Empty for the first page.
-    pub page_token: String,
-}
 
 impl JobService {
     pub async fn status(&self, identity: &Identity, job_id: &str) -> Result<JobView> {

@@ -15,7 +15,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use super::origin::{current, with_origin};
+use crate::ports::{current_call_origin, with_origin};
 
 type Work<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -55,7 +55,7 @@ impl<T: Send + 'static> Drop for RunToEnd<T> {
         match tokio::runtime::Handle::try_current() {
             Ok(runtime) => {
                 // Read here: the transport drops a call inside its origin.
-                let origin = current();
+                let origin = current_call_origin();
                 runtime.spawn(with_origin(origin, async move {
                     work.await;
                 }));

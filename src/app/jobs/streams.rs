@@ -10,7 +10,10 @@ use tokio_stream::wrappers::ReceiverStream;
 use crate::domain::{Error, Identity, Job, JobId, JobResult, JobState, Operation, Result};
 use crate::ports::{JobEvent, WatchItem};
 
-use super::{JobService, SubmitCommand};
+use super::JobService;
+use crate::ports::{
+    BatchStreamAnswer, BatchSubmission, ResultChunkView, StreamOutcome, SubmitCommand,
+};
 
 /// Distinct outcomes per result chunk when the client asks for 0.
 pub const DEFAULT_CHUNK_SIZE: usize = 1000;
@@ -32,7 +35,7 @@ impl JobService {
         &self,
         identity: &Identity,
         job_id: &str,
-    ) -> Result<impl Stream<Item = Result<JobEvent>> + use<>> {
+    ) -> Result<ReceiverStream<Result<JobEvent>>> {
         let policy = self.authorize(identity, Operation::WatchJob)?;
         // Subscribe before reading, so no change in between is missed.
         let id = JobId::parse(job_id)?;
@@ -97,7 +100,7 @@ impl JobService {
         &self,
         identity: Identity,
         input: S,
-    ) -> Result<impl Stream<Item = BatchStreamAnswer> + use<S>>
+    ) -> Result<ReceiverStream<BatchStreamAnswer>>
     where
         S: Stream<Item = Result<BatchSubmission>> + Send + Unpin + 'static,
     {
@@ -224,50 +227,6 @@ impl JobService {
             outcome,
         })
     }
-}
-
-/// One item of a submission stream; a command that could not even be
-/// decoded is answered with its error, and the stream goes on.
-#[derive(Debug, Clone)]
-pub struct BatchSubmission {
-    pub client_request_id: String,
-    pub command: Result<SubmitCommand>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum StreamOutcome {
-    Submitted,
-    Completed(JobResult),
-    Error(Error),
-}
-
-/// One answer of a submission stream.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BatchStreamAnswer {
-    /// Empty when the submission was refused.
-    pub job_id: String,
-    pub client_request_id: String,
-    pub outcome: StreamOutcome,
-}
-
-impl BatchStreamAnswer {
-    fn submitted(id: JobId, client_request_id: String) -> Self {
-        Self {
-            job_id: id.to_string(),
-            client_request_id,
-            outcome: StreamOutcome::Submitted,
-        }
-    }
-}
-
-/// One chunk of a streamed result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ResultChunkView {
-    pub job_id: JobId,
-    pub counts: Vec<(String, u64)>,
-    pub chunk_index: u32,
-    pub total_chunks: u32,
-    pub is_final: bool,
 }
 
 /// Splits counts into chunks: every outcome exactly once, the same

@@ -4,29 +4,15 @@
 
 use crate::domain::circuit::Circuit;
 use crate::domain::{
-    CircuitSource, Error, IdempotencyKey, Identity, Job, JobId, NewJob, Operation,
-    OptimizationLevel, Policy, Priority, QueueLimits, Result, Shots, Tags, UnixMillis,
+    Error, IdempotencyKey, Identity, Job, JobId, NewJob, Operation, OptimizationLevel, Policy,
+    QueueLimits, Result, Shots, Tags, UnixMillis,
 };
 use tracing::Instrument;
 
-use crate::ports::{AuditAction, CreateOutcome, QueueEntry};
+use crate::ports::{AuditAction, CreateOutcome, QueueEntry, SubmitCommand};
 
 use super::JobService;
 use super::run_to_end::run_to_end;
-
-/// One job as a client asked for it, before any check.
-#[derive(Debug, Clone, Default)]
-pub struct SubmitCommand {
-    pub circuit: Option<CircuitSource>,
-    pub backend_id: String,
-    pub shots: u32,
-    pub optimization_level: u32,
-    pub priority: Priority,
-    /// Empty means no idempotency.
-    pub idempotency_key: String,
-    pub tags: Vec<(String, String)>,
-    pub seed: Option<u64>,
-}
 
 /// An id handed to the client, and whether this call created the job.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

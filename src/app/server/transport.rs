@@ -17,7 +17,7 @@ impl App {
     /// app is told to stop.
     pub(super) fn serve_grpc(
         &self,
-        grpc: GrpcServer,
+        grpc: GrpcServer<crate::app::jobs::JobService>,
         listener: TcpListener,
     ) -> BoxFuture<'static, Result<()>> {
         let mut stopped = self.stop.subscribe();

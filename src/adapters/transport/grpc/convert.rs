@@ -1,8 +1,7 @@
 //! Conversions between arvak.v1 messages and the domain.
 
-use crate::app::backends::BackendStatus;
-use crate::app::jobs::{JobView, SubmitCommand};
 use crate::domain::{CircuitFormat, CircuitSource, Error, JobResult, JobState, Priority, Result};
+use crate::ports::{BackendStatus, JobView, SubmitCommand};
 use crate::proto;
 
 pub fn circuit(payload: Option<proto::CircuitPayload>) -> Option<CircuitSource> {

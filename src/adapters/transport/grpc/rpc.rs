@@ -13,9 +13,9 @@ use tracing::Instrument;
 
 use super::status::{code_name, to_status};
 use crate::adapters::transport::connection::ConnectionInfo;
-use crate::app::jobs::{CallOrigin, with_origin};
 use crate::domain::{Identity, Result};
 use crate::ports::{Authenticator, Credentials, Secret, Telemetry, Traces};
+use crate::ports::{CallOrigin, with_origin};
 
 pub const REQUEST_ID: &str = "x-request-id";
 

@@ -16,9 +16,8 @@ use tonic_health::server::{HealthReporter, HealthService};
 
 use super::service::ArvakGrpc;
 use crate::adapters::transport::connection::{ConnectionInfo, PeerStream};
-use crate::app::jobs::JobService;
 use crate::domain::{Error, Result};
-use crate::ports::Authenticator;
+use crate::ports::{Authenticator, JobsApi};
 use crate::proto::{FILE_DESCRIPTOR_SET, arvak_service_server::ArvakServiceServer};
 
 /// The fully-qualified name health checks ask about.
@@ -41,20 +40,20 @@ impl HealthHandle {
     }
 }
 
-pub struct GrpcServer {
-    jobs: JobService,
+pub struct GrpcServer<J> {
+    jobs: J,
     authenticator: Arc<dyn Authenticator>,
     max_message_bytes: usize,
     health: HealthHandle,
     health_service: HealthServer<HealthService>,
 }
 
-impl GrpcServer {
+impl<J: JobsApi> GrpcServer<J> {
     /// Starts out NOT_SERVING until the caller says it is ready.
     /// Every arvak.v1 call is authenticated by `authenticator`; health and
     /// reflection stay open.
     pub async fn new(
-        jobs: JobService,
+        jobs: J,
         authenticator: Arc<dyn Authenticator>,
         max_message_bytes: usize,
     ) -> Self {

@@ -10,21 +10,21 @@ use tonic::{Request, Response, Status, Streaming};
 use super::convert::{self, SubmitFields};
 use super::rpc::{CallSetup, rpc};
 use super::status::{to_status, to_text};
-use crate::app::jobs::{BatchSubmission, JobService, ListJobsCommand, StreamOutcome};
 use crate::domain::{Error, Operation, Result};
 use crate::ports::Authenticator;
+use crate::ports::{BatchSubmission, JobsApi, ListJobsCommand, StreamOutcome};
 use crate::proto::{self, arvak_service_server::ArvakService};
 
 type RpcStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
 type Reply<T> = Result<Response<T>, Status>;
 
-pub struct ArvakGrpc {
-    jobs: JobService,
+pub struct ArvakGrpc<J> {
+    jobs: J,
     authenticator: Arc<dyn Authenticator>,
 }
 
-impl ArvakGrpc {
-    pub fn new(jobs: JobService, authenticator: Arc<dyn Authenticator>) -> Self {
+impl<J: JobsApi> ArvakGrpc<J> {
+    pub fn new(jobs: J, authenticator: Arc<dyn Authenticator>) -> Self {
         Self {
             jobs,
             authenticator,
@@ -36,7 +36,7 @@ impl ArvakGrpc {
             telemetry: self.jobs.telemetry(),
             authenticator: self.authenticator.as_ref(),
             traces: self.jobs.traces(),
-            spans: self.jobs.traces_exported(),
+            spans: self.jobs.traces().exporting(),
         }
     }
 }
@@ -86,7 +86,7 @@ fn batch_fields(backend_id: &str, job: proto::BatchJobRequest) -> SubmitFields {
 }
 
 #[tonic::async_trait]
-impl ArvakService for ArvakGrpc {
+impl<J: JobsApi> ArvakService for ArvakGrpc<J> {
     async fn submit_job(
         &self,
         request: Request<proto::SubmitJobRequest>,
@@ -202,7 +202,7 @@ impl ArvakService for ArvakGrpc {
             request,
             |identity, _| async move {
                 self.jobs.authorize(&identity, Operation::ListBackends)?;
-                let statuses = self.jobs.backends().statuses().await;
+                let statuses = self.jobs.backend_statuses().await;
                 Ok(proto::ListBackendsResponse {
                     backends: statuses.into_iter().map(convert::backend).collect(),
                 })
@@ -221,7 +221,7 @@ impl ArvakService for ArvakGrpc {
             request,
             |identity, r| async move {
                 self.jobs.authorize(&identity, Operation::GetBackendInfo)?;
-                let status = self.jobs.backends().status(&r.backend_id).await?;
+                let status = self.jobs.backend_status(&r.backend_id).await?;
                 Ok(proto::GetBackendInfoResponse {
                     backend: Some(convert::backend(status)),
                 })

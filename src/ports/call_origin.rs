@@ -26,7 +26,7 @@ pub async fn with_origin<F: Future>(origin: CallOrigin, call: F) -> F::Output {
 }
 
 /// The current call's origin; empty outside a call (background work).
-pub(super) fn current() -> CallOrigin {
+pub fn current_call_origin() -> CallOrigin {
     ORIGIN.try_with(Clone::clone).unwrap_or_default()
 }
 
@@ -44,13 +44,13 @@ mod tests {
 
     #[tokio::test]
     async fn the_origin_is_known_inside_the_call_only() {
-        assert_eq!(current(), CallOrigin::default());
+        assert_eq!(current_call_origin(), CallOrigin::default());
         let origin = CallOrigin {
             method: "SubmitJob",
             request_id: Some("r-1".to_owned()),
             peer: Some(SocketAddr::from(([10, 0, 0, 5], 4000))),
         };
-        let seen = with_origin(origin.clone(), async { current() }).await;
+        let seen = with_origin(origin.clone(), async { current_call_origin() }).await;
         assert_eq!(seen, origin);
         let fields = with_origin(origin, async {
             with_current_call(|call| call.map(|(m, id)| format!("{m} {id}")))
