@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::compose;
 use super::config::Config;
-use crate::domain::Result;
-use crate::ports::ApiKeyStore;
+use crate::domain::{ClientId, Result};
+use crate::ports::{ApiKeyStore, StoredApiKey};
 
 pub enum ApiKeyCommand {
     Create { client: String },
@@ -30,27 +30,17 @@ async fn store(config: &Config) -> Result<Arc<dyn ApiKeyStore>> {
     compose::api_key_store(config, table)
 }
 
-#[cfg(feature = "auth-api-key")]
 async fn create(config: &Config, store: &dyn ApiKeyStore, client: &str) -> Result<CommandOutput> {
-    use crate::adapters::auth::api_key::{hash_key, issue_key};
-    use crate::adapters::clock::SystemClock;
-    use crate::domain::{ClientId, Error};
-    use crate::ports::{Clock, StoredApiKey};
-
     let client_id = ClientId::parse(client)?;
     let keys = &config.auth.api_keys;
-    let issued = issue_key(&keys.prefix)?;
-    let (secret, cost) = (issued.secret.clone(), keys.bcrypt_cost);
-    let hash = tokio::task::spawn_blocking(move || hash_key(&secret, cost))
-        .await
-        .map_err(|_| Error::internal("hashing the key stopped"))??;
+    let issued = compose::new_api_key(keys.prefix.clone(), keys.bcrypt_cost).await?;
     store
         .insert(StoredApiKey {
             key_id: issued.key_id.clone(),
             client_id: client_id.clone(),
             enabled: true,
-            created_at: SystemClock.now(),
-            hash,
+            created_at: compose::clock().now(),
+            hash: issued.hash,
         })
         .await?;
     Ok(CommandOutput {
@@ -60,11 +50,6 @@ async fn create(config: &Config, store: &dyn ApiKeyStore, client: &str) -> Resul
             issued.key_id
         )),
     })
-}
-
-#[cfg(not(feature = "auth-api-key"))]
-async fn create(_: &Config, _: &dyn ApiKeyStore, _: &str) -> Result<CommandOutput> {
-    Err(compose::missing_feature("api-key create", "auth-api-key"))
 }
 
 pub async fn run(config: &Config, command: ApiKeyCommand) -> Result<CommandOutput> {

@@ -10,6 +10,7 @@ mod hooked_store;
 pub mod jobs;
 pub mod server;
 pub mod signals;
+pub mod status;
 pub mod telemetry;
 pub mod worker;
 

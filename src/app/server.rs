@@ -10,19 +10,16 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use super::compose;
+use super::compose::{self, Background, GrpcServing, Transports};
 use super::config::Config;
 use super::jobs::{JobPorts, JobRules, JobService};
 use super::readiness::{NotReady, Readiness};
 use super::recovery::recover;
 use super::retention::{self, RetentionSettings};
+use super::status::StatusService;
 use super::worker::{WorkerPool, WorkerSettings};
-use crate::adapters::audit::AuditFlush;
-use crate::adapters::transport::grpc::{GrpcServer, HealthHandle};
 use crate::domain::{BackendId, Result};
-use crate::ports::{Authenticator, QuantumBackend, Telemetry};
-
-mod transport;
+use crate::ports::{AuditFlusher, Authenticator, HealthReport, QuantumBackend};
 
 /// Workers per CPU core when `workers.count` is 0. Each job waits for two
 /// commits, so the pool runs at most `workers / (2 × commit time)` jobs a
@@ -43,16 +40,13 @@ pub struct App {
     authenticator: Arc<dyn Authenticator>,
     /// Certificate and policy reloads are recorded here (calls record their own).
     audit: Arc<dyn crate::ports::AuditLog>,
-    audit_flush: Option<AuditFlush>,
-    /// The policies file, checked for changes while serving.
-    policy_file: Option<Arc<crate::adapters::policy::file::PolicyFile>>,
+    audit_flush: Option<Arc<dyn AuditFlusher>>,
+    /// Started once serving (the policies file kept current).
+    background: Vec<Background>,
     jobs: JobService,
     stop: watch::Sender<bool>,
-    #[cfg(feature = "metrics")]
-    metrics: Arc<crate::adapters::telemetry::prometheus::PrometheusTelemetry>,
-    /// The gRPC port's TLS, when `tls.enabled`.
-    #[cfg(feature = "tls")]
-    tls: Option<crate::adapters::transport::tls::ServerTls>,
+    /// gRPC (over TLS when configured) and the HTTP endpoints.
+    transports: Transports,
 }
 
 impl App {
@@ -66,16 +60,8 @@ impl App {
         config: Config,
         extra_backends: Vec<Arc<dyn QuantumBackend>>,
     ) -> Result<Self> {
-        #[cfg(feature = "metrics")]
-        let metrics = Arc::new(crate::adapters::telemetry::prometheus::PrometheusTelemetry::new());
-        #[cfg(feature = "metrics")]
-        let telemetry: Arc<dyn Telemetry> = metrics.clone();
-        #[cfg(not(feature = "metrics"))]
-        let telemetry: Arc<dyn Telemetry> = Arc::new(crate::ports::NoTelemetry);
-        let composed = compose::compose(&config, extra_backends, telemetry).await?;
+        let composed = compose::compose(&config, extra_backends).await?;
         let ports = composed.ports;
-        #[cfg(feature = "tls")]
-        let tls = compose::tls(&config)?;
         let rules = JobRules {
             idempotency_window: Duration::from_secs(config.jobs.idempotency_window_secs),
             job_limits: config.limits.job_limits(),
@@ -92,13 +78,10 @@ impl App {
             authenticator: composed.authenticator,
             audit: composed.audit,
             audit_flush: composed.audit_flush,
-            policy_file: composed.policy_file,
+            background: composed.background,
             jobs,
             stop,
-            #[cfg(feature = "metrics")]
-            metrics,
-            #[cfg(feature = "tls")]
-            tls,
+            transports: composed.transports,
         })
     }
 
@@ -106,28 +89,21 @@ impl App {
         &self.jobs
     }
 
-    #[cfg(feature = "metrics")]
     fn start_http(&self, listener: TcpListener, readiness: Readiness) {
-        let mut stopped = self.stop.subscribe();
-        let shutdown = async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        };
-        let serving = crate::adapters::transport::http::serve(
-            listener,
-            self.metrics.clone(),
-            self.ports.clone(),
+        let status = Arc::new(StatusService {
+            queue: self.ports.queue.clone(),
+            backends: self.ports.backends.clone(),
             readiness,
-            shutdown,
-        );
+        });
+        let serving = self
+            .transports
+            .http(listener, status, self.stop.subscribe());
         tokio::spawn(async move {
             if let Err(e) = serving.await {
                 tracing::error!(error = %e, "the HTTP endpoints stopped");
             }
         });
     }
-
-    #[cfg(not(feature = "metrics"))]
-    fn start_http(&self, _listener: TcpListener, _readiness: Readiness) {}
 
     fn retention_settings(&self) -> RetentionSettings {
         let storage = &self.config.storage;
@@ -209,21 +185,28 @@ impl App {
     }
 
     async fn serve_until(
-        self,
+        mut self,
         listener: TcpListener,
         http: Option<TcpListener>,
         shutdown: impl Future<Output = ()>,
     ) -> Result<()> {
         let address = listener.local_addr().ok();
         let drain_time = Duration::from_secs(self.config.server.shutdown_timeout_secs);
-        let grpc = GrpcServer::new(
-            self.jobs.clone(),
-            self.authenticator.clone(),
-            self.config.limits.max_message_bytes,
-        )
-        .await;
-        let health = grpc.health();
-        let server = self.serve_grpc(grpc, listener);
+        let GrpcServing {
+            serving: server,
+            health,
+        } = self
+            .transports
+            .grpc(
+                self.jobs.clone(),
+                self.authenticator.clone(),
+                self.config.limits.max_message_bytes,
+                listener,
+                self.audit.clone(),
+                self.ports.clock.clone(),
+                self.stop.subscribe(),
+            )
+            .await;
         tokio::pin!(server);
         tokio::pin!(shutdown);
         if self.ports.backends.is_empty() {
@@ -252,14 +235,8 @@ impl App {
             READINESS_CHECK,
             self.stop.subscribe(),
         ));
-        if let Some(file) = &self.policy_file {
-            let interval = Duration::from_secs(self.config.policies.reload_interval_secs.max(1));
-            tokio::spawn(file.clone().keep_current(
-                interval,
-                self.audit.clone(),
-                self.ports.clock.clone(),
-                self.stop.subscribe(),
-            ));
+        for task in std::mem::take(&mut self.background) {
+            tokio::spawn(task(self.stop.subscribe()));
         }
         tokio::spawn(retention::run(
             self.ports.clone(),
@@ -267,7 +244,7 @@ impl App {
             self.stop.subscribe(),
         ));
         let workers = WorkerPool::start(self.ports.clone(), self.worker_settings());
-        log_listening(address, self.serves_tls(), &self.ports);
+        log_listening(address, self.transports.serves_tls(), &self.ports);
 
         tokio::select! {
             outcome = &mut server => {
@@ -302,7 +279,7 @@ impl App {
 }
 
 /// Keeps the gRPC health service in step with readiness.
-async fn report_health(mut readiness: watch::Receiver<NotReady>, health: HealthHandle) {
+async fn report_health(mut readiness: watch::Receiver<NotReady>, health: Arc<dyn HealthReport>) {
     loop {
         let ready = readiness.borrow_and_update().is_none();
         health.set_serving(ready).await;

@@ -16,23 +16,23 @@ use crate::domain::Result;
 /// Keeps trace export running; [`Telemetry::shutdown`] flushes it.
 #[must_use = "dropping it without shutdown loses the spans still buffered"]
 pub struct Telemetry {
-    traces: Option<TracePipeline>,
+    traces: Option<TraceFlush>,
 }
 
 impl Telemetry {
     /// Sends what is still buffered; the last step before the process exits.
     pub fn shutdown(self) {
-        #[cfg(feature = "otel")]
-        if let Some(traces) = self.traces {
-            traces.shutdown();
+        if let Some(flush) = self.traces {
+            flush();
         }
-        // Without the `otel` feature nothing is buffered.
-        #[cfg(not(feature = "otel"))]
-        let _ = self.traces;
     }
 }
 
-type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync + 'static>;
+/// A subscriber layer, as trace export adds one.
+pub type BoxedLayer = Box<dyn Layer<Registry> + Send + Sync + 'static>;
+
+/// Sends the spans still buffered by trace export.
+pub type TraceFlush = Box<dyn FnOnce() + Send>;
 
 /// Lines written inside a call end with its method and request id
 /// (`call_fields`).
@@ -53,37 +53,10 @@ fn log_layer(config: &LoggingConfig) -> BoxedLayer {
     }
 }
 
-#[cfg(feature = "otel")]
-type TracePipeline = crate::adapters::telemetry::otel::TracePipeline;
-/// Nothing to flush in a build without trace export.
-#[cfg(not(feature = "otel"))]
-type TracePipeline = ();
-
-/// The trace export pipeline and its layer, when an endpoint is configured.
-fn trace_export(config: &TracingConfig) -> Result<Option<(TracePipeline, BoxedLayer)>> {
-    let Some(endpoint) = &config.otlp_endpoint else {
-        return Ok(None);
-    };
-    #[cfg(feature = "otel")]
-    {
-        let (pipeline, layer) = crate::adapters::telemetry::otel::start(
-            endpoint,
-            &config.service_name,
-            config.sample_ratio,
-        )?;
-        Ok(Some((pipeline, layer.boxed())))
-    }
-    #[cfg(not(feature = "otel"))]
-    Err(super::compose::missing_feature(
-        &format!("tracing.otlp_endpoint ('{endpoint}')"),
-        "otel",
-    ))
-}
-
 /// Installs the global subscriber (a second call, in tests, leaves the
 /// first). Runs inside the Tokio runtime: the trace exporter lives on it.
 pub fn init(logging: &LoggingConfig, tracing: &TracingConfig) -> Result<Telemetry> {
-    let (traces, trace_layer) = trace_export(tracing)?.unzip();
+    let (traces, trace_layer) = super::compose::trace_export(tracing)?.unzip();
     let layers: Vec<BoxedLayer> = [Some(log_layer(logging)), trace_layer]
         .into_iter()
         .flatten()

@@ -132,6 +132,13 @@ pub trait AuditSink: Send + 'static {
     async fn write(&mut self, events: &[AuditEvent]) -> std::result::Result<(), String>;
 }
 
+/// Waits until everything recorded so far has reached the trail's
+/// destinations (at shutdown).
+#[async_trait]
+pub trait AuditFlusher: Send + Sync {
+    async fn flush(&self);
+}
+
 /// An audit trail kept in a database table (the SQL storage's
 /// `audit_events`): written through a sink, read back by `audit list`.
 #[async_trait]

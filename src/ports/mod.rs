@@ -12,12 +12,13 @@ mod frontend;
 mod jobs_api;
 mod policy;
 mod queue;
+mod status;
 mod store;
 mod telemetry;
 mod traces;
 
 pub use api_keys::{ApiKeyStore, StoredApiKey};
-pub use audit::{AuditAction, AuditEvent, AuditLog, AuditSink, AuditTable, NoAudit};
+pub use audit::{AuditAction, AuditEvent, AuditFlusher, AuditLog, AuditSink, AuditTable, NoAudit};
 pub use auth::{Authenticator, Credentials, Secret, Verified, Verifier};
 pub use backend::{CancelOutcome, QuantumBackend, RunRequest, SubmissionReport};
 pub use call_origin::{CallOrigin, current_call_origin, with_current_call, with_origin};
@@ -30,6 +31,7 @@ pub use jobs_api::{
 };
 pub use policy::{AllowAll, NoRateLimit, Policies, RateLimiter};
 pub use queue::{Claim, JobQueue, QueueEntry};
+pub use status::{HealthReport, MetricsExposition, ServiceStatus};
 pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
 pub use telemetry::{FailureReason, NoTelemetry, RecoveryAction, Telemetry};
 pub use traces::{NoTraces, Traces};

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::ports::{AuditEvent, AuditLog, AuditSink};
+use crate::ports::{AuditEvent, AuditFlusher, AuditLog, AuditSink};
 
 /// Events waiting for the writer at most; past it they are dropped (and
 /// counted) rather than slowing requests down.
@@ -39,6 +39,13 @@ impl AuditFlush {
         if self.0.send(Command::Flush(done)).await.is_ok() {
             let _ = flushed.await;
         }
+    }
+}
+
+#[async_trait::async_trait]
+impl AuditFlusher for AuditFlush {
+    async fn flush(&self) {
+        AuditFlush::flush(self).await;
     }
 }
 

@@ -200,3 +200,35 @@ pub async fn authenticator(
     );
     Ok(Arc::new(chain))
 }
+
+/// A new API key: shown once, stored only as its bcrypt hash.
+pub struct NewApiKey {
+    pub key_id: String,
+    /// `<prefix>_<key id>_<secret>`, as the client sends it.
+    pub full_key: String,
+    pub hash: String,
+}
+
+/// Issues a key with `prefix`, hashed at bcrypt `cost` (off the runtime's
+/// threads: it takes a fraction of a second by design).
+pub async fn new_api_key(prefix: String, cost: u32) -> Result<NewApiKey> {
+    #[cfg(feature = "auth-api-key")]
+    {
+        use crate::adapters::auth::api_key::{hash_key, issue_key};
+        let issued = issue_key(&prefix)?;
+        let secret = issued.secret.clone();
+        let hash = tokio::task::spawn_blocking(move || hash_key(&secret, cost))
+            .await
+            .map_err(|_| Error::internal("hashing the key stopped"))??;
+        Ok(NewApiKey {
+            key_id: issued.key_id,
+            full_key: issued.full_key,
+            hash,
+        })
+    }
+    #[cfg(not(feature = "auth-api-key"))]
+    {
+        let _ = (prefix, cost);
+        Err(missing_feature("api-key create", "auth-api-key"))
+    }
+}

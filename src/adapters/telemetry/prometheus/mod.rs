@@ -11,7 +11,7 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::domain::{BackendId, Priority};
-use crate::ports::{FailureReason, RecoveryAction, Telemetry};
+use crate::ports::{FailureReason, MetricsExposition, RecoveryAction, Telemetry};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BackendLabel {
@@ -182,6 +182,20 @@ impl PrometheusTelemetry {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
+    }
+}
+
+impl MetricsExposition for PrometheusTelemetry {
+    fn set_queue_sizes(&self, depths: &[(BackendId, Priority, u64)]) {
+        PrometheusTelemetry::set_queue_sizes(self, depths);
+    }
+
+    fn set_backend_available(&self, backend: &BackendId, available: bool) {
+        PrometheusTelemetry::set_backend_available(self, backend, available);
+    }
+
+    fn encode(&self) -> String {
+        PrometheusTelemetry::encode(self)
     }
 }
 

@@ -17,7 +17,7 @@ use tonic_health::server::{HealthReporter, HealthService};
 use super::service::ArvakGrpc;
 use crate::adapters::transport::connection::{ConnectionInfo, PeerStream};
 use crate::domain::{Error, Result};
-use crate::ports::{Authenticator, JobsApi};
+use crate::ports::{Authenticator, HealthReport, JobsApi};
 use crate::proto::{FILE_DESCRIPTOR_SET, arvak_service_server::ArvakServiceServer};
 
 /// The fully-qualified name health checks ask about.
@@ -26,6 +26,13 @@ pub const SERVICE_NAME: &str = "arvak.v1.ArvakService";
 /// Sets what the gRPC health service reports.
 #[derive(Clone)]
 pub struct HealthHandle(HealthReporter);
+
+#[async_trait::async_trait]
+impl HealthReport for HealthHandle {
+    async fn set_serving(&self, serving: bool) {
+        HealthHandle::set_serving(self, serving).await;
+    }
+}
 
 impl HealthHandle {
     pub async fn set_serving(&self, serving: bool) {

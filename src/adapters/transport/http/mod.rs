@@ -12,32 +12,21 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use tokio::net::TcpListener;
 
-use crate::adapters::telemetry::prometheus::PrometheusTelemetry;
-use crate::app::jobs::JobPorts;
-use crate::app::readiness::Readiness;
-use crate::domain::{Error, Priority, Result};
+use crate::domain::{Error, Result};
+use crate::ports::{MetricsExposition, ServiceStatus};
 
 #[derive(Clone)]
 struct Ops {
-    metrics: Arc<PrometheusTelemetry>,
-    ports: JobPorts,
-    readiness: Readiness,
+    metrics: Arc<dyn MetricsExposition>,
+    status: Arc<dyn ServiceStatus>,
 }
 
-async fn metrics(State(ops): State<Ops>) -> impl IntoResponse {
-    if let Ok(mut depths) = ops.ports.queue.depths().await {
-        // Every backend has a queue, also one whose jobs never had to wait
-        // (they started at their submission).
-        for backend in ops.ports.backends.ids() {
-            if !depths.iter().any(|(listed, _, _)| *listed == backend) {
-                depths.extend(Priority::ALL.into_iter().map(|p| (backend.clone(), p, 0)));
-            }
-        }
+async fn scrape(State(ops): State<Ops>) -> impl IntoResponse {
+    if let Ok(depths) = ops.status.queue_depths().await {
         ops.metrics.set_queue_sizes(&depths);
     }
-    for status in ops.ports.backends.statuses().await {
-        ops.metrics
-            .set_backend_available(&status.capabilities.id, status.is_available);
+    for (backend, available) in ops.status.backend_availability().await {
+        ops.metrics.set_backend_available(&backend, available);
     }
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
@@ -50,7 +39,7 @@ async fn live() -> &'static str {
 }
 
 async fn ready(State(ops): State<Ops>) -> (StatusCode, String) {
-    match ops.readiness.reason() {
+    match ops.status.not_ready() {
         None => (StatusCode::OK, "ready\n".to_owned()),
         Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
@@ -62,18 +51,13 @@ async fn ready(State(ops): State<Ops>) -> (StatusCode, String) {
 /// Serves until `shutdown` completes.
 pub async fn serve(
     listener: TcpListener,
-    metrics_registry: Arc<PrometheusTelemetry>,
-    ports: JobPorts,
-    readiness: Readiness,
+    metrics: Arc<dyn MetricsExposition>,
+    status: Arc<dyn ServiceStatus>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    let ops = Ops {
-        metrics: metrics_registry,
-        ports,
-        readiness,
-    };
+    let ops = Ops { metrics, status };
     let router = Router::new()
-        .route("/metrics", get(metrics))
+        .route("/metrics", get(scrape))
         .route("/health/live", get(live))
         .route("/health/ready", get(ready))
         .with_state(ops);

@@ -4,13 +4,17 @@
 
 use std::sync::Arc;
 
+use futures::FutureExt;
+use futures::future::BoxFuture;
+use tokio::sync::watch;
+
 use super::backends::BackendRegistry;
 #[allow(unused_imports)]
 use std::time::Duration;
 
 #[allow(unused_imports)]
 use super::config::SqliteSynchronous;
-use super::config::{Config, QueueType, StorageType};
+use super::config::{Config, QueueType, StorageType, TracingConfig};
 use super::jobs::JobPorts;
 use crate::adapters::circuit::StandardFrontend;
 use crate::adapters::clock::SystemClock;
@@ -20,15 +24,17 @@ use crate::adapters::rate_limit::governor::GovernorRateLimiter;
 use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::{Error, Result};
 use crate::ports::{
-    ApiKeyStore, AuditLog, AuditTable, Authenticator, JobQueue, JobStore, QuantumBackend,
-    Telemetry, Traces,
+    ApiKeyStore, AuditFlusher, AuditLog, AuditTable, Authenticator, Clock, JobQueue, JobStore,
+    MetricsExposition, QuantumBackend, Telemetry, Traces,
 };
 
 mod auth;
 mod policy;
+mod transport;
 
-pub use auth::{api_key_store, audit_log};
+pub use auth::{NewApiKey, api_key_store, audit_log, new_api_key};
 pub use policy::policies;
+pub use transport::{GrpcServing, Transports};
 
 /// Everything the app is built from.
 pub struct Composed {
@@ -37,11 +43,17 @@ pub struct Composed {
     pub authenticator: Arc<dyn Authenticator>,
     /// The audit trail, for what happens outside calls (certificate reloads).
     pub audit: Arc<dyn AuditLog>,
-    /// Flushes the audit file at shutdown (when there is one).
-    pub audit_flush: Option<crate::adapters::audit::AuditFlush>,
-    /// The policies file, which the server keeps current (when there is one).
-    pub policy_file: Option<Arc<crate::adapters::policy::file::PolicyFile>>,
+    /// Flushes the audit trail at shutdown (when there is one).
+    pub audit_flush: Option<Arc<dyn AuditFlusher>>,
+    /// Work that runs while the server serves, until told to stop (the
+    /// policies file kept current).
+    pub background: Vec<Background>,
+    pub transports: Transports,
 }
+
+/// A task the server starts once it serves, with the receiver that tells
+/// it to stop.
+pub type Background = Box<dyn FnOnce(watch::Receiver<bool>) -> BoxFuture<'static, ()> + Send>;
 
 /// The job store, and the tables beside it when the storage is SQL.
 pub(crate) struct Storage {
@@ -54,6 +66,14 @@ pub(crate) struct Storage {
 pub(crate) fn missing_feature(what: &str, feature: &str) -> Error {
     Error::invalid_argument(format!(
         "configuration: {what} is not available in this build; it needs the Cargo feature `{feature}`"
+    ))
+}
+
+/// For adapters whose feature is declared but whose code is not written.
+#[allow(dead_code)] // used only by builds with such a feature
+fn not_written_yet(what: &str) -> Error {
+    Error::invalid_argument(format!(
+        "configuration: {what} is not available yet: its adapter is not written"
     ))
 }
 
@@ -123,6 +143,9 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
 fn queue(config: &Config) -> Result<Arc<dyn JobQueue>> {
     match config.queue.kind {
         QueueType::Memory => Ok(Arc::new(MemoryJobQueue::new())),
+        #[cfg(feature = "queue-redis")]
+        QueueType::Redis => Err(not_written_yet("queue type 'redis'")),
+        #[cfg(not(feature = "queue-redis"))]
         QueueType::Redis => Err(missing_feature("queue type 'redis'", "queue-redis")),
     }
 }
@@ -145,6 +168,50 @@ fn backends(config: &Config, extra: Vec<Arc<dyn QuantumBackend>>) -> Result<Back
     Ok(registry)
 }
 
+/// The wall clock.
+pub fn clock() -> Arc<dyn Clock> {
+    Arc::new(SystemClock)
+}
+
+/// Metrics: Prometheus when built with `metrics` (also exposed over HTTP),
+/// none otherwise.
+fn telemetry() -> (Arc<dyn Telemetry>, Option<Arc<dyn MetricsExposition>>) {
+    #[cfg(feature = "metrics")]
+    {
+        use crate::adapters::telemetry::prometheus::PrometheusTelemetry;
+        let metrics = Arc::new(PrometheusTelemetry::new());
+        (metrics.clone(), Some(metrics))
+    }
+    #[cfg(not(feature = "metrics"))]
+    (Arc::new(crate::ports::NoTelemetry), None)
+}
+
+/// Span export to an OTLP collector when `tracing.otlp_endpoint` is set:
+/// the layer for the subscriber, and what flushes it at exit.
+pub fn trace_export(
+    config: &TracingConfig,
+) -> Result<Option<(super::telemetry::TraceFlush, super::telemetry::BoxedLayer)>> {
+    let Some(endpoint) = &config.otlp_endpoint else {
+        return Ok(None);
+    };
+    #[cfg(feature = "otel")]
+    {
+        use tracing_subscriber::Layer;
+        let (pipeline, layer) = crate::adapters::telemetry::otel::start(
+            endpoint,
+            &config.service_name,
+            config.sample_ratio,
+        )?;
+        let flush: super::telemetry::TraceFlush = Box::new(move || pipeline.shutdown());
+        Ok(Some((flush, layer.boxed())))
+    }
+    #[cfg(not(feature = "otel"))]
+    Err(missing_feature(
+        &format!("tracing.otlp_endpoint ('{endpoint}')"),
+        "otel",
+    ))
+}
+
 /// Trace context for jobs: real when traces are exported (feature `otel`
 /// and an endpoint), none otherwise, so that the phase spans cost nothing.
 fn traces(config: &Config) -> Arc<dyn Traces> {
@@ -156,51 +223,14 @@ fn traces(config: &Config) -> Arc<dyn Traces> {
     Arc::new(crate::ports::NoTraces)
 }
 
-/// The TLS side of the gRPC port when `tls.enabled`: the files are read and
-/// checked here, so a bad certificate stops the start with its name.
-#[cfg(feature = "tls")]
-pub fn tls(config: &Config) -> Result<Option<crate::adapters::transport::tls::ServerTls>> {
-    use crate::adapters::transport::tls::{ServerTls, TlsSettings};
-    let tls = &config.tls;
-    if !tls.enabled {
-        return Ok(None);
-    }
-    let needed = |path: &Option<std::path::PathBuf>, key: &str| {
-        path.clone().ok_or_else(|| {
-            Error::invalid_argument(format!(
-                "configuration: tls.enabled needs tls.{key} (ARVAK_TLS_{})",
-                key.to_ascii_uppercase()
-            ))
-        })
-    };
-    let settings = TlsSettings {
-        cert_path: needed(&tls.cert_path, "cert_path")?,
-        key_path: needed(&tls.key_path, "key_path")?,
-        client_ca_path: tls.client_ca_path.clone(),
-        require_client_cert: tls.require_client_cert,
-        reload_interval: Duration::from_secs(tls.reload_interval_secs.max(1)),
-        handshake_timeout: Duration::from_secs(tls.handshake_timeout_secs.max(1)),
-    };
-    ServerTls::load(settings).map(Some)
-}
-
 /// Builds every port the app needs from `config`, plus backends supplied by
 /// the caller (tests use this; the shipped binary passes none).
 pub async fn compose(
     config: &Config,
     extra_backends: Vec<Arc<dyn QuantumBackend>>,
-    telemetry: Arc<dyn Telemetry>,
 ) -> Result<Composed> {
-    if config.http.enabled && !cfg!(feature = "metrics") {
-        return Err(missing_feature(
-            "http.enabled (metrics and health endpoints)",
-            "metrics",
-        ));
-    }
-    #[cfg(not(feature = "tls"))]
-    if config.tls.enabled {
-        return Err(missing_feature("tls.enabled", "tls"));
-    }
+    let (telemetry, metrics) = telemetry();
+    let transports = Transports::new(config, metrics)?;
     let Storage {
         store,
         key_table,
@@ -209,11 +239,20 @@ pub async fn compose(
     let (audit, audit_flush) = audit_log(config, audit_table)?;
     let authenticator = auth::authenticator(config, key_table, audit.clone()).await?;
     let (policies, policy_file) = policies(config)?;
+    let clock = clock();
+    let mut background: Vec<Background> = Vec::new();
+    if let Some(file) = policy_file {
+        let interval = Duration::from_secs(config.policies.reload_interval_secs.max(1));
+        let (audit, clock) = (audit.clone(), clock.clone());
+        background.push(Box::new(move |stop| {
+            file.keep_current(interval, audit, clock, stop).boxed()
+        }));
+    }
     let ports = JobPorts {
         store,
         queue: queue(config)?,
         events: Arc::new(MemoryJobEvents::default()),
-        clock: Arc::new(SystemClock),
+        clock,
         frontend: Arc::new(StandardFrontend),
         backends: Arc::new(backends(config, extra_backends)?),
         telemetry,
@@ -227,7 +266,8 @@ pub async fn compose(
         ports,
         authenticator,
         audit,
-        audit_flush,
-        policy_file,
+        audit_flush: audit_flush.map(|flush| Arc::new(flush) as Arc<dyn AuditFlusher>),
+        background,
+        transports,
     })
 }
