@@ -33,19 +33,13 @@ pub struct QueuedAudit {
 #[derive(Clone)]
 pub struct AuditFlush(mpsc::Sender<Command>);
 
-impl AuditFlush {
-    pub async fn flush(&self) {
+#[async_trait::async_trait]
+impl AuditFlusher for AuditFlush {
+    async fn flush(&self) {
         let (done, flushed) = oneshot::channel();
         if self.0.send(Command::Flush(done)).await.is_ok() {
             let _ = flushed.await;
         }
-    }
-}
-
-#[async_trait::async_trait]
-impl AuditFlusher for AuditFlush {
-    async fn flush(&self) {
-        AuditFlush::flush(self).await;
     }
 }
 

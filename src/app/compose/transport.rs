@@ -77,10 +77,7 @@ impl Transports {
     ) -> GrpcServing {
         let grpc = GrpcServer::new(jobs, authenticator, max_message_bytes).await;
         let health = Arc::new(grpc.health());
-        let mut stopped = stop.clone();
-        let until_stopped = async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        };
+        let until_stopped = until_stopped(stop.clone());
         #[cfg(feature = "tls")]
         if let Some(tls) = &self.tls {
             tokio::spawn(tls.keep_current(audit, clock, stop));
@@ -105,10 +102,7 @@ impl Transports {
         status: Arc<dyn ServiceStatus>,
         stop: watch::Receiver<bool>,
     ) -> BoxFuture<'static, Result<()>> {
-        let mut stopped = stop;
-        let until_stopped = async move {
-            let _ = stopped.wait_for(|stop| *stop).await;
-        };
+        let until_stopped = until_stopped(stop);
         #[cfg(feature = "metrics")]
         if let Some(metrics) = &self.metrics {
             return crate::adapters::transport::http::serve(
@@ -122,6 +116,11 @@ impl Transports {
         let _ = (&self.metrics, listener, status, until_stopped);
         futures::future::ready(Err(missing_feature("http.enabled", "metrics"))).boxed()
     }
+}
+
+/// Completes once `stop` turns true (or its sender is gone).
+async fn until_stopped(mut stop: watch::Receiver<bool>) {
+    let _ = stop.wait_for(|stop| *stop).await;
 }
 
 /// The TLS side of the gRPC port when `tls.enabled`.

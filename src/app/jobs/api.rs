@@ -15,11 +15,11 @@ impl JobsApi for JobService {
     type Answers = ReceiverStream<BatchStreamAnswer>;
 
     fn telemetry(&self) -> &dyn Telemetry {
-        JobService::telemetry(self)
+        self.ports.telemetry.as_ref()
     }
 
     fn traces(&self) -> &dyn Traces {
-        JobService::traces(self)
+        self.ports.traces.as_ref()
     }
 
     fn authorize(&self, identity: &Identity, operation: Operation) -> Result<Policy> {

@@ -26,11 +26,6 @@ use crate::ports::{
 pub use parsed::ParsedCircuits;
 pub use streams::{DEFAULT_CHUNK_SIZE, result_chunks};
 pub use submit::queue_entry;
-// The use cases' commands and views are the driving port's types.
-pub use crate::ports::{
-    BatchStreamAnswer, BatchSubmission, CallOrigin, CancelReply, JobView, ListJobsCommand,
-    ResultChunkView, StreamOutcome, SubmitCommand, with_current_call, with_origin,
-};
 
 /// Limits and windows of the job use cases.
 #[derive(Debug, Clone)]
@@ -87,19 +82,6 @@ impl JobService {
             rules,
             shutdown,
         }
-    }
-
-    pub fn telemetry(&self) -> &dyn Telemetry {
-        self.ports.telemetry.as_ref()
-    }
-
-    pub fn traces(&self) -> &dyn Traces {
-        self.ports.traces.as_ref()
-    }
-
-    /// Whether spans are exported (otherwise calls need none).
-    pub fn traces_exported(&self) -> bool {
-        self.ports.traces.exporting()
     }
 
     pub fn backends(&self) -> &BackendRegistry {

@@ -12,7 +12,7 @@ use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::app::jobs::with_current_call;
+use crate::ports::with_current_call;
 
 /// Console lines: `… message fields method=SubmitJob request_id=…`. Wraps the
 /// field formatter, so the line keeps its colours.
@@ -83,7 +83,7 @@ mod tests {
     use tracing_subscriber::fmt::format::DefaultFields;
 
     use super::*;
-    use crate::app::jobs::{CallOrigin, with_origin};
+    use crate::ports::{CallOrigin, with_origin};
 
     #[derive(Clone, Default)]
     struct Captured(Arc<Mutex<Vec<u8>>>);

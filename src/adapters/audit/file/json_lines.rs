@@ -61,7 +61,7 @@ mod tests {
     use super::*;
     use crate::adapters::audit::QueuedAudit;
     use crate::domain::UnixMillis;
-    use crate::ports::{AuditAction, AuditLog};
+    use crate::ports::{AuditAction, AuditFlusher, AuditLog};
 
     #[tokio::test]
     async fn events_become_lines_that_are_on_disk_after_a_flush() {

@@ -156,9 +156,11 @@ impl PrometheusTelemetry {
             ..metrics
         }
     }
+}
 
-    /// Sets the gauges that mirror live state, just before a scrape.
-    pub fn set_queue_sizes(&self, depths: &[(BackendId, Priority, u64)]) {
+/// The gauges that mirror live state are set just before a scrape.
+impl MetricsExposition for PrometheusTelemetry {
+    fn set_queue_sizes(&self, depths: &[(BackendId, Priority, u64)]) {
         for (backend, priority, size) in depths {
             let labels = QueueLabels {
                 backend: backend.to_string(),
@@ -170,32 +172,18 @@ impl PrometheusTelemetry {
         }
     }
 
-    pub fn set_backend_available(&self, backend: &BackendId, available: bool) {
+    fn set_backend_available(&self, backend: &BackendId, available: bool) {
         self.available
             .get_or_create(&backend_label(backend))
             .set(i64::from(available));
     }
 
     /// The exposition text of every metric.
-    pub fn encode(&self) -> String {
+    fn encode(&self) -> String {
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
         text
-    }
-}
-
-impl MetricsExposition for PrometheusTelemetry {
-    fn set_queue_sizes(&self, depths: &[(BackendId, Priority, u64)]) {
-        PrometheusTelemetry::set_queue_sizes(self, depths);
-    }
-
-    fn set_backend_available(&self, backend: &BackendId, available: bool) {
-        PrometheusTelemetry::set_backend_available(self, backend, available);
-    }
-
-    fn encode(&self) -> String {
-        PrometheusTelemetry::encode(self)
     }
 }
 

@@ -30,12 +30,6 @@ pub struct HealthHandle(HealthReporter);
 #[async_trait::async_trait]
 impl HealthReport for HealthHandle {
     async fn set_serving(&self, serving: bool) {
-        HealthHandle::set_serving(self, serving).await;
-    }
-}
-
-impl HealthHandle {
-    pub async fn set_serving(&self, serving: bool) {
         let status = if serving {
             ServingStatus::Serving
         } else {
