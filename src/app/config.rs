@@ -13,14 +13,17 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Yaml};
 use serde::{Deserialize, Serialize};
 
+use super::compose::COMPILED;
 use crate::domain::{Error, Result};
 
 mod auth;
+mod backends;
 
 pub use auth::{
     ApiKeysConfig, AuditConfig, AuthConfig, JwtConfig, JwtKeyConfig, LockoutConfig, MtlsConfig,
     PoliciesConfig,
 };
+pub use backends::{BackendSection, BackendsConfig};
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -70,7 +73,7 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         Self {
-            enabled: cfg!(feature = "metrics"),
+            enabled: COMPILED.metrics,
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
         }
     }
@@ -130,7 +133,7 @@ pub struct StorageConfig {
 impl Default for StorageConfig {
     fn default() -> Self {
         Self {
-            kind: if cfg!(feature = "storage-sqlite") {
+            kind: if COMPILED.sqlite {
                 StorageType::Sqlite
             } else {
                 StorageType::Memory
@@ -344,42 +347,6 @@ impl Default for TracingConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct BackendsConfig {
-    pub simulator: BackendSection,
-}
-
-/// One backend's section: whether it is served, and its own settings, which
-/// the backend checks itself (so this type compiles in every build).
-#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
-#[serde(default)]
-pub struct BackendSection {
-    pub enabled: bool,
-    /// Overrides `workers.job_timeout_secs` for this backend.
-    pub job_timeout_secs: Option<u64>,
-    #[serde(flatten)]
-    pub settings: serde_json::Map<String, serde_json::Value>,
-}
-
-impl Default for BackendSection {
-    fn default() -> Self {
-        Self {
-            enabled: cfg!(feature = "backend-simulator"),
-            job_timeout_secs: None,
-            settings: serde_json::Map::new(),
-        }
-    }
-}
-
-impl BackendSection {
-    /// Deserialises the backend's own settings type from this section.
-    pub fn settings<T: serde::de::DeserializeOwned>(&self, backend: &str) -> Result<T> {
-        serde_json::from_value(serde_json::Value::Object(self.settings.clone()))
-            .map_err(|e| Error::invalid_argument(format!("configuration backends.{backend}: {e}")))
-    }
-}
-
 /// Top-level sections, which environment variable names start with.
 const SECTIONS: [&str; 14] = [
     "server", "http", "storage", "queue", "workers", "jobs", "limits", "tls", "auth", "policies",
@@ -391,15 +358,25 @@ const AUTH_SUBSECTIONS: [&str; 4] = ["api_keys", "jwt", "mtls", "lockout"];
 
 /// Maps `SERVER_LISTEN_ADDR` (prefix already removed) to `server.listen_addr`,
 /// `BACKENDS_SIMULATOR_MAX_SHOTS` to `backends.simulator.max_shots`, and
-/// `AUTH_API_KEYS_FILE` to `auth.api_keys.file`.
-fn env_key_to_path(key: &str) -> Option<String> {
+/// `AUTH_API_KEYS_FILE` to `auth.api_keys.file`. A backend id may hold
+/// underscores (`BACKENDS_IBM_TORINO_TOKEN`): the longest of `backend_ids`
+/// (the sections the defaults and the file name) that the key starts with is
+/// the id; otherwise the id ends at the first underscore.
+fn env_key_to_path(key: &str, backend_ids: &[String]) -> Option<String> {
     let key = key.to_ascii_lowercase();
     let (section, rest) = key.split_once('_')?;
     if !SECTIONS.contains(&section) || rest.is_empty() {
         return None;
     }
     if section == "backends" {
-        let (backend, setting) = rest.split_once('_')?;
+        let known = backend_ids
+            .iter()
+            .filter_map(|id| {
+                let setting = rest.strip_prefix(id.as_str())?.strip_prefix('_')?;
+                Some((id.as_str(), setting))
+            })
+            .max_by_key(|(id, _)| id.len());
+        let (backend, setting) = known.or_else(|| rest.split_once('_'))?;
         return Some(format!("backends.{backend}.{setting}"));
     }
     if section == "auth" {
@@ -426,14 +403,25 @@ impl Config {
             }
             figment = figment.merge(Yaml::file_exact(path));
         }
+        let backend_ids = section_names(&figment, "backends");
         let env = Env::prefixed("ARVAK_")
-            .filter_map(|key| env_key_to_path(key.as_str()).map(Into::into))
+            .filter_map(move |key| env_key_to_path(key.as_str(), &backend_ids).map(Into::into))
             .split(".");
         figment
             .merge(env)
             .extract()
             .map_err(|e| Error::invalid_argument(format!("configuration: {e}")))
     }
+}
+
+/// The keys of the dictionary at `path` (none when it is not one).
+fn section_names(figment: &Figment, path: &str) -> Vec<String> {
+    figment
+        .find_value(path)
+        .ok()
+        .and_then(|value| value.into_dict())
+        .map(|dict| dict.into_keys().map(|id| id.to_ascii_lowercase()).collect())
+        .unwrap_or_default()
 }
 
 #[cfg(test)]

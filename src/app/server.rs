@@ -1,7 +1,6 @@
 //! The running service: gRPC server and worker pool, started together and
 //! shut down in order (stop accepting, let running work finish, leave).
 
-use std::collections::HashMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -18,7 +17,7 @@ use super::recovery::recover;
 use super::retention::{self, RetentionSettings};
 use super::status::StatusService;
 use super::worker::{WorkerPool, WorkerSettings};
-use crate::domain::{BackendId, Result};
+use crate::domain::Result;
 use crate::ports::{AuditFlusher, Authenticator, HealthReport, QuantumBackend};
 
 /// Workers per CPU core when `workers.count` is 0. Each job waits for two
@@ -129,22 +128,10 @@ impl App {
             lease: Duration::from_secs(workers.lease_secs.max(1)),
             max_attempts: workers.max_attempts.max(1),
             claim_wait: Duration::from_secs(1),
-            job_timeouts: self.backend_timeouts(),
+            job_timeouts: self.config.backends.job_timeouts(),
             job_timeout: (workers.job_timeout_secs > 0)
                 .then(|| Duration::from_secs(workers.job_timeout_secs)),
         }
-    }
-
-    /// Per-backend job timeouts from the backends' configuration sections.
-    fn backend_timeouts(&self) -> HashMap<BackendId, Duration> {
-        let sections = [("simulator", &self.config.backends.simulator)];
-        sections
-            .into_iter()
-            .filter_map(|(id, section)| {
-                let secs = section.job_timeout_secs.filter(|s| *s > 0)?;
-                Some((BackendId::parse(id).ok()?, Duration::from_secs(secs)))
-            })
-            .collect()
     }
 
     /// Serves until `shutdown` completes, then drains within the configured

@@ -92,3 +92,45 @@ async fn list_backends_shows_the_simulator_truthfully() {
     let topology: serde_json::Value = serde_json::from_str(&info.topology_json).unwrap();
     assert!(topology.is_object());
 }
+
+#[tokio::test]
+async fn one_server_serves_two_simulators_with_their_own_limits() {
+    let mut config = crate::support::test_config();
+    let small: arvak_grpc::app::config::BackendSection =
+        serde_json::from_value(serde_json::json!({ "type": "simulator", "max_shots": 10 }))
+            .unwrap();
+    config
+        .backends
+        .sections
+        .insert("small_sim".to_owned(), small);
+    let mut app = crate::support::spawn_app_with(config).await;
+
+    let list = app
+        .client
+        .list_backends(proto::ListBackendsRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let shots_of = |id: &str| {
+        list.backends
+            .iter()
+            .find(|b| b.backend_id == id)
+            .map(|b| b.max_shots)
+    };
+    assert_eq!(shots_of("small_sim"), Some(10), "{list:?}");
+    assert_eq!(shots_of("simulator"), Some(1_000_000), "{list:?}");
+
+    let err = app
+        .submit(crate::support::BELL, "small_sim", 100)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), tonic::Code::InvalidArgument);
+    assert!(err.message().contains("shots"), "{}", err.message());
+    let id = app
+        .submit(crate::support::BELL, "small_sim", 10)
+        .await
+        .unwrap();
+    let job = app.wait_terminal(&id).await;
+    assert_eq!(job.state(), JobState::Completed, "{}", job.error_message);
+    assert_eq!(app.result(&id).await.counts.values().sum::<u64>(), 10);
+}

@@ -8,7 +8,6 @@ use futures::FutureExt;
 use futures::future::BoxFuture;
 use tokio::sync::watch;
 
-use super::backends::BackendRegistry;
 #[allow(unused_imports)]
 use std::time::Duration;
 
@@ -29,12 +28,27 @@ use crate::ports::{
 };
 
 mod auth;
+mod backends;
 mod policy;
 mod transport;
 
 pub use auth::{NewApiKey, api_key_store, audit_log, new_api_key};
 pub use policy::policies;
 pub use transport::{GrpcServing, Transports};
+
+/// Which optional adapters this build holds, for the configuration's
+/// defaults: a build serves what it has unless told otherwise.
+pub struct Compiled {
+    pub metrics: bool,
+    pub sqlite: bool,
+    pub simulator: bool,
+}
+
+pub const COMPILED: Compiled = Compiled {
+    metrics: cfg!(feature = "metrics"),
+    sqlite: cfg!(feature = "storage-sqlite"),
+    simulator: cfg!(feature = "backend-simulator"),
+};
 
 /// Everything the app is built from.
 pub struct Composed {
@@ -150,24 +164,6 @@ fn queue(config: &Config) -> Result<Arc<dyn JobQueue>> {
     }
 }
 
-fn backends(config: &Config, extra: Vec<Arc<dyn QuantumBackend>>) -> Result<BackendRegistry> {
-    let mut registry = BackendRegistry::new();
-    if config.backends.simulator.enabled {
-        #[cfg(feature = "backend-simulator")]
-        {
-            use crate::adapters::backend::simulator::{SimulatorBackend, SimulatorConfig};
-            let settings: SimulatorConfig = config.backends.simulator.settings("simulator")?;
-            registry.register(Arc::new(SimulatorBackend::new(settings)))?;
-        }
-        #[cfg(not(feature = "backend-simulator"))]
-        return Err(missing_feature("backend 'simulator'", "backend-simulator"));
-    }
-    for backend in extra {
-        registry.register(backend)?;
-    }
-    Ok(registry)
-}
-
 /// The wall clock.
 pub fn clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
@@ -254,7 +250,7 @@ pub async fn compose(
         events: Arc::new(MemoryJobEvents::default()),
         clock,
         frontend: Arc::new(StandardFrontend),
-        backends: Arc::new(backends(config, extra_backends)?),
+        backends: Arc::new(backends::registry(config, extra_backends)?),
         telemetry,
         traces: traces(config),
         policies,

@@ -3,31 +3,86 @@ use super::*;
 #[test]
 fn env_names_map_onto_nested_keys() {
     assert_eq!(
-        env_key_to_path("SERVER_LISTEN_ADDR").as_deref(),
+        env_key_to_path("SERVER_LISTEN_ADDR", &[]).as_deref(),
         Some("server.listen_addr")
     );
     assert_eq!(
-        env_key_to_path("TLS_ENABLED").as_deref(),
+        env_key_to_path("TLS_ENABLED", &[]).as_deref(),
         Some("tls.enabled")
     );
     assert_eq!(
-        env_key_to_path("STORAGE_TYPE").as_deref(),
+        env_key_to_path("STORAGE_TYPE", &[]).as_deref(),
         Some("storage.type")
     );
     assert_eq!(
-        env_key_to_path("STORAGE_POSTGRES_URL").as_deref(),
+        env_key_to_path("STORAGE_POSTGRES_URL", &[]).as_deref(),
         Some("storage.postgres_url")
     );
     assert_eq!(
-        env_key_to_path("BACKENDS_SIMULATOR_MAX_SHOTS").as_deref(),
+        env_key_to_path("BACKENDS_SIMULATOR_MAX_SHOTS", &[]).as_deref(),
         Some("backends.simulator.max_shots")
     );
     assert_eq!(
-        env_key_to_path("CONFIG"),
+        env_key_to_path("CONFIG", &[]),
         None,
         "ARVAK_CONFIG names the file, not a key"
     );
-    assert_eq!(env_key_to_path("TEST_DATABASE_URL"), None);
+    assert_eq!(env_key_to_path("TEST_DATABASE_URL", &[]), None);
+    let ids = ["ibm".to_owned(), "ibm_torino".to_owned()];
+    assert_eq!(
+        env_key_to_path("BACKENDS_IBM_TORINO_API_KEY", &ids).as_deref(),
+        Some("backends.ibm_torino.api_key"),
+        "the longest configured id wins"
+    );
+    assert_eq!(
+        env_key_to_path("BACKENDS_IBM_TOKEN", &ids).as_deref(),
+        Some("backends.ibm.token")
+    );
+    assert_eq!(
+        env_key_to_path("BACKENDS_GARNET_TOKEN", &ids).as_deref(),
+        Some("backends.garnet.token"),
+        "an id no file names ends at the first underscore"
+    );
+}
+
+#[allow(clippy::result_large_err)]
+#[test]
+fn backends_are_named_sections_and_the_old_form_still_loads() {
+    figment::Jail::expect_with(|jail| {
+        jail.create_file(
+            "arvak.yaml",
+            "backends:\n  simulator:\n    max_shots: 500\n  small_sim:\n    type: simulator\n    max_shots: 10\n    job_timeout_secs: 3\n  spare:\n    type: simulator\n    enabled: false\n",
+        )?;
+        jail.set_env("ARVAK_BACKENDS_SMALL_SIM_MAX_SHOTS", "20");
+        let config = Config::load(Some(Path::new("arvak.yaml"))).unwrap();
+        let simulator = config.backends.get("simulator").unwrap();
+        assert_eq!(
+            simulator.kind("simulator"),
+            "simulator",
+            "type defaults to the name"
+        );
+        assert_eq!(simulator.settings["max_shots"], serde_json::json!(500));
+        let small = config.backends.get("small_sim").unwrap();
+        assert_eq!(small.kind("small_sim"), "simulator");
+        assert_eq!(
+            small.settings["max_shots"],
+            serde_json::json!(20),
+            "environment beats file"
+        );
+        assert_eq!(small.job_timeout_secs, Some(3));
+        assert!(
+            small.enabled,
+            "a written section is served unless it says otherwise"
+        );
+        let served: Vec<&str> = config.backends.enabled().map(|(id, _)| id).collect();
+        assert_eq!(
+            served.len(),
+            if COMPILED.simulator { 2 } else { 1 },
+            "{served:?}"
+        );
+        assert!(!served.contains(&"spare"));
+        Ok(())
+    });
 }
 
 // figment::Jail's closures return figment::Error, which is large; not ours to shrink.
@@ -62,7 +117,7 @@ fn defaults_then_file_then_environment() {
         );
         assert!(config.tls.enabled);
         assert_eq!(
-            config.backends.simulator.settings["max_shots"],
+            config.backends.get("simulator").unwrap().settings["max_shots"],
             serde_json::json!(42)
         );
         Ok(())
@@ -142,7 +197,7 @@ fn every_section_of_the_configuration_can_be_set_from_the_environment() {
     known.sort_unstable();
     assert_eq!(sections, known, "SECTIONS must list every field of Config");
     assert_eq!(
-        env_key_to_path("TRACING_OTLP_ENDPOINT").as_deref(),
+        env_key_to_path("TRACING_OTLP_ENDPOINT", &[]).as_deref(),
         Some("tracing.otlp_endpoint")
     );
 }
@@ -150,20 +205,23 @@ fn every_section_of_the_configuration_can_be_set_from_the_environment() {
 #[test]
 fn auth_variables_reach_their_subsection() {
     assert_eq!(
-        env_key_to_path("AUTH_API_KEYS_FILE").as_deref(),
+        env_key_to_path("AUTH_API_KEYS_FILE", &[]).as_deref(),
         Some("auth.api_keys.file")
     );
     assert_eq!(
-        env_key_to_path("AUTH_JWT_JWKS_URL").as_deref(),
+        env_key_to_path("AUTH_JWT_JWKS_URL", &[]).as_deref(),
         Some("auth.jwt.jwks_url")
     );
     assert_eq!(
-        env_key_to_path("AUTH_ALLOW_UNAUTHENTICATED").as_deref(),
+        env_key_to_path("AUTH_ALLOW_UNAUTHENTICATED", &[]).as_deref(),
         Some("auth.allow_unauthenticated")
     );
-    assert_eq!(env_key_to_path("AUDIT_FILE").as_deref(), Some("audit.file"));
     assert_eq!(
-        env_key_to_path("POLICIES_RELOAD_INTERVAL_SECS").as_deref(),
+        env_key_to_path("AUDIT_FILE", &[]).as_deref(),
+        Some("audit.file")
+    );
+    assert_eq!(
+        env_key_to_path("POLICIES_RELOAD_INTERVAL_SECS", &[]).as_deref(),
         Some("policies.reload_interval_secs")
     );
 }

@@ -115,13 +115,23 @@ fn run_mib(qubits: u32) -> u32 {
 }
 
 impl SimulatorBackend {
+    /// The id of the simulator a default configuration serves.
     pub const ID: &'static str = "simulator";
 
+    /// The simulator as `simulator`.
     pub fn new(config: SimulatorConfig) -> Self {
+        Self::with_id(
+            BackendId::parse(Self::ID).expect("a valid backend id"),
+            config,
+        )
+    }
+
+    /// The simulator under its own id, one of several a server may serve.
+    pub fn with_id(id: BackendId, config: SimulatorConfig) -> Self {
         let budget = config.memory_budget();
         let max_qubits = max_qubits_for(budget);
         let capabilities = BackendCapabilities {
-            id: BackendId::parse(Self::ID).expect("a valid backend id"),
+            id,
             name: "State-vector simulator".to_owned(),
             description: format!(
                 "Exact state-vector simulation in complex f64 on this server's CPUs, up to {max_qubits} qubits"

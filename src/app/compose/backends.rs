@@ -1,0 +1,143 @@
+//! Backends: one adapter per named section of `backends`, chosen by its
+//! `type`, plus any the caller built itself.
+
+use std::sync::Arc;
+
+use super::super::backends::BackendRegistry;
+use super::super::config::{BackendSection, Config};
+#[allow(unused_imports)]
+use super::{missing_feature, not_written_yet};
+use crate::domain::{BackendId, Error, Result};
+use crate::ports::QuantumBackend;
+
+/// The adapter types a section may name.
+const TYPES: &str = "simulator, iqm, ibm";
+
+pub(super) fn registry(
+    config: &Config,
+    extra: Vec<Arc<dyn QuantumBackend>>,
+) -> Result<BackendRegistry> {
+    let mut registry = BackendRegistry::new();
+    for (name, section) in config.backends.enabled() {
+        let id = BackendId::parse(name)
+            .map_err(|e| Error::invalid_argument(format!("configuration backends.{name}: {e}")))?;
+        let backend = match section.kind(name) {
+            "simulator" => simulator(id, section)?,
+            "iqm" => iqm(&id)?,
+            "ibm" => ibm(&id)?,
+            other => {
+                return Err(Error::invalid_argument(format!(
+                    "configuration backends.{name}.type: unknown backend type '{other}'; \
+                     the types are {TYPES}"
+                )));
+            }
+        };
+        registry.register(backend)?;
+    }
+    for backend in extra {
+        registry.register(backend)?;
+    }
+    Ok(registry)
+}
+
+#[allow(unused_variables)]
+fn simulator(id: BackendId, section: &BackendSection) -> Result<Arc<dyn QuantumBackend>> {
+    #[cfg(feature = "backend-simulator")]
+    {
+        use crate::adapters::backend::simulator::{SimulatorBackend, SimulatorConfig};
+        let settings: SimulatorConfig = section.settings(id.as_str())?;
+        Ok(Arc::new(SimulatorBackend::with_id(id, settings)))
+    }
+    #[cfg(not(feature = "backend-simulator"))]
+    Err(missing_feature(
+        &format!("backend '{id}' (type simulator)"),
+        "backend-simulator",
+    ))
+}
+
+fn iqm(id: &BackendId) -> Result<Arc<dyn QuantumBackend>> {
+    let what = format!("backend '{id}' (type iqm)");
+    #[cfg(feature = "backend-iqm")]
+    return Err(not_written_yet(&what));
+    #[cfg(not(feature = "backend-iqm"))]
+    Err(missing_feature(&what, "backend-iqm"))
+}
+
+fn ibm(id: &BackendId) -> Result<Arc<dyn QuantumBackend>> {
+    let what = format!("backend '{id}' (type ibm)");
+    #[cfg(feature = "backend-ibm")]
+    return Err(not_written_yet(&what));
+    #[cfg(not(feature = "backend-ibm"))]
+    Err(missing_feature(&what, "backend-ibm"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config_with(id: &str, section: serde_json::Value) -> Config {
+        let mut config = Config::default();
+        let section = serde_json::from_value(section).unwrap();
+        config.backends.sections.insert(id.to_owned(), section);
+        config
+    }
+
+    fn refusal(config: &Config) -> String {
+        registry(config, Vec::new())
+            .err()
+            .expect("refused")
+            .message()
+            .to_owned()
+    }
+
+    #[test]
+    fn a_type_this_build_lacks_names_its_feature() {
+        for (kind, feature, built) in [
+            ("iqm", "backend-iqm", cfg!(feature = "backend-iqm")),
+            ("ibm", "backend-ibm", cfg!(feature = "backend-ibm")),
+        ] {
+            let message = refusal(&config_with("qpu", serde_json::json!({ "type": kind })));
+            assert!(message.contains("backend 'qpu'"), "{message}");
+            let expected = if built { "not written" } else { feature };
+            assert!(message.contains(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_type_or_a_bad_id_is_refused_by_name() {
+        let message = refusal(&config_with("toaster", serde_json::json!({})));
+        assert!(
+            message.contains("backends.toaster.type") && message.contains("'toaster'"),
+            "{message}"
+        );
+        assert!(message.contains("simulator, iqm, ibm"), "{message}");
+        let message = refusal(&config_with(
+            "has space",
+            serde_json::json!({ "type": "simulator" }),
+        ));
+        assert!(message.contains("backends.has space"), "{message}");
+    }
+
+    #[test]
+    fn a_disabled_section_is_not_served() {
+        let config = config_with(
+            "qpu",
+            serde_json::json!({ "type": "iqm", "enabled": false }),
+        );
+        let registry = registry(&config, Vec::new()).unwrap();
+        assert!(registry.get("qpu").is_err());
+    }
+
+    #[cfg(feature = "backend-simulator")]
+    #[test]
+    fn a_simulator_section_is_checked_by_the_simulator() {
+        let message = refusal(&config_with(
+            "sim2",
+            serde_json::json!({ "type": "simulator", "max_shot": 5 }),
+        ));
+        assert!(
+            message.contains("backends.sim2") && message.contains("max_shot"),
+            "{message}"
+        );
+    }
+}
