@@ -158,9 +158,11 @@ async fn fill(store: &dyn JobStore) -> Result<Duration, Error> {
 
 /// Recovery on `store` as a restarted server runs it; returns its duration.
 async fn timed_recovery(store: Arc<dyn JobStore>) -> Result<(f64, RecoveryReport), Error> {
+    let queue: Arc<dyn arvak_grpc::ports::JobQueue> = Arc::new(MemoryJobQueue::new());
     let ports = JobPorts {
         store,
-        queue: Arc::new(MemoryJobQueue::new()),
+        handoff: Arc::new(arvak_grpc::app::handoff::LocalHandoff::new(queue.clone())),
+        queue,
         events: Arc::new(MemoryJobEvents::default()),
         clock: Arc::new(SystemClock),
         frontend: Arc::new(StandardFrontend::new()),
@@ -170,7 +172,6 @@ async fn timed_recovery(store: Arc<dyn JobStore>) -> Result<(f64, RecoveryReport
         policies: Arc::new(arvak_grpc::ports::AllowAll::default()),
         rate_limiter: Arc::new(arvak_grpc::ports::NoRateLimit),
         audit: Arc::new(arvak_grpc::ports::NoAudit),
-        parsed: Arc::default(),
     };
     let started = Instant::now();
     let report = recover(&ports, MAX_ATTEMPTS).await?;

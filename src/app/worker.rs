@@ -10,6 +10,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
+use super::handoff::Work;
 use super::jobs::JobPorts;
 use crate::domain::circuit::Circuit;
 use crate::domain::{BackendId, Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
@@ -78,10 +79,10 @@ impl Worker {
             let claimed = tokio::select! {
                 biased;
                 _ = stop.changed() => break,
-                claimed = self.ports.queue.claim(backends.clone(), self.settings.lease, self.settings.claim_wait) => claimed,
+                claimed = self.ports.handoff.claim(&backends, self.settings.lease, self.settings.claim_wait) => claimed,
             };
             match claimed {
-                Ok(Some(claim)) => self.process(claim).await,
+                Ok(Some(work)) => self.process(work).await,
                 Ok(None) => {}
                 Err(e) => {
                     tracing::warn!(error = %e, "could not claim work; retrying shortly");
@@ -91,7 +92,7 @@ impl Worker {
         }
     }
 
-    async fn process(&self, claim: Claim) {
+    async fn process(&self, Work { claim, circuit }: Work) {
         let span = crate::context_span!(
             self.ports.traces,
             "job",
@@ -113,12 +114,12 @@ impl Worker {
         if let Some(traceparent) = &job.traceparent {
             self.ports.traces.adopt(&span, traceparent);
         }
-        self.process_job(job, claim).instrument(span).await
+        self.process_job(job, claim, circuit).instrument(span).await
     }
 
-    async fn process_job(&self, job: Job, claim: Claim) {
-        // Taken whatever happens next, so that no entry outlives its claim.
-        let parsed = self.ports.parsed.take(job.id);
+    /// `parsed` is the job's circuit as its submission parsed it, when the
+    /// job was handed over here.
+    async fn process_job(&self, job: Job, claim: Claim, parsed: Option<Arc<Circuit>>) {
         match self.start(job, &claim).await {
             Ok(Some(job)) => {
                 tracing::debug!(job_id = %job.id, attempt = job.attempts, "run started");

@@ -30,7 +30,7 @@ pub use jobs_api::{
     ListJobsCommand, ResultChunkView, StreamOutcome, SubmissionStream, SubmitCommand,
 };
 pub use policy::{AllowAll, NoRateLimit, Policies, RateLimiter};
-pub use queue::{Claim, JobQueue, QueueEntry};
+pub use queue::{Claim, JobQueue, QueueCapabilities, QueueEntry};
 pub use status::{HealthReport, MetricsExposition, ServiceStatus};
 pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
 pub use telemetry::{FailureReason, NoTelemetry, RecoveryAction, Telemetry};

@@ -28,9 +28,24 @@ pub struct Claim {
     pub token: FencingToken,
 }
 
+/// What a queue adapter can promise beyond the contract every queue keeps;
+/// the contract suite checks each promise an adapter makes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueCapabilities {
+    /// Several processes (nodes) share one queue: what one offers, another
+    /// can claim, and a lease one takes, another cannot.
+    pub shared: bool,
+}
+
+/// A queue of work any node of a cluster can use: offers, claims with a
+/// lease and a fencing token, and waiting counts. What only one process can
+/// do (handing a job to its own idle worker) is built on top, in the app.
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait JobQueue: Send + Sync {
+    /// What this queue promises beyond the contract.
+    fn capabilities(&self) -> QueueCapabilities;
+
     /// Adds entries; an entry whose job is already waiting or claimed is
     /// ignored. Fails with ResourceExhausted, adding none, when full.
     async fn offer(&self, entries: Vec<QueueEntry>) -> Result<()>;
@@ -38,6 +53,7 @@ pub trait JobQueue: Send + Sync {
     /// Leases the best waiting job of any of `backends` (highest priority,
     /// then oldest), waiting up to `wait` for one to arrive. A lease that is
     /// not extended within `lease` ends, and the job can be claimed again.
+    /// Dropping the call before it returns takes no lease.
     async fn claim(
         &self,
         backends: Vec<BackendId>,
@@ -45,17 +61,12 @@ pub trait JobQueue: Send + Sync {
         wait: Duration,
     ) -> Result<Option<Claim>>;
 
-    /// Leases `entry`'s job before it is stored, so that it can be stored
-    /// already RUNNING under this claim: only while a claimer of its backend
-    /// waits for work that no other job or lease taken this way is promised
-    /// to, and no job of that backend waits (so the job passes nobody).
-    /// `None` otherwise. Give the claim to the waiting claimer with
-    /// `hand_over` once the job is stored, or end it with `ack` if it was not.
-    async fn claim_for_idle(&self, entry: QueueEntry, lease: Duration) -> Result<Option<Claim>>;
-
-    /// Passes a claim from `claim_for_idle` to a claimer, whose `claim`
-    /// returns it. Conflict when the lease was lost.
-    async fn hand_over(&self, claim: &Claim) -> Result<()>;
+    /// Offers `entry` and claims it in one step, when no job of its
+    /// backend waits (so it passes nobody) and the job is neither waiting
+    /// nor claimed: the lease a job stored already RUNNING is run under.
+    /// `None`, changing nothing, otherwise. End the lease with `ack` if the
+    /// job is not stored after all.
+    async fn offer_claimed(&self, entry: QueueEntry, lease: Duration) -> Result<Option<Claim>>;
 
     /// Renews a lease; Conflict when it was already lost.
     async fn extend(&self, claim: &Claim, lease: Duration) -> Result<()>;

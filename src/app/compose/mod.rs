@@ -14,6 +14,7 @@ use std::time::Duration;
 #[allow(unused_imports)]
 use super::config::SqliteSynchronous;
 use super::config::{Config, QueueType, StorageType, TracingConfig};
+use super::handoff::LocalHandoff;
 use super::jobs::JobPorts;
 use crate::adapters::circuit::StandardFrontend;
 use crate::adapters::clock::SystemClock;
@@ -244,9 +245,11 @@ pub async fn compose(
             file.keep_current(interval, audit, clock, stop).boxed()
         }));
     }
+    let queue = queue(config)?;
     let ports = JobPorts {
         store,
-        queue: queue(config)?,
+        handoff: Arc::new(LocalHandoff::new(queue.clone())),
+        queue,
         events: Arc::new(MemoryJobEvents::default()),
         clock,
         frontend: Arc::new(StandardFrontend),
@@ -256,7 +259,6 @@ pub async fn compose(
         policies,
         rate_limiter: Arc::new(<GovernorRateLimiter>::default()),
         audit: audit.clone(),
-        parsed: Arc::default(),
     };
     Ok(Composed {
         ports,

@@ -4,7 +4,6 @@
 mod access;
 mod api;
 mod cancel;
-mod parsed;
 mod query;
 mod run_to_end;
 mod start_at_once;
@@ -17,13 +16,13 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::backends::BackendRegistry;
+use super::handoff::LocalHandoff;
 use crate::domain::{Error, Identity, Job, JobId, JobLimits, Policy, QueueLimits, Result};
 use crate::ports::{
     AuditLog, CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore, Policies,
     RateLimiter, Telemetry, Traces,
 };
 
-pub use parsed::ParsedCircuits;
 pub use streams::{DEFAULT_CHUNK_SIZE, result_chunks};
 pub use submit::queue_entry;
 
@@ -62,9 +61,9 @@ pub struct JobPorts {
     pub rate_limiter: Arc<dyn RateLimiter>,
     /// Refusals, submissions and cancellations; `NoAudit` records nothing.
     pub audit: Arc<dyn AuditLog>,
-    /// Not an adapter: circuits parsed at submission, for the worker here
-    /// that runs the job (`ParsedCircuits`).
-    pub parsed: Arc<ParsedCircuits>,
+    /// Not an adapter: the queue as this node's workers claim from it, with
+    /// jobs handed to an idle worker at their submission.
+    pub handoff: Arc<LocalHandoff>,
 }
 
 #[derive(Clone)]
@@ -114,9 +113,11 @@ impl JobPorts {
         use crate::adapters::events::memory::MemoryJobEvents;
         use crate::adapters::queue::memory::MemoryJobQueue;
         use crate::adapters::store::memory::MemoryJobStore;
+        let queue: Arc<dyn crate::ports::JobQueue> = Arc::new(MemoryJobQueue::new());
         Self {
             store: Arc::new(MemoryJobStore::new()),
-            queue: Arc::new(MemoryJobQueue::new()),
+            handoff: Arc::new(LocalHandoff::new(queue.clone())),
+            queue,
             events: Arc::new(MemoryJobEvents::default()),
             clock,
             frontend,
@@ -126,7 +127,6 @@ impl JobPorts {
             policies: Arc::new(crate::ports::AllowAll::default()),
             rate_limiter: Arc::new(crate::ports::NoRateLimit),
             audit: Arc::new(crate::ports::NoAudit),
-            parsed: Arc::default(),
         }
     }
 

@@ -41,8 +41,8 @@ impl JobService {
         for (job, circuit) in jobs.iter_mut().zip(circuits) {
             let claim = match self
                 .ports
-                .queue
-                .claim_for_idle(queue_entry(job), lease)
+                .handoff
+                .lease_for_idle(queue_entry(job), lease)
                 .await
             {
                 Ok(claim) => claim,
@@ -80,15 +80,9 @@ impl JobService {
             };
             let settled = match outcome {
                 CreateOutcome::Created => {
-                    let parsed = &self.ports.parsed;
-                    parsed.keep(claim.job_id, circuit.clone());
-                    let handed = self.ports.queue.hand_over(claim).await;
-                    if handed.is_err() {
-                        parsed.take(claim.job_id);
-                    }
-                    handed
+                    self.ports.handoff.hand_over(claim.clone(), circuit.clone())
                 }
-                CreateOutcome::Existing(_) => self.ports.queue.ack(claim).await,
+                CreateOutcome::Existing(_) => self.ports.handoff.withdraw(claim).await,
             };
             if let Err(e) = settled {
                 // The job is stored RUNNING: when the lease ends it waits
@@ -101,7 +95,7 @@ impl JobService {
     /// The store refused the jobs: their leases end.
     pub(super) async fn drop_starts(&self, started: &[Option<Started>]) {
         for Started { claim, .. } in started.iter().flatten() {
-            if let Err(e) = self.ports.queue.ack(claim).await {
+            if let Err(e) = self.ports.handoff.withdraw(claim).await {
                 tracing::debug!(job_id = %claim.job_id, error = %e, "lease already gone");
             }
         }

@@ -61,8 +61,6 @@ struct Mocks {
     audit: MockAuditLog,
     /// `JobRules::start_lease`; `None` unless a test starts jobs at once.
     start_lease: Option<Duration>,
-    /// Circuits handed to workers; a test may keep a clone to look inside.
-    parsed: Arc<ParsedCircuits>,
 }
 
 impl Mocks {
@@ -81,7 +79,6 @@ impl Mocks {
             rate: MockRateLimiter::new(),
             audit,
             start_lease: None,
-            parsed: Arc::default(),
         }
     }
 
@@ -95,6 +92,11 @@ impl Mocks {
     }
 
     fn service(self) -> JobService {
+        self.service_and_handoff().0
+    }
+
+    /// The service, and the hand-over to workers beneath it.
+    fn service_and_handoff(self) -> (JobService, Arc<crate::app::handoff::LocalHandoff>) {
         let mut policies = MockPolicies::new();
         let set = Arc::new(self.policies);
         policies.expect_current().returning(move || set.clone());
@@ -102,9 +104,12 @@ impl Mocks {
         clock.expect_now().return_const(NOW);
         let mut registry = BackendRegistry::new();
         registry.register(Arc::new(self.backend)).unwrap();
+        let queue: Arc<dyn JobQueue> = Arc::new(self.queue);
+        let handoff = Arc::new(crate::app::handoff::LocalHandoff::new(queue.clone()));
         let ports = JobPorts {
             store: Arc::new(self.store),
-            queue: Arc::new(self.queue),
+            handoff: handoff.clone(),
+            queue,
             events: Arc::new(self.events),
             clock: Arc::new(clock),
             frontend: Arc::new(self.frontend),
@@ -114,10 +119,10 @@ impl Mocks {
             policies: Arc::new(policies),
             rate_limiter: Arc::new(self.rate),
             audit: Arc::new(self.audit),
-            parsed: self.parsed,
         };
         let (_, stopped) = tokio::sync::watch::channel(false);
-        JobService::new(ports, rules(self.start_lease), stopped)
+        let service = JobService::new(ports, rules(self.start_lease), stopped);
+        (service, handoff)
     }
 }
 

@@ -17,6 +17,7 @@ fn ports() -> (JobPorts, Arc<MemoryJobQueue>) {
     );
     // Kept as the concrete type too, to count what waits in it.
     ports.queue = queue.clone();
+    ports.handoff = Arc::new(crate::app::handoff::LocalHandoff::new(queue.clone()));
     (ports, queue)
 }
 

@@ -14,22 +14,25 @@ use crate::domain::job::tests::queued_job;
 use crate::domain::{BackendCapabilities, BackendId, UnixMillis};
 use crate::ports::{MockCircuitFrontend, MockQuantumBackend, QuantumBackend};
 
+/// X on one qubit: what the tests' frontend parses every text into.
+fn x_circuit() -> Circuit {
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 1).unwrap();
+    let operation = Operation::Gate {
+        gate: Gate::X,
+        qubits: vec![0],
+    };
+    b.push(Instruction {
+        operation,
+        condition: None,
+    })
+    .unwrap();
+    b.build()
+}
+
 fn ports(backend: MockQuantumBackend) -> JobPorts {
     let mut frontend = MockCircuitFrontend::new();
-    frontend.expect_parse().returning(|_| {
-        let mut b = CircuitBuilder::new();
-        b.add_qreg("q", 1).unwrap();
-        let operation = Operation::Gate {
-            gate: Gate::X,
-            qubits: vec![0],
-        };
-        b.push(Instruction {
-            operation,
-            condition: None,
-        })
-        .unwrap();
-        Ok(b.build())
-    });
+    frontend.expect_parse().returning(|_| Ok(x_circuit()));
     let mut registry = BackendRegistry::new();
     registry.register(Arc::new(backend)).unwrap();
     JobPorts::in_memory(Arc::new(SystemClock), Arc::new(frontend), registry)
@@ -294,8 +297,8 @@ async fn stored_for_an_idle_worker(ports: &JobPorts) -> (Job, Claim) {
     let claim = loop {
         // The worker parks in its claim shortly after it starts.
         match ports
-            .queue
-            .claim_for_idle(entry.clone(), Duration::from_secs(30))
+            .handoff
+            .lease_for_idle(entry.clone(), Duration::from_secs(30))
             .await
             .unwrap()
         {
@@ -331,7 +334,10 @@ async fn a_job_started_at_its_submission_runs_under_that_lease() {
     let ports = ports(backend);
     let pool = WorkerPool::start(ports.clone(), settings(3));
     let (job, claim) = stored_for_an_idle_worker(&ports).await;
-    ports.queue.hand_over(&claim).await.unwrap();
+    ports
+        .handoff
+        .hand_over(claim.clone(), Arc::new(x_circuit()))
+        .unwrap();
 
     let done = wait_terminal(&ports, &job).await;
     assert_eq!(done.state, JobState::Completed);
@@ -341,8 +347,7 @@ async fn a_job_started_at_its_submission_runs_under_that_lease() {
 }
 
 /// A job handed over with its circuit as the submission parsed it runs
-/// that circuit; the worker does not parse the stored text again, and
-/// keeps nothing afterwards.
+/// that circuit; the worker does not parse the stored text again.
 #[tokio::test(start_paused = true)]
 async fn a_job_handed_over_with_its_parsed_circuit_is_not_parsed_again() {
     let mut backend = simulator_backend();
@@ -363,11 +368,12 @@ async fn a_job_handed_over_with_its_parsed_circuit_is_not_parsed_again() {
     let (job, claim) = stored_for_an_idle_worker(&ports).await;
     let mut three = CircuitBuilder::new();
     three.add_qreg("q", 3).unwrap();
-    ports.parsed.keep(job.id, Arc::new(three.build()));
-    ports.queue.hand_over(&claim).await.unwrap();
+    ports
+        .handoff
+        .hand_over(claim, Arc::new(three.build()))
+        .unwrap();
 
     let done = wait_terminal(&ports, &job).await;
     assert_eq!(done.state, JobState::Completed);
-    assert!(ports.parsed.is_empty());
     assert_eq!(pool.drain(Duration::from_secs(1)).await, 0);
 }

@@ -2,7 +2,7 @@
 //! expire, and fencing tokens that only grow.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::domain::{BackendId, Error, FencingToken, JobId, Priority, Result, UnixMillis};
-use crate::ports::{Claim, JobQueue, QueueEntry};
+use crate::ports::{Claim, JobQueue, QueueCapabilities, QueueEntry};
 use crate::support::FastMap;
 
 use crate::support::job_table::JobTable;
@@ -49,14 +49,6 @@ struct Inner {
     /// can take it: waking every idle worker for each job (up to 256 on 2
     /// cores) took 13 % more server CPU per SubmitJob at 8,000 calls/s.
     arrivals: FastMap<BackendId, Arc<Notify>>,
-    /// Claimers waiting for work right now, by backend.
-    idle: FastMap<BackendId, usize>,
-    /// Leases from `claim_for_idle` no claimer has taken yet, each promised
-    /// to one of the idle claimers of its backend.
-    promised: FastMap<JobId, BackendId>,
-    /// Of those, the ones handed over, oldest first (ids of leases that
-    /// ended meanwhile are skipped).
-    handed: VecDeque<JobId>,
 }
 
 pub struct MemoryJobQueue {
@@ -84,9 +76,6 @@ impl MemoryJobQueue {
                 seq: 0,
                 last_token: seed,
                 arrivals: FastMap::default(),
-                idle: FastMap::default(),
-                promised: FastMap::default(),
-                handed: VecDeque::new(),
             }),
         }
     }
@@ -125,13 +114,11 @@ impl Inner {
     /// The job leaves the queue for good.
     fn forget(&mut self, job_id: JobId) {
         self.jobs.remove(&job_id);
-        self.promised.remove(&job_id);
     }
 
     /// A claimed job goes back to waiting (lease ended or released); the
     /// signal of its backend, for one claimer to be woken.
     fn make_waiting(&mut self, job_id: JobId) -> Option<Arc<Notify>> {
-        self.promised.remove(&job_id);
         let entry = self.jobs.remove(&job_id)?.entry;
         let signal = self.arrivals(&entry.backend_id);
         self.wait(entry);
@@ -163,42 +150,12 @@ impl Inner {
         any
     }
 
-    /// The oldest handed-over lease for one of `backends`; drops the ids
-    /// of leases that ended since they were handed over.
-    fn take_handed(&mut self, backends: &[BackendId]) -> Option<Claim> {
-        loop {
-            let position = self.handed.iter().position(|id| {
-                self.promised
-                    .get(id)
-                    .is_none_or(|backend| backends.contains(backend))
-            })?;
-            let job_id = self.handed.remove(position)?;
-            let Some(backend_id) = self.promised.remove(&job_id) else {
-                continue;
-            };
-            if let Some(Slot::Claimed { token, .. }) = self.jobs.get(&job_id).map(|t| &t.slot) {
-                return Some(Claim {
-                    job_id,
-                    backend_id,
-                    token: *token,
-                });
-            }
-        }
-    }
-
     /// A new lease on `job_id` until `expires`: the next fencing token, and
     /// the lease in the expiry index. The caller marks the job's slot.
     fn lease(&mut self, job_id: JobId, expires: Instant) -> FencingToken {
         self.last_token += 1;
         self.leases.insert((expires, job_id));
         FencingToken(self.last_token)
-    }
-
-    /// Whether a claimer of `backend` waits that no promised lease is for.
-    /// Every promise counts, whatever its backend: a claimer may wait for
-    /// several backends, and is then idle for each of them.
-    fn has_unpromised_claimer(&self, backend: &BackendId) -> bool {
-        self.idle.get(backend).copied().unwrap_or(0) > self.promised.len()
     }
 
     fn take_best(&mut self, backends: &[BackendId]) -> Option<(JobId, BackendId)> {
@@ -227,34 +184,6 @@ impl Inner {
     }
 }
 
-/// Counts a claimer among the idle ones of its backends while it waits,
-/// including when its wait is dropped.
-struct IdleClaimer<'q> {
-    queue: &'q MemoryJobQueue,
-    backends: &'q [BackendId],
-}
-
-impl<'q> IdleClaimer<'q> {
-    /// Counts it, with `inner` the queue's state under the lock held.
-    fn enter(queue: &'q MemoryJobQueue, inner: &mut Inner, backends: &'q [BackendId]) -> Self {
-        for backend in backends {
-            *inner.idle.entry(backend.clone()).or_default() += 1;
-        }
-        Self { queue, backends }
-    }
-}
-
-impl Drop for IdleClaimer<'_> {
-    fn drop(&mut self) {
-        let mut inner = self.queue.lock();
-        for backend in self.backends {
-            if let Some(count) = inner.idle.get_mut(backend) {
-                *count = count.saturating_sub(1);
-            }
-        }
-    }
-}
-
 /// Wakes one claimer per signal, each a job that arrived (called once the
 /// lock is released). A job that finds no claimer waiting is taken by the
 /// next claim, which looks before it waits.
@@ -266,6 +195,10 @@ fn wake_one_each(signals: impl IntoIterator<Item = Arc<Notify>>) {
 
 #[async_trait]
 impl JobQueue for MemoryJobQueue {
+    fn capabilities(&self) -> QueueCapabilities {
+        QueueCapabilities { shared: false }
+    }
+
     async fn offer(&self, entries: Vec<QueueEntry>) -> Result<()> {
         let mut inner = self.lock();
         let mut arrived = Vec::with_capacity(entries.len());
@@ -299,13 +232,10 @@ impl JobQueue for MemoryJobQueue {
             for one in &mut arrived {
                 one.as_mut().enable();
             }
-            let (next_expiry, _idle) = {
+            let next_expiry = {
                 let mut inner = self.lock();
                 let now = Instant::now();
                 inner.expire_leases(now);
-                if let Some(claim) = inner.take_handed(&backends) {
-                    return Ok(Some(claim));
-                }
                 if let Some((job_id, backend_id)) = inner.take_best(&backends) {
                     let expires = now + lease;
                     let token = inner.lease(job_id, expires);
@@ -318,9 +248,7 @@ impl JobQueue for MemoryJobQueue {
                         token,
                     }));
                 }
-                // Idle from the moment it found nothing, under the same lock.
-                let idle = IdleClaimer::enter(self, &mut inner, &backends);
-                (inner.leases.first().map(|(at, _)| *at), idle)
+                inner.leases.first().map(|(at, _)| *at)
             };
             let wake_at = next_expiry.map_or(deadline, |at| at.min(deadline));
             if Instant::now() >= deadline {
@@ -336,20 +264,18 @@ impl JobQueue for MemoryJobQueue {
         }
     }
 
-    async fn claim_for_idle(&self, entry: QueueEntry, lease: Duration) -> Result<Option<Claim>> {
+    async fn offer_claimed(&self, entry: QueueEntry, lease: Duration) -> Result<Option<Claim>> {
         let mut inner = self.lock();
-        let backend = &entry.backend_id;
-        let nobody_waits = inner.waiting.get(backend).is_none_or(BTreeSet::is_empty);
-        if !nobody_waits
-            || !inner.has_unpromised_claimer(backend)
-            || inner.jobs.contains_key(&entry.job_id)
-        {
+        let somebody_waits = inner
+            .waiting
+            .get(&entry.backend_id)
+            .is_some_and(|set| !set.is_empty());
+        if somebody_waits || inner.jobs.contains_key(&entry.job_id) {
             return Ok(None);
         }
         let (job_id, backend_id) = (entry.job_id, entry.backend_id.clone());
         let expires = Instant::now() + lease;
         let token = inner.lease(job_id, expires);
-        inner.promised.insert(job_id, backend_id.clone());
         inner.jobs.insert(
             job_id,
             Tracked {
@@ -362,22 +288,6 @@ impl JobQueue for MemoryJobQueue {
             backend_id,
             token,
         }))
-    }
-
-    async fn hand_over(&self, claim: &Claim) -> Result<()> {
-        let mut inner = self.lock();
-        inner.claimed_with(claim)?;
-        if !inner.promised.contains_key(&claim.job_id) {
-            return Err(Error::conflict(format!(
-                "job {} was not leased for an idle claimer",
-                claim.job_id
-            )));
-        }
-        inner.handed.push_back(claim.job_id);
-        let signal = inner.arrivals(&claim.backend_id);
-        drop(inner);
-        wake_one_each([signal]);
-        Ok(())
     }
 
     async fn extend(&self, claim: &Claim, lease: Duration) -> Result<()> {

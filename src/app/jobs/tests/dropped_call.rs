@@ -109,10 +109,10 @@ async fn a_job_leased_to_an_idle_worker_reaches_it_though_its_caller_hung_up() {
     let lease = Duration::from_secs(30);
     let (service, ports) = service(store.clone(), Some(lease));
     // A worker waits for work, so the submission leases the job to it.
-    let queue = ports.queue.clone();
+    let handoff = ports.handoff.clone();
     let worker = tokio::spawn(async move {
         let backends = vec![BackendId::parse("sim").unwrap()];
-        queue.claim(backends, lease, Duration::from_secs(60)).await
+        handoff.claim(&backends, lease, Duration::from_secs(60)).await
     });
     // On this one-thread runtime the worker runs until it waits.
     for _ in 0..10 {
@@ -128,7 +128,7 @@ async fn a_job_leased_to_an_idle_worker_reaches_it_though_its_caller_hung_up() {
         .unwrap();
     let stored = store.inner.get(id).await.unwrap().unwrap();
     assert_eq!(stored.state, JobState::Running, "it was not leased at once");
-    assert_eq!(claim.map(|c| c.job_id), Some(id));
+    assert_eq!(claim.map(|work| work.claim.job_id), Some(id));
 }
 
 #[tokio::test]

@@ -3,30 +3,46 @@
 //! worker waits; a lease whose job was not stored ends.
 
 use super::*;
+use crate::app::handoff::{IdleWorker, LocalHandoff};
 
 const TOKEN: FencingToken = FencingToken(42);
 
-/// Mocks that start jobs at once, with the queue offering a lease for an
-/// idle worker when `idle`.
-fn starting(idle: bool) -> Mocks {
+/// Mocks that start jobs at once, with the queue giving a lease for a new
+/// job (asked only while a worker waits).
+fn starting(asked: bool) -> Mocks {
     let mut mocks = Mocks::new();
     mocks.start_lease = Some(Duration::from_secs(30));
+    // What a worker finds in the queue: nothing (the job under test is
+    // either handed over or offered, never claimed from it).
+    mocks.queue.expect_claim().returning(|_, _, _| Ok(None));
     mocks
         .queue
-        .expect_claim_for_idle()
-        .times(1)
+        .expect_offer_claimed()
+        .times(usize::from(asked))
         .returning(move |entry, _| {
-            let claim = Claim {
+            Ok(Some(Claim {
                 job_id: entry.job_id,
                 backend_id: entry.backend_id,
                 token: TOKEN,
-            };
-            Ok(idle.then_some(claim))
+            }))
         });
     mocks
 }
 
-/// The lease ends (`ack`) and is never handed over.
+fn sim() -> Vec<BackendId> {
+    vec![BackendId::parse("sim").unwrap()]
+}
+
+/// What a worker of `sim` gets now, without waiting: only a handed-over
+/// job, as the mocked queue holds nothing.
+async fn handed(handoff: &LocalHandoff) -> Option<crate::app::handoff::Work> {
+    handoff
+        .claim(&sim(), Duration::from_secs(30), Duration::ZERO)
+        .await
+        .unwrap()
+}
+
+/// The lease ends (`ack`).
 fn expect_lease_ended(mocks: &mut Mocks) {
     mocks
         .queue
@@ -34,7 +50,6 @@ fn expect_lease_ended(mocks: &mut Mocks) {
         .withf(|claim| claim.token == TOKEN)
         .times(1)
         .returning(|_| Ok(()));
-    mocks.queue.expect_hand_over().never();
 }
 
 fn started_under_the_lease(jobs: &[Job]) -> bool {
@@ -48,28 +63,23 @@ fn started_under_the_lease(jobs: &[Job]) -> bool {
 #[tokio::test]
 async fn a_job_submitted_while_a_worker_waits_is_stored_running_and_handed_to_it() {
     let mut mocks = starting(true);
-    let mut order = Sequence::new();
     mocks
         .store
         .expect_create()
         .withf(|jobs, _| started_under_the_lease(jobs))
         .times(1)
-        .in_sequence(&mut order)
         .returning(|jobs, _| Ok(vec![CreateOutcome::Created; jobs.len()]));
-    mocks
-        .queue
-        .expect_hand_over()
-        .withf(|claim| claim.token == TOKEN)
-        .times(1)
-        .in_sequence(&mut order)
-        .returning(|_| Ok(()));
     mocks.queue.expect_offer().never();
-    let parsed = mocks.parsed.clone();
-    let id = mocks.service().submit(&alice(), command()).await.unwrap();
+    let (service, handoff) = mocks.service_and_handoff();
+    let backends = sim();
+    let idle = IdleWorker::pretend(&handoff, &backends);
+    let id = service.submit(&alice(), command()).await.unwrap();
+    drop(idle);
     assert_eq!(id.to_string().len(), 36);
-    let circuit = parsed.take(id).expect("the circuit is kept for the worker");
+    let work = handed(&handoff).await.expect("handed to the worker");
+    assert_eq!((work.claim.job_id, work.claim.token), (id, TOKEN));
+    let circuit = work.circuit.expect("the circuit is kept for the worker");
     assert_eq!(circuit.num_qubits(), 2, "the Bell circuit as parsed");
-    assert!(parsed.is_empty());
 }
 
 #[tokio::test]
@@ -82,11 +92,10 @@ async fn a_job_submitted_while_no_worker_waits_is_queued() {
         .times(1)
         .returning(|jobs, _| Ok(vec![CreateOutcome::Created; jobs.len()]));
     mocks.queue.expect_offer().times(1).returning(|_| Ok(()));
-    mocks.queue.expect_hand_over().never();
-    let parsed = mocks.parsed.clone();
-    mocks.service().submit(&alice(), command()).await.unwrap();
+    let (service, handoff) = mocks.service_and_handoff();
+    service.submit(&alice(), command()).await.unwrap();
     assert!(
-        parsed.is_empty(),
+        handed(&handoff).await.is_none(),
         "a queued job's worker parses the stored text"
     );
 }
@@ -100,8 +109,12 @@ async fn the_lease_of_a_job_the_store_refused_ends() {
         .times(1)
         .returning(|_, _| Err(Error::unavailable("the database is down")));
     expect_lease_ended(&mut mocks);
-    let error = refusal(mocks).await;
+    let (service, handoff) = mocks.service_and_handoff();
+    let backends = sim();
+    let _idle = IdleWorker::pretend(&handoff, &backends);
+    let error = service.submit(&alice(), command()).await.unwrap_err();
     assert_eq!(error.kind(), ErrorKind::Unavailable);
+    assert!(handed(&handoff).await.is_none());
 }
 
 #[tokio::test]
@@ -115,14 +128,16 @@ async fn the_lease_of_an_idempotent_twin_ends_and_the_first_job_is_answered() {
         .returning(move |_, _| Ok(vec![CreateOutcome::Existing(first)]));
     expect_lease_ended(&mut mocks);
     mocks.queue.expect_offer().never();
-    let parsed = mocks.parsed.clone();
     let command = SubmitCommand {
         idempotency_key: "once".into(),
         ..command()
     };
-    assert_eq!(
-        mocks.service().submit(&alice(), command).await.unwrap(),
-        first
+    let (service, handoff) = mocks.service_and_handoff();
+    let backends = sim();
+    let _idle = IdleWorker::pretend(&handoff, &backends);
+    assert_eq!(service.submit(&alice(), command).await.unwrap(), first);
+    assert!(
+        handed(&handoff).await.is_none(),
+        "nothing kept for a job not created"
     );
-    assert!(parsed.is_empty(), "nothing kept for a job not created");
 }

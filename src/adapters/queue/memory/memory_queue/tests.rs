@@ -265,79 +265,25 @@ async fn a_drained_backlog_gives_back_its_table() {
     );
 }
 
-/// A claimer that waits for work, counted once it has parked.
-async fn parked_claimer(q: &Arc<MemoryJobQueue>) -> tokio::task::JoinHandle<Option<Claim>> {
-    let claimer = {
-        let q = q.clone();
-        tokio::spawn(async move {
-            q.claim(sim(), LEASE, Duration::from_secs(60))
-                .await
-                .unwrap()
-        })
-    };
-    while q.lock().idle.get(&sim()[0]).is_none_or(|n| *n == 0) {
-        tokio::task::yield_now().await;
-    }
-    claimer
-}
-
 #[tokio::test]
-async fn a_lease_for_an_idle_claimer_reaches_it_once_handed_over() {
-    let q = Arc::new(MemoryJobQueue::new());
+async fn offer_claimed_leases_a_new_job_only_while_none_of_its_backend_waits() {
+    let q = MemoryJobQueue::new();
     let job = entry(Priority::Normal, 1);
-    assert_eq!(
-        q.claim_for_idle(job.clone(), LEASE).await.unwrap(),
-        None,
-        "no claimer waits"
-    );
-    let claimer = parked_claimer(&q).await;
-    let lease = q.claim_for_idle(job.clone(), LEASE).await.unwrap().unwrap();
+    let lease = q.offer_claimed(job.clone(), LEASE).await.unwrap().unwrap();
     assert_eq!(lease.job_id, job.job_id);
-    q.hand_over(&lease).await.unwrap();
-    assert_eq!(claimer.await.unwrap(), Some(lease.clone()));
-    assert_eq!(q.waiting(None).await.unwrap(), 0, "it never waited");
-    q.ack(&lease).await.unwrap();
-}
-
-#[tokio::test]
-async fn an_idle_claimer_is_promised_one_lease_at_a_time() {
-    let q = Arc::new(MemoryJobQueue::new());
-    let _claimer = parked_claimer(&q).await;
-    let first = q
-        .claim_for_idle(entry(Priority::Normal, 1), LEASE)
-        .await
-        .unwrap()
-        .unwrap();
     assert_eq!(
-        q.claim_for_idle(entry(Priority::Normal, 2), LEASE)
+        q.offer_claimed(job.clone(), LEASE).await.unwrap(),
+        None,
+        "known"
+    );
+    assert_eq!(q.waiting(None).await.unwrap(), 0, "it never waited");
+    q.offer(vec![entry(Priority::Low, 2)]).await.unwrap();
+    assert_eq!(
+        q.offer_claimed(entry(Priority::High, 3), LEASE)
             .await
             .unwrap(),
         None,
-        "the one idle claimer is promised already"
+        "a new job must not pass one that waits"
     );
-    // That job was not stored after all: its lease ends, the claimer is free.
-    q.ack(&first).await.unwrap();
-    assert!(
-        q.claim_for_idle(entry(Priority::Normal, 3), LEASE)
-            .await
-            .unwrap()
-            .is_some()
-    );
-}
-
-#[tokio::test]
-async fn no_lease_for_an_idle_claimer_while_a_job_of_its_backend_waits() {
-    let q = Arc::new(MemoryJobQueue::new());
-    let claimer = parked_claimer(&q).await;
-    let waiting = entry(Priority::Low, 1);
-    q.offer(vec![waiting.clone()]).await.unwrap();
-    // The claimer has not run since it was woken: it is still idle, and the
-    // offered job waits. A new job must not pass it.
-    assert_eq!(
-        q.claim_for_idle(entry(Priority::High, 2), LEASE)
-            .await
-            .unwrap(),
-        None
-    );
-    assert_eq!(claimer.await.unwrap().unwrap().job_id, waiting.job_id);
+    q.ack(&lease).await.unwrap();
 }
