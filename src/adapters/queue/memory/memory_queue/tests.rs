@@ -1,3 +1,7 @@
+//! What only the memory queue shows: its timing under paused time, whom an
+//! offer wakes, and what it gives back. The behaviour every queue shares is
+//! checked by `tests/queue_contract.rs`.
+
 use super::*;
 use crate::domain::ClientId;
 
@@ -17,52 +21,6 @@ fn sim() -> Vec<BackendId> {
 
 const LEASE: Duration = Duration::from_secs(30);
 const NO_WAIT: Duration = Duration::ZERO;
-
-#[tokio::test]
-async fn claims_highest_priority_then_oldest() {
-    let q = MemoryJobQueue::new();
-    let low = entry(Priority::Low, 1);
-    let old = entry(Priority::Normal, 2);
-    let new = entry(Priority::Normal, 3);
-    let high = entry(Priority::High, 4);
-    q.offer(vec![low.clone(), new.clone(), old.clone(), high.clone()])
-        .await
-        .unwrap();
-    let mut order = Vec::new();
-    while let Some(claim) = q.claim(sim(), LEASE, NO_WAIT).await.unwrap() {
-        order.push(claim.job_id);
-    }
-    assert_eq!(order, vec![high.job_id, old.job_id, new.job_id, low.job_id]);
-}
-
-#[tokio::test]
-async fn positions_are_one_based_and_follow_claim_order() {
-    let q = MemoryJobQueue::new();
-    let a = entry(Priority::Normal, 1);
-    let b = entry(Priority::High, 2);
-    q.offer(vec![a.clone(), b.clone()]).await.unwrap();
-    assert_eq!(q.position(b.job_id).await.unwrap(), Some(1));
-    assert_eq!(q.position(a.job_id).await.unwrap(), Some(2));
-    q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap();
-    assert_eq!(
-        q.position(b.job_id).await.unwrap(),
-        None,
-        "claimed jobs have no position"
-    );
-    assert_eq!(q.position(a.job_id).await.unwrap(), Some(1));
-}
-
-#[tokio::test]
-async fn offering_twice_queues_once_and_other_backends_are_not_claimed() {
-    let q = MemoryJobQueue::new();
-    let a = entry(Priority::Normal, 1);
-    q.offer(vec![a.clone()]).await.unwrap();
-    q.offer(vec![a.clone()]).await.unwrap();
-    let other = vec![BackendId::parse("qpu").unwrap()];
-    assert!(q.claim(other, LEASE, NO_WAIT).await.unwrap().is_none());
-    assert!(q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_some());
-    assert!(q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_none());
-}
 
 #[tokio::test(start_paused = true)]
 async fn expired_lease_makes_the_job_claimable_with_a_larger_token() {
@@ -101,20 +59,6 @@ async fn extending_keeps_the_lease() {
     }
     assert!(q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_none());
     q.ack(&claim).await.unwrap();
-}
-
-#[tokio::test(start_paused = true)]
-async fn a_waiting_claim_wakes_when_work_arrives() {
-    let q = std::sync::Arc::new(MemoryJobQueue::new());
-    let waiter = {
-        let q = q.clone();
-        tokio::spawn(async move { q.claim(sim(), LEASE, Duration::from_secs(60)).await })
-    };
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let a = entry(Priority::Normal, 1);
-    q.offer(vec![a.clone()]).await.unwrap();
-    let claim = waiter.await.unwrap().unwrap().unwrap();
-    assert_eq!(claim.job_id, a.job_id);
 }
 
 /// A claim waiting on `q` for `backends`, for up to a minute.
@@ -205,50 +149,6 @@ async fn a_waiting_claim_gives_up_after_its_wait() {
 }
 
 #[tokio::test]
-async fn released_and_removed_jobs() {
-    let q = MemoryJobQueue::new();
-    let a = entry(Priority::Normal, 1);
-    let b = entry(Priority::Normal, 2);
-    q.offer(vec![a.clone(), b.clone()]).await.unwrap();
-    assert!(q.remove(b.job_id).await.unwrap());
-    assert!(!q.remove(b.job_id).await.unwrap());
-    let claim = q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap();
-    assert!(
-        !q.remove(a.job_id).await.unwrap(),
-        "a claimed job is not waiting"
-    );
-    q.release(&claim).await.unwrap();
-    let again = q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap();
-    assert_eq!(again.job_id, a.job_id);
-    assert!(q.claim(sim(), LEASE, NO_WAIT).await.unwrap().is_none());
-}
-
-#[tokio::test]
-async fn depths_count_waiting_jobs_by_backend_and_priority() {
-    let q = MemoryJobQueue::new();
-    q.offer(vec![
-        entry(Priority::High, 1),
-        entry(Priority::Low, 2),
-        entry(Priority::Low, 3),
-        entry(Priority::Normal, 4),
-    ])
-    .await
-    .unwrap();
-    q.claim(sim(), LEASE, NO_WAIT).await.unwrap().unwrap(); // takes the high one
-    let mut depths = q.depths().await.unwrap();
-    depths.sort();
-    let sim = BackendId::parse("sim").unwrap();
-    assert_eq!(
-        depths,
-        vec![
-            (sim.clone(), Priority::Low, 2),
-            (sim.clone(), Priority::Normal, 1),
-            (sim, Priority::High, 0)
-        ]
-    );
-}
-
-#[tokio::test]
 async fn a_drained_backlog_gives_back_its_table() {
     let q = MemoryJobQueue::new();
     let backlog: Vec<QueueEntry> = (0..50_000).map(|n| entry(Priority::Normal, n)).collect();
@@ -265,25 +165,3 @@ async fn a_drained_backlog_gives_back_its_table() {
     );
 }
 
-#[tokio::test]
-async fn offer_claimed_leases_a_new_job_only_while_none_of_its_backend_waits() {
-    let q = MemoryJobQueue::new();
-    let job = entry(Priority::Normal, 1);
-    let lease = q.offer_claimed(job.clone(), LEASE).await.unwrap().unwrap();
-    assert_eq!(lease.job_id, job.job_id);
-    assert_eq!(
-        q.offer_claimed(job.clone(), LEASE).await.unwrap(),
-        None,
-        "known"
-    );
-    assert_eq!(q.waiting(None).await.unwrap(), 0, "it never waited");
-    q.offer(vec![entry(Priority::Low, 2)]).await.unwrap();
-    assert_eq!(
-        q.offer_claimed(entry(Priority::High, 3), LEASE)
-            .await
-            .unwrap(),
-        None,
-        "a new job must not pass one that waits"
-    );
-    q.ack(&lease).await.unwrap();
-}
