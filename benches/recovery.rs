@@ -20,13 +20,11 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use arvak_grpc::adapters::circuit::StandardFrontend;
 use arvak_grpc::adapters::clock::SystemClock;
 use arvak_grpc::adapters::events::memory::MemoryJobEvents;
 use arvak_grpc::adapters::queue::memory::MemoryJobQueue;
 use arvak_grpc::adapters::store::sqlite::{self, SqliteSettings};
-use arvak_grpc::app::backends::BackendRegistry;
-use arvak_grpc::app::jobs::JobPorts;
+use arvak_grpc::app::duties::DutyPorts;
 use arvak_grpc::app::recovery::{RecoveryReport, recover};
 use arvak_grpc::domain::{
     BackendId, CircuitFormat, CircuitSource, ClientId, FencingToken, Job, JobId, JobResult, NewJob,
@@ -158,20 +156,12 @@ async fn fill(store: &dyn JobStore) -> Result<Duration, Error> {
 
 /// Recovery on `store` as a restarted server runs it; returns its duration.
 async fn timed_recovery(store: Arc<dyn JobStore>) -> Result<(f64, RecoveryReport), Error> {
-    let queue: Arc<dyn arvak_grpc::ports::JobQueue> = Arc::new(MemoryJobQueue::new());
-    let ports = JobPorts {
+    let ports = DutyPorts {
         store,
-        handoff: Arc::new(arvak_grpc::app::handoff::LocalHandoff::new(queue.clone())),
-        queue,
+        queue: Arc::new(MemoryJobQueue::new()),
         events: Arc::new(MemoryJobEvents::default()),
         clock: Arc::new(SystemClock),
-        frontend: Arc::new(StandardFrontend::new()),
-        backends: Arc::new(BackendRegistry::new()),
         telemetry: Arc::new(arvak_grpc::ports::NoTelemetry),
-        traces: Arc::new(arvak_grpc::ports::NoTraces),
-        policies: Arc::new(arvak_grpc::ports::AllowAll::default()),
-        rate_limiter: Arc::new(arvak_grpc::ports::NoRateLimit),
-        audit: Arc::new(arvak_grpc::ports::NoAudit),
     };
     let started = Instant::now();
     let report = recover(&ports, MAX_ATTEMPTS).await?;

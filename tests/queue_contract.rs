@@ -190,6 +190,39 @@ pub async fn remove_takes_out_only_a_waiting_job(f: Fixture) {
     f.queue.ack(&claim).await.unwrap();
 }
 
+pub async fn holds_tells_waiting_and_claimed_jobs_from_those_let_go(f: Fixture) {
+    let waiting = entry(Priority::Normal, 1);
+    let claimed = entry(Priority::High, 2);
+    let acked = entry(Priority::High, 3);
+    let removed = entry(Priority::Low, 4);
+    let started = entry_for("qpu", Priority::Normal, 5);
+    let offered = vec![
+        waiting.clone(),
+        claimed.clone(),
+        acked.clone(),
+        removed.clone(),
+    ];
+    f.queue.offer(offered).await.unwrap();
+    let _held = claim_now(&*f.queue, LEASE).await.unwrap();
+    let done = claim_now(&*f.queue, LEASE).await.unwrap();
+    f.queue.ack(&done).await.unwrap();
+    assert!(f.queue.remove(removed.job_id).await.unwrap());
+    f.queue
+        .offer_claimed(started.clone(), LEASE)
+        .await
+        .unwrap()
+        .unwrap();
+    let unknown = JobId::from_uuid(uuid::Uuid::now_v7());
+    let asked = [waiting, claimed, acked, removed, started].map(|e| e.job_id);
+    let mut ids = asked.to_vec();
+    ids.push(unknown);
+    assert_eq!(
+        f.queue.holds(ids).await.unwrap(),
+        [true, true, false, false, true, false]
+    );
+    assert_eq!(f.queue.holds(Vec::new()).await.unwrap(), Vec::<bool>::new());
+}
+
 pub async fn positions_are_one_based_per_backend_in_claim_order(f: Fixture) {
     let a = entry(Priority::Normal, 1);
     let b = entry(Priority::Normal, 2);
@@ -438,6 +471,7 @@ macro_rules! queue_contract {
                 extending_a_lease_keeps_the_job_from_other_claims,
                 a_released_job_waits_again_for_a_new_claim,
                 remove_takes_out_only_a_waiting_job,
+                holds_tells_waiting_and_claimed_jobs_from_those_let_go,
                 positions_are_one_based_per_backend_in_claim_order,
                 waiting_and_depths_count_by_backend_and_priority,
                 offer_claimed_leases_a_new_job_only_while_none_of_its_backend_waits,

@@ -161,13 +161,26 @@ pub enum QueueType {
     Redis,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct QueueConfig {
     /// Where the queue lives: `memory` (one node) or `redis` (a cluster).
     #[serde(rename = "type")]
     pub kind: QueueType,
     pub redis_url: Option<String>,
+    /// How often the leader puts back in the queue what the store says
+    /// belongs there (jobs the queue lost); 0 only at start-up.
+    pub reconcile_interval_secs: u64,
+}
+
+impl Default for QueueConfig {
+    fn default() -> Self {
+        Self {
+            kind: QueueType::Memory,
+            redis_url: None,
+            reconcile_interval_secs: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

@@ -5,6 +5,7 @@ pub mod audit_trail;
 pub mod backends;
 pub mod compose;
 pub mod config;
+pub mod duties;
 pub mod handoff;
 #[cfg(test)]
 mod hooked_store;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::jobs::JobPorts;
+use crate::ports::JobStore;
 
 /// Why the service is not ready, or `None` when it is.
 pub type NotReady = Option<String>;
@@ -50,13 +50,18 @@ impl Readiness {
 
     /// Pings the store every `every` until `stop`; the store failing makes
     /// the service not ready, its answering again makes it ready.
-    pub async fn monitor(self, ports: JobPorts, every: Duration, mut stop: watch::Receiver<bool>) {
+    pub async fn monitor(
+        self,
+        store: Arc<dyn JobStore>,
+        every: Duration,
+        mut stop: watch::Receiver<bool>,
+    ) {
         loop {
             tokio::select! {
                 _ = stop.wait_for(|stop| *stop) => return,
                 () = tokio::time::sleep(every) => {}
             }
-            match ports.store.ping().await {
+            match store.ping().await {
                 Ok(()) => self.set(None),
                 Err(e) => {
                     if self.reason().is_none() {

@@ -1,23 +1,26 @@
-//! Recovery at start-up, before the server reports ready: the store is the
-//! truth and the queue an index over it, so every job that has not ended is
-//! put back where it belongs.
+//! Reconciling the queue with the store. The store is the truth and the
+//! queue an index over it: every node runs a pass at start-up, before it
+//! reports ready, and the leader runs one periodically (`duties`), so a job
+//! the queue lost (a crash, a queue server restarted empty) is put back.
 //!
-//! - RUNNING jobs were interrupted (this node stopped while running them):
-//!   they go back to QUEUED, or end FAILED once they have been started
-//!   `max_attempts` times. One that a hardware backend had accepted under its
-//!   own job id keeps that id, and the worker that claims it next hands it to
-//!   the backend, which reattaches (asks for its status and result) instead
-//!   of running it again.
-//! - QUEUED jobs are offered to the queue again (offering one twice is
-//!   harmless).
+//! - QUEUED jobs the queue does not hold are offered to it again.
+//! - RUNNING jobs whose lease the queue does not hold were interrupted
+//!   (their node stopped while running them): they go back to QUEUED, or end
+//!   FAILED once they have been started `max_attempts` times. One that a
+//!   hardware backend had accepted under its own job id keeps that id, and
+//!   the worker that claims it next hands it to the backend, which
+//!   reattaches (asks for its status and result) instead of running it
+//!   again.
 //!
-//! With one node per store (the memory queue) every RUNNING job in the store
-//! was this node's.
+//! Jobs the queue holds are left alone: a lease alive on another node is
+//! that node's. A job that ends while the pass looks at it is refused by the
+//! store's state machine and skipped.
 
 use futures::StreamExt;
 
-use super::jobs::{JobPorts, queue_entry};
-use crate::domain::{Job, JobState, Result, Transition};
+use super::duties::DutyPorts;
+use super::jobs::queue_entry;
+use crate::domain::{ErrorKind, Job, JobState, Result, Transition};
 use crate::ports::RecoveryAction;
 
 /// Jobs read per page.
@@ -25,11 +28,13 @@ const PAGE: usize = 2_000;
 /// Interrupted jobs changed at once.
 const CONCURRENCY: usize = 32;
 
-/// What recovery found and did.
+/// What a pass found and did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RecoveryReport {
     /// Jobs that had not ended.
     pub found: u64,
+    /// Of those, the ones the queue held, left alone.
+    pub held: u64,
     /// Interrupted RUNNING jobs put back in the queue to run again.
     pub requeued: u64,
     /// Interrupted jobs a backend holds under its own id, queued to be
@@ -41,7 +46,8 @@ pub struct RecoveryReport {
     pub queued: u64,
 }
 
-pub async fn recover(ports: &JobPorts, max_attempts: u32) -> Result<RecoveryReport> {
+/// One pass over every job that has not ended.
+pub async fn recover(ports: &DutyPorts, max_attempts: u32) -> Result<RecoveryReport> {
     let mut report = RecoveryReport::default();
     let mut after = None;
     loop {
@@ -49,8 +55,16 @@ pub async fn recover(ports: &JobPorts, max_attempts: u32) -> Result<RecoveryRepo
         let Some(last) = jobs.last() else { break };
         after = Some(last.id);
         report.found += jobs.len() as u64;
+        let held = ports
+            .queue
+            .holds(jobs.iter().map(|j| j.id).collect())
+            .await?;
+        let lost = jobs
+            .into_iter()
+            .zip(held)
+            .filter_map(|(job, held)| (!held).then_some(job));
         let (running, queued): (Vec<Job>, Vec<Job>) =
-            jobs.into_iter().partition(|j| j.state == JobState::Running);
+            lost.partition(|j| j.state == JobState::Running);
         report.queued += queued.len() as u64;
         let mut entries: Vec<_> = queued.iter().map(queue_entry).collect();
         let outcomes: Vec<Result<Job>> = futures::stream::iter(running)
@@ -59,7 +73,18 @@ pub async fn recover(ports: &JobPorts, max_attempts: u32) -> Result<RecoveryRepo
             .collect()
             .await;
         for outcome in outcomes {
-            let job = outcome?;
+            let job = match outcome {
+                Ok(job) => job,
+                // It ended, or another node took it, since it was read.
+                Err(e)
+                    if e.kind() == ErrorKind::Conflict
+                        || e.kind() == ErrorKind::FailedPrecondition =>
+                {
+                    tracing::debug!(error = %e, "a job changed while reconciling; left as it is");
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             match job.state {
                 JobState::Queued if job.backend_job_id.is_some() => {
                     report.reattached += 1;
@@ -74,8 +99,12 @@ pub async fn recover(ports: &JobPorts, max_attempts: u32) -> Result<RecoveryRepo
             }
             ports.publish(&job).await;
         }
-        ports.queue.offer(entries).await?;
+        if !entries.is_empty() {
+            ports.queue.offer(entries).await?;
+        }
     }
+    report.held =
+        report.found - report.queued - report.requeued - report.reattached - report.failed;
     for (action, count) in [
         (RecoveryAction::Requeued, report.requeued),
         (RecoveryAction::Reattached, report.reattached),
@@ -84,20 +113,39 @@ pub async fn recover(ports: &JobPorts, max_attempts: u32) -> Result<RecoveryRepo
     ] {
         ports.telemetry.recovered(action, count);
     }
-    tracing::info!(
-        found = report.found,
-        requeued = report.requeued,
-        reattached = report.reattached,
-        failed = report.failed,
-        queued = report.queued,
-        "recovery finished"
-    );
     Ok(report)
+}
+
+impl RecoveryReport {
+    /// Whether the pass changed anything.
+    pub fn changed_anything(&self) -> bool {
+        self.queued + self.requeued + self.reattached + self.failed > 0
+    }
+
+    /// Logs the pass: always at start-up, later only when it put something back.
+    pub fn log(&self, at_start: bool) {
+        if at_start || self.changed_anything() {
+            tracing::info!(
+                found = self.found,
+                held = self.held,
+                requeued = self.requeued,
+                reattached = self.reattached,
+                failed = self.failed,
+                queued = self.queued,
+                "{}",
+                if at_start {
+                    "recovery finished"
+                } else {
+                    "reconciled the queue with the store"
+                }
+            );
+        }
+    }
 }
 
 /// A job that was RUNNING when the server stopped: back to the queue, or
 /// FAILED after `max_attempts` starts.
-async fn interrupted(ports: &JobPorts, job: Job, max_attempts: u32) -> Result<Job> {
+async fn interrupted(ports: &DutyPorts, job: Job, max_attempts: u32) -> Result<Job> {
     let transition = if job.attempts >= max_attempts {
         Transition::Fail {
             token: job.claim_token,

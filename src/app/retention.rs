@@ -1,12 +1,11 @@
 //! Retention: old results and old failed or canceled jobs are purged
-//! periodically, in small batches, so submissions never wait behind it.
+//! periodically (by the leader, `duties`), in small batches, so submissions
+//! never wait behind it.
 
 use std::time::Duration;
 
-use tokio::sync::watch;
-
-use super::jobs::JobPorts;
 use crate::domain::Result;
+use crate::ports::{Clock, JobStore};
 
 /// Rows changed per store call; small enough to never hold the writer long.
 const BATCH: usize = 500;
@@ -29,13 +28,17 @@ pub struct RetentionPass {
 }
 
 /// One pass over the store.
-pub async fn run_once(ports: &JobPorts, settings: RetentionSettings) -> Result<RetentionPass> {
-    let now = ports.clock.now();
+pub async fn run_once(
+    store: &dyn JobStore,
+    clock: &dyn Clock,
+    settings: RetentionSettings,
+) -> Result<RetentionPass> {
+    let now = clock.now();
     let mut pass = RetentionPass::default();
     if settings.result_days > 0 {
         let before = now.plus_millis(-(settings.result_days as i64).saturating_mul(DAY_MS));
         loop {
-            let n = ports.store.expire_results(before, BATCH).await?;
+            let n = store.expire_results(before, BATCH).await?;
             pass.results_expired += n;
             if (n as usize) < BATCH {
                 break;
@@ -46,7 +49,7 @@ pub async fn run_once(ports: &JobPorts, settings: RetentionSettings) -> Result<R
     if settings.failed_days > 0 {
         let before = now.plus_millis(-(settings.failed_days as i64).saturating_mul(DAY_MS));
         loop {
-            let n = ports.store.delete_finished(before, BATCH).await?;
+            let n = store.delete_finished(before, BATCH).await?;
             pass.jobs_deleted += n;
             if (n as usize) < BATCH {
                 break;
@@ -57,36 +60,13 @@ pub async fn run_once(ports: &JobPorts, settings: RetentionSettings) -> Result<R
     Ok(pass)
 }
 
-/// Runs a pass every `interval` until `stop` turns true.
-pub async fn run(ports: JobPorts, settings: RetentionSettings, mut stop: watch::Receiver<bool>) {
-    if settings.interval.is_zero() {
-        return;
-    }
-    loop {
-        tokio::select! {
-            _ = stop.wait_for(|stop| *stop) => return,
-            () = tokio::time::sleep(settings.interval) => {}
-        }
-        match run_once(&ports, settings).await {
-            Ok(pass) if pass != RetentionPass::default() => tracing::info!(
-                results_expired = pass.results_expired,
-                jobs_deleted = pass.jobs_deleted,
-                "retention pass"
-            ),
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(error = %e, "retention pass failed; trying again next interval")
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
 
     use super::*;
     use crate::app::backends::BackendRegistry;
+    use crate::app::jobs::JobPorts;
     use crate::domain::job::tests::queued_job;
     use crate::domain::{FencingToken, JobState, Transition, UnixMillis};
     use crate::ports::{MockCircuitFrontend, MockClock};
@@ -149,7 +129,9 @@ mod tests {
             result_days: 30,
             failed_days: 30,
         };
-        let pass = run_once(&ports, settings).await.unwrap();
+        let pass = run_once(&*ports.store, &*ports.clock, settings)
+            .await
+            .unwrap();
         assert_eq!(
             pass,
             RetentionPass {
@@ -167,7 +149,9 @@ mod tests {
         assert_eq!(state(old_failure).await, None);
         assert_eq!(state(new_failure).await, Some(JobState::Failed));
         assert_eq!(
-            run_once(&ports, settings).await.unwrap(),
+            run_once(&*ports.store, &*ports.clock, settings)
+                .await
+                .unwrap(),
             RetentionPass::default()
         );
     }

@@ -9,16 +9,18 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
+use super::backends::BackendRegistry;
 use super::compose::{self, Background, GrpcServing, Transports};
 use super::config::Config;
+use super::duties::{self, DutySettings};
 use super::jobs::{JobPorts, JobRules, JobService};
 use super::readiness::{NotReady, Readiness};
 use super::recovery::recover;
-use super::retention::{self, RetentionSettings};
+use super::retention::RetentionSettings;
 use super::status::StatusService;
 use super::worker::{WorkerPool, WorkerSettings};
 use crate::domain::Result;
-use crate::ports::{AuditFlusher, Authenticator, HealthReport, QuantumBackend};
+use crate::ports::{AuditFlusher, Authenticator, HealthReport, Leadership, QuantumBackend};
 
 /// Workers per CPU core when `workers.count` is 0. Each job waits for two
 /// commits, so the pool runs at most `workers / (2 × commit time)` jobs a
@@ -37,6 +39,8 @@ pub struct App {
     config: Config,
     ports: JobPorts,
     authenticator: Arc<dyn Authenticator>,
+    /// Whether this node runs the duties done once per cluster.
+    leadership: Arc<dyn Leadership>,
     /// Certificate and policy reloads are recorded here (calls record their own).
     audit: Arc<dyn crate::ports::AuditLog>,
     audit_flush: Option<Arc<dyn AuditFlusher>>,
@@ -75,6 +79,7 @@ impl App {
             config,
             ports,
             authenticator: composed.authenticator,
+            leadership: composed.leadership,
             audit: composed.audit,
             audit_flush: composed.audit_flush,
             background: composed.background,
@@ -104,12 +109,17 @@ impl App {
         });
     }
 
-    fn retention_settings(&self) -> RetentionSettings {
+    fn duty_settings(&self) -> DutySettings {
         let storage = &self.config.storage;
-        RetentionSettings {
-            interval: Duration::from_secs(storage.retention_interval_secs),
-            result_days: storage.result_retention_days,
-            failed_days: storage.failed_retention_days,
+        let reconcile_secs = self.config.queue.reconcile_interval_secs;
+        DutySettings {
+            reconcile_every: (reconcile_secs > 0).then(|| Duration::from_secs(reconcile_secs)),
+            retention: RetentionSettings {
+                interval: Duration::from_secs(storage.retention_interval_secs),
+                result_days: storage.result_retention_days,
+                failed_days: storage.failed_retention_days,
+            },
+            max_attempts: self.config.workers.max_attempts.max(1),
         }
     }
 
@@ -204,34 +214,39 @@ impl App {
         if let Some(http) = http {
             self.start_http(http, readiness.clone());
         }
+        let duty_ports = self.ports.for_duties();
         let recovered = tokio::select! {
             outcome = &mut server => return outcome,
             () = &mut shutdown => {
                 let _ = self.stop.send(true);
                 return Ok(());
             }
-            report = recover(&self.ports, self.config.workers.max_attempts.max(1)) => report,
+            report = recover(&duty_ports, self.config.workers.max_attempts.max(1)) => report,
         };
-        if let Err(e) = recovered {
-            let _ = self.stop.send(true);
-            return Err(e.context("recovery at start-up"));
+        match recovered {
+            Ok(report) => report.log(true),
+            Err(e) => {
+                let _ = self.stop.send(true);
+                return Err(e.context("recovery at start-up"));
+            }
         }
         readiness.set(None);
         tokio::spawn(readiness.clone().monitor(
-            self.ports.clone(),
+            self.ports.store.clone(),
             READINESS_CHECK,
             self.stop.subscribe(),
         ));
         for task in std::mem::take(&mut self.background) {
             tokio::spawn(task(self.stop.subscribe()));
         }
-        tokio::spawn(retention::run(
-            self.ports.clone(),
-            self.retention_settings(),
+        tokio::spawn(duties::run(
+            duty_ports,
+            self.leadership.clone(),
+            self.duty_settings(),
             self.stop.subscribe(),
         ));
-        let workers = WorkerPool::start(self.ports.clone(), self.worker_settings());
-        log_listening(address, self.transports.serves_tls(), &self.ports);
+        let workers = WorkerPool::start(self.ports.for_workers(), self.worker_settings());
+        log_listening(address, self.transports.serves_tls(), &self.ports.backends);
 
         tokio::select! {
             outcome = &mut server => {
@@ -276,13 +291,8 @@ async fn report_health(mut readiness: watch::Receiver<NotReady>, health: Arc<dyn
     }
 }
 
-fn log_listening(address: Option<SocketAddr>, tls: bool, ports: &JobPorts) {
-    let backends: Vec<String> = ports
-        .backends
-        .ids()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
+fn log_listening(address: Option<SocketAddr>, tls: bool, backends: &BackendRegistry) {
+    let backends: Vec<String> = backends.ids().iter().map(ToString::to_string).collect();
     match address {
         Some(address) => tracing::info!(%address, tls, ?backends, "arvak-grpc-server listening"),
         None => tracing::info!(tls, ?backends, "arvak-grpc-server listening"),

@@ -10,11 +10,37 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tracing::Instrument;
 
-use super::handoff::Work;
-use super::jobs::JobPorts;
+use super::backends::BackendRegistry;
+use super::handoff::{LocalHandoff, Work};
 use crate::domain::circuit::Circuit;
 use crate::domain::{BackendId, Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
-use crate::ports::{Claim, FailureReason, RunRequest, SubmissionReport};
+use crate::ports::{
+    CircuitFrontend, Claim, Clock, FailureReason, JobEvents, JobQueue, JobStore, RunRequest,
+    SubmissionReport, Telemetry, Traces,
+};
+
+/// What the worker pool works through.
+#[derive(Clone)]
+pub struct WorkerPorts {
+    pub store: Arc<dyn JobStore>,
+    /// For a claim's lease (extend, ack, release).
+    pub queue: Arc<dyn JobQueue>,
+    /// Where claims come from: jobs handed over here, else the queue.
+    pub handoff: Arc<LocalHandoff>,
+    pub events: Arc<dyn JobEvents>,
+    pub clock: Arc<dyn Clock>,
+    /// Parses the stored text of a job not handed over with its circuit.
+    pub frontend: Arc<dyn CircuitFrontend>,
+    pub backends: Arc<BackendRegistry>,
+    pub telemetry: Arc<dyn Telemetry>,
+    pub traces: Arc<dyn Traces>,
+}
+
+impl WorkerPorts {
+    async fn publish(&self, job: &Job) {
+        super::jobs::publish(&*self.events, &*self.clock, job).await;
+    }
+}
 
 /// How the pool works.
 #[derive(Debug, Clone)]
@@ -40,7 +66,7 @@ pub struct WorkerPool {
 }
 
 impl WorkerPool {
-    pub fn start(ports: JobPorts, settings: WorkerSettings) -> Self {
+    pub fn start(ports: WorkerPorts, settings: WorkerSettings) -> Self {
         let (stop, _) = watch::channel(false);
         let mut tasks = JoinSet::new();
         let worker = Arc::new(Worker { ports, settings });
@@ -68,7 +94,7 @@ impl WorkerPool {
 }
 
 struct Worker {
-    ports: JobPorts,
+    ports: WorkerPorts,
     settings: WorkerSettings,
 }
 

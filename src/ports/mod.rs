@@ -10,6 +10,7 @@ mod clock;
 mod events;
 mod frontend;
 mod jobs_api;
+mod leadership;
 mod policy;
 mod queue;
 mod status;
@@ -29,6 +30,7 @@ pub use jobs_api::{
     BackendStatus, BatchStreamAnswer, BatchSubmission, CancelReply, JobView, JobsApi,
     ListJobsCommand, ResultChunkView, StreamOutcome, SubmissionStream, SubmitCommand,
 };
+pub use leadership::{LeaderTerm, Leadership, SoleNode};
 pub use policy::{AllowAll, NoRateLimit, Policies, RateLimiter};
 pub use queue::{Claim, JobQueue, QueueCapabilities, QueueEntry};
 pub use status::{HealthReport, MetricsExposition, ServiceStatus};
@@ -50,6 +52,8 @@ pub use clock::MockClock;
 pub use events::MockJobEvents;
 #[cfg(test)]
 pub use frontend::MockCircuitFrontend;
+#[cfg(test)]
+pub use leadership::MockLeadership;
 #[cfg(test)]
 pub use policy::{MockPolicies, MockRateLimiter};
 #[cfg(test)]

@@ -80,6 +80,12 @@ pub trait JobQueue: Send + Sync {
     /// Takes a waiting job out (it was canceled); false if it was not waiting.
     async fn remove(&self, job_id: JobId) -> Result<bool>;
 
+    /// For each job, whether the queue holds it (waiting, or claimed under
+    /// a lease that has not been given up), in the order asked. A job the
+    /// store says is QUEUED or RUNNING but the queue does not hold was lost
+    /// from it, and is put back.
+    async fn holds(&self, jobs: Vec<JobId>) -> Result<Vec<bool>>;
+
     /// The job's 1-based place among the waiting jobs of its backend.
     async fn position(&self, job_id: JobId) -> Result<Option<u32>>;
 

@@ -25,7 +25,7 @@ use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::{Error, Result};
 use crate::ports::{
     ApiKeyStore, AuditFlusher, AuditLog, AuditTable, Authenticator, Clock, JobQueue, JobStore,
-    MetricsExposition, QuantumBackend, Telemetry, Traces,
+    Leadership, MetricsExposition, QuantumBackend, SoleNode, Telemetry, Traces,
 };
 
 mod auth;
@@ -56,6 +56,8 @@ pub struct Composed {
     pub ports: JobPorts,
     /// Authenticates every arvak.v1 call.
     pub authenticator: Arc<dyn Authenticator>,
+    /// Who runs the duties done once per cluster.
+    pub leadership: Arc<dyn Leadership>,
     /// The audit trail, for what happens outside calls (certificate reloads).
     pub audit: Arc<dyn AuditLog>,
     /// Flushes the audit trail at shutdown (when there is one).
@@ -263,6 +265,8 @@ pub async fn compose(
     Ok(Composed {
         ports,
         authenticator,
+        // One node per queue until a shared queue brings an election.
+        leadership: Arc::new(SoleNode),
         audit,
         audit_flush: audit_flush.map(|flush| Arc::new(flush) as Arc<dyn AuditFlusher>),
         background,

@@ -16,7 +16,9 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::backends::BackendRegistry;
+use super::duties::DutyPorts;
 use super::handoff::LocalHandoff;
+use super::worker::WorkerPorts;
 use crate::domain::{Error, Identity, Job, JobId, JobLimits, Policy, QueueLimits, Result};
 use crate::ports::{
     AuditLog, CircuitFrontend, Clock, JobEvent, JobEvents, JobQueue, JobStore, Policies,
@@ -42,7 +44,9 @@ pub struct JobRules {
     pub start_lease: Option<Duration>,
 }
 
-/// The ports the job use cases work through.
+/// The ports the job use cases work through: all the composition root
+/// builds. The worker pool and the leader's duties take only their parts
+/// (`for_workers`, `for_duties`); the status endpoint its own two.
 #[derive(Clone)]
 pub struct JobPorts {
     pub store: Arc<dyn JobStore>,
@@ -132,10 +136,41 @@ impl JobPorts {
 
     /// Tells watchers about a stored change; a failure here must not undo it.
     pub async fn publish(&self, job: &Job) {
-        let event = JobEvent::of(job, self.clock.now());
-        if let Err(e) = self.events.publish(event).await {
-            tracing::warn!(job_id = %job.id, error = %e, "could not publish a job event");
+        publish(&*self.events, &*self.clock, job).await;
+    }
+
+    /// What the worker pool uses.
+    pub fn for_workers(&self) -> WorkerPorts {
+        WorkerPorts {
+            store: self.store.clone(),
+            queue: self.queue.clone(),
+            handoff: self.handoff.clone(),
+            events: self.events.clone(),
+            clock: self.clock.clone(),
+            frontend: self.frontend.clone(),
+            backends: self.backends.clone(),
+            telemetry: self.telemetry.clone(),
+            traces: self.traces.clone(),
         }
+    }
+
+    /// What the reconciling pass and the leader's duties use.
+    pub fn for_duties(&self) -> DutyPorts {
+        DutyPorts {
+            store: self.store.clone(),
+            queue: self.queue.clone(),
+            events: self.events.clone(),
+            clock: self.clock.clone(),
+            telemetry: self.telemetry.clone(),
+        }
+    }
+}
+
+/// Tells watchers about a stored change; a failure here must not undo it.
+pub async fn publish(events: &dyn JobEvents, clock: &dyn Clock, job: &Job) {
+    let event = JobEvent::of(job, clock.now());
+    if let Err(e) = events.publish(event).await {
+        tracing::warn!(job_id = %job.id, error = %e, "could not publish a job event");
     }
 }
 

@@ -1,28 +1,31 @@
 use std::sync::Arc;
 
 use super::*;
+use std::time::Duration;
+
 use crate::adapters::clock::SystemClock;
+use crate::adapters::events::memory::MemoryJobEvents;
 use crate::adapters::queue::memory::MemoryJobQueue;
-use crate::app::backends::BackendRegistry;
+use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::job::tests::queued_job;
 use crate::domain::{FencingToken, UnixMillis};
-use crate::ports::{JobQueue, MockCircuitFrontend};
+use crate::ports::{JobQueue, NoTelemetry};
 
-fn ports() -> (JobPorts, Arc<MemoryJobQueue>) {
-    let queue = Arc::new(MemoryJobQueue::new());
-    let mut ports = JobPorts::in_memory(
-        Arc::new(SystemClock),
-        Arc::new(MockCircuitFrontend::new()),
-        BackendRegistry::new(),
-    );
+fn ports() -> (DutyPorts, Arc<MemoryJobQueue>) {
     // Kept as the concrete type too, to count what waits in it.
-    ports.queue = queue.clone();
-    ports.handoff = Arc::new(crate::app::handoff::LocalHandoff::new(queue.clone()));
+    let queue = Arc::new(MemoryJobQueue::new());
+    let ports = DutyPorts {
+        store: Arc::new(MemoryJobStore::new()),
+        queue: queue.clone(),
+        events: Arc::new(MemoryJobEvents::default()),
+        clock: Arc::new(SystemClock),
+        telemetry: Arc::new(NoTelemetry),
+    };
     (ports, queue)
 }
 
 /// A job in the store as a stopped server left it: started `attempts` times.
-async fn stored(ports: &JobPorts, running: bool, attempts: u64) -> Job {
+async fn stored(ports: &DutyPorts, running: bool, attempts: u64) -> Job {
     let job = queued_job();
     ports
         .store
@@ -72,6 +75,7 @@ async fn interrupted_jobs_are_requeued_or_failed_and_queued_ones_offered() {
         report,
         RecoveryReport {
             found: 3,
+            held: 0,
             requeued: 1,
             reattached: 0,
             failed: 1,
@@ -134,4 +138,60 @@ async fn a_job_a_backend_holds_is_queued_for_reattaching() {
         (JobState::Queued, Some("qpu-9"))
     );
     assert!(queue.position(job.id).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn jobs_the_queue_holds_are_left_alone_and_a_second_pass_changes_nothing() {
+    let (ports, queue) = ports();
+    let waiting = stored(&ports, false, 0).await;
+    let running = stored(&ports, true, 1).await;
+    // The running job's lease is alive (on this node, or another).
+    let lease = queue
+        .offer_claimed(queue_entry(&running), Duration::from_secs(30))
+        .await
+        .unwrap()
+        .unwrap();
+    queue.offer(vec![queue_entry(&waiting)]).await.unwrap();
+    let report = recover(&ports, 3).await.unwrap();
+    assert_eq!((report.found, report.held), (2, 2));
+    assert!(!report.changed_anything(), "{report:?}");
+    let still = ports.store.get(running.id).await.unwrap().unwrap();
+    assert_eq!((still.state, still.attempts), (JobState::Running, 1));
+    assert_eq!(queue.waiting(None).await.unwrap(), 1, "offered once");
+
+    // The lease is let go without an outcome (its node died): the next
+    // pass puts the job back, and the one after finds nothing to do.
+    queue.ack(&lease).await.unwrap();
+    let report = recover(&ports, 3).await.unwrap();
+    assert_eq!((report.requeued, report.held), (1, 1));
+    let report = recover(&ports, 3).await.unwrap();
+    assert!(!report.changed_anything(), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_job_that_ends_while_the_pass_looks_is_skipped() {
+    let (ports, _queue) = ports();
+    let running = stored(&ports, true, 1).await;
+    let mut store = crate::ports::MockJobStore::new();
+    let read = running.clone();
+    store.expect_unfinished().returning(move |after, _| {
+        Ok(if after.is_none() {
+            vec![read.clone()]
+        } else {
+            Vec::new()
+        })
+    });
+    // Its worker recorded the outcome between the read and the requeue.
+    store.expect_apply().times(1).returning(|_, _| {
+        Err(crate::domain::Error::failed_precondition(
+            "job is COMPLETED",
+        ))
+    });
+    let ports = DutyPorts {
+        store: Arc::new(store),
+        ..ports
+    };
+    let report = recover(&ports, 3).await.unwrap();
+    assert_eq!((report.found, report.requeued, report.failed), (1, 0, 0));
+    assert_eq!(ports.queue.waiting(None).await.unwrap(), 0, "not offered");
 }

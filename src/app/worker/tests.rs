@@ -122,7 +122,7 @@ async fn a_job_whose_worker_died_runs_again_and_the_late_result_is_refused() {
     });
     let ports = ports(backend);
     let (job, dead) = job_held_by_a_dead_worker(&ports).await;
-    let pool = WorkerPool::start(ports.clone(), settings(3));
+    let pool = WorkerPool::start(ports.for_workers(), settings(3));
 
     let done = wait_terminal(&ports, &job).await;
     assert_eq!(done.state, JobState::Completed);
@@ -154,7 +154,7 @@ async fn a_job_that_keeps_losing_its_worker_fails_after_max_attempts() {
     backend.expect_run().never();
     let ports = ports(backend);
     let (job, _dead) = job_held_by_a_dead_worker(&ports).await;
-    let pool = WorkerPool::start(ports.clone(), settings(1));
+    let pool = WorkerPool::start(ports.for_workers(), settings(1));
 
     let failed = wait_terminal(&ports, &job).await;
     assert_eq!(failed.state, JobState::Failed);
@@ -215,7 +215,7 @@ async fn a_run_longer_than_its_lease_keeps_the_lease_and_runs_once() {
     // Two workers: had the lease lapsed, the idle one would claim the job again.
     let lease = Duration::from_secs(3);
     let pool = WorkerPool::start(
-        ports.clone(),
+        ports.for_workers(),
         WorkerSettings {
             count: 2,
             lease,
@@ -260,7 +260,7 @@ async fn an_outcome_the_store_cannot_take_leaves_the_job_queued_to_run_again() {
     let mut ports = ports(backend);
     ports.store = Arc::new(HookedStore::new(FirstCompletionFails::default()));
     let job = submitted_job(&ports).await;
-    let pool = WorkerPool::start(ports.clone(), settings(3));
+    let pool = WorkerPool::start(ports.for_workers(), settings(3));
     let done = wait_terminal(&ports, &job).await;
     assert_eq!((done.state, done.attempts), (JobState::Completed, 2));
     pool.drain(Duration::from_secs(1)).await;
@@ -277,7 +277,7 @@ async fn a_run_past_its_timeout_is_stopped_and_fails_saying_so() {
     with_timeout
         .job_timeouts
         .insert(job.backend_id.clone(), Duration::from_secs(4));
-    let pool = WorkerPool::start(ports.clone(), with_timeout);
+    let pool = WorkerPool::start(ports.for_workers(), with_timeout);
     let failed = wait_terminal(&ports, &job).await;
     assert_eq!(failed.state, JobState::Failed);
     assert_eq!(failed.error_message.as_deref(), Some("timed out after 4 s"));
@@ -332,7 +332,7 @@ async fn a_job_started_at_its_submission_runs_under_that_lease() {
         })
     });
     let ports = ports(backend);
-    let pool = WorkerPool::start(ports.clone(), settings(3));
+    let pool = WorkerPool::start(ports.for_workers(), settings(3));
     let (job, claim) = stored_for_an_idle_worker(&ports).await;
     ports
         .handoff
@@ -364,7 +364,7 @@ async fn a_job_handed_over_with_its_parsed_circuit_is_not_parsed_again() {
     let mut frontend = MockCircuitFrontend::new();
     frontend.expect_parse().never();
     let ports = JobPorts::in_memory(Arc::new(SystemClock), Arc::new(frontend), registry);
-    let pool = WorkerPool::start(ports.clone(), settings(3));
+    let pool = WorkerPool::start(ports.for_workers(), settings(3));
     let (job, claim) = stored_for_an_idle_worker(&ports).await;
     let mut three = CircuitBuilder::new();
     three.add_qreg("q", 3).unwrap();

@@ -352,6 +352,11 @@ impl JobQueue for MemoryJobQueue {
         Ok(true)
     }
 
+    async fn holds(&self, jobs: Vec<JobId>) -> Result<Vec<bool>> {
+        let inner = self.lock();
+        Ok(jobs.iter().map(|id| inner.jobs.contains_key(id)).collect())
+    }
+
     async fn waiting(&self, backend: Option<BackendId>) -> Result<u64> {
         let inner = self.lock();
         let count = match backend {

@@ -112,7 +112,9 @@ async fn a_job_leased_to_an_idle_worker_reaches_it_though_its_caller_hung_up() {
     let handoff = ports.handoff.clone();
     let worker = tokio::spawn(async move {
         let backends = vec![BackendId::parse("sim").unwrap()];
-        handoff.claim(&backends, lease, Duration::from_secs(60)).await
+        handoff
+            .claim(&backends, lease, Duration::from_secs(60))
+            .await
     });
     // On this one-thread runtime the worker runs until it waits.
     for _ in 0..10 {

@@ -164,4 +164,3 @@ async fn a_drained_backlog_gives_back_its_table() {
         "{capacity} slots kept after draining {grown}"
     );
 }
-

@@ -1,0 +1,158 @@
+use super::*;
+use crate::adapters::events::memory::MemoryJobEvents;
+use crate::adapters::queue::memory::MemoryJobQueue;
+use crate::adapters::store::memory::MemoryJobStore;
+use crate::domain::UnixMillis;
+use crate::domain::job::tests::queued_job;
+use crate::ports::{LeaderTerm, MockClock, MockLeadership, NoTelemetry, SoleNode};
+
+fn ports() -> DutyPorts {
+    let mut clock = MockClock::new();
+    clock.expect_now().return_const(UnixMillis(1_000));
+    DutyPorts {
+        store: Arc::new(MemoryJobStore::new()),
+        queue: Arc::new(MemoryJobQueue::new()),
+        events: Arc::new(MemoryJobEvents::default()),
+        clock: Arc::new(clock),
+        telemetry: Arc::new(NoTelemetry),
+    }
+}
+
+fn settings(reconcile_every: Option<Duration>) -> DutySettings {
+    DutySettings {
+        reconcile_every,
+        retention: RetentionSettings {
+            interval: Duration::ZERO,
+            result_days: 0,
+            failed_days: 0,
+        },
+        max_attempts: 3,
+    }
+}
+
+/// A QUEUED job in the store that the queue lost (it holds nothing).
+async fn lost_job(ports: &DutyPorts) -> crate::domain::Job {
+    let job = queued_job();
+    ports
+        .store
+        .create(vec![job.clone()], UnixMillis(0))
+        .await
+        .unwrap();
+    job
+}
+
+fn follower() -> Arc<dyn Leadership> {
+    let mut leadership = MockLeadership::new();
+    leadership.expect_term().return_const(None::<LeaderTerm>);
+    Arc::new(leadership)
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_leader_puts_back_what_the_queue_lost_at_each_interval() {
+    let ports = ports();
+    let (stop, stopped) = watch::channel(false);
+    let every = Duration::from_secs(60);
+    let duties = tokio::spawn(run(
+        ports.clone(),
+        Arc::new(SoleNode),
+        settings(Some(every)),
+        stopped,
+    ));
+    let job = lost_job(&ports).await;
+    tokio::time::sleep(every / 2).await;
+    assert_eq!(
+        ports.queue.position(job.id).await.unwrap(),
+        None,
+        "not due yet"
+    );
+    tokio::time::sleep(every).await;
+    assert_eq!(
+        ports.queue.position(job.id).await.unwrap(),
+        Some(1),
+        "put back"
+    );
+
+    // Lost again (taken out as if a queue server restarted empty).
+    assert!(ports.queue.remove(job.id).await.unwrap());
+    tokio::time::sleep(every).await;
+    assert_eq!(
+        ports.queue.position(job.id).await.unwrap(),
+        Some(1),
+        "and again"
+    );
+    stop.send(true).unwrap();
+    duties.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_node_that_does_not_lead_leaves_the_duties_to_the_leader() {
+    let ports = ports();
+    let (stop, stopped) = watch::channel(false);
+    let every = Duration::from_secs(60);
+    let duties = tokio::spawn(run(
+        ports.clone(),
+        follower(),
+        settings(Some(every)),
+        stopped,
+    ));
+    let job = lost_job(&ports).await;
+    tokio::time::sleep(every * 3).await;
+    assert_eq!(ports.queue.position(job.id).await.unwrap(), None);
+    stop.send(true).unwrap();
+    duties.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
+async fn with_no_interval_set_there_is_nothing_to_run() {
+    let (_stop, stopped) = watch::channel(false);
+    // Returns at once rather than waiting for a stop.
+    run(ports(), Arc::new(SoleNode), settings(None), stopped).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_leader_runs_retention_at_its_interval() {
+    let ports = ports();
+    let job = queued_job();
+    ports
+        .store
+        .create(vec![job.clone()], UnixMillis(0))
+        .await
+        .unwrap();
+    let token = crate::domain::FencingToken(1);
+    let start = crate::domain::Transition::Start {
+        token,
+        at: UnixMillis(0),
+    };
+    ports.store.apply(job.id, start).await.unwrap();
+    let fail = crate::domain::Transition::Fail {
+        token: Some(token),
+        at: UnixMillis(0),
+        message: "x".into(),
+    };
+    ports.store.apply(job.id, fail).await.unwrap();
+    let mut settings = settings(None);
+    // Failures are kept a day, and the clock says two days have passed.
+    settings.retention = RetentionSettings {
+        interval: Duration::from_secs(10),
+        result_days: 0,
+        failed_days: 1,
+    };
+    let mut clock = MockClock::new();
+    clock
+        .expect_now()
+        .return_const(UnixMillis(2 * 24 * 60 * 60 * 1000));
+    let ports = DutyPorts {
+        clock: Arc::new(clock),
+        ..ports
+    };
+    let (stop, stopped) = watch::channel(false);
+    let duties = tokio::spawn(run(ports.clone(), Arc::new(SoleNode), settings, stopped));
+    assert!(ports.store.get(job.id).await.unwrap().is_some());
+    tokio::time::sleep(Duration::from_secs(11)).await;
+    assert!(
+        ports.store.get(job.id).await.unwrap().is_none(),
+        "deleted by retention"
+    );
+    stop.send(true).unwrap();
+    duties.await.unwrap();
+}
