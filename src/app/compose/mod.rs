@@ -107,15 +107,13 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
         #[cfg(feature = "storage-sqlite")]
         StorageType::Sqlite => {
             use crate::adapters::store::sqlite::{SqliteSettings, open};
-            let settings = SqliteSettings {
-                path: storage.sqlite_path.clone(),
-                synchronous_full: storage.sqlite_synchronous == SqliteSynchronous::Full,
-                busy_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
-                max_connections: storage
-                    .max_connections
-                    .unwrap_or(crate::adapters::store::sqlite::DEFAULT_CONNECTIONS),
-                cache_bytes: usize::try_from(storage.sqlite_cache_mib << 20).unwrap_or(usize::MAX),
-            };
+            let settings = SqliteSettings::from_config(
+                storage.sqlite_path.clone(),
+                storage.sqlite_synchronous == SqliteSynchronous::Full,
+                storage.acquire_timeout_secs,
+                storage.max_connections,
+                storage.sqlite_cache_mib,
+            );
             let store = open(&settings).await?;
             Ok(Storage {
                 key_table: store.api_key_table(recheck),
@@ -128,20 +126,13 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
         #[cfg(feature = "storage-postgres")]
         StorageType::Postgres => {
             use crate::adapters::store::postgres::{PostgresSettings, open};
-            let url = storage.postgres_url.clone().ok_or_else(|| {
-                Error::invalid_argument(
-                    "configuration: storage type 'postgres' needs storage.postgres_url (ARVAK_STORAGE_POSTGRES_URL)",
-                )
-            })?;
-            let settings = PostgresSettings {
-                url,
-                schema: storage.postgres_schema.clone(),
-                max_connections: storage
-                    .max_connections
-                    .unwrap_or(crate::adapters::store::postgres::DEFAULT_CONNECTIONS),
-                statement_timeout: Duration::from_secs(storage.statement_timeout_secs.max(1)),
-                acquire_timeout: Duration::from_secs(storage.acquire_timeout_secs.max(1)),
-            };
+            let settings = PostgresSettings::from_config(
+                storage.postgres_url.clone(),
+                storage.postgres_schema.clone(),
+                storage.max_connections,
+                storage.statement_timeout_secs,
+                storage.acquire_timeout_secs,
+            )?;
             let store = open(&settings).await?;
             Ok(Storage {
                 key_table: store.api_key_table(recheck),
@@ -195,12 +186,11 @@ pub fn trace_export(
     };
     #[cfg(feature = "otel")]
     {
+        use crate::adapters::telemetry::otel::{OtelSettings, start};
         use tracing_subscriber::Layer;
-        let (pipeline, layer) = crate::adapters::telemetry::otel::start(
-            endpoint,
-            &config.service_name,
-            config.sample_ratio,
-        )?;
+        let settings =
+            OtelSettings::from_config(endpoint, &config.service_name, config.sample_ratio)?;
+        let (pipeline, layer) = start(&settings)?;
         let flush: super::telemetry::TraceFlush = Box::new(move || pipeline.shutdown());
         Ok(Some((flush, layer.boxed())))
     }

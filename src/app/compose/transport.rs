@@ -126,30 +126,19 @@ async fn until_stopped(mut stop: watch::Receiver<bool>) {
 /// The TLS side of the gRPC port when `tls.enabled`.
 #[cfg(feature = "tls")]
 fn tls(config: &Config) -> Result<Option<crate::adapters::transport::tls::ServerTls>> {
-    use std::time::Duration;
-
     use crate::adapters::transport::tls::{ServerTls, TlsSettings};
-    use crate::domain::Error;
     let tls = &config.tls;
     if !tls.enabled {
         return Ok(None);
     }
-    let needed = |path: &Option<std::path::PathBuf>, key: &str| {
-        path.clone().ok_or_else(|| {
-            Error::invalid_argument(format!(
-                "configuration: tls.enabled needs tls.{key} (ARVAK_TLS_{})",
-                key.to_ascii_uppercase()
-            ))
-        })
-    };
-    let settings = TlsSettings {
-        cert_path: needed(&tls.cert_path, "cert_path")?,
-        key_path: needed(&tls.key_path, "key_path")?,
-        client_ca_path: tls.client_ca_path.clone(),
-        require_client_cert: tls.require_client_cert,
-        reload_interval: Duration::from_secs(tls.reload_interval_secs.max(1)),
-        handshake_timeout: Duration::from_secs(tls.handshake_timeout_secs.max(1)),
-    };
+    let settings = TlsSettings::from_config(
+        tls.cert_path.clone(),
+        tls.key_path.clone(),
+        tls.client_ca_path.clone(),
+        tls.require_client_cert,
+        tls.reload_interval_secs,
+        tls.handshake_timeout_secs,
+    )?;
     ServerTls::load(settings).map(Some)
 }
 

@@ -2,6 +2,7 @@
 //! from the `auth.jwt` section.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// A public key that signs tokens, in a PEM file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,4 +14,16 @@ pub struct StaticKeyFile {
     /// The `kid` tokens name this key by; without it, the key is tried for
     /// tokens that name none.
     pub kid: Option<String>,
+}
+
+/// What a token must satisfy beyond its signature, and where its claims
+/// name the client and its groups.
+#[derive(Debug, Clone)]
+pub struct JwtSettings {
+    pub issuer: Option<String>,
+    pub audience: Option<String>,
+    pub leeway: Duration,
+    pub client_id_claim: String,
+    pub groups_claim: String,
+    pub cache_ttl: Duration,
 }

@@ -4,11 +4,12 @@
 //! its groups from the claims.
 
 mod config;
+mod error;
 mod jwks;
 mod keys;
 mod verifier;
 
-pub use config::StaticKeyFile;
+pub use config::{JwtSettings, StaticKeyFile};
 pub use jwks::Jwks;
 pub use keys::{KeySet, SigningKey, algorithms_of_jwk, parse_algorithm, static_key};
-pub use verifier::{JwtSettings, JwtVerifier};
+pub use verifier::JwtVerifier;

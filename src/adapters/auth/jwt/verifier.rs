@@ -11,41 +11,18 @@ use jsonwebtoken::{Algorithm, Validation, decode, decode_header};
 use serde_json::{Map, Value};
 use tokio::time::Instant;
 
+use super::config::JwtSettings;
+use super::error::refusal;
 use super::keys::KeySet;
 use crate::domain::{AuthMethod, ClientId, Error, Identity, Result};
 use crate::ports::Credentials;
 use crate::ports::{Verified, Verifier};
 use crate::support::verified_cache::{VerifiedCache, digest};
 
-#[derive(Debug, Clone)]
-pub struct JwtSettings {
-    pub issuer: Option<String>,
-    pub audience: Option<String>,
-    pub leeway: Duration,
-    pub client_id_claim: String,
-    pub groups_claim: String,
-    pub cache_ttl: Duration,
-}
-
 pub struct JwtVerifier {
     keys: KeySet,
     settings: JwtSettings,
     cache: VerifiedCache<[u8; 32]>,
-}
-
-/// What the caller is told; never the token.
-fn refusal(error: &jsonwebtoken::errors::Error) -> Error {
-    let message = match error.kind() {
-        JwtErrorKind::ExpiredSignature => "token expired".to_owned(),
-        JwtErrorKind::ImmatureSignature => "token not yet valid (nbf)".to_owned(),
-        JwtErrorKind::InvalidSignature => "token signature does not verify".to_owned(),
-        JwtErrorKind::InvalidAudience => "token audience not accepted".to_owned(),
-        JwtErrorKind::InvalidIssuer => "token issuer not accepted".to_owned(),
-        JwtErrorKind::InvalidAlgorithm => "token algorithm not accepted for its key".to_owned(),
-        JwtErrorKind::MissingRequiredClaim(claim) => format!("token has no '{claim}' claim"),
-        _ => "malformed token".to_owned(),
-    };
-    Error::unauthenticated(message)
 }
 
 fn groups(claims: &Map<String, Value>, name: &str) -> Vec<String> {

@@ -1,13 +1,16 @@
-//! The PostgreSQL job store, for clusters: several nodes share it.
+//! The PostgreSQL job store: tables in one schema of one database, reached
+//! through a pool. Its writes are fenced by each row's version, so several
+//! writers never overwrite each other.
 
+mod config;
 mod dialect;
 
 use std::str::FromStr;
-use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
+pub use config::{DEFAULT_CONNECTIONS, PostgresSettings};
 pub use dialect::PostgresDialect;
 
 use crate::adapters::store::sql::SqlJobStore;
@@ -41,33 +44,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../../../../migrations/postgres/0005_results_in_jobs.sql"),
     ),
 ];
-
-/// Connections when the configuration names none.
-pub const DEFAULT_CONNECTIONS: u32 = 10;
-
-/// How to connect.
-#[derive(Clone)]
-pub struct PostgresSettings {
-    /// `postgres://user:password@host/db`; never logged.
-    pub url: String,
-    /// Schema for the tables (created if missing); `public` by default.
-    pub schema: String,
-    pub max_connections: u32,
-    /// A statement running longer than this is canceled by the server.
-    pub statement_timeout: Duration,
-    /// How long a caller waits for a free connection before UNAVAILABLE.
-    pub acquire_timeout: Duration,
-}
-
-impl std::fmt::Debug for PostgresSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PostgresSettings")
-            .field("url", &"<redacted>")
-            .field("schema", &self.schema)
-            .field("max_connections", &self.max_connections)
-            .finish()
-    }
-}
 
 pub type PostgresJobStore = SqlJobStore<PostgresDialect>;
 
@@ -147,8 +123,8 @@ mod tests {
             url,
             schema: format!("arvak_test_{}", uuid::Uuid::new_v4().simple()),
             max_connections: 2,
-            statement_timeout: Duration::from_secs(30),
-            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: std::time::Duration::from_secs(30),
+            acquire_timeout: std::time::Duration::from_secs(5),
         };
         let pool = connect(&settings).await.unwrap();
         migrator(&MIGRATIONS[..BEFORE_RESULTS_IN_JOBS])

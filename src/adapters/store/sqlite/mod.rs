@@ -1,15 +1,15 @@
 //! The SQLite job store: one file, WAL journal, durable commits, written by
 //! one thread with a connection of its own (`writer`), read through a pool.
 
+mod config;
 mod dialect;
 mod writer;
 
-use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 
+pub use config::{DEFAULT_CONNECTIONS, SqliteSettings};
 pub use dialect::SqliteDialect;
 
 use crate::adapters::store::sql::SqlJobStore;
@@ -54,26 +54,6 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
 /// jobs 42 MiB of the server's 123 MiB. The few statements that repeat fit
 /// in 16.
 const STATEMENT_CACHE: usize = 16;
-
-/// Pooled connections (for reads) when the configuration names none. The
-/// writer has a connection of its own and the job cache answers most
-/// reads, so more connections only cost memory: each is a thread with its
-/// own C heap and SQLite page cache, about 1.5 MiB once warm. Four instead of ten took 10 MiB off the
-/// server after 100,000 jobs, with SubmitJob no slower (paired, 1.05 ×).
-pub const DEFAULT_CONNECTIONS: u32 = 4;
-
-/// How to open the database.
-#[derive(Debug, Clone)]
-pub struct SqliteSettings {
-    pub path: PathBuf,
-    /// `FULL` syncs the WAL on every commit: nothing acknowledged is lost even
-    /// on power failure. `NORMAL` survives process crashes only.
-    pub synchronous_full: bool,
-    pub busy_timeout: Duration,
-    pub max_connections: u32,
-    /// Memory for the jobs written last (see `JobCache`); 0 keeps none.
-    pub cache_bytes: usize,
-}
 
 pub type SqliteJobStore = SqlJobStore<SqliteDialect>;
 
@@ -150,7 +130,7 @@ mod tests {
         SqliteSettings {
             path: dir.path().join("jobs.db"),
             synchronous_full: true,
-            busy_timeout: Duration::from_secs(1),
+            busy_timeout: std::time::Duration::from_secs(1),
             max_connections: 2,
             cache_bytes: 0,
         }

@@ -9,6 +9,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing_subscriber::{Layer, Registry};
 
+use super::config::OtelSettings;
 use crate::domain::{Error, Result};
 
 /// Name of the tracer (the instrumentation scope) of every exported span.
@@ -35,18 +36,16 @@ impl TracePipeline {
 /// to add to the subscriber. Must run inside the Tokio runtime (the gRPC
 /// exporter lives on it).
 pub fn start(
-    endpoint: &str,
-    service_name: &str,
-    sample_ratio: f64,
+    settings: &OtelSettings,
 ) -> Result<(TracePipeline, impl Layer<Registry> + Send + Sync + 'static)> {
-    if !(0.0..=1.0).contains(&sample_ratio) {
-        return Err(Error::invalid_argument(format!(
-            "configuration: tracing.sample_ratio must be between 0.0 and 1.0, not {sample_ratio}"
-        )));
-    }
+    let OtelSettings {
+        endpoint,
+        service_name,
+        sample_ratio,
+    } = settings;
     let exporter = SpanExporter::builder()
         .with_tonic()
-        .with_endpoint(endpoint)
+        .with_endpoint(endpoint.as_str())
         .build()
         .map_err(|e| {
             Error::invalid_argument(format!(
@@ -55,13 +54,13 @@ pub fn start(
         })?;
     // A call that arrives inside a sampled trace is always kept, so that
     // traces are whole; new traces are kept at the configured ratio.
-    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(sample_ratio)));
+    let sampler = Sampler::ParentBased(Box::new(Sampler::TraceIdRatioBased(*sample_ratio)));
     let provider = SdkTracerProvider::builder()
         .with_batch_exporter(exporter)
         .with_sampler(sampler)
         .with_resource(
             Resource::builder()
-                .with_service_name(service_name.to_owned())
+                .with_service_name(service_name.clone())
                 .build(),
         )
         .build();

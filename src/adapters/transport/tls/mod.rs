@@ -11,34 +11,16 @@
 //! - `incoming`: the accept loop and the handshakes, yielding connections
 //!   that carry their [`ConnectionInfo`](crate::adapters::transport::connection::ConnectionInfo).
 
+mod config;
 mod failure_log;
 mod incoming;
 mod pem;
 mod reload;
 mod server_config;
 
-use std::path::PathBuf;
-use std::time::Duration;
-
+pub use config::TlsSettings;
 pub use incoming::TlsConnection;
 pub use reload::ServerTls;
-
-/// What the `tls` configuration section asks for, checked for completeness.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TlsSettings {
-    /// The server's certificate chain, leaf first (PEM).
-    pub cert_path: PathBuf,
-    /// The private key of the leaf certificate (PEM: PKCS#8, PKCS#1 or SEC1).
-    pub key_path: PathBuf,
-    /// CA bundle that client certificates must chain to; none turns mTLS off.
-    pub client_ca_path: Option<PathBuf>,
-    /// Refuse clients without a certificate (needs `client_ca_path`).
-    pub require_client_cert: bool,
-    /// How often the files are checked for changes.
-    pub reload_interval: Duration,
-    /// A client that has not finished its handshake in this time is dropped.
-    pub handshake_timeout: Duration,
-}
 
 #[cfg(test)]
 mod tests;
