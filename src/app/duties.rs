@@ -25,6 +25,21 @@ pub struct DutyPorts {
 }
 
 impl DutyPorts {
+    /// In-memory store, queue and events, for unit tests.
+    #[cfg(test)]
+    pub(crate) fn in_memory(clock: Arc<dyn Clock>) -> Self {
+        use crate::adapters::events::memory::MemoryJobEvents;
+        use crate::adapters::queue::memory::MemoryJobQueue;
+        use crate::adapters::store::memory::MemoryJobStore;
+        Self {
+            store: Arc::new(MemoryJobStore::new()),
+            queue: Arc::new(MemoryJobQueue::new()),
+            events: Arc::new(MemoryJobEvents::default()),
+            clock,
+            telemetry: Arc::new(crate::ports::NoTelemetry),
+        }
+    }
+
     /// Tells watchers about a stored change.
     pub async fn publish(&self, job: &Job) {
         super::jobs::publish(&*self.events, &*self.clock, job).await;

@@ -1,21 +1,23 @@
 use super::*;
-use crate::adapters::events::memory::MemoryJobEvents;
-use crate::adapters::queue::memory::MemoryJobQueue;
-use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::UnixMillis;
 use crate::domain::job::tests::queued_job;
-use crate::ports::{LeaderTerm, MockClock, MockLeadership, NoTelemetry, SoleNode};
+use crate::ports::{LeaderTerm, MockClock, MockLeadership, SoleNode};
 
 fn ports() -> DutyPorts {
     let mut clock = MockClock::new();
     clock.expect_now().return_const(UnixMillis(1_000));
-    DutyPorts {
-        store: Arc::new(MemoryJobStore::new()),
-        queue: Arc::new(MemoryJobQueue::new()),
-        events: Arc::new(MemoryJobEvents::default()),
-        clock: Arc::new(clock),
-        telemetry: Arc::new(NoTelemetry),
-    }
+    DutyPorts::in_memory(Arc::new(clock))
+}
+
+/// The duties running in a task, and what stops them.
+fn started(
+    ports: &DutyPorts,
+    leadership: Arc<dyn Leadership>,
+    settings: DutySettings,
+) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
+    let (stop, stopped) = watch::channel(false);
+    let duties = tokio::spawn(run(ports.clone(), leadership, settings, stopped));
+    (stop, duties)
 }
 
 fn settings(reconcile_every: Option<Duration>) -> DutySettings {
@@ -30,7 +32,7 @@ fn settings(reconcile_every: Option<Duration>) -> DutySettings {
     }
 }
 
-/// A QUEUED job in the store that the queue lost (it holds nothing).
+/// A QUEUED job in the store, which the queue does not hold.
 async fn lost_job(ports: &DutyPorts) -> crate::domain::Job {
     let job = queued_job();
     ports
@@ -50,14 +52,8 @@ fn follower() -> Arc<dyn Leadership> {
 #[tokio::test(start_paused = true)]
 async fn the_leader_puts_back_what_the_queue_lost_at_each_interval() {
     let ports = ports();
-    let (stop, stopped) = watch::channel(false);
     let every = Duration::from_secs(60);
-    let duties = tokio::spawn(run(
-        ports.clone(),
-        Arc::new(SoleNode),
-        settings(Some(every)),
-        stopped,
-    ));
+    let (stop, duties) = started(&ports, Arc::new(SoleNode), settings(Some(every)));
     let job = lost_job(&ports).await;
     tokio::time::sleep(every / 2).await;
     assert_eq!(
@@ -87,14 +83,8 @@ async fn the_leader_puts_back_what_the_queue_lost_at_each_interval() {
 #[tokio::test(start_paused = true)]
 async fn a_node_that_does_not_lead_leaves_the_duties_to_the_leader() {
     let ports = ports();
-    let (stop, stopped) = watch::channel(false);
     let every = Duration::from_secs(60);
-    let duties = tokio::spawn(run(
-        ports.clone(),
-        follower(),
-        settings(Some(every)),
-        stopped,
-    ));
+    let (stop, duties) = started(&ports, follower(), settings(Some(every)));
     let job = lost_job(&ports).await;
     tokio::time::sleep(every * 3).await;
     assert_eq!(ports.queue.position(job.id).await.unwrap(), None);
@@ -112,12 +102,7 @@ async fn with_no_interval_set_there_is_nothing_to_run() {
 #[tokio::test(start_paused = true)]
 async fn the_leader_runs_retention_at_its_interval() {
     let ports = ports();
-    let job = queued_job();
-    ports
-        .store
-        .create(vec![job.clone()], UnixMillis(0))
-        .await
-        .unwrap();
+    let job = lost_job(&ports).await;
     let token = crate::domain::FencingToken(1);
     let start = crate::domain::Transition::Start {
         token,
@@ -145,8 +130,7 @@ async fn the_leader_runs_retention_at_its_interval() {
         clock: Arc::new(clock),
         ..ports
     };
-    let (stop, stopped) = watch::channel(false);
-    let duties = tokio::spawn(run(ports.clone(), Arc::new(SoleNode), settings, stopped));
+    let (stop, duties) = started(&ports, Arc::new(SoleNode), settings);
     assert!(ports.store.get(job.id).await.unwrap().is_some());
     tokio::time::sleep(Duration::from_secs(11)).await;
     assert!(

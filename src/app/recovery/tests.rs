@@ -4,23 +4,14 @@ use super::*;
 use std::time::Duration;
 
 use crate::adapters::clock::SystemClock;
-use crate::adapters::events::memory::MemoryJobEvents;
-use crate::adapters::queue::memory::MemoryJobQueue;
-use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::job::tests::queued_job;
 use crate::domain::{FencingToken, UnixMillis};
-use crate::ports::{JobQueue, NoTelemetry};
+use crate::ports::JobQueue;
 
-fn ports() -> (DutyPorts, Arc<MemoryJobQueue>) {
-    // Kept as the concrete type too, to count what waits in it.
-    let queue = Arc::new(MemoryJobQueue::new());
-    let ports = DutyPorts {
-        store: Arc::new(MemoryJobStore::new()),
-        queue: queue.clone(),
-        events: Arc::new(MemoryJobEvents::default()),
-        clock: Arc::new(SystemClock),
-        telemetry: Arc::new(NoTelemetry),
-    };
+/// The ports, and their queue (to look at what waits in it).
+fn ports() -> (DutyPorts, Arc<dyn JobQueue>) {
+    let ports = DutyPorts::in_memory(Arc::new(SystemClock));
+    let queue = ports.queue.clone();
     (ports, queue)
 }
 
