@@ -9,6 +9,7 @@ pub mod backend;
 pub mod circuit;
 pub mod clock;
 pub mod events;
+pub mod leadership;
 pub mod policy;
 pub mod queue;
 pub mod rate_limit;

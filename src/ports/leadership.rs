@@ -14,13 +14,3 @@ pub trait Leadership: Send + Sync {
     /// keeps its answer current in a task of its own.
     fn term(&self) -> Option<LeaderTerm>;
 }
-
-/// A node that runs alone: it always leads, in one term.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SoleNode;
-
-impl Leadership for SoleNode {
-    fn term(&self) -> Option<LeaderTerm> {
-        Some(LeaderTerm(1))
-    }
-}

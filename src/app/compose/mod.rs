@@ -19,13 +19,14 @@ use super::jobs::JobPorts;
 use crate::adapters::circuit::StandardFrontend;
 use crate::adapters::clock::SystemClock;
 use crate::adapters::events::memory::MemoryJobEvents;
+use crate::adapters::leadership::SoleNode;
 use crate::adapters::queue::memory::MemoryJobQueue;
 use crate::adapters::rate_limit::governor::GovernorRateLimiter;
 use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::{Error, Result};
 use crate::ports::{
     ApiKeyStore, AuditFlusher, AuditLog, AuditTable, Authenticator, Clock, JobQueue, JobStore,
-    Leadership, MetricsExposition, QuantumBackend, SoleNode, Telemetry, Traces,
+    Leadership, MetricsExposition, QuantumBackend, Telemetry, Traces,
 };
 
 mod auth;

@@ -1,7 +1,8 @@
 use super::*;
+use crate::adapters::leadership::SoleNode;
 use crate::domain::UnixMillis;
 use crate::domain::job::tests::queued_job;
-use crate::ports::{LeaderTerm, MockClock, MockLeadership, SoleNode};
+use crate::ports::{LeaderTerm, MockClock, MockLeadership};
 
 fn ports() -> DutyPorts {
     let mut clock = MockClock::new();
