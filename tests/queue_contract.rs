@@ -507,3 +507,66 @@ queue_contract!(memory, || async {
         cleanup: Box::pin(async {}),
     }
 });
+
+#[cfg(feature = "queue-redis")]
+mod redis_queue {
+    use super::*;
+    use arvak_grpc::adapters::queue::redis::{RedisJobQueue, RedisQueueSettings};
+
+    fn settings() -> RedisQueueSettings {
+        let url = std::env::var("ARVAK_TEST_REDIS_URL").expect(
+            "ARVAK_TEST_REDIS_URL is not set: the Redis queue tests need a Redis server \
+             (e.g. redis://127.0.0.1:6379)",
+        );
+        let prefix = format!("arvak_test_{}", uuid::Uuid::new_v4().simple());
+        RedisQueueSettings::from_config(Some(url), &prefix).unwrap()
+    }
+
+    /// Two handles on a fresh prefix, as two nodes hold them; the prefix's
+    /// keys are deleted afterwards.
+    pub async fn fresh() -> Fixture {
+        let settings = settings();
+        let queue = Arc::new(RedisJobQueue::connect(&settings).await.unwrap());
+        let other = Arc::new(RedisJobQueue::connect(&settings).await.unwrap());
+        let owner = queue.clone();
+        Fixture {
+            queue,
+            other: Some(other),
+            cleanup: Box::pin(async move {
+                owner.delete_all().await.unwrap();
+            }),
+        }
+    }
+
+    /// Redis restarted empty forgets the last token; the next is still
+    /// larger, as the store's fencing needs.
+    #[tokio::test]
+    async fn tokens_keep_growing_when_redis_forgets_them() {
+        let settings = settings();
+        let queue = RedisJobQueue::connect(&settings).await.unwrap();
+        queue.offer(vec![entry(Priority::Normal, 1)]).await.unwrap();
+        let before = claim_now(&queue, LEASE).await.unwrap();
+        assert!(queue.delete_all().await.unwrap() > 0);
+        queue.offer(vec![entry(Priority::Normal, 2)]).await.unwrap();
+        let after = claim_now(&queue, LEASE).await.unwrap();
+        assert!(after.token > before.token, "{after:?} after {before:?}");
+        queue.delete_all().await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_missing_url_or_an_unreachable_redis_is_refused_by_name() {
+        let missing = RedisQueueSettings::from_config(None, "arvak").unwrap_err();
+        assert!(missing.message().contains("queue.redis_url"), "{missing}");
+        let nowhere =
+            RedisQueueSettings::from_config(Some("redis://127.0.0.1:1".into()), "arvak").unwrap();
+        let refused = RedisJobQueue::connect(&nowhere)
+            .await
+            .err()
+            .expect("refused");
+        assert_eq!(refused.kind(), ErrorKind::Unavailable, "{refused}");
+        assert!(refused.message().contains("Redis"), "{refused}");
+    }
+}
+
+#[cfg(feature = "queue-redis")]
+queue_contract!(redis, redis_queue::fresh; nodes_sharing_a_queue_see_each_others_work);

@@ -168,6 +168,8 @@ pub struct QueueConfig {
     #[serde(rename = "type")]
     pub kind: QueueType,
     pub redis_url: Option<String>,
+    /// Starts every Redis key and channel of this cluster.
+    pub redis_prefix: String,
     /// How often the leader puts back in the queue what the store says
     /// belongs there (jobs the queue lost); 0 only at start-up.
     pub reconcile_interval_secs: u64,
@@ -178,6 +180,7 @@ impl Default for QueueConfig {
         Self {
             kind: QueueType::Memory,
             redis_url: None,
+            redis_prefix: "arvak".to_owned(),
             reconcile_interval_secs: 60,
         }
     }

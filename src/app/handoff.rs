@@ -23,6 +23,7 @@ use crate::domain::circuit::Circuit;
 use crate::domain::{BackendId, Error, JobId, Result};
 use crate::ports::{Claim, JobQueue, QueueEntry};
 use crate::support::FastMap;
+use crate::support::arrivals::AnyArrival;
 
 /// A claimed job for a worker, with its circuit as the submission parsed
 /// it when the job was handed over here (a queued job's worker parses the
@@ -196,16 +197,11 @@ impl LocalHandoff {
     ) -> Result<Option<Work>> {
         let deadline = Instant::now() + wait;
         loop {
-            // Interest first, then the look, so a hand-over in between
-            // still wakes this worker.
             let signals: Vec<Arc<Notify>> = {
                 let mut state = self.lock();
                 backends.iter().map(|b| state.arrivals(b)).collect()
             };
-            let mut handed: Vec<_> = signals.iter().map(|s| Box::pin(s.notified())).collect();
-            for one in &mut handed {
-                one.as_mut().enable();
-            }
+            let handed = AnyArrival::register(&signals);
             let _idle = {
                 let mut state = self.lock();
                 if let Some(work) = state.take_handed(backends, Instant::now()) {
@@ -215,13 +211,10 @@ impl LocalHandoff {
             };
             let remaining = deadline.saturating_duration_since(Instant::now());
             let claimed = self.queue.claim(backends.to_vec(), lease, remaining);
-            if handed.is_empty() {
-                return Ok(claimed.await?.map(Work::queued));
-            }
             tokio::select! {
                 claimed = claimed => return Ok(claimed?.map(Work::queued)),
                 // A hand-over: look again (another worker may have taken it).
-                _ = futures::future::select_all(handed) => {}
+                () = handed.any() => {}
             }
             if Instant::now() >= deadline {
                 return Ok(None);

@@ -1,6 +1,7 @@
 //! Helpers with no port and no rule in them, shared by adapters (and the
 //! app) that may not import each other.
 
+pub mod arrivals;
 pub mod fast_map;
 pub mod job_table;
 pub mod polling;

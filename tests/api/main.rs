@@ -15,5 +15,6 @@ mod load_client;
 mod load_pace;
 mod metrics;
 mod request_id;
+mod shared_queue;
 mod simulator;
 mod streams;

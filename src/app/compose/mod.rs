@@ -149,11 +149,17 @@ pub(crate) async fn store(config: &Config) -> Result<Storage> {
     }
 }
 
-fn queue(config: &Config) -> Result<Arc<dyn JobQueue>> {
+async fn queue(config: &Config) -> Result<Arc<dyn JobQueue>> {
     match config.queue.kind {
         QueueType::Memory => Ok(Arc::new(MemoryJobQueue::new())),
         #[cfg(feature = "queue-redis")]
-        QueueType::Redis => Err(not_written_yet("queue type 'redis'")),
+        QueueType::Redis => {
+            use crate::adapters::queue::redis::{RedisJobQueue, RedisQueueSettings};
+            let queue = &config.queue;
+            let settings =
+                RedisQueueSettings::from_config(queue.redis_url.clone(), &queue.redis_prefix)?;
+            Ok(Arc::new(RedisJobQueue::connect(&settings).await?))
+        }
         #[cfg(not(feature = "queue-redis"))]
         QueueType::Redis => Err(missing_feature("queue type 'redis'", "queue-redis")),
     }
@@ -238,7 +244,7 @@ pub async fn compose(
             file.keep_current(interval, audit, clock, stop).boxed()
         }));
     }
-    let queue = queue(config)?;
+    let queue = queue(config).await?;
     let ports = JobPorts {
         store,
         handoff: Arc::new(LocalHandoff::new(queue.clone())),

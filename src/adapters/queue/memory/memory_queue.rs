@@ -13,6 +13,7 @@ use tokio::time::Instant;
 use crate::domain::{BackendId, Error, FencingToken, JobId, Priority, Result, UnixMillis};
 use crate::ports::{Claim, JobQueue, QueueCapabilities, QueueEntry};
 use crate::support::FastMap;
+use crate::support::arrivals::AnyArrival;
 
 use crate::support::job_table::JobTable;
 
@@ -225,13 +226,7 @@ impl JobQueue for MemoryJobQueue {
             backends.iter().map(|b| inner.arrivals(b)).collect()
         };
         loop {
-            // Register interest before looking, so an offer in between wakes
-            // us. A wake-up this claimer does not use (it returns first) is
-            // passed on to another claimer when its future is dropped.
-            let mut arrived: Vec<_> = signals.iter().map(|s| Box::pin(s.notified())).collect();
-            for one in &mut arrived {
-                one.as_mut().enable();
-            }
+            let arrived = AnyArrival::register(&signals);
             let next_expiry = {
                 let mut inner = self.lock();
                 let now = Instant::now();
@@ -254,13 +249,7 @@ impl JobQueue for MemoryJobQueue {
             if Instant::now() >= deadline {
                 return Ok(None);
             }
-            if arrived.is_empty() {
-                // No backend to wait for: nothing can arrive.
-                tokio::time::sleep_until(wake_at).await;
-            } else {
-                let any = futures::future::select_all(arrived);
-                let _ = tokio::time::timeout_at(wake_at, any).await;
-            }
+            arrived.until(wake_at).await;
         }
     }
 
