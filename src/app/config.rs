@@ -41,7 +41,18 @@ pub struct Config {
     pub audit: AuditConfig,
     pub logging: LoggingConfig,
     pub tracing: TracingConfig,
+    pub cluster: ClusterConfig,
     pub backends: BackendsConfig,
+}
+
+/// This node among others that share a queue.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ClusterConfig {
+    /// This node's id in the election and the metrics; unset, a new one at
+    /// every start (host name and random digits), so that a restarted node
+    /// is never mistaken for its earlier self.
+    pub node_id: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
@@ -364,9 +375,9 @@ impl Default for TracingConfig {
 }
 
 /// Top-level sections, which environment variable names start with.
-const SECTIONS: [&str; 14] = [
+const SECTIONS: [&str; 15] = [
     "server", "http", "storage", "queue", "workers", "jobs", "limits", "tls", "auth", "policies",
-    "audit", "logging", "tracing", "backends",
+    "audit", "logging", "tracing", "cluster", "backends",
 ];
 
 /// Subsections of `auth`, whose keys hold underscores too.

@@ -98,6 +98,7 @@ impl App {
             queue: self.ports.queue.clone(),
             backends: self.ports.backends.clone(),
             readiness,
+            leadership: self.leadership.clone(),
         });
         let serving = self
             .transports
@@ -261,9 +262,10 @@ impl App {
         );
         readiness.set(Some("shutting down".to_owned()));
         let _ = self.stop.send(true);
-        let (served, busy) = tokio::join!(
+        let (served, busy, ()) = tokio::join!(
             tokio::time::timeout(drain_time, server),
-            workers.drain(drain_time)
+            workers.drain(drain_time),
+            self.leadership.step_down()
         );
         if busy > 0 {
             tracing::warn!(

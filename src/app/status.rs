@@ -8,12 +8,13 @@ use async_trait::async_trait;
 use super::backends::BackendRegistry;
 use super::readiness::Readiness;
 use crate::domain::{BackendId, Priority, Result};
-use crate::ports::{JobQueue, ServiceStatus};
+use crate::ports::{ClusterView, JobQueue, Leadership, ServiceStatus};
 
 pub struct StatusService {
     pub queue: Arc<dyn JobQueue>,
     pub backends: Arc<BackendRegistry>,
     pub readiness: Readiness,
+    pub leadership: Arc<dyn Leadership>,
 }
 
 #[async_trait]
@@ -32,6 +33,10 @@ impl ServiceStatus for StatusService {
             }
         }
         Ok(depths)
+    }
+
+    fn cluster(&self) -> ClusterView {
+        self.leadership.view()
     }
 
     async fn backend_availability(&self) -> Vec<(BackendId, bool)> {

@@ -30,7 +30,7 @@ pub use jobs_api::{
     BackendStatus, BatchStreamAnswer, BatchSubmission, CancelReply, JobView, JobsApi,
     ListJobsCommand, ResultChunkView, StreamOutcome, SubmissionStream, SubmitCommand,
 };
-pub use leadership::{LeaderTerm, Leadership};
+pub use leadership::{ClusterView, LeaderTerm, Leadership};
 pub use policy::{AllowAll, NoRateLimit, Policies, RateLimiter};
 pub use queue::{Claim, JobQueue, QueueCapabilities, QueueEntry};
 pub use status::{HealthReport, MetricsExposition, ServiceStatus};

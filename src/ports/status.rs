@@ -3,6 +3,7 @@
 
 use async_trait::async_trait;
 
+use super::ClusterView;
 use crate::domain::{BackendId, Priority, Result};
 
 /// Readiness and the gauges read at scrape time, from the app.
@@ -15,12 +16,15 @@ pub trait ServiceStatus: Send + Sync {
     async fn queue_depths(&self) -> Result<Vec<(BackendId, Priority, u64)>>;
     /// Whether each served backend takes jobs now.
     async fn backend_availability(&self) -> Vec<(BackendId, bool)>;
+    /// This node, the leader and the nodes heard from.
+    fn cluster(&self) -> ClusterView;
 }
 
 /// Metrics in a scrape format, for the HTTP endpoint.
 pub trait MetricsExposition: Send + Sync {
     fn set_queue_sizes(&self, depths: &[(BackendId, Priority, u64)]);
     fn set_backend_available(&self, backend: &BackendId, available: bool);
+    fn set_cluster(&self, view: &ClusterView);
     /// The scrape's body (Prometheus text format).
     fn encode(&self) -> String;
 }

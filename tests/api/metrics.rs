@@ -29,14 +29,25 @@ async fn get(addr: SocketAddr, path: &str) -> (u16, String) {
 }
 
 #[tokio::test]
-async fn health_endpoints_answer_live_and_ready() {
-    let app = spawn_app().await;
+async fn health_endpoints_answer_live_and_ready_with_the_leader() {
+    let mut config = crate::support::test_config();
+    config.cluster.node_id = Some("node-1".to_owned());
+    let app = crate::support::spawn_app_with(config).await;
     assert_eq!(
         get(app.http_addr, "/health/live").await,
         (200, "live\n".to_owned())
     );
     for _ in 0..100 {
-        if get(app.http_addr, "/health/ready").await == (200, "ready\n".to_owned()) {
+        let (status, body) = get(app.http_addr, "/health/ready").await;
+        if status == 200 {
+            // A node alone leads.
+            assert_eq!(body, "ready\nnode: node-1\nleader: node-1\n");
+            let (_, metrics) = get(app.http_addr, "/metrics").await;
+            assert!(metrics.contains("arvak_cluster_nodes 1\n"), "{metrics}");
+            assert!(
+                metrics.contains("arvak_leader{node=\"node-1\"} 1\n"),
+                "{metrics}"
+            );
             return;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;

@@ -165,6 +165,42 @@ async fn queue(config: &Config) -> Result<Arc<dyn JobQueue>> {
     }
 }
 
+/// Who runs the duties done once per cluster: an election among the nodes
+/// that share a Redis queue; a node with its own queue always leads.
+async fn leadership(config: &Config) -> Result<Arc<dyn Leadership>> {
+    match config.queue.kind {
+        QueueType::Memory => Ok(Arc::new(SoleNode::new(node_id(config)))),
+        #[cfg(feature = "queue-redis")]
+        QueueType::Redis => {
+            use crate::adapters::leadership::redis::{RedisLeadership, RedisLeadershipSettings};
+            let queue = &config.queue;
+            let settings = RedisLeadershipSettings::from_config(
+                queue.redis_url.clone(),
+                &queue.redis_prefix,
+                &node_id(config),
+            )?;
+            Ok(Arc::new(RedisLeadership::connect(&settings).await?))
+        }
+        #[cfg(not(feature = "queue-redis"))]
+        QueueType::Redis => Err(missing_feature("queue type 'redis'", "queue-redis")),
+    }
+}
+
+/// `cluster.node_id`, or the host name and random digits, new at every start.
+pub fn node_id(config: &Config) -> String {
+    if let Some(id) = &config.cluster.node_id {
+        return id.clone();
+    }
+    let host = std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "node".to_owned());
+    // The last digits of a v7 UUID are random (the first are the clock).
+    let random = uuid::Uuid::now_v7().simple().to_string();
+    format!("{host}-{}", &random[random.len() - 12..])
+}
+
 /// The wall clock.
 pub fn clock() -> Arc<dyn Clock> {
     Arc::new(SystemClock)
@@ -262,11 +298,28 @@ pub async fn compose(
     Ok(Composed {
         ports,
         authenticator,
-        // One node per queue until a shared queue brings an election.
-        leadership: Arc::new(SoleNode),
+        leadership: leadership(config).await?,
         audit,
         audit_flush: audit_flush.map(|flush| Arc::new(flush) as Arc<dyn AuditFlusher>),
         background,
         transports,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_node_id_is_the_configured_one_or_new_at_every_start() {
+        let mut config = Config::default();
+        let (first, second) = (node_id(&config), node_id(&config));
+        assert_ne!(first, second, "never reused");
+        assert!(
+            first.len() > 13 && first.as_bytes()[first.len() - 13] == b'-',
+            "{first}"
+        );
+        config.cluster.node_id = Some("gpu-box-7".to_owned());
+        assert_eq!(node_id(&config), "gpu-box-7");
+    }
 }

@@ -54,7 +54,11 @@ fn follower() -> Arc<dyn Leadership> {
 async fn the_leader_puts_back_what_the_queue_lost_at_each_interval() {
     let ports = ports();
     let every = Duration::from_secs(60);
-    let (stop, duties) = started(&ports, Arc::new(SoleNode), settings(Some(every)));
+    let (stop, duties) = started(
+        &ports,
+        Arc::new(SoleNode::new("solo".into())),
+        settings(Some(every)),
+    );
     let job = lost_job(&ports).await;
     tokio::time::sleep(every / 2).await;
     assert_eq!(
@@ -97,7 +101,13 @@ async fn a_node_that_does_not_lead_leaves_the_duties_to_the_leader() {
 async fn with_no_interval_set_there_is_nothing_to_run() {
     let (_stop, stopped) = watch::channel(false);
     // Returns at once rather than waiting for a stop.
-    run(ports(), Arc::new(SoleNode), settings(None), stopped).await;
+    run(
+        ports(),
+        Arc::new(SoleNode::new("solo".into())),
+        settings(None),
+        stopped,
+    )
+    .await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -131,7 +141,7 @@ async fn the_leader_runs_retention_at_its_interval() {
         clock: Arc::new(clock),
         ..ports
     };
-    let (stop, duties) = started(&ports, Arc::new(SoleNode), settings);
+    let (stop, duties) = started(&ports, Arc::new(SoleNode::new("solo".into())), settings);
     assert!(ports.store.get(job.id).await.unwrap().is_some());
     tokio::time::sleep(Duration::from_secs(11)).await;
     assert!(

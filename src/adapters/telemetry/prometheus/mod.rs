@@ -11,11 +11,16 @@ use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 use crate::domain::{BackendId, Priority};
-use crate::ports::{FailureReason, MetricsExposition, RecoveryAction, Telemetry};
+use crate::ports::{ClusterView, FailureReason, MetricsExposition, RecoveryAction, Telemetry};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct BackendLabel {
     backend: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NodeLabel {
+    node: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -70,6 +75,8 @@ pub struct PrometheusTelemetry {
     available: Family<BackendLabel, Gauge>,
     rpc: Histograms<RpcLabels>,
     recovery: Family<ActionLabel, Counter>,
+    cluster_nodes: Gauge,
+    leader: Family<NodeLabel, Gauge>,
 }
 
 impl Default for PrometheusTelemetry {
@@ -92,6 +99,8 @@ impl PrometheusTelemetry {
             available: Family::default(),
             rpc: Family::new_with_constructor(rpc_histogram),
             recovery: Family::default(),
+            cluster_nodes: Gauge::default(),
+            leader: Family::default(),
             registry: Registry::default(),
         };
         registry.register(
@@ -144,6 +153,16 @@ impl PrometheusTelemetry {
             "Jobs handled by start-up recovery, by action",
             metrics.recovery.clone(),
         );
+        registry.register(
+            "arvak_cluster_nodes",
+            "Nodes heard from recently, this one included",
+            metrics.cluster_nodes.clone(),
+        );
+        registry.register(
+            "arvak_leader",
+            "1 for the node that leads, as this node last heard",
+            metrics.leader.clone(),
+        );
         let build: Family<BuildLabels, Gauge> = Family::default();
         build
             .get_or_create(&BuildLabels {
@@ -176,6 +195,19 @@ impl MetricsExposition for PrometheusTelemetry {
         self.available
             .get_or_create(&backend_label(backend))
             .set(i64::from(available));
+    }
+
+    fn set_cluster(&self, view: &ClusterView) {
+        self.cluster_nodes
+            .set(i64::try_from(view.nodes).unwrap_or(i64::MAX));
+        self.leader.clear();
+        if let Some(leader) = &view.leader {
+            self.leader
+                .get_or_create(&NodeLabel {
+                    node: leader.clone(),
+                })
+                .set(1);
+        }
     }
 
     /// The exposition text of every metric.

@@ -1,5 +1,6 @@
 //! The operators' HTTP port: `/metrics` (Prometheus text), `/health/live`
-//! (the process answers) and `/health/ready` (200, or 503 with the reason).
+//! (the process answers) and `/health/ready` (200, or 503 with the reason;
+//! then this node's id and the leader's).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -28,6 +29,7 @@ async fn scrape(State(ops): State<Ops>) -> impl IntoResponse {
     for (backend, available) in ops.status.backend_availability().await {
         ops.metrics.set_backend_available(&backend, available);
     }
+    ops.metrics.set_cluster(&ops.status.cluster());
     (
         [(CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")],
         ops.metrics.encode(),
@@ -38,12 +40,19 @@ async fn live() -> &'static str {
     "live\n"
 }
 
+/// The verdict on the first line, then this node and the leader.
 async fn ready(State(ops): State<Ops>) -> (StatusCode, String) {
+    let cluster = ops.status.cluster();
+    let about = format!(
+        "node: {}\nleader: {}\n",
+        cluster.node,
+        cluster.leader.as_deref().unwrap_or("none")
+    );
     match ops.status.not_ready() {
-        None => (StatusCode::OK, "ready\n".to_owned()),
+        None => (StatusCode::OK, format!("ready\n{about}")),
         Some(reason) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("not ready: {reason}\n"),
+            format!("not ready: {reason}\n{about}"),
         ),
     }
 }

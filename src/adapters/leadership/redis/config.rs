@@ -1,0 +1,54 @@
+//! The leader lease's settings.
+
+use std::time::Duration;
+
+use crate::domain::{Error, Result};
+
+#[derive(Clone)]
+pub struct RedisLeadershipSettings {
+    /// `redis://…`; never logged.
+    pub url: String,
+    /// Starts the lease's keys: the queue's prefix, one election per cluster.
+    pub prefix: String,
+    /// This node's id, unique per process start.
+    pub node_id: String,
+    /// How long a lease lasts unless renewed: a dead leader is replaced
+    /// within this and one renewal interval.
+    pub lease: Duration,
+    /// How often the holder renews and the others try to take it.
+    pub renew_every: Duration,
+}
+
+/// A dead leader's lease lapses within 2 s, and the next node asks within
+/// another 0.5 s: a new leader within 3 s.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(2);
+pub const DEFAULT_RENEW_EVERY: Duration = Duration::from_millis(500);
+
+impl RedisLeadershipSettings {
+    /// From `queue.redis_url` (required), `queue.redis_prefix` and the node id.
+    pub fn from_config(url: Option<String>, prefix: &str, node_id: &str) -> Result<Self> {
+        let url = url.ok_or_else(|| {
+            Error::invalid_argument(
+                "configuration: queue type 'redis' needs queue.redis_url (ARVAK_QUEUE_REDIS_URL)",
+            )
+        })?;
+        Ok(Self {
+            url,
+            prefix: prefix.to_owned(),
+            node_id: node_id.to_owned(),
+            lease: DEFAULT_LEASE,
+            renew_every: DEFAULT_RENEW_EVERY,
+        })
+    }
+}
+
+impl std::fmt::Debug for RedisLeadershipSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisLeadershipSettings")
+            .field("url", &"<redacted>")
+            .field("prefix", &self.prefix)
+            .field("node_id", &self.node_id)
+            .field("lease", &self.lease)
+            .finish()
+    }
+}
