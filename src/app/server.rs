@@ -142,6 +142,7 @@ impl App {
             job_timeouts: self.config.backends.job_timeouts(),
             job_timeout: (workers.job_timeout_secs > 0)
                 .then(|| Duration::from_secs(workers.job_timeout_secs)),
+            follow_cancels: self.ports.queue.capabilities().shared,
         }
     }
 

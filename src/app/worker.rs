@@ -13,10 +13,14 @@ use tracing::Instrument;
 use super::backends::BackendRegistry;
 use super::handoff::{LocalHandoff, Work};
 use crate::domain::circuit::Circuit;
-use crate::domain::{BackendId, Error, ErrorKind, Job, JobResult, JobState, Result, Transition};
+use futures::StreamExt;
+
+use crate::domain::{
+    BackendId, Error, ErrorKind, Job, JobId, JobResult, JobState, Result, Transition,
+};
 use crate::ports::{
-    CircuitFrontend, Claim, Clock, FailureReason, JobEvents, JobQueue, JobStore, RunRequest,
-    SubmissionReport, Telemetry, Traces,
+    CircuitFrontend, Claim, Clock, FailureReason, JobEvents, JobQueue, JobStore, QuantumBackend,
+    RunRequest, SubmissionReport, Telemetry, Traces, WatchItem,
 };
 
 /// What the worker pool works through.
@@ -55,6 +59,9 @@ pub struct WorkerSettings {
     pub job_timeouts: HashMap<BackendId, Duration>,
     /// `None` never times out.
     pub job_timeout: Option<Duration>,
+    /// Stop a run when its job is canceled through another node (the
+    /// queue is shared); on a node alone the cancel stops it directly.
+    pub follow_cancels: bool,
 }
 
 /// Pause before giving a job back after the store failed.
@@ -316,7 +323,41 @@ impl Worker {
         tokio::select! {
             outcome = run => outcome,
             never = self.keep_lease(claim) => match never {},
+            never = self.stop_when_canceled(job.id, &*backend) => match never {},
         }
+    }
+
+    /// Stops the backend's run of `job` once the job is CANCELED by a call
+    /// to another node (told by its event, or seen in the store after
+    /// events were lost); the run's outcome is then refused by the store.
+    async fn stop_when_canceled(
+        &self,
+        job: JobId,
+        backend: &dyn QuantumBackend,
+    ) -> std::convert::Infallible {
+        if self.settings.follow_cancels {
+            let mut events = self.ports.events.subscribe_to(job);
+            // A cancel before the subscription shows in the store.
+            let mut canceled = self.is_canceled(job).await;
+            while !canceled {
+                canceled = match events.next().await {
+                    Some(WatchItem::Event(event)) => event.state == JobState::Canceled,
+                    Some(WatchItem::Lagged) => self.is_canceled(job).await,
+                    None => break,
+                };
+            }
+            if canceled {
+                tracing::info!(job_id = %job, "canceled through another node; stopping the run");
+                if let Err(e) = backend.cancel(job).await {
+                    tracing::warn!(job_id = %job, error = %e, "could not stop a canceled run");
+                }
+            }
+        }
+        std::future::pending().await
+    }
+
+    async fn is_canceled(&self, job: JobId) -> bool {
+        matches!(self.ports.store.get(job).await, Ok(Some(stored)) if stored.state == JobState::Canceled)
     }
 
     /// Records the backend's own job id on the running job as soon as the

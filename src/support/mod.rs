@@ -2,6 +2,7 @@
 //! app) that may not import each other.
 
 pub mod arrivals;
+pub mod event_fan_out;
 pub mod fast_map;
 pub mod job_table;
 pub mod polling;

@@ -3,9 +3,12 @@
 //! whichever claims it.
 #![cfg(all(feature = "queue-redis", feature = "storage-postgres"))]
 
+use std::time::{Duration, Instant};
+
 use arvak_grpc::adapters::queue::redis::{RedisJobQueue, RedisQueueSettings};
 use arvak_grpc::app::config::{Config, QueueType, StorageType};
-use arvak_grpc::proto::JobState;
+use arvak_grpc::proto::{self, JobState};
+use futures::StreamExt;
 
 use crate::support::{BELL, TestApp, spawn_app_with, test_config};
 
@@ -25,24 +28,85 @@ fn node(database: &str, schema: &str, redis: &str, prefix: &str) -> Config {
     config
 }
 
+/// Two nodes on a fresh schema and prefix.
+struct Pair {
+    a: TestApp,
+    b: TestApp,
+    database: String,
+    redis: String,
+    schema: String,
+    prefix: String,
+}
+
+impl Pair {
+    async fn start() -> Self {
+        let database = env(
+            "ARVAK_TEST_DATABASE_URL",
+            "PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+        );
+        let redis = env(
+            "ARVAK_TEST_REDIS_URL",
+            "Redis (e.g. redis://127.0.0.1:6379)",
+        );
+        let id = uuid::Uuid::new_v4().simple();
+        let (schema, prefix) = (format!("arvak_shared_{id}"), format!("arvak_test_{id}"));
+        let a = spawn_app_with(node(&database, &schema, &redis, &prefix)).await;
+        let b = spawn_app_with(node(&database, &schema, &redis, &prefix)).await;
+        Self {
+            a,
+            b,
+            database,
+            redis,
+            schema,
+            prefix,
+        }
+    }
+
+    /// Both test backends hold their runs; one job submitted to `a`, once
+    /// RUNNING: its id, and whether `a` runs it.
+    async fn running_job(&mut self) -> (String, bool) {
+        self.a.backend.hold();
+        self.b.backend.hold();
+        let id = self.a.submit(BELL, "test-backend", 10).await.unwrap();
+        self.a.wait_state(&id, JobState::Running).await;
+        let started = Instant::now();
+        while self.a.backend.started() + self.b.backend.started() == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(5),
+                "the run never began"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        (id, self.a.backend.started() == 1)
+    }
+
+    async fn stop(mut self) {
+        self.a.shut_down().await.unwrap();
+        self.b.shut_down().await.unwrap();
+        let settings = RedisQueueSettings::from_config(Some(self.redis), &self.prefix).unwrap();
+        RedisJobQueue::connect(&settings)
+            .await
+            .unwrap()
+            .delete_all()
+            .await
+            .unwrap();
+        let pool = sqlx::PgPool::connect(&self.database).await.unwrap();
+        let drop = format!("DROP SCHEMA \"{}\" CASCADE", self.schema);
+        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn jobs_submitted_to_either_node_run_once() {
-    let database = env(
-        "ARVAK_TEST_DATABASE_URL",
-        "PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
-    );
-    let redis = env(
-        "ARVAK_TEST_REDIS_URL",
-        "Redis (e.g. redis://127.0.0.1:6379)",
-    );
-    let id = uuid::Uuid::new_v4().simple();
-    let (schema, prefix) = (format!("arvak_shared_{id}"), format!("arvak_test_{id}"));
-    let mut a = spawn_app_with(node(&database, &schema, &redis, &prefix)).await;
-    let mut b = spawn_app_with(node(&database, &schema, &redis, &prefix)).await;
+    let mut pair = Pair::start().await;
+    let (a, b) = (&mut pair.a, &mut pair.b);
 
     let mut jobs = Vec::new();
     for n in 0..20 {
-        let app: &mut TestApp = if n % 2 == 0 { &mut a } else { &mut b };
+        let app: &mut TestApp = if n % 2 == 0 { a } else { b };
         jobs.push(app.submit(BELL, "test-backend", 10).await.unwrap());
     }
     for job in &jobs {
@@ -57,19 +121,59 @@ async fn jobs_submitted_to_either_node_run_once() {
         "each job ran once, on one node or the other"
     );
 
-    a.shut_down().await.unwrap();
-    b.shut_down().await.unwrap();
-    let settings = RedisQueueSettings::from_config(Some(redis), &prefix).unwrap();
-    RedisJobQueue::connect(&settings)
+    pair.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_watch_on_one_node_follows_a_job_run_on_the_other() {
+    let mut pair = Pair::start().await;
+    let (id, a_runs) = pair.running_job().await;
+    let watcher = if a_runs { &mut pair.b } else { &mut pair.a };
+    let mut updates = watcher
+        .client
+        .watch_job(proto::WatchJobRequest { job_id: id.clone() })
         .await
         .unwrap()
-        .delete_all()
+        .into_inner();
+    let first = updates.next().await.unwrap().unwrap();
+    assert_eq!(first.state(), JobState::Running);
+    pair.a.backend.release();
+    pair.b.backend.release();
+    let last = tokio::time::timeout(Duration::from_secs(5), updates.next())
+        .await
+        .expect("the other node's transition was pushed, not missed")
+        .unwrap()
+        .unwrap();
+    assert_eq!(last.state(), JobState::Completed);
+    pair.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_on_one_node_stops_the_run_on_the_other() {
+    let mut pair = Pair::start().await;
+    let (id, a_runs) = pair.running_job().await;
+    let (canceler, runner) = if a_runs {
+        (&mut pair.b, &pair.a)
+    } else {
+        (&mut pair.a, &pair.b)
+    };
+    canceler
+        .client
+        .cancel_job(proto::CancelJobRequest { job_id: id.clone() })
         .await
         .unwrap();
-    let pool = sqlx::PgPool::connect(&database).await.unwrap();
-    let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
-    sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-        .execute(&pool)
-        .await
-        .unwrap();
+    let asked = Instant::now();
+    while runner.backend.cancels() == 0 {
+        assert!(
+            asked.elapsed() < Duration::from_secs(2),
+            "the run was not stopped"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let done = canceler.wait_terminal(&id).await;
+    assert_eq!(done.state(), JobState::Canceled);
+    assert_eq!(runner.backend.completed(), 0);
+    pair.a.backend.release();
+    pair.b.backend.release();
+    pair.stop().await;
 }

@@ -25,8 +25,8 @@ use crate::adapters::rate_limit::governor::GovernorRateLimiter;
 use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::{Error, Result};
 use crate::ports::{
-    ApiKeyStore, AuditFlusher, AuditLog, AuditTable, Authenticator, Clock, JobQueue, JobStore,
-    Leadership, MetricsExposition, QuantumBackend, Telemetry, Traces,
+    ApiKeyStore, AuditFlusher, AuditLog, AuditTable, Authenticator, Clock, JobEvents, JobQueue,
+    JobStore, Leadership, MetricsExposition, QuantumBackend, Telemetry, Traces,
 };
 
 mod auth;
@@ -167,9 +167,9 @@ async fn queue(config: &Config) -> Result<Arc<dyn JobQueue>> {
 
 /// Who runs the duties done once per cluster: an election among the nodes
 /// that share a Redis queue; a node with its own queue always leads.
-async fn leadership(config: &Config) -> Result<Arc<dyn Leadership>> {
+async fn leadership(config: &Config, node: &str) -> Result<Arc<dyn Leadership>> {
     match config.queue.kind {
-        QueueType::Memory => Ok(Arc::new(SoleNode::new(node_id(config)))),
+        QueueType::Memory => Ok(Arc::new(SoleNode::new(node.to_owned()))),
         #[cfg(feature = "queue-redis")]
         QueueType::Redis => {
             use crate::adapters::leadership::redis::{RedisLeadership, RedisLeadershipSettings};
@@ -177,9 +177,31 @@ async fn leadership(config: &Config) -> Result<Arc<dyn Leadership>> {
             let settings = RedisLeadershipSettings::from_config(
                 queue.redis_url.clone(),
                 &queue.redis_prefix,
-                &node_id(config),
+                node,
             )?;
             Ok(Arc::new(RedisLeadership::connect(&settings).await?))
+        }
+        #[cfg(not(feature = "queue-redis"))]
+        QueueType::Redis => Err(missing_feature("queue type 'redis'", "queue-redis")),
+    }
+}
+
+/// State changes for watchers: on this node alone, or across the nodes
+/// that share a Redis queue.
+#[allow(unused_variables)] // only the Redis bus needs the node's id
+async fn events(config: &Config, node: &str) -> Result<Arc<dyn JobEvents>> {
+    match config.queue.kind {
+        QueueType::Memory => Ok(Arc::new(MemoryJobEvents::default())),
+        #[cfg(feature = "queue-redis")]
+        QueueType::Redis => {
+            use crate::adapters::events::redis::{RedisEventsSettings, RedisJobEvents};
+            let queue = &config.queue;
+            let settings = RedisEventsSettings::from_config(
+                queue.redis_url.clone(),
+                &queue.redis_prefix,
+                node,
+            )?;
+            Ok(Arc::new(RedisJobEvents::connect(&settings).await?))
         }
         #[cfg(not(feature = "queue-redis"))]
         QueueType::Redis => Err(missing_feature("queue type 'redis'", "queue-redis")),
@@ -281,11 +303,12 @@ pub async fn compose(
         }));
     }
     let queue = queue(config).await?;
+    let node = node_id(config);
     let ports = JobPorts {
         store,
         handoff: Arc::new(LocalHandoff::new(queue.clone())),
         queue,
-        events: Arc::new(MemoryJobEvents::default()),
+        events: events(config, &node).await?,
         clock,
         frontend: Arc::new(StandardFrontend),
         backends: Arc::new(backends::registry(config, extra_backends)?),
@@ -298,7 +321,7 @@ pub async fn compose(
     Ok(Composed {
         ports,
         authenticator,
-        leadership: leadership(config).await?,
+        leadership: leadership(config, &node).await?,
         audit,
         audit_flush: audit_flush.map(|flush| Arc::new(flush) as Arc<dyn AuditFlusher>),
         background,

@@ -62,6 +62,7 @@ fn settings(max_attempts: u32) -> WorkerSettings {
         claim_wait: Duration::from_secs(1),
         job_timeouts: Default::default(),
         job_timeout: None,
+        follow_cancels: false,
     }
 }
 

@@ -1,49 +1,28 @@
-//! `JobEvents` over tokio broadcast channels: fan-out within one process.
-//! One channel carries every event (for streams that follow many jobs); each
-//! watched job has a channel of its own, so that a watcher of one job is
-//! not woken for the events of all the others.
-
-use std::sync::Mutex;
+//! `JobEvents` within one process: every event goes to this process's
+//! watchers (`EventFanOut`), and nowhere else.
 
 use async_trait::async_trait;
-use futures::StreamExt;
-use tokio::sync::broadcast;
-use tokio_stream::wrappers::BroadcastStream;
-use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
 use crate::domain::{JobId, Result};
-use crate::ports::{EventStream, JobEvent, JobEvents, WatchItem};
-use crate::support::FastMap;
-
-/// Events buffered per watcher of one job before it is told it lagged (a
-/// job changes state a handful of times).
-const PER_JOB_CAPACITY: usize = 16;
+use crate::ports::{EventStream, JobEvent, JobEvents};
+use crate::support::event_fan_out::EventFanOut;
 
 pub struct MemoryJobEvents {
-    all: broadcast::Sender<JobEvent>,
-    /// Channels of the jobs someone watches. An entry goes when its job
-    /// ends or when an event finds nobody listening.
-    watched: Mutex<FastMap<JobId, broadcast::Sender<JobEvent>>>,
+    fan_out: EventFanOut,
 }
 
 impl MemoryJobEvents {
     /// `capacity` events are buffered per subscriber to every event; one that
     /// falls further behind is told it lagged and re-reads the store.
     pub fn new(capacity: usize) -> Self {
-        let (all, _) = broadcast::channel(capacity.max(1));
         Self {
-            all,
-            watched: Mutex::new(FastMap::default()),
+            fan_out: EventFanOut::new(capacity),
         }
-    }
-
-    fn watched(&self) -> std::sync::MutexGuard<'_, FastMap<JobId, broadcast::Sender<JobEvent>>> {
-        self.watched.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     #[cfg(test)]
     fn watched_jobs(&self) -> usize {
-        self.watched().len()
+        self.fan_out.watched_jobs()
     }
 }
 
@@ -53,51 +32,29 @@ impl Default for MemoryJobEvents {
     }
 }
 
-fn stream(receiver: broadcast::Receiver<JobEvent>) -> EventStream {
-    BroadcastStream::new(receiver)
-        .map(|item| match item {
-            Ok(event) => WatchItem::Event(event),
-            Err(BroadcastStreamRecvError::Lagged(_)) => WatchItem::Lagged,
-        })
-        .boxed()
-}
-
 #[async_trait]
 impl JobEvents for MemoryJobEvents {
     async fn publish(&self, event: JobEvent) -> Result<()> {
-        {
-            let mut watched = self.watched();
-            if let Some(channel) = watched.get(&event.job_id) {
-                let delivered = channel.send(event.clone()).is_ok();
-                if !delivered || event.state.is_terminal() {
-                    // Its watchers have the last event buffered; nothing follows.
-                    watched.remove(&event.job_id);
-                }
-            }
-        }
-        // No subscriber is not an error: nobody is watching.
-        let _ = self.all.send(event);
+        self.fan_out.deliver(event);
         Ok(())
     }
 
     fn subscribe(&self) -> EventStream {
-        stream(self.all.subscribe())
+        self.fan_out.subscribe()
     }
 
     fn subscribe_to(&self, job: JobId) -> EventStream {
-        let receiver = self
-            .watched()
-            .entry(job)
-            .or_insert_with(|| broadcast::channel(PER_JOB_CAPACITY).0)
-            .subscribe();
-        stream(receiver)
+        self.fan_out.subscribe_to(job)
     }
 }
 
 #[cfg(test)]
 mod tests {
+    use futures::StreamExt;
+
     use super::*;
     use crate::domain::{ClientId, JobState, UnixMillis};
+    use crate::ports::WatchItem;
 
     fn event(job: u128, state: JobState, version: u64) -> JobEvent {
         JobEvent {

@@ -1,0 +1,39 @@
+//! Where events travel between nodes.
+
+use crate::domain::{Error, Result};
+
+#[derive(Clone)]
+pub struct RedisEventsSettings {
+    /// `redis://…`; never logged.
+    pub url: String,
+    /// Starts the channel's name: the queue's prefix, one channel per cluster.
+    pub prefix: String,
+    /// This node's id: its own events come back from Redis and are skipped.
+    pub node_id: String,
+}
+
+impl RedisEventsSettings {
+    /// From `queue.redis_url` (required), `queue.redis_prefix` and the node id.
+    pub fn from_config(url: Option<String>, prefix: &str, node_id: &str) -> Result<Self> {
+        let url = url.ok_or_else(|| {
+            Error::invalid_argument(
+                "configuration: queue type 'redis' needs queue.redis_url (ARVAK_QUEUE_REDIS_URL)",
+            )
+        })?;
+        Ok(Self {
+            url,
+            prefix: prefix.to_owned(),
+            node_id: node_id.to_owned(),
+        })
+    }
+}
+
+impl std::fmt::Debug for RedisEventsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisEventsSettings")
+            .field("url", &"<redacted>")
+            .field("prefix", &self.prefix)
+            .field("node_id", &self.node_id)
+            .finish()
+    }
+}
