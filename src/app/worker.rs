@@ -443,6 +443,7 @@ impl Worker {
             }
             Err(e) if is_lost_race(&e) => {
                 tracing::info!(job_id = %job.id, reason = %e, "outcome not recorded: the job was canceled or claimed again");
+                self.ports.telemetry.outcome_refused(&job.backend_id);
                 true
             }
             Err(e) => {

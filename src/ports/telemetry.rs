@@ -54,6 +54,9 @@ pub trait Telemetry: Send + Sync {
     fn job_completed(&self, backend: &BackendId, execution: Duration);
     fn job_failed(&self, backend: &BackendId, reason: FailureReason);
     fn job_canceled(&self, backend: &BackendId);
+    /// A run's outcome the store refused: the job was canceled meanwhile,
+    /// or claimed again under a newer token (a late write, fenced off).
+    fn outcome_refused(&self, backend: &BackendId);
     /// One call of `method`, ended with status `code`.
     fn rpc(&self, method: &str, code: &str, elapsed: Duration);
     fn recovered(&self, action: RecoveryAction, count: u64);
@@ -69,6 +72,7 @@ impl Telemetry for NoTelemetry {
     fn job_completed(&self, _: &BackendId, _: Duration) {}
     fn job_failed(&self, _: &BackendId, _: FailureReason) {}
     fn job_canceled(&self, _: &BackendId) {}
+    fn outcome_refused(&self, _: &BackendId) {}
     fn rpc(&self, _: &str, _: &str, _: Duration) {}
     fn recovered(&self, _: RecoveryAction, _: u64) {}
 }

@@ -91,7 +91,16 @@ async fn metrics_count_jobs_calls_and_queues() {
     ] {
         assert!(text.contains(expected), "missing {expected} in\n{text}");
     }
-    app.backend.release();
+    // The canceled job was running: its run's outcome comes too late.
+    let refused = r#"arvak_outcomes_refused_total{backend="test-backend"} 1"#;
+    for _ in 0..250 {
+        if get(app.http_addr, "/metrics").await.1.contains(refused) {
+            app.backend.release();
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("missing {refused}");
 }
 
 #[tokio::test]

@@ -69,6 +69,7 @@ pub struct PrometheusTelemetry {
     completed: Family<BackendLabel, Counter>,
     failed: Family<ReasonLabels, Counter>,
     canceled: Family<BackendLabel, Counter>,
+    refused: Family<BackendLabel, Counter>,
     execution: Histograms<BackendLabel>,
     queue_wait: Histograms<BackendLabel>,
     queue_size: Family<QueueLabels, Gauge>,
@@ -93,6 +94,7 @@ impl PrometheusTelemetry {
             completed: Family::default(),
             failed: Family::default(),
             canceled: Family::default(),
+            refused: Family::default(),
             execution: Family::new_with_constructor(duration_histogram),
             queue_wait: Family::new_with_constructor(duration_histogram),
             queue_size: Family::default(),
@@ -152,6 +154,11 @@ impl PrometheusTelemetry {
             "arvak_recovery_jobs",
             "Jobs handled by start-up recovery, by action",
             metrics.recovery.clone(),
+        );
+        registry.register(
+            "arvak_outcomes_refused",
+            "Run outcomes the store refused (job canceled meanwhile, or claimed again under a newer token), by backend",
+            metrics.refused.clone(),
         );
         registry.register(
             "arvak_cluster_nodes",
@@ -255,6 +262,10 @@ impl Telemetry for PrometheusTelemetry {
 
     fn job_canceled(&self, backend: &BackendId) {
         self.canceled.get_or_create(&backend_label(backend)).inc();
+    }
+
+    fn outcome_refused(&self, backend: &BackendId) {
+        self.refused.get_or_create(&backend_label(backend)).inc();
     }
 
     fn rpc(&self, method: &str, code: &str, elapsed: Duration) {
