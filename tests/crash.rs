@@ -7,7 +7,6 @@
 //! and its log line can hide a record, never invent one, so logs prove "not
 //! twice" and the store proves "once".
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
@@ -22,6 +21,11 @@ use tonic::transport::Channel;
 mod process;
 
 use process::{free_port, server_command};
+
+#[path = "common/job_logs.rs"]
+mod job_logs;
+
+use job_logs::{Logged, read_log};
 
 const CLIENTS: usize = 4;
 const BELL: &str = "OPENQASM 3.0; qubit[2] q; h q[0]; cx q[0], q[1];";
@@ -71,33 +75,6 @@ async fn load(client: ArvakServiceClient<Channel>, acked: Arc<Mutex<Vec<String>>
             Err(_) => return,
         }
     }
-}
-
-/// What one server's JSON log says about jobs.
-#[derive(Default)]
-struct Logged {
-    /// Jobs whose run this server started.
-    started: HashSet<String>,
-    /// job id → how many times this server recorded an outcome.
-    outcomes: HashMap<String, usize>,
-}
-
-fn read_log(log: &Path) -> Logged {
-    let mut logged = Logged::default();
-    for line in std::fs::read_to_string(log).unwrap().lines() {
-        let Ok(event) = serde_json::from_str::<serde_json::Value>(line) else {
-            continue;
-        };
-        let Some(id) = event["job_id"].as_str() else {
-            continue;
-        };
-        if event["message"] == "run started" {
-            logged.started.insert(id.to_owned());
-        } else if event["message"] == "outcome recorded" {
-            *logged.outcomes.entry(id.to_owned()).or_insert(0) += 1;
-        }
-    }
-    logged
 }
 
 /// Checks what the two servers logged against the acknowledged jobs (all of
