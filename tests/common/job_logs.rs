@@ -11,6 +11,8 @@ pub struct Logged {
     pub started: HashSet<String>,
     /// job id → how many times this server recorded an outcome.
     pub outcomes: HashMap<String, usize>,
+    /// Outcomes the store refused this server (fenced off, or canceled).
+    pub refused: usize,
 }
 
 pub fn read_log(log: &Path) -> Logged {
@@ -26,6 +28,11 @@ pub fn read_log(log: &Path) -> Logged {
             logged.started.insert(id.to_owned());
         } else if event["message"] == "outcome recorded" {
             *logged.outcomes.entry(id.to_owned()).or_insert(0) += 1;
+        } else if event["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("outcome not recorded"))
+        {
+            logged.refused += 1;
         }
     }
     logged
