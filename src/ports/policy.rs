@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
+
 use crate::domain::{ClientId, PolicySet, Result};
 
 #[cfg_attr(test, mockall::automock)]
@@ -28,19 +30,22 @@ impl Policies for AllowAll {
 }
 
 #[cfg_attr(test, mockall::automock)]
+#[async_trait]
 pub trait RateLimiter: Send + Sync {
     /// Takes `jobs` submissions from `client`'s allowance of `per_minute`
     /// (all or none), or answers RESOURCE_EXHAUSTED with the time after
-    /// which trying again can succeed.
-    fn check(&self, client: &ClientId, per_minute: u32, jobs: u32) -> Result<()>;
+    /// which trying again can succeed. Any other error means the allowance
+    /// could not be checked (a shared limiter's server is unreachable).
+    async fn check(&self, client: &ClientId, per_minute: u32, jobs: u32) -> Result<()>;
 }
 
 /// Never limits (tests, and no policy sets a rate).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct NoRateLimit;
 
+#[async_trait]
 impl RateLimiter for NoRateLimit {
-    fn check(&self, _: &ClientId, _: u32, _: u32) -> Result<()> {
+    async fn check(&self, _: &ClientId, _: u32, _: u32) -> Result<()> {
         Ok(())
     }
 }

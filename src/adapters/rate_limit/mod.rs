@@ -1,3 +1,6 @@
-//! The `RateLimiter` port's adapters: per-client submission rates.
+//! The `RateLimiter` port's adapters: per-client submission rates, on this
+//! node alone (governor) or for the whole cluster (Redis).
 
 pub mod governor;
+#[cfg(feature = "queue-redis")]
+pub mod redis;

@@ -26,7 +26,7 @@ use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::{Error, Result};
 use crate::ports::{
     ApiKeyStore, AuditFlusher, AuditLog, AuditTable, Authenticator, Clock, JobEvents, JobQueue,
-    JobStore, Leadership, MetricsExposition, QuantumBackend, Telemetry, Traces,
+    JobStore, Leadership, MetricsExposition, QuantumBackend, RateLimiter, Telemetry, Traces,
 };
 
 mod auth;
@@ -186,6 +186,29 @@ async fn leadership(config: &Config, node: &str) -> Result<Arc<dyn Leadership>> 
     }
 }
 
+/// Per-client submission rates: counted on this node alone, or for every
+/// node that shares a Redis queue.
+async fn rate_limiter(config: &Config) -> Result<Arc<dyn RateLimiter>> {
+    match config.queue.kind {
+        QueueType::Memory => Ok(Arc::new(<GovernorRateLimiter>::default())),
+        #[cfg(feature = "queue-redis")]
+        QueueType::Redis => {
+            use crate::adapters::rate_limit::redis::RedisRateLimiter;
+            let queue = &config.queue;
+            let url = queue.redis_url.as_deref().ok_or_else(|| {
+                Error::invalid_argument(
+                    "configuration: queue type 'redis' needs queue.redis_url (ARVAK_QUEUE_REDIS_URL)",
+                )
+            })?;
+            Ok(Arc::new(
+                RedisRateLimiter::connect(url, &queue.redis_prefix).await?,
+            ))
+        }
+        #[cfg(not(feature = "queue-redis"))]
+        QueueType::Redis => Err(missing_feature("queue type 'redis'", "queue-redis")),
+    }
+}
+
 /// State changes for watchers: on this node alone, or across the nodes
 /// that share a Redis queue.
 #[allow(unused_variables)] // only the Redis bus needs the node's id
@@ -315,7 +338,7 @@ pub async fn compose(
         telemetry,
         traces: traces(config),
         policies,
-        rate_limiter: Arc::new(<GovernorRateLimiter>::default()),
+        rate_limiter: rate_limiter(config).await?,
         audit: audit.clone(),
     };
     Ok(Composed {

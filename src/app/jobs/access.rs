@@ -2,7 +2,7 @@
 //! refusals recorded in the audit trail with the rule that refused, and
 //! the quotas a submission counts against (queued jobs, rate).
 
-use crate::domain::{Denial, Identity, Operation, Policy, Result};
+use crate::domain::{Denial, ErrorKind, Identity, Operation, Policy, Result};
 use crate::ports::{AuditAction, AuditEvent};
 
 use super::JobService;
@@ -61,12 +61,22 @@ impl JobService {
         }
         if let Some(per_minute) = policy.quotas.rate_limit_per_minute {
             let jobs = u32::try_from(jobs).unwrap_or(u32::MAX);
-            if let Err(error) = self.ports.rate_limiter.check(client, per_minute, jobs) {
-                let denial = Denial {
-                    rule: "rate_limit_per_minute",
-                    error,
-                };
-                self.enforce(identity, operation, Err(denial))?;
+            match self
+                .ports
+                .rate_limiter
+                .check(client, per_minute, jobs)
+                .await
+            {
+                Ok(()) => {}
+                Err(error) if error.kind() == ErrorKind::ResourceExhausted => {
+                    let denial = Denial {
+                        rule: "rate_limit_per_minute",
+                        error,
+                    };
+                    self.enforce(identity, operation, Err(denial))?;
+                }
+                // Not a denial: the allowance could not be checked.
+                Err(error) => return Err(error),
             }
         }
         Ok(())

@@ -16,6 +16,7 @@ use std::num::NonZeroU32;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use async_trait::async_trait;
 use governor::clock::{Clock, DefaultClock, Reference};
 use governor::middleware::NoOpMiddleware;
 use governor::state::{InMemoryState, NotKeyed};
@@ -68,11 +69,12 @@ impl<C: Clock + Clone> GovernorRateLimiter<C> {
     }
 }
 
+#[async_trait]
 impl<C: Clock + Clone + Send + Sync> RateLimiter for GovernorRateLimiter<C>
 where
     C::Instant: Send + Sync,
 {
-    fn check(&self, client: &ClientId, per_minute: u32, jobs: u32) -> Result<()> {
+    async fn check(&self, client: &ClientId, per_minute: u32, jobs: u32) -> Result<()> {
         let (Some(rate), Some(jobs)) = (NonZeroU32::new(per_minute), NonZeroU32::new(jobs)) else {
             return Ok(());
         };
@@ -126,14 +128,14 @@ mod tests {
         ClientId::parse(id).unwrap()
     }
 
-    #[test]
-    fn a_burst_of_the_rate_then_one_per_share_of_the_minute_each_client_alone() {
+    #[tokio::test]
+    async fn a_burst_of_the_rate_then_one_per_share_of_the_minute_each_client_alone() {
         let (limiter, clock) = limiter();
         let alice = client("alice");
         for _ in 0..3 {
-            limiter.check(&alice, 3, 1).unwrap();
+            limiter.check(&alice, 3, 1).await.unwrap();
         }
-        let err = limiter.check(&alice, 3, 1).unwrap_err();
+        let err = limiter.check(&alice, 3, 1).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::ResourceExhausted);
         assert!(
             err.message().contains("rate_limit_per_minute 3")
@@ -141,44 +143,47 @@ mod tests {
             "{err}"
         );
         assert_eq!(err.retry_after(), Some(Duration::from_secs(20)));
-        limiter.check(&client("bob"), 3, 1).unwrap();
+        limiter.check(&client("bob"), 3, 1).await.unwrap();
         clock.advance(Duration::from_secs(20));
-        limiter.check(&alice, 3, 1).unwrap();
-        assert!(limiter.check(&alice, 3, 1).is_err());
+        limiter.check(&alice, 3, 1).await.unwrap();
+        assert!(limiter.check(&alice, 3, 1).await.is_err());
     }
 
-    #[test]
-    fn a_batch_takes_its_size_all_or_nothing() {
+    #[tokio::test]
+    async fn a_batch_takes_its_size_all_or_nothing() {
         let (limiter, _) = limiter();
         let alice = client("alice");
-        limiter.check(&alice, 5, 3).unwrap();
-        let err = limiter.check(&alice, 5, 3).unwrap_err();
+        limiter.check(&alice, 5, 3).await.unwrap();
+        let err = limiter.check(&alice, 5, 3).await.unwrap_err();
         assert!(err.retry_after().is_some(), "{err}");
-        limiter.check(&alice, 5, 2).unwrap();
-        let never = limiter.check(&client("bob"), 5, 6).unwrap_err();
+        limiter.check(&alice, 5, 2).await.unwrap();
+        let never = limiter.check(&client("bob"), 5, 6).await.unwrap_err();
         assert!(never.message().contains("6 jobs at once"), "{never}");
         assert_eq!(never.retry_after(), None);
     }
 
-    #[test]
-    fn a_changed_quota_starts_a_new_allowance() {
+    #[tokio::test]
+    async fn a_changed_quota_starts_a_new_allowance() {
         let (limiter, _) = limiter();
         let alice = client("alice");
-        limiter.check(&alice, 1, 1).unwrap();
-        assert!(limiter.check(&alice, 1, 1).is_err());
-        limiter.check(&alice, 2, 2).unwrap();
-        assert!(limiter.check(&alice, 0, 100).is_ok(), "0 is no limit");
+        limiter.check(&alice, 1, 1).await.unwrap();
+        assert!(limiter.check(&alice, 1, 1).await.is_err());
+        limiter.check(&alice, 2, 2).await.unwrap();
+        assert!(limiter.check(&alice, 0, 100).await.is_ok(), "0 is no limit");
     }
 
-    #[test]
-    fn idle_clients_are_swept_once_many_are_tracked() {
+    #[tokio::test]
+    async fn idle_clients_are_swept_once_many_are_tracked() {
         let (limiter, clock) = limiter();
         for i in 0..SWEEP_ABOVE {
-            limiter.check(&client(&format!("c{i}")), 10, 1).unwrap();
+            limiter
+                .check(&client(&format!("c{i}")), 10, 1)
+                .await
+                .unwrap();
         }
         assert_eq!(limiter.tracked(), SWEEP_ABOVE);
         clock.advance(REFILL);
-        limiter.check(&client("late"), 10, 1).unwrap();
+        limiter.check(&client("late"), 10, 1).await.unwrap();
         assert_eq!(limiter.tracked(), 1, "only the new client is left");
     }
 }

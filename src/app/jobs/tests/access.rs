@@ -231,6 +231,30 @@ async fn the_rate_limiter_gets_the_clients_rate_and_the_batch_size_and_refuses_w
 }
 
 #[tokio::test]
+async fn a_rate_that_cannot_be_checked_is_unavailable_and_no_denial() {
+    let quotas = Quotas {
+        rate_limit_per_minute: Some(60),
+        ..Quotas::default()
+    };
+    let mut mocks = Mocks::new();
+    mocks.policies = everyone(submitting(quotas));
+    mocks.rate.expect_check().times(1).returning(|_, _, _| {
+        Err(Error::unavailable(
+            "rate limits (Redis): connection refused",
+        ))
+    });
+    mocks.audit = MockAuditLog::new();
+    mocks.audit.expect_record().never();
+    mocks.store.expect_create().never();
+    let err = mocks
+        .service()
+        .submit(&alice(), command())
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Unavailable, "{err}");
+}
+
+#[tokio::test]
 async fn without_quotas_neither_the_queued_count_nor_the_rate_is_asked() {
     let mut mocks = Mocks::new();
     mocks.policies = everyone(submitting(Quotas::default()));
