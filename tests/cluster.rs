@@ -1,7 +1,7 @@
 //! Three server processes sharing a fresh PostgreSQL schema and Redis key
 //! prefix, under load from clients spread over all three, while a fault
 //! strikes: a node killed with SIGKILL, a node stopped past its leases and
-//! continued, Redis emptied. Every job id a client received must end
+//! continued, Redis emptied, PostgreSQL cut for 2 s. Every job id a client received must end
 //! COMPLETED with its whole result, with its outcome recorded at most once
 //! across the three nodes' logs (a kill can hide a log line, never invent
 //! one, so the logs prove "not twice" and the store "once").
@@ -21,6 +21,9 @@ mod process;
 #[path = "common/job_logs.rs"]
 mod job_logs;
 
+#[path = "api/support/proxy.rs"]
+mod proxy;
+
 use process::{free_port, server_command, terminate};
 
 const NODES: usize = 3;
@@ -32,6 +35,9 @@ fn env(name: &str, what: &str) -> String {
 }
 
 struct Cluster {
+    /// What the nodes connect to: PostgreSQL, or a proxy in front of it.
+    nodes_database: String,
+    proxy: Option<proxy::Proxy>,
     database: String,
     redis: String,
     schema: String,
@@ -39,7 +45,7 @@ struct Cluster {
 }
 
 impl Cluster {
-    fn new() -> Self {
+    async fn new(fault: Fault) -> Self {
         let database = env(
             "ARVAK_TEST_DATABASE_URL",
             "PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
@@ -49,7 +55,16 @@ impl Cluster {
             "Redis (e.g. redis://127.0.0.1:6379)",
         );
         let id = uuid::Uuid::new_v4().simple();
+        let (nodes_database, proxy) = match fault {
+            Fault::PostgresCut => {
+                let (through, proxy) = through_proxy(&database).await;
+                (through, Some(proxy))
+            }
+            _ => (database.clone(), None),
+        };
         Self {
+            nodes_database,
+            proxy,
             database,
             redis,
             schema: format!("arvak_cluster_{id}"),
@@ -62,7 +77,8 @@ impl Cluster {
     fn start(&self, n: usize, port: u16, log: &Path) -> Child {
         server_command(log.parent().unwrap())
             .env("ARVAK_STORAGE_TYPE", "postgres")
-            .env("ARVAK_STORAGE_POSTGRES_URL", &self.database)
+            .env("ARVAK_STORAGE_POSTGRES_URL", &self.nodes_database)
+            .env("ARVAK_STORAGE_ACQUIRE_TIMEOUT_SECS", "1")
             .env("ARVAK_STORAGE_POSTGRES_SCHEMA", &self.schema)
             .env("ARVAK_QUEUE_TYPE", "redis")
             .env("ARVAK_QUEUE_REDIS_URL", &self.redis)
@@ -110,6 +126,21 @@ impl Cluster {
     }
 }
 
+/// A proxy the test can cut in front of the database at `url`, and the URL
+/// that goes through it.
+async fn through_proxy(url: &str) -> (String, proxy::Proxy) {
+    let mut parsed = url::Url::parse(url).unwrap();
+    let host = match parsed.host_str() {
+        Some("localhost") | None => "127.0.0.1".to_owned(),
+        Some(host) => host.to_owned(),
+    };
+    let target = format!("{host}:{}", parsed.port().unwrap_or(5432));
+    let proxy = proxy::Proxy::start(target.parse().unwrap()).await;
+    parsed.set_host(Some("127.0.0.1")).unwrap();
+    parsed.set_port(Some(proxy.addr.port())).unwrap();
+    (parsed.to_string(), proxy)
+}
+
 async fn connect(port: u16, child: &mut Child) -> ArvakServiceClient<Channel> {
     for _ in 0..400 {
         if let Ok(client) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
@@ -123,8 +154,14 @@ async fn connect(port: u16, child: &mut Child) -> ArvakServiceClient<Channel> {
     panic!("a node never listened on port {port}");
 }
 
-/// Submits Bell jobs until its node goes away or the test stops it.
-async fn load(mut client: ArvakServiceClient<Channel>, acked: Arc<Mutex<Vec<String>>>) {
+/// Submits Bell jobs until the test stops it; an UNAVAILABLE answer (the
+/// node's store is down) or a broken connection (the node is) is noted
+/// and tried again shortly. Any other error fails the test.
+async fn load(
+    mut client: ArvakServiceClient<Channel>,
+    acked: Arc<Mutex<Vec<String>>>,
+    unavailable: Arc<Mutex<Vec<String>>>,
+) {
     loop {
         let request = proto::SubmitJobRequest {
             circuit: Some(proto::CircuitPayload {
@@ -136,7 +173,17 @@ async fn load(mut client: ArvakServiceClient<Channel>, acked: Arc<Mutex<Vec<Stri
         };
         match client.submit_job(request).await {
             Ok(response) => acked.lock().unwrap().push(response.into_inner().job_id),
-            Err(_) => return,
+            Err(status)
+                if status.code() == tonic::Code::Unavailable
+                    || status.message().contains("transport error") =>
+            {
+                unavailable
+                    .lock()
+                    .unwrap()
+                    .push(status.message().to_owned());
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => panic!("a submission failed: {status}"),
         }
     }
 }
@@ -180,6 +227,8 @@ enum Fault {
     Pause,
     /// Every key under the prefix goes, as when Redis restarts empty.
     RedisEmptied,
+    /// The nodes' connections to PostgreSQL are cut for 2 s, then restored.
+    PostgresCut,
 }
 
 /// One cluster at a time: three at once would be nine servers on a small
@@ -190,7 +239,7 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 /// what happened.
 async fn under_load(fault: Fault) {
     let _alone = ONE_AT_A_TIME.lock().await;
-    let cluster = Cluster::new();
+    let cluster = Cluster::new(fault).await;
     let dir = tempfile::tempdir().unwrap();
     let ports: Vec<u16> = (0..NODES).map(|_| free_port()).collect();
     let logs: Vec<_> = (0..NODES)
@@ -206,8 +255,12 @@ async fn under_load(fault: Fault) {
     }
 
     let acked = Arc::new(Mutex::new(Vec::new()));
+    let unavailable = Arc::new(Mutex::new(Vec::new()));
     let loads: Vec<_> = (0..NODES * CLIENTS_PER_NODE)
-        .map(|i| tokio::spawn(load(clients[i % NODES].clone(), acked.clone())))
+        .map(|i| {
+            let client = clients[i % NODES].clone();
+            tokio::spawn(load(client, acked.clone(), unavailable.clone()))
+        })
         .collect();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     match fault {
@@ -223,6 +276,15 @@ async fn under_load(fault: Fault) {
             signal(&nodes[0], "-CONT");
         }
         Fault::RedisEmptied => cluster.empty_redis().await,
+        Fault::PostgresCut => {
+            let proxy = cluster
+                .proxy
+                .as_ref()
+                .expect("the nodes reach PostgreSQL through it");
+            proxy.cut();
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            proxy.restore();
+        }
     }
     // More load while the cluster mends: leases lapse, the leader's
     // reconciling pass (every 2 s) puts back what the queue lost.
@@ -230,7 +292,23 @@ async fn under_load(fault: Fault) {
     for load in &loads {
         load.abort();
     }
+    for load in loads {
+        if let Err(stopped) = load.await {
+            assert!(!stopped.is_panic(), "a client failed: {stopped}");
+        }
+    }
     let acked = acked.lock().unwrap().clone();
+    let unavailable = unavailable.lock().unwrap().clone();
+    if let Fault::PostgresCut = fault {
+        assert!(!unavailable.is_empty(), "the cut was felt");
+        assert!(
+            unavailable.iter().all(|m| m.contains("job store")),
+            "UNAVAILABLE names the store: {unavailable:?}"
+        );
+    }
+    if let Fault::Pause | Fault::RedisEmptied = fault {
+        assert!(unavailable.is_empty(), "{unavailable:?}");
+    }
     assert!(
         acked.len() > 30,
         "the load reached the cluster ({} jobs)",
@@ -289,8 +367,9 @@ async fn under_load(fault: Fault) {
     eprintln!(
         "{fault:?}: {} jobs acknowledged by {NODES} nodes, all completed once; runs started \
          per node {ran_on:?}; {rerun} started more than once; late outcomes refused per node \
-         {refused:?}",
-        acked.len()
+         {refused:?}; {} submissions answered UNAVAILABLE",
+        acked.len(),
+        unavailable.len()
     );
     cluster.remove().await;
 }
@@ -316,4 +395,9 @@ async fn a_node_stopped_past_its_leases_records_no_outcome_twice() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_emptied_under_load_loses_no_job() {
     under_load(Fault::RedisEmptied).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_cut_under_load_answers_unavailable_and_loses_no_job() {
+    under_load(Fault::PostgresCut).await;
 }
