@@ -1,7 +1,7 @@
 //! Three server processes sharing a fresh PostgreSQL schema and Redis key
 //! prefix, under load from clients spread over all three, while a fault
 //! strikes: a node killed with SIGKILL, a node stopped past its leases and
-//! continued, Redis emptied, PostgreSQL cut for 2 s. Every job id a client received must end
+//! continued, Redis emptied, PostgreSQL cut for 2 s, Redis cut for 7 s. Every job id a client received must end
 //! COMPLETED with its whole result, with its outcome recorded at most once
 //! across the three nodes' logs (a kill can hide a log line, never invent
 //! one, so the logs prove "not twice" and the store "once").
@@ -35,8 +35,10 @@ fn env(name: &str, what: &str) -> String {
 }
 
 struct Cluster {
-    /// What the nodes connect to: PostgreSQL, or a proxy in front of it.
+    /// What the nodes connect to: PostgreSQL and Redis, or a proxy in
+    /// front of the one the fault cuts.
     nodes_database: String,
+    nodes_redis: String,
     proxy: Option<proxy::Proxy>,
     database: String,
     redis: String,
@@ -55,15 +57,23 @@ impl Cluster {
             "Redis (e.g. redis://127.0.0.1:6379)",
         );
         let id = uuid::Uuid::new_v4().simple();
-        let (nodes_database, proxy) = match fault {
+        let (mut nodes_database, mut nodes_redis) = (database.clone(), redis.clone());
+        let proxy = match fault {
             Fault::PostgresCut => {
-                let (through, proxy) = through_proxy(&database).await;
-                (through, Some(proxy))
+                let (through, proxy) = through_proxy(&database, 5432).await;
+                nodes_database = through;
+                Some(proxy)
             }
-            _ => (database.clone(), None),
+            Fault::RedisCut => {
+                let (through, proxy) = through_proxy(&redis, 6379).await;
+                nodes_redis = through;
+                Some(proxy)
+            }
+            _ => None,
         };
         Self {
             nodes_database,
+            nodes_redis,
             proxy,
             database,
             redis,
@@ -81,7 +91,7 @@ impl Cluster {
             .env("ARVAK_STORAGE_ACQUIRE_TIMEOUT_SECS", "1")
             .env("ARVAK_STORAGE_POSTGRES_SCHEMA", &self.schema)
             .env("ARVAK_QUEUE_TYPE", "redis")
-            .env("ARVAK_QUEUE_REDIS_URL", &self.redis)
+            .env("ARVAK_QUEUE_REDIS_URL", &self.nodes_redis)
             .env("ARVAK_QUEUE_REDIS_PREFIX", &self.prefix)
             .env("ARVAK_QUEUE_RECONCILE_INTERVAL_SECS", "2")
             .env("ARVAK_WORKERS_LEASE_SECS", "2")
@@ -126,15 +136,15 @@ impl Cluster {
     }
 }
 
-/// A proxy the test can cut in front of the database at `url`, and the URL
-/// that goes through it.
-async fn through_proxy(url: &str) -> (String, proxy::Proxy) {
+/// A proxy the test can cut in front of the server at `url` (its port, or
+/// `default_port`), and the URL that goes through it.
+async fn through_proxy(url: &str, default_port: u16) -> (String, proxy::Proxy) {
     let mut parsed = url::Url::parse(url).unwrap();
     let host = match parsed.host_str() {
         Some("localhost") | None => "127.0.0.1".to_owned(),
         Some(host) => host.to_owned(),
     };
-    let target = format!("{host}:{}", parsed.port().unwrap_or(5432));
+    let target = format!("{host}:{}", parsed.port().unwrap_or(default_port));
     let proxy = proxy::Proxy::start(target.parse().unwrap()).await;
     parsed.set_host(Some("127.0.0.1")).unwrap();
     parsed.set_port(Some(proxy.addr.port())).unwrap();
@@ -229,6 +239,8 @@ enum Fault {
     RedisEmptied,
     /// The nodes' connections to PostgreSQL are cut for 2 s, then restored.
     PostgresCut,
+    /// The nodes' connections to Redis are cut for 7 s, then restored.
+    RedisCut,
 }
 
 /// One cluster at a time: three at once would be nine servers on a small
@@ -276,13 +288,19 @@ async fn under_load(fault: Fault) {
             signal(&nodes[0], "-CONT");
         }
         Fault::RedisEmptied => cluster.empty_redis().await,
-        Fault::PostgresCut => {
+        Fault::PostgresCut | Fault::RedisCut => {
             let proxy = cluster
                 .proxy
                 .as_ref()
-                .expect("the nodes reach PostgreSQL through it");
+                .expect("the nodes reach the server through it");
             proxy.cut();
-            tokio::time::sleep(Duration::from_secs(2)).await;
+            // Past the 5 s a call waits for a Redis connection: long
+            // enough for calls to fail rather than wait.
+            let down = match fault {
+                Fault::RedisCut => Duration::from_secs(7),
+                _ => Duration::from_secs(2),
+            };
+            tokio::time::sleep(down).await;
             proxy.restore();
         }
     }
@@ -299,11 +317,16 @@ async fn under_load(fault: Fault) {
     }
     let acked = acked.lock().unwrap().clone();
     let unavailable = unavailable.lock().unwrap().clone();
-    if let Fault::PostgresCut = fault {
+    let cut = match fault {
+        Fault::PostgresCut => Some("job store"),
+        Fault::RedisCut => Some("Redis"),
+        _ => None,
+    };
+    if let Some(names) = cut {
         assert!(!unavailable.is_empty(), "the cut was felt");
         assert!(
-            unavailable.iter().all(|m| m.contains("job store")),
-            "UNAVAILABLE names the store: {unavailable:?}"
+            unavailable.iter().all(|m| m.contains(names)),
+            "UNAVAILABLE names what is down ({names}): {unavailable:?}"
         );
     }
     if let Fault::Pause | Fault::RedisEmptied = fault {
@@ -400,4 +423,9 @@ async fn redis_emptied_under_load_loses_no_job() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_cut_under_load_answers_unavailable_and_loses_no_job() {
     under_load(Fault::PostgresCut).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_cut_under_load_answers_unavailable_and_loses_no_job() {
+    under_load(Fault::RedisCut).await;
 }

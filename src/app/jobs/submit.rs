@@ -258,8 +258,9 @@ impl JobService {
         if !fresh.is_empty()
             && let Err(e) = self.ports.queue.offer(fresh).await
         {
-            // The jobs are stored, so nothing is lost: the store is the truth and
-            // start-up recovery offers every QUEUED job again.
+            // The jobs are stored, so nothing is lost: the store is the truth, and
+            // the reconciling pass (at start-up and on the leader) offers every
+            // QUEUED job the queue lacks.
             tracing::error!(client_id = %identity.client_id, error = %e, "stored jobs could not be queued yet");
         }
         Ok(admitted)
