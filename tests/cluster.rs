@@ -1,11 +1,16 @@
 //! Three server processes sharing a fresh PostgreSQL schema and Redis key
 //! prefix, under load from clients spread over all three, while a fault
-//! strikes: a node killed with SIGKILL, a node stopped past its leases and
+//! strikes: the leader killed with SIGKILL (a new one within 3 s), a node stopped past its leases and
 //! continued, Redis emptied, PostgreSQL cut for 2 s, Redis cut for 7 s. Every job id a client received must end
 //! COMPLETED with its whole result, with its outcome recorded at most once
 //! across the three nodes' logs (a kill can hide a log line, never invent
 //! one, so the logs prove "not twice" and the store "once").
-#![cfg(all(feature = "queue-redis", feature = "storage-postgres"))]
+#![cfg(all(
+    feature = "queue-redis",
+    feature = "storage-postgres",
+    feature = "backend-simulator",
+    feature = "metrics"
+))]
 
 use std::path::Path;
 use std::process::{Child, Stdio};
@@ -82,9 +87,9 @@ impl Cluster {
         }
     }
 
-    /// Node `n` on `port`, logging JSON to `log`. Short leases and a
+    /// Node `n` on `port` (HTTP on `http`), logging JSON to `log`. Short leases and a
     /// frequent reconciling pass keep the test short.
-    fn start(&self, n: usize, port: u16, log: &Path) -> Child {
+    fn start(&self, n: usize, port: u16, http: u16, log: &Path) -> Child {
         server_command(log.parent().unwrap())
             .env("ARVAK_STORAGE_TYPE", "postgres")
             .env("ARVAK_STORAGE_POSTGRES_URL", &self.nodes_database)
@@ -98,7 +103,7 @@ impl Cluster {
             .env("ARVAK_WORKERS_COUNT", "8")
             .env("ARVAK_CLUSTER_NODE_ID", format!("node-{n}"))
             .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
-            .env("ARVAK_HTTP_LISTEN_ADDR", "127.0.0.1:0")
+            .env("ARVAK_HTTP_LISTEN_ADDR", format!("127.0.0.1:{http}"))
             .env("ARVAK_LOGGING_FORMAT", "json")
             .env("RUST_LOG", "info,arvak_grpc=debug")
             .stdout(std::fs::File::create(log).unwrap())
@@ -149,6 +154,24 @@ async fn through_proxy(url: &str, default_port: u16) -> (String, proxy::Proxy) {
     parsed.set_host(Some("127.0.0.1")).unwrap();
     parsed.set_port(Some(proxy.addr.port())).unwrap();
     (parsed.to_string(), proxy)
+}
+
+/// The leader as the node with HTTP port `http` reports it in
+/// `/health/ready`.
+async fn leader(http: u16) -> Option<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", http))
+        .await
+        .ok()?;
+    let request = "GET /health/ready HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n";
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    response
+        .lines()
+        .find_map(|line| line.strip_prefix("leader: "))
+        .filter(|id| *id != "none")
+        .map(str::to_owned)
 }
 
 async fn connect(port: u16, child: &mut Child) -> ArvakServiceClient<Channel> {
@@ -254,6 +277,7 @@ async fn under_load(fault: Fault) {
     let cluster = Cluster::new(fault).await;
     let dir = tempfile::tempdir().unwrap();
     let ports: Vec<u16> = (0..NODES).map(|_| free_port()).collect();
+    let http: Vec<u16> = (0..NODES).map(|_| free_port()).collect();
     let logs: Vec<_> = (0..NODES)
         .map(|n| dir.path().join(format!("node-{n}.log")))
         .collect();
@@ -261,7 +285,7 @@ async fn under_load(fault: Fault) {
     let mut clients = Vec::new();
     // One after another: the first creates the schema.
     for n in 0..NODES {
-        let mut child = cluster.start(n, ports[n], &logs[n]);
+        let mut child = cluster.start(n, ports[n], http[n], &logs[n]);
         clients.push(connect(ports[n], &mut child).await);
         nodes.push(child);
     }
@@ -277,9 +301,24 @@ async fn under_load(fault: Fault) {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     match fault {
         Fault::Kill => {
+            // The first node to start took the lead.
+            assert_eq!(leader(http[1]).await.as_deref(), Some("node-0"));
             let mut killed = nodes.remove(0);
             killed.kill().unwrap(); // no drain, no step-down, no flush
             killed.wait().unwrap();
+            let died = Instant::now();
+            loop {
+                let now = leader(http[1]).await;
+                if now.as_deref().is_some_and(|id| id != "node-0") {
+                    eprintln!("{now:?} leads {:?} after node-0 died", died.elapsed());
+                    break;
+                }
+                assert!(
+                    died.elapsed() < Duration::from_secs(3),
+                    "no new leader within 3 s"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
         }
         Fault::Pause => {
             signal(&nodes[0], "-STOP");
