@@ -1,7 +1,8 @@
 //! Three server processes sharing a fresh PostgreSQL schema and Redis key
 //! prefix, under load from clients spread over all three, while a fault
-//! strikes: the leader killed with SIGKILL (a new one within 3 s), a node stopped past its leases and
-//! continued, Redis emptied, PostgreSQL cut for 2 s, Redis cut for 7 s. Every job id a client received must end
+//! strikes: the leader killed with SIGKILL (a new one within 3 s), a node
+//! stopped past its leases and continued, Redis emptied, PostgreSQL cut for
+//! 2 s, Redis cut for 7 s. Every job id a client received must end
 //! COMPLETED with its whole result, with its outcome recorded at most once
 //! across the three nodes' logs (a kill can hide a log line, never invent
 //! one, so the logs prove "not twice" and the store "once").
