@@ -16,7 +16,7 @@ fn redis_url() -> String {
 }
 
 fn settings(prefix: &str, node: &str) -> RedisLeadershipSettings {
-    RedisLeadershipSettings::from_config(Some(redis_url()), prefix, node).unwrap()
+    RedisLeadershipSettings::from_config(Some(redis_url()), prefix, node, 2000).unwrap()
 }
 
 async fn node(prefix: &str, id: &str) -> RedisLeadership {
@@ -98,6 +98,16 @@ async fn one_node_leads_and_a_new_one_follows_within_3_s_of_its_death() {
     assert!(taken > first, "{taken:?} after {first:?}");
     assert_eq!(leaders(&[&b, &c]), 1);
     delete_prefix(&prefix).await;
+}
+
+#[test]
+fn a_lease_too_short_to_renew_is_refused_by_name() {
+    let refused =
+        RedisLeadershipSettings::from_config(Some(redis_url()), "p", "a", 50).expect_err("refused");
+    assert!(
+        refused.message().contains("cluster.leader_lease_ms is 50"),
+        "{refused}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -46,13 +46,25 @@ pub struct Config {
 }
 
 /// This node among others that share a queue.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ClusterConfig {
     /// This node's id in the election and the metrics; unset, a new one at
     /// every start (host name and random digits), so that a restarted node
     /// is never mistaken for its earlier self.
     pub node_id: Option<String>,
+    /// How long the leader's lease lasts unless renewed (it is renewed at a
+    /// quarter of this): a dead leader is replaced within about 1.25 × it.
+    pub leader_lease_ms: u64,
+}
+
+impl Default for ClusterConfig {
+    fn default() -> Self {
+        Self {
+            node_id: None,
+            leader_lease_ms: 2000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]

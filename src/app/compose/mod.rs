@@ -178,6 +178,7 @@ async fn leadership(config: &Config, node: &str) -> Result<Arc<dyn Leadership>> 
                 queue.redis_url.clone(),
                 &queue.redis_prefix,
                 node,
+                config.cluster.leader_lease_ms,
             )?;
             Ok(Arc::new(RedisLeadership::connect(&settings).await?))
         }
