@@ -30,15 +30,14 @@ mod job_logs;
 #[path = "api/support/proxy.rs"]
 mod proxy;
 
-use process::{free_port, server_command, terminate};
+#[path = "common/services.rs"]
+mod services;
+
+use process::{connect, free_port, server_command, terminate};
 
 const NODES: usize = 3;
 const CLIENTS_PER_NODE: usize = 2;
 const BELL: &str = "OPENQASM 3.0; qubit[2] q; h q[0]; cx q[0], q[1];";
-
-fn env(name: &str, what: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: this test needs {what}"))
-}
 
 struct Cluster {
     /// What the nodes connect to: PostgreSQL and Redis, or a proxy in
@@ -46,22 +45,13 @@ struct Cluster {
     nodes_database: String,
     nodes_redis: String,
     proxy: Option<proxy::Proxy>,
-    database: String,
-    redis: String,
     schema: String,
     prefix: String,
 }
 
 impl Cluster {
     async fn new(fault: Fault) -> Self {
-        let database = env(
-            "ARVAK_TEST_DATABASE_URL",
-            "PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
-        );
-        let redis = env(
-            "ARVAK_TEST_REDIS_URL",
-            "Redis (e.g. redis://127.0.0.1:6379)",
-        );
+        let (database, redis) = (services::database_url(), services::redis_url());
         let id = uuid::Uuid::new_v4().simple();
         let (mut nodes_database, mut nodes_redis) = (database.clone(), redis.clone());
         let proxy = match fault {
@@ -81,8 +71,6 @@ impl Cluster {
             nodes_database,
             nodes_redis,
             proxy,
-            database,
-            redis,
             schema: format!("arvak_cluster_{id}"),
             prefix: format!("arvak_test_{id}"),
         }
@@ -115,30 +103,12 @@ impl Cluster {
 
     /// Deletes every key under the prefix, as a Redis restarted empty.
     async fn empty_redis(&self) {
-        let client = redis::Client::open(self.redis.as_str()).unwrap();
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(format!("{}:*", self.prefix))
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        if !keys.is_empty() {
-            let _: () = redis::cmd("DEL")
-                .arg(keys)
-                .query_async(&mut conn)
-                .await
-                .unwrap();
-        }
+        services::delete_redis_prefix(&self.prefix).await;
     }
 
     async fn remove(&self) {
         self.empty_redis().await;
-        let pool = sqlx::PgPool::connect(&self.database).await.unwrap();
-        let drop = format!("DROP SCHEMA \"{}\" CASCADE", self.schema);
-        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-            .execute(&pool)
-            .await
-            .unwrap();
+        services::drop_schema(&self.schema).await;
     }
 }
 
@@ -173,19 +143,6 @@ async fn leader(http: u16) -> Option<String> {
         .find_map(|line| line.strip_prefix("leader: "))
         .filter(|id| *id != "none")
         .map(str::to_owned)
-}
-
-async fn connect(port: u16, child: &mut Child) -> ArvakServiceClient<Channel> {
-    for _ in 0..400 {
-        if let Ok(client) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
-            return client;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("a node exited early with {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("a node never listened on port {port}");
 }
 
 /// Submits Bell jobs until the test stops it; an UNAVAILABLE answer (the
@@ -287,7 +244,7 @@ async fn under_load(fault: Fault) {
     // One after another: the first creates the schema.
     for n in 0..NODES {
         let mut child = cluster.start(n, ports[n], http[n], &logs[n]);
-        clients.push(connect(ports[n], &mut child).await);
+        clients.push(connect(ports[n], &mut child, Duration::from_secs(20)).await);
         nodes.push(child);
     }
 

@@ -20,7 +20,7 @@ use tonic::transport::Channel;
 #[path = "common/process.rs"]
 mod process;
 
-use process::{free_port, server_command};
+use process::{connect, free_port, server_command};
 
 #[path = "common/job_logs.rs"]
 mod job_logs;
@@ -41,21 +41,6 @@ fn start(store_env: &[(String, String)], port: u16, log: &Path) -> Child {
         .stderr(Stdio::null())
         .spawn()
         .unwrap()
-}
-
-async fn connect(port: u16, child: &mut Child) -> ArvakServiceClient<Channel> {
-    for _ in 0..400 {
-        if let Ok(client) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
-            return client;
-        }
-        if let Some(status) = child.try_wait().unwrap() {
-            panic!("the server exited early with {status}");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server never listened on port {port}");
 }
 
 /// Submits Bell jobs until the server goes away; returns the ids it acknowledged.
@@ -118,7 +103,7 @@ async fn crash_and_restart(store_env: Vec<(String, String)>, dir: &Path, kill_af
     let port = free_port();
     let logs = [dir.join("first.log"), dir.join("second.log")];
     let mut first = start(&store_env, port, &logs[0]);
-    let client = connect(port, &mut first).await;
+    let client = connect(port, &mut first, Duration::from_secs(20)).await;
     let acked = Arc::new(Mutex::new(Vec::new()));
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| tokio::spawn(load(client.clone(), acked.clone())))
@@ -139,7 +124,7 @@ async fn crash_and_restart(store_env: Vec<(String, String)>, dir: &Path, kill_af
     );
 
     let mut second = start(&store_env, port, &logs[1]);
-    let mut client = connect(port, &mut second).await;
+    let mut client = connect(port, &mut second, Duration::from_secs(20)).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     for id in &acked {
         let job = loop {

@@ -8,12 +8,10 @@ use std::time::{Duration, Instant};
 use arvak_grpc::adapters::leadership::redis::{RedisLeadership, RedisLeadershipSettings};
 use arvak_grpc::ports::{LeaderTerm, Leadership};
 
-fn redis_url() -> String {
-    std::env::var("ARVAK_TEST_REDIS_URL").expect(
-        "ARVAK_TEST_REDIS_URL is not set: the election tests need a Redis server \
-         (e.g. redis://127.0.0.1:6379)",
-    )
-}
+#[path = "common/services.rs"]
+mod services;
+
+use services::{delete_redis_prefix, redis_url};
 
 fn settings(prefix: &str, node: &str) -> RedisLeadershipSettings {
     RedisLeadershipSettings::from_config(Some(redis_url()), prefix, node, 2000).unwrap()
@@ -27,23 +25,6 @@ async fn node(prefix: &str, id: &str) -> RedisLeadership {
 
 fn fresh_prefix() -> String {
     format!("arvak_test_{}", uuid::Uuid::new_v4().simple())
-}
-
-async fn delete_prefix(prefix: &str) {
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
 }
 
 /// Waits up to `within` for `node` to lead; how long it took.
@@ -97,7 +78,7 @@ async fn one_node_leads_and_a_new_one_follows_within_3_s_of_its_death() {
     };
     assert!(taken > first, "{taken:?} after {first:?}");
     assert_eq!(leaders(&[&b, &c]), 1);
-    delete_prefix(&prefix).await;
+    delete_redis_prefix(&prefix).await;
 }
 
 #[test]
@@ -122,5 +103,5 @@ async fn a_leader_that_steps_down_is_replaced_at_once() {
     let took = leads_within(&b, Duration::from_secs(1)).await;
     assert!(took < Duration::from_secs(1), "{took:?}");
     assert!(b.term() > Some(LeaderTerm(1)));
-    delete_prefix(&prefix).await;
+    delete_redis_prefix(&prefix).await;
 }

@@ -84,16 +84,6 @@ fn start_server(dir: &Path, port: u16, collector_port: u16) -> Child {
         .unwrap()
 }
 
-async fn connect(port: u16) -> ArvakServiceClient<Channel> {
-    for _ in 0..200 {
-        if let Ok(client) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
-            return client;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("the server never listened on port {port}");
-}
-
 fn bell(traceparent: Option<String>) -> Request<SubmitJobRequest> {
     let mut request = Request::new(SubmitJobRequest {
         circuit: Some(proto::CircuitPayload {
@@ -199,8 +189,8 @@ async fn spans_of_a_call_and_of_its_job_reach_the_collector_linked_to_the_caller
     let (collector, collector_port) = start_collector().await;
     let dir = tempfile::tempdir().unwrap();
     let port = free_port();
-    let child = start_server(dir.path(), port, collector_port);
-    let mut client = connect(port).await;
+    let mut child = start_server(dir.path(), port, collector_port);
+    let mut client = process::connect(port, &mut child, Duration::from_secs(10)).await;
 
     let traceparent = format!("00-{CALLER_TRACE}-{CALLER_SPAN}-01");
     let traced = client.submit_job(bell(Some(traceparent))).await.unwrap();

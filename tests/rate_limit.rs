@@ -9,29 +9,10 @@ use arvak_grpc::adapters::rate_limit::redis::RedisRateLimiter;
 use arvak_grpc::domain::{ClientId, ErrorKind};
 use arvak_grpc::ports::RateLimiter;
 
-fn redis_url() -> String {
-    std::env::var("ARVAK_TEST_REDIS_URL").expect(
-        "ARVAK_TEST_REDIS_URL is not set: the cluster-wide rate limit tests need a Redis \
-         server (e.g. redis://127.0.0.1:6379)",
-    )
-}
+#[path = "common/services.rs"]
+mod services;
 
-async fn delete_prefix(prefix: &str) {
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("{prefix}:*"))
-        .query_async(&mut conn)
-        .await
-        .unwrap();
-    if !keys.is_empty() {
-        let _: () = redis::cmd("DEL")
-            .arg(keys)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-    }
-}
+use services::{delete_redis_prefix, redis_url};
 
 #[tokio::test]
 async fn two_nodes_take_from_one_allowance_per_client() {
@@ -74,7 +55,7 @@ async fn two_nodes_take_from_one_allowance_per_client() {
             .contains("more than client 'carol' may ever submit"),
         "{never}"
     );
-    delete_prefix(&prefix).await;
+    delete_redis_prefix(&prefix).await;
 }
 
 #[tokio::test]

@@ -5,16 +5,11 @@
 
 use std::time::{Duration, Instant};
 
-use arvak_grpc::adapters::queue::redis::{RedisJobQueue, RedisQueueSettings};
 use arvak_grpc::app::config::{Config, QueueType, StorageType};
 use arvak_grpc::proto::{self, JobState};
 use futures::StreamExt;
 
-use crate::support::{BELL, TestApp, spawn_app_with, test_config};
-
-fn env(name: &str, what: &str) -> String {
-    std::env::var(name).unwrap_or_else(|_| panic!("{name} is not set: this test needs {what}"))
-}
+use crate::support::{BELL, TestApp, services, spawn_app_with, test_config};
 
 /// A node's configuration on the shared store and queue.
 fn node(database: &str, schema: &str, redis: &str, prefix: &str) -> Config {
@@ -32,22 +27,13 @@ fn node(database: &str, schema: &str, redis: &str, prefix: &str) -> Config {
 struct Pair {
     a: TestApp,
     b: TestApp,
-    database: String,
-    redis: String,
     schema: String,
     prefix: String,
 }
 
 impl Pair {
     async fn start() -> Self {
-        let database = env(
-            "ARVAK_TEST_DATABASE_URL",
-            "PostgreSQL (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
-        );
-        let redis = env(
-            "ARVAK_TEST_REDIS_URL",
-            "Redis (e.g. redis://127.0.0.1:6379)",
-        );
+        let (database, redis) = (services::database_url(), services::redis_url());
         let id = uuid::Uuid::new_v4().simple();
         let (schema, prefix) = (format!("arvak_shared_{id}"), format!("arvak_test_{id}"));
         let a = spawn_app_with(node(&database, &schema, &redis, &prefix)).await;
@@ -55,8 +41,6 @@ impl Pair {
         Self {
             a,
             b,
-            database,
-            redis,
             schema,
             prefix,
         }
@@ -83,19 +67,8 @@ impl Pair {
     async fn stop(mut self) {
         self.a.shut_down().await.unwrap();
         self.b.shut_down().await.unwrap();
-        let settings = RedisQueueSettings::from_config(Some(self.redis), &self.prefix).unwrap();
-        RedisJobQueue::connect(&settings)
-            .await
-            .unwrap()
-            .delete_all()
-            .await
-            .unwrap();
-        let pool = sqlx::PgPool::connect(&self.database).await.unwrap();
-        let drop = format!("DROP SCHEMA \"{}\" CASCADE", self.schema);
-        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-            .execute(&pool)
-            .await
-            .unwrap();
+        services::delete_redis_prefix(&self.prefix).await;
+        services::drop_schema(&self.schema).await;
     }
 }
 

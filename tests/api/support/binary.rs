@@ -33,13 +33,6 @@ pub async fn start_logging(
     log: impl Into<Stdio>,
 ) -> (Child, ArvakServiceClient<Channel>) {
     let mut child = command.stdout(log).stderr(Stdio::null()).spawn().unwrap();
-    for _ in 0..200 {
-        if let Ok(client) = ArvakServiceClient::connect(format!("http://127.0.0.1:{port}")).await {
-            return (child, client);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the binary never listened on port {port}");
+    let client = super::process::connect(port, &mut child, Duration::from_secs(10)).await;
+    (child, client)
 }

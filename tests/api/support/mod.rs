@@ -6,6 +6,8 @@ pub mod binary;
 pub mod process;
 #[cfg(feature = "storage-postgres")]
 pub mod proxy;
+#[path = "../../common/services.rs"]
+pub mod services;
 pub mod test_backend;
 
 use std::net::SocketAddr;
