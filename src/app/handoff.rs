@@ -6,8 +6,9 @@
 //! backend waiting here takes a lease from the queue at once
 //! (`JobQueue::offer_claimed`, which refuses when any job of that backend
 //! waits, so the job passes nobody), stores the job already RUNNING under
-//! it, and hands the lease over with the circuit as parsed: the job's run
-//! costs one store write and one parse fewer (the parse was a tenth of the
+//! it, and hands the lease over with the job as stored and its circuit as
+//! parsed: the job's run costs one store write, one read and one parse
+//! fewer (the parse was a tenth of the
 //! instructions per SubmitJob, callgrind, a Bell job). Each lease is
 //! promised to one of the idle workers, so no more are taken than workers
 //! wait, and what is kept here stays as small as the pool.
@@ -20,18 +21,26 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 
 use crate::domain::circuit::Circuit;
-use crate::domain::{BackendId, Error, JobId, Result};
+use crate::domain::{BackendId, Error, Job, JobId, Result};
 use crate::ports::{Claim, JobQueue, QueueEntry};
 use crate::support::FastMap;
 use crate::support::arrivals::AnyArrival;
 
-/// A claimed job for a worker, with its circuit as the submission parsed
-/// it when the job was handed over here (a queued job's worker parses the
-/// stored text).
+/// A claimed job for a worker, with the job as its submission stored it
+/// when it was handed over here (a queued job's worker reads and parses it).
 #[derive(Debug)]
 pub struct Work {
     pub claim: Claim,
-    pub circuit: Option<Arc<Circuit>>,
+    pub submitted: Option<Submitted>,
+}
+
+/// A job as its submission stored it (RUNNING under the lease handed
+/// over), and its circuit as parsed: its worker needs neither read nor
+/// parse.
+#[derive(Debug)]
+pub struct Submitted {
+    pub job: Job,
+    pub circuit: Arc<Circuit>,
 }
 
 pub struct LocalHandoff {
@@ -45,8 +54,8 @@ struct Promise {
     /// When the lease ends unless a worker extends it; past this the queue
     /// gives the job to whoever claims it next, so it is not handed out.
     ends: Instant,
-    /// Set once the job is stored: the lease and the parsed circuit.
-    handed: Option<(Claim, Arc<Circuit>)>,
+    /// Set once the job is stored: the lease, and the job as stored.
+    handed: Option<(Claim, Submitted)>,
 }
 
 #[derive(Default)]
@@ -87,10 +96,10 @@ impl State {
             let Some(promise) = self.promised.remove(&job_id) else {
                 continue;
             };
-            if let (Some((claim, circuit)), true) = (promise.handed, promise.ends > now) {
+            if let (Some((claim, submitted)), true) = (promise.handed, promise.ends > now) {
                 return Some(Work {
                     claim,
-                    circuit: Some(circuit),
+                    submitted: Some(submitted),
                 });
             }
         }
@@ -152,9 +161,9 @@ impl LocalHandoff {
     }
 
     /// Gives a lease from `lease_for_idle`, its job now stored, to an idle
-    /// worker, with the circuit as parsed. Conflict when it was not promised
-    /// or its lease has ended.
-    pub fn hand_over(&self, claim: Claim, circuit: Arc<Circuit>) -> Result<()> {
+    /// worker, with the job as stored. Conflict when it was not promised or
+    /// its lease has ended.
+    pub fn hand_over(&self, claim: Claim, submitted: Submitted) -> Result<()> {
         let job_id = claim.job_id;
         let mut state = self.lock();
         match state.promised.get(&job_id).map(|promise| promise.ends) {
@@ -173,7 +182,7 @@ impl LocalHandoff {
         }
         let signal = state.arrivals(&claim.backend_id);
         if let Some(promise) = state.promised.get_mut(&job_id) {
-            promise.handed = Some((claim, circuit));
+            promise.handed = Some((claim, submitted));
         }
         state.handed.push_back(job_id);
         drop(state);
@@ -232,7 +241,7 @@ impl Work {
     fn queued(claim: Claim) -> Self {
         Self {
             claim,
-            circuit: None,
+            submitted: None,
         }
     }
 }

@@ -11,7 +11,7 @@ use tokio::task::JoinSet;
 use tracing::Instrument;
 
 use super::backends::BackendRegistry;
-use super::handoff::{LocalHandoff, Work};
+use super::handoff::{LocalHandoff, Submitted, Work};
 use crate::domain::circuit::Circuit;
 use futures::StreamExt;
 
@@ -125,14 +125,18 @@ impl Worker {
         }
     }
 
-    async fn process(&self, Work { claim, circuit }: Work) {
+    async fn process(&self, Work { claim, submitted }: Work) {
         let span = crate::context_span!(
             self.ports.traces,
             "job",
             job_id = %claim.job_id,
             backend = %claim.backend_id
         );
-        let job = match self.ports.store.get(claim.job_id).await {
+        let (stored, circuit) = match submitted {
+            Some(Submitted { job, circuit }) => (Ok(Some(job)), Some(circuit)),
+            None => (self.ports.store.get(claim.job_id).await, None),
+        };
+        let job = match stored {
             Ok(Some(job)) => job,
             Ok(None) => {
                 tracing::warn!(parent: &span, job_id = %claim.job_id, "claimed job is not in the store; dropping the claim");

@@ -25,6 +25,15 @@ fn circuit(qubits: u32) -> Arc<Circuit> {
     Arc::new(builder.build())
 }
 
+/// A stored job and a circuit of `qubits` qubits, as a submission hands
+/// them over.
+fn submitted(qubits: u32) -> Submitted {
+    Submitted {
+        job: crate::domain::job::tests::queued_job(),
+        circuit: circuit(qubits),
+    }
+}
+
 fn handoff() -> Arc<LocalHandoff> {
     Arc::new(LocalHandoff::new(Arc::new(MemoryJobQueue::new())))
 }
@@ -62,11 +71,11 @@ async fn a_lease_for_an_idle_worker_reaches_it_with_its_circuit_once_handed_over
         .unwrap()
         .unwrap();
     assert_eq!(lease.job_id, job.job_id);
-    handoff.hand_over(lease.clone(), circuit(3)).unwrap();
+    handoff.hand_over(lease.clone(), submitted(3)).unwrap();
     let work = worker.await.unwrap().unwrap();
     assert_eq!(work.claim, lease);
     assert_eq!(
-        work.circuit.unwrap().num_qubits(),
+        work.submitted.unwrap().circuit.num_qubits(),
         3,
         "the circuit as parsed"
     );
@@ -129,7 +138,7 @@ async fn no_lease_for_an_idle_worker_while_a_job_of_its_backend_waits() {
     let work = worker.await.unwrap().unwrap();
     assert_eq!(work.claim.job_id, waiting.job_id);
     assert!(
-        work.circuit.is_none(),
+        work.submitted.is_none(),
         "a queued job's worker parses the stored text"
     );
 }
@@ -144,7 +153,7 @@ async fn a_promise_not_handed_over_is_refused_and_frees_its_place_when_its_lease
         backend_id: sim()[0].clone(),
         token: crate::domain::FencingToken(1),
     };
-    let refused = handoff.hand_over(stranger, circuit(1)).unwrap_err();
+    let refused = handoff.hand_over(stranger, submitted(1)).unwrap_err();
     assert!(refused.message().contains("not leased"), "{refused}");
 
     // A submission dropped between its lease and its hand-over: the place
@@ -163,7 +172,9 @@ async fn a_promise_not_handed_over_is_refused_and_frees_its_place_when_its_lease
         None
     );
     tokio::time::sleep(short * 2).await;
-    let late = handoff.hand_over(dropped.unwrap(), circuit(1)).unwrap_err();
+    let late = handoff
+        .hand_over(dropped.unwrap(), submitted(1))
+        .unwrap_err();
     assert!(late.message().contains("ended"), "{late}");
     assert!(
         handoff
@@ -186,7 +197,7 @@ async fn a_handed_over_job_comes_before_a_queued_one() {
         .await
         .unwrap()
         .unwrap();
-    handoff.hand_over(lease, circuit(2)).unwrap();
+    handoff.hand_over(lease, submitted(2)).unwrap();
     drop(idle);
     handoff
         .queue()
@@ -204,7 +215,7 @@ async fn a_handed_over_job_comes_before_a_queued_one() {
         .await
         .unwrap()
         .unwrap();
-    assert!(second.circuit.is_none());
+    assert!(second.submitted.is_none());
     assert!(
         handoff
             .claim(&sim(), LEASE, Duration::ZERO)

@@ -8,6 +8,7 @@
 
 use std::sync::Arc;
 
+use crate::app::handoff::Submitted;
 use crate::domain::circuit::Circuit;
 use crate::domain::{Job, Transition, UnixMillis};
 use crate::ports::{Claim, CreateOutcome};
@@ -15,11 +16,12 @@ use crate::ports::{Claim, CreateOutcome};
 use super::JobService;
 use super::submit::queue_entry;
 
-/// A job started at its submission: its lease for an idle worker, and its
-/// circuit as parsed, for that worker.
+/// A job started at its submission: its lease for an idle worker, and the
+/// job as stored with its circuit as parsed, for that worker.
 #[derive(Clone)]
 pub(super) struct Started {
     claim: Claim,
+    job: Job,
     circuit: Arc<Circuit>,
 }
 
@@ -60,6 +62,7 @@ impl JobService {
             });
             started.push(start.map(|claim| Started {
                 claim,
+                job: job.clone(),
                 circuit: Arc::new(circuit),
             }));
         }
@@ -75,12 +78,21 @@ impl JobService {
         outcomes: &[CreateOutcome],
     ) {
         for (start, outcome) in started.iter().zip(outcomes) {
-            let Some(Started { claim, circuit }) = start else {
+            let Some(Started {
+                claim,
+                job,
+                circuit,
+            }) = start
+            else {
                 continue;
             };
             let settled = match outcome {
                 CreateOutcome::Created => {
-                    self.ports.handoff.hand_over(claim.clone(), circuit.clone())
+                    let submitted = Submitted {
+                        job: job.clone(),
+                        circuit: circuit.clone(),
+                    };
+                    self.ports.handoff.hand_over(claim.clone(), submitted)
                 }
                 CreateOutcome::Existing(_) => self.ports.handoff.withdraw(claim).await,
             };

@@ -337,7 +337,13 @@ async fn a_job_started_at_its_submission_runs_under_that_lease() {
     let (job, claim) = stored_for_an_idle_worker(&ports).await;
     ports
         .handoff
-        .hand_over(claim.clone(), Arc::new(x_circuit()))
+        .hand_over(
+            claim.clone(),
+            Submitted {
+                job: job.clone(),
+                circuit: Arc::new(x_circuit()),
+            },
+        )
         .unwrap();
 
     let done = wait_terminal(&ports, &job).await;
@@ -371,7 +377,13 @@ async fn a_job_handed_over_with_its_parsed_circuit_is_not_parsed_again() {
     three.add_qreg("q", 3).unwrap();
     ports
         .handoff
-        .hand_over(claim, Arc::new(three.build()))
+        .hand_over(
+            claim,
+            Submitted {
+                job: job.clone(),
+                circuit: Arc::new(three.build()),
+            },
+        )
         .unwrap();
 
     let done = wait_terminal(&ports, &job).await;

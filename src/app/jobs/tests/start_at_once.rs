@@ -78,7 +78,10 @@ async fn a_job_submitted_while_a_worker_waits_is_stored_running_and_handed_to_it
     assert_eq!(id.to_string().len(), 36);
     let work = handed(&handoff).await.expect("handed to the worker");
     assert_eq!((work.claim.job_id, work.claim.token), (id, TOKEN));
-    let circuit = work.circuit.expect("the circuit is kept for the worker");
+    let circuit = work
+        .submitted
+        .expect("the job and circuit are kept for the worker")
+        .circuit;
     assert_eq!(circuit.num_qubits(), 2, "the Bell circuit as parsed");
 }
 
