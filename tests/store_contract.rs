@@ -701,6 +701,13 @@ mod postgres_store {
     /// names, so runs never see each other's rows; the schema is dropped
     /// afterwards.
     pub async fn fresh() -> (Arc<dyn JobStore>, Cleanup) {
+        let (mut stores, cleanup) = sharing(1).await;
+        (stores.remove(0), cleanup)
+    }
+
+    /// `nodes` stores on one new schema, as the nodes of a cluster share
+    /// it, each with its own pool and writer.
+    pub async fn sharing(nodes: usize) -> (Vec<Arc<dyn JobStore>>, Cleanup) {
         let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
             "ARVAK_TEST_DATABASE_URL is not set: the PostgreSQL store tests need a database \
              (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
@@ -713,8 +720,12 @@ mod postgres_store {
             statement_timeout: std::time::Duration::from_secs(30),
             acquire_timeout: std::time::Duration::from_secs(5),
         };
-        let store: Arc<dyn JobStore> =
-            Arc::new(open(&settings).await.expect("PostgreSQL store opens"));
+        let mut stores: Vec<Arc<dyn JobStore>> = Vec::with_capacity(nodes);
+        for _ in 0..nodes {
+            stores.push(Arc::new(
+                open(&settings).await.expect("PostgreSQL store opens"),
+            ));
+        }
         let cleanup = async move {
             let pool = sqlx::PgPool::connect(&url).await.expect("cleanup connects");
             let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
@@ -723,7 +734,68 @@ mod postgres_store {
                 .await
                 .expect("test schema dropped");
         };
-        (store, Box::pin(cleanup))
+        (stores, Box::pin(cleanup))
+    }
+
+    /// Two nodes' stores on one schema: one starts and completes every job
+    /// while the other cancels them all, in the opposite order, each call
+    /// at once so that both writers batch many rows and lock them. Every
+    /// job ends exactly one way, the one whose write was answered OK, and
+    /// no call fails for any reason but the rules (a deadlock between the
+    /// two writers' batches would fail whole batches).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_nodes_racing_over_the_same_jobs_each_end_them_once() {
+        let (stores, cleanup) = sharing(2).await;
+        let (runner, canceller) = (stores[0].clone(), stores[1].clone());
+        let jobs: Vec<Job> = (0..400).map(|i| job("alice", "sim", i)).collect();
+        runner.create(jobs.clone(), SINCE_EVER).await.unwrap();
+        let runs = jobs.iter().map(|j| {
+            let (store, id) = (runner.clone(), j.id);
+            tokio::spawn(async move {
+                let (token, at) = (FencingToken(1), UnixMillis(10));
+                store.apply(id, Transition::Start { token, at }).await?;
+                let result = JobResult::default();
+                store
+                    .apply(id, Transition::Complete { token, at, result })
+                    .await
+            })
+        });
+        let cancels = jobs.iter().rev().map(|j| {
+            let (store, id) = (canceller.clone(), j.id);
+            let message = "canceled by its owner".to_owned();
+            tokio::spawn(async move {
+                let at = UnixMillis(11);
+                store.apply(id, Transition::Cancel { at, message }).await
+            })
+        });
+        let (runs, cancels) = futures::future::join(
+            futures::future::join_all(runs),
+            futures::future::join_all(cancels),
+        )
+        .await;
+        let mut cancels = cancels;
+        cancels.reverse();
+        let by_rules = [ErrorKind::FailedPrecondition, ErrorKind::Conflict];
+        for ((j, run), cancel) in jobs.iter().zip(runs).zip(cancels) {
+            let (run, cancel) = (run.unwrap(), cancel.unwrap());
+            for refused in [&run.as_ref().err(), &cancel.as_ref().err()]
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    by_rules.contains(&refused.kind()),
+                    "job {}: {refused}",
+                    j.id
+                );
+            }
+            let stored = runner.get(j.id).await.unwrap().unwrap();
+            match (run.is_ok(), cancel.is_ok()) {
+                (true, false) => assert_eq!(stored.state, JobState::Completed),
+                (false, true) => assert_eq!(stored.state, JobState::Canceled),
+                both => panic!("job {}: completed and canceled answered {both:?}", j.id),
+            }
+        }
+        cleanup.await;
     }
 }
 

@@ -29,15 +29,58 @@ impl<Op> Clone for GroupCommit<Op> {
 }
 
 impl<Op: Send + 'static> GroupCommit<Op> {
-    /// Starts the writer task; it ends when every `GroupCommit` is dropped.
-    pub fn start<W: BatchWriter<Op = Op>>(mut writer: W, max_batch: usize) -> Self {
+    /// Starts the writer on a thread of its own with a runtime of its own,
+    /// for a writer that talks to a database server: its round trips are
+    /// answered there at once, not after whatever else the service's
+    /// runtime has queued (1.10 × SubmitJob on PostgreSQL, paired). `make`
+    /// builds the writer on that runtime, so that its connections belong to
+    /// it; its failure is returned. The thread ends when every
+    /// `GroupCommit` is dropped.
+    pub async fn start_on_own_runtime<W, F, Fut>(
+        name: &str,
+        max_batch: usize,
+        make: F,
+    ) -> Result<Self>
+    where
+        W: BatchWriter<Op = Op>,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<W>> + 'static,
+    {
         let (sender, mut receiver) = mpsc::channel::<Op>(max_batch * 4);
-        tokio::spawn(async move {
-            while let Some(first) = receiver.recv().await {
-                writer.write(gather(first, &mut receiver, max_batch)).await;
-            }
-        });
-        Self { sender }
+        let (started, answer) = oneshot::channel();
+        std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || {
+                let runtime = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(runtime) => runtime,
+                    Err(e) => {
+                        let error = format!("starting the job store's writer: {e}");
+                        let _ = started.send(Err(Error::unavailable(error)));
+                        return;
+                    }
+                };
+                runtime.block_on(async move {
+                    let mut writer = match make().await {
+                        Ok(writer) => writer,
+                        Err(e) => {
+                            let _ = started.send(Err(e));
+                            return;
+                        }
+                    };
+                    let _ = started.send(Ok(()));
+                    while let Some(first) = receiver.recv().await {
+                        writer.write(gather(first, &mut receiver, max_batch)).await;
+                    }
+                });
+            })
+            .map_err(|e| Error::unavailable(format!("starting the job store's writer: {e}")))?;
+        answer
+            .await
+            .map_err(|_| Error::unavailable("the job store's writer stopped while starting"))??;
+        Ok(Self { sender })
     }
 
     /// Starts the writer on a thread of its own, for a writer whose work

@@ -14,6 +14,25 @@ pub enum SqlValue {
     /// an integer column.
     NullText,
     NullInt,
+    /// A whole column of values in one parameter, for PostgreSQL's
+    /// `UNNEST` (one statement text whatever the number of rows, so it is
+    /// prepared once); SQLite takes none.
+    Array(SqlArray),
+}
+
+/// The values of one column, for `SqlValue::Array`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SqlArray {
+    Text(Vec<String>),
+    OptText(Vec<Option<String>>),
+    Int(Vec<i64>),
+    OptInt(Vec<Option<i64>>),
+    Bytes(Vec<Vec<u8>>),
+}
+
+/// A driver's arguments that can (or, saying so, cannot) bind an array.
+pub trait ArrayArguments {
+    fn add_array(&mut self, array: SqlArray) -> Result<(), sqlx::error::BoxDynError>;
 }
 
 impl SqlValue {
@@ -76,6 +95,10 @@ impl SqlQuery {
 
     pub fn opt_int(&mut self, value: Option<i64>) {
         self.value(SqlValue::opt_int(value));
+    }
+
+    pub fn array(&mut self, value: SqlArray) {
+        self.value(SqlValue::Array(value));
     }
 
     pub fn bytes(&mut self, value: Vec<u8>) {

@@ -1,11 +1,12 @@
 //! `JobStore` over any SQL database with a `SqlDialect`.
 //!
-//! Creations (and, without row locks, every write) go through one writer
-//! (a task on the pool, or SQLite's thread with its own connection) that
-//! commits what has gathered in a single transaction (group commit). With
-//! row locks (PostgreSQL), transitions run in their own short transaction, so
-//! several nodes can share the database. Reads use the pool, or with SQLite
-//! (one writer per file) the cache of the jobs the writer committed last.
+//! Every write goes through one writer (a task on the pool, or SQLite's
+//! thread with its own connection) that commits what has gathered in a
+//! single transaction (group commit). With row locks (PostgreSQL, which
+//! several nodes share), a batch locks the rows it changes, in id order, and
+//! each write is fenced by the row's version, so the writers of several
+//! nodes never overwrite each other. Reads use the pool, or with SQLite (one
+//! writer per file) the cache of the jobs the writer committed last.
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -26,7 +27,7 @@ use super::error::store_error;
 use super::group_commit::{BatchWriter, GroupCommit};
 use super::row::{JobRow, decode_result};
 use super::statements::{self, SqlQuery};
-use super::writes::{self, Conn, SqlDialect, SqlxConn, StepError};
+use super::writes::{Conn, SqlDialect, SqlxConn};
 use crate::domain::{ClientId, Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
 use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
 
@@ -98,29 +99,28 @@ impl<D: SqlDialect> SqlJobStore<D> {
         }
     }
 
-    /// Wraps a connected pool whose migrations have run.
-    pub fn new(pool: Pool<D::Db>) -> Self {
-        Self::with_cache(pool, None)
-    }
-
-    /// Like `new`, keeping up to `cache_bytes` of the jobs it writes in
-    /// memory. Only for a database this process alone writes to.
-    pub fn with_cache(pool: Pool<D::Db>, cache_bytes: Option<usize>) -> Self {
-        let writer_pool = pool.clone();
-        Self::with_writer(pool, cache_bytes, |cache| {
-            Ok(GroupCommit::start(
-                Writer::<D> {
-                    pool: writer_pool,
-                    cache,
-                },
-                MAX_BATCH,
-            ))
+    /// Wraps a connected pool whose migrations have run, writing through a
+    /// pool of its own that `connect` opens on the writer's thread (see
+    /// `GroupCommit::start_on_own_runtime`). It keeps no cache, as other
+    /// nodes may write to the database too.
+    pub async fn with_writer_thread<F, Fut>(pool: Pool<D::Db>, connect: F) -> Result<Self>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<Pool<D::Db>>> + 'static,
+    {
+        let writer = GroupCommit::start_on_own_runtime("arvak-store-writer", MAX_BATCH, || async {
+            Ok(Writer::<D> {
+                pool: connect().await?,
+                cache: None,
+            })
         })
-        .expect("starting a task cannot fail")
+        .await?;
+        Self::with_writer(pool, None, |_| Ok(writer))
     }
 
-    /// Like `with_cache`, with a writer of the caller's, started by `start`
-    /// with the cache it must keep up to date.
+    /// With a writer of the caller's, started by `start` with the cache it
+    /// must keep up to date: up to `cache_bytes` of the jobs it writes, kept
+    /// in memory (only for a database this process alone writes to).
     pub fn with_writer(
         pool: Pool<D::Db>,
         cache_bytes: Option<usize>,
@@ -174,24 +174,6 @@ impl<D: SqlDialect> SqlJobStore<D> {
         }
         jobs
     }
-
-    async fn apply_in_own_transaction(&self, id: JobId, transition: Transition) -> Result<Job> {
-        let mut tx = self
-            .pool
-            .begin()
-            .await
-            .map_err(|e| store_error("starting a transaction", e))?;
-        match writes::apply(&mut SqlxConn::<D>(&mut tx), id, &transition).await {
-            Ok(job) => {
-                tx.commit()
-                    .await
-                    .map_err(|e| store_error("committing a job change", e))?;
-                Ok(job)
-            }
-            Err(StepError::Refused(error)) => Err(error),
-            Err(StepError::Sql(e)) => Err(store_error("changing a job", e)),
-        }
-    }
 }
 
 #[async_trait]
@@ -228,19 +210,15 @@ where
     }
 
     async fn apply(&self, id: JobId, transition: Transition) -> Result<Job> {
-        if D::ROW_LOCKS {
-            self.apply_in_own_transaction(id, transition).await
-        } else {
-            self.writer
-                .call(|reply| {
-                    WriteOp::Change(Change::Apply {
-                        id,
-                        transition,
-                        reply,
-                    })
+        self.writer
+            .call(|reply| {
+                WriteOp::Change(Change::Apply {
+                    id,
+                    transition,
+                    reply,
                 })
-                .await
-        }
+            })
+            .await
     }
 
     async fn result(&self, id: JobId) -> Result<Option<JobResult>> {

@@ -8,7 +8,7 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 use sqlx::{ColumnIndex, Decode, Row, SqlStr, Type};
 
 pub use super::query::SqlQuery;
-use super::query::SqlValue;
+use super::query::{SqlArray, SqlValue};
 use super::row::{JOB_COLUMNS, JobRow, encode_counts};
 use crate::domain::{Job, JobResult, Transition};
 use crate::ports::JobQuery;
@@ -129,6 +129,93 @@ pub fn insert_jobs(rows: impl IntoIterator<Item = JobRow>) -> SqlQuery {
         q.opt_text(row.traceparent);
         q.push(")");
     }
+    q
+}
+
+/// The same rows as arrays (PostgreSQL): one statement text, prepared
+/// once, whatever the number of rows.
+pub fn insert_jobs_as_arrays(rows: Vec<JobRow>) -> SqlQuery {
+    let n = rows.len();
+    // One vector per column of JOB_COLUMNS, in its order; the rows' values
+    // move into them.
+    let mut texts: [Vec<String>; 7] = std::array::from_fn(|_| Vec::with_capacity(n));
+    let mut ints: [Vec<i64>; 6] = std::array::from_fn(|_| Vec::with_capacity(n));
+    let mut opt_texts: [Vec<Option<String>>; 4] = std::array::from_fn(|_| Vec::with_capacity(n));
+    let mut opt_ints: [Vec<Option<i64>>; 4] = std::array::from_fn(|_| Vec::with_capacity(n));
+    for row in rows {
+        let [id, client, backend, format, circuit, tags, state] = &mut texts;
+        id.push(row.id);
+        client.push(row.client_id);
+        backend.push(row.backend_id);
+        format.push(row.circuit_format);
+        circuit.push(row.circuit_text);
+        tags.push(row.tags);
+        state.push(row.state);
+        let [shots, optimization, priority, submitted, attempts, version] = &mut ints;
+        shots.push(row.shots);
+        optimization.push(row.optimization_level);
+        priority.push(row.priority);
+        submitted.push(row.submitted_at);
+        attempts.push(row.attempts);
+        version.push(row.version);
+        let [key, error, backend_job, traceparent] = &mut opt_texts;
+        key.push(row.idempotency_key);
+        error.push(row.error_message);
+        backend_job.push(row.backend_job_id);
+        traceparent.push(row.traceparent);
+        let [seed, started, completed, token] = &mut opt_ints;
+        seed.push(row.seed);
+        started.push(row.started_at);
+        completed.push(row.completed_at);
+        token.push(row.claim_token);
+    }
+    let [id, client, backend, format, circuit, tags, state] = texts.map(SqlArray::Text);
+    let [shots, optimization, priority, submitted, attempts, version] = ints.map(SqlArray::Int);
+    let [key, error, backend_job, traceparent] = opt_texts.map(SqlArray::OptText);
+    let [seed, started, completed, token] = opt_ints.map(SqlArray::OptInt);
+    let columns = [
+        id,
+        client,
+        backend,
+        format,
+        circuit,
+        shots,
+        optimization,
+        priority,
+        tags,
+        key,
+        seed,
+        state,
+        submitted,
+        started,
+        completed,
+        error,
+        attempts,
+        token,
+        backend_job,
+        version,
+        traceparent,
+    ];
+    let mut q = SqlQuery::new(format!(
+        "INSERT INTO jobs ({JOB_COLUMNS}) SELECT * FROM UNNEST("
+    ));
+    for (i, column) in columns.into_iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " });
+        q.array(column);
+    }
+    q.push(")");
+    q
+}
+
+/// Tag rows as arrays (PostgreSQL).
+pub fn insert_tags_as_arrays(tags: &[(String, String, String)]) -> SqlQuery {
+    let mut q = SqlQuery::new("INSERT INTO job_tags (job_id, key, value) SELECT * FROM UNNEST(");
+    q.array(SqlArray::Text(tags.iter().map(|t| t.0.clone()).collect()));
+    q.push(", ");
+    q.array(SqlArray::Text(tags.iter().map(|t| t.1.clone()).collect()));
+    q.push(", ");
+    q.array(SqlArray::Text(tags.iter().map(|t| t.2.clone()).collect()));
+    q.push(")");
     q
 }
 
@@ -289,6 +376,93 @@ pub fn update_job(update: &JobUpdate) -> SqlQuery {
     q.text(update.id.clone());
     q.push(" AND version = ");
     q.int(update.expected_version);
+    q
+}
+
+/// The same fenced write for many rows at once, as arrays (PostgreSQL):
+/// one statement joins the new values to `jobs` and answers the ids it
+/// changed (a row whose version moved on is left out). Every update must
+/// change the result columns the same way (`ResultChange`); each way has
+/// one statement text, whatever the number of rows. Rows are locked in the
+/// order given: give them in id order, so that two writers changing some
+/// of the same rows never wait on each other in a circle.
+pub fn update_jobs(updates: &[&JobUpdate]) -> SqlQuery {
+    let result = updates.first().map(|u| &u.result);
+    debug_assert!(
+        updates.iter().all(|u| std::mem::discriminant(&u.result)
+            == std::mem::discriminant(result.expect("not empty"))),
+        "one kind of result change per statement"
+    );
+    let stores = matches!(result, Some(ResultChange::Store(_)));
+    let mut q = SqlQuery::new("UPDATE jobs SET ");
+    for (i, column) in CHANGED_COLUMNS.into_iter().enumerate() {
+        q.push(if i == 0 { "" } else { ", " });
+        q.push(format!("{column} = v.{column}"));
+    }
+    if stores {
+        q.push(
+            ", result_counts = v.result_counts, result_shots = v.result_shots, \
+             result_execution_time_ms = v.result_execution_time_ms, \
+             result_metadata_json = v.result_metadata_json",
+        );
+    }
+    if let Some(ResultChange::Clear) = result {
+        q.push(CLEAR_RESULT);
+    }
+    q.push(" FROM UNNEST(");
+    let column = |f: fn(&JobUpdate) -> i64| updates.iter().map(|u| f(u)).collect();
+    let opt_column = |f: fn(&JobUpdate) -> Option<i64>| updates.iter().map(|u| f(u)).collect();
+    let text_column =
+        |f: fn(&JobUpdate) -> Option<&String>| updates.iter().map(|u| f(u).cloned()).collect();
+    q.array(SqlArray::Text(
+        updates.iter().map(|u| u.id.clone()).collect(),
+    ));
+    let arrays = [
+        SqlArray::Int(column(|u| u.expected_version)),
+        SqlArray::Text(updates.iter().map(|u| u.state.clone()).collect()),
+        SqlArray::OptInt(opt_column(|u| u.started_at)),
+        SqlArray::OptInt(opt_column(|u| u.completed_at)),
+        SqlArray::OptText(text_column(|u| u.error_message.as_ref())),
+        SqlArray::Int(column(|u| u.attempts)),
+        SqlArray::OptInt(opt_column(|u| u.claim_token)),
+        SqlArray::OptText(text_column(|u| u.backend_job_id.as_ref())),
+        SqlArray::Int(column(|u| u.version)),
+    ];
+    for array in arrays {
+        q.push(", ");
+        q.array(array);
+    }
+    if stores {
+        let stored = || {
+            updates.iter().map(|u| match &u.result {
+                ResultChange::Store(stored) => stored,
+                _ => unreachable!("checked above: every update stores a result"),
+            })
+        };
+        for array in [
+            SqlArray::Bytes(stored().map(|r| r.counts.clone()).collect()),
+            SqlArray::Int(stored().map(|r| r.shots).collect()),
+            SqlArray::Int(stored().map(|r| r.execution_time_ms).collect()),
+            SqlArray::Text(stored().map(|r| r.metadata_json.clone()).collect()),
+        ] {
+            q.push(", ");
+            q.array(array);
+        }
+    }
+    q.push(") AS v (id, expected_version, ");
+    q.push(CHANGED_COLUMNS.join(", "));
+    if stores {
+        q.push(", result_counts, result_shots, result_execution_time_ms, result_metadata_json");
+    }
+    q.push(") WHERE jobs.id = v.id AND jobs.version = v.expected_version RETURNING jobs.id");
+    q
+}
+
+/// Several jobs, given as an array of ids (PostgreSQL).
+pub fn select_jobs(ids: Vec<String>) -> SqlQuery {
+    let mut q = SqlQuery::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY("));
+    q.array(SqlArray::Text(ids));
+    q.push(")");
     q
 }
 

@@ -55,6 +55,9 @@ pub trait WriteConn: Send {
     /// Whether reads can lock the rows they read (see `SqlDialect`).
     fn row_locks(&self) -> bool;
 
+    /// Whether statements may take arrays (see `SqlDialect::ARRAYS`).
+    fn takes_arrays(&self) -> bool;
+
     /// Rows per multi-row statement, at most `most`. A connection that
     /// caches prepared statements answers 1: the same one-row statement,
     /// prepared once, beats parsing a new many-row one every time.
@@ -78,6 +81,10 @@ where
 {
     fn row_locks(&self) -> bool {
         D::ROW_LOCKS
+    }
+
+    fn takes_arrays(&self) -> bool {
+        D::ARRAYS
     }
 
     fn rows_per_statement(&self, most: usize) -> usize {
@@ -106,6 +113,10 @@ pub trait SqlDialect: Send + Sync + 'static {
     /// Whether reads inside a transaction can lock the row (`FOR UPDATE`).
     /// Without it the store must have a single writer.
     const ROW_LOCKS: bool;
+
+    /// Whether a parameter can be an array (`SqlValue::Array`), so that
+    /// many rows go in one statement whose text never changes.
+    const ARRAYS: bool;
 
     async fn execute(conn: &mut Conn<Self>, query: SqlQuery) -> Result<u64, sqlx::Error>;
 
@@ -172,6 +183,17 @@ pub async fn create_many<C: WriteConn>(
             outcomes.push(CreateOutcome::Created);
         }
         all_outcomes.push(outcomes);
+    }
+    if conn.takes_arrays() {
+        if !rows.is_empty() {
+            conn.execute(statements::insert_jobs_as_arrays(rows))
+                .await?;
+        }
+        if !tags.is_empty() {
+            conn.execute(statements::insert_tags_as_arrays(&tags))
+                .await?;
+        }
+        return Ok(all_outcomes);
     }
     let per_statement = conn.rows_per_statement(statements::INSERT_CHUNK);
     let mut rows = rows.into_iter().peekable();
@@ -277,28 +299,29 @@ pub async fn delete_finished<C: WriteConn>(
 /// here only in their type names and in whether rows can be locked, so one
 /// text serves both.
 macro_rules! sql_dialect {
-    ($(#[$doc:meta])* $dialect:ident, $db:ty, $conn:ty, row_locks: $row_locks:expr) => {
-        /// The query with its values bound for this driver.
+    ($(#[$doc:meta])* $dialect:ident, $db:ty, $conn:ty, row_locks: $row_locks:expr, arrays: $arrays:expr) => {
+        /// The query with its values bound for this driver (an array where
+        /// the driver takes none is an encoding error).
         fn build(
             query: $crate::adapters::store::sql::statements::SqlQuery,
-        ) -> sqlx::query::Query<'static, $db, <$db as sqlx::Database>::Arguments> {
+        ) -> Result<sqlx::query::Query<'static, $db, <$db as sqlx::Database>::Arguments>, sqlx::Error> {
             use sqlx::Arguments;
-            use $crate::adapters::store::sql::query::SqlValue;
+            use $crate::adapters::store::sql::query::{ArrayArguments, SqlValue};
             let (sql, values) = query.into_parts();
             let mut arguments = <$db as sqlx::Database>::Arguments::default();
             arguments.reserve(values.len(), 0);
             for value in values {
-                let added = match value {
+                match value {
                     SqlValue::Text(text) => arguments.add(text),
                     SqlValue::Int(int) => arguments.add(int),
                     SqlValue::Bytes(bytes) => arguments.add(bytes),
                     SqlValue::NullText => arguments.add(None::<String>),
                     SqlValue::NullInt => arguments.add(None::<i64>),
-                };
-                // Encoding these types into a buffer cannot fail.
-                added.expect("a text, integer or byte value encodes");
+                    SqlValue::Array(array) => arguments.add_array(array),
+                }
+                .map_err(sqlx::Error::Encode)?;
             }
-            sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments)
+            Ok(sqlx::query_with(sqlx::AssertSqlSafe(sql), arguments))
         }
 
         $(#[$doc])*
@@ -308,27 +331,28 @@ macro_rules! sql_dialect {
         impl $crate::adapters::store::sql::writes::SqlDialect for $dialect {
             type Db = $db;
             const ROW_LOCKS: bool = $row_locks;
+            const ARRAYS: bool = $arrays;
 
             async fn execute(conn: &mut $conn, query: $crate::adapters::store::sql::statements::SqlQuery) -> Result<u64, sqlx::Error> {
-                Ok(build(query).execute(conn).await?.rows_affected())
+                Ok(build(query)?.execute(conn).await?.rows_affected())
             }
 
             async fn fetch_jobs(
                 conn: &mut $conn,
                 query: $crate::adapters::store::sql::statements::SqlQuery,
             ) -> Result<Vec<$crate::adapters::store::sql::row::JobRow>, sqlx::Error> {
-                let rows = build(query).fetch_all(conn).await?;
+                let rows = build(query)?.fetch_all(conn).await?;
                 rows.iter().map($crate::adapters::store::sql::statements::read_job_row).collect()
             }
 
             async fn fetch_texts(conn: &mut $conn, query: $crate::adapters::store::sql::statements::SqlQuery) -> Result<Vec<String>, sqlx::Error> {
                 use sqlx::Row;
-                build(query).fetch_all(conn).await?.iter().map(|row| row.try_get(0)).collect()
+                build(query)?.fetch_all(conn).await?.iter().map(|row| row.try_get(0)).collect()
             }
 
             async fn fetch_int(conn: &mut $conn, query: $crate::adapters::store::sql::statements::SqlQuery) -> Result<i64, sqlx::Error> {
                 use sqlx::Row;
-                build(query).fetch_one(conn).await?.try_get(0)
+                build(query)?.fetch_one(conn).await?.try_get(0)
             }
 
             async fn fetch_api_keys(
@@ -336,7 +360,7 @@ macro_rules! sql_dialect {
                 query: $crate::adapters::store::sql::statements::SqlQuery,
             ) -> Result<Vec<$crate::adapters::store::sql::writes::ApiKeyRow>, sqlx::Error> {
                 use sqlx::Row;
-                let rows = build(query).fetch_all(conn).await?;
+                let rows = build(query)?.fetch_all(conn).await?;
                 rows.iter()
                     .map(|row| Ok((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?, row.try_get(4)?)))
                     .collect()
@@ -347,7 +371,7 @@ macro_rules! sql_dialect {
                 query: $crate::adapters::store::sql::statements::SqlQuery,
             ) -> Result<Vec<$crate::adapters::store::sql::writes::AuditRow>, sqlx::Error> {
                 use sqlx::Row;
-                let rows = build(query).fetch_all(conn).await?;
+                let rows = build(query)?.fetch_all(conn).await?;
                 rows.iter()
                     .map(|row| Ok((
                         row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?,
@@ -361,7 +385,7 @@ macro_rules! sql_dialect {
                 query: $crate::adapters::store::sql::statements::SqlQuery,
             ) -> Result<Option<(Vec<u8>, i64, i64, String)>, sqlx::Error> {
                 use sqlx::Row;
-                let Some(row) = build(query).fetch_optional(conn).await? else { return Ok(None) };
+                let Some(row) = build(query)?.fetch_optional(conn).await? else { return Ok(None) };
                 Ok(Some((row.try_get(0)?, row.try_get(1)?, row.try_get(2)?, row.try_get(3)?)))
             }
         }

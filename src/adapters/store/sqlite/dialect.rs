@@ -1,7 +1,9 @@
 //! How SQLite runs the shared queries.
 
+use sqlx::sqlite::SqliteArguments;
 use sqlx::{Sqlite, SqliteConnection};
 
+use crate::adapters::store::sql::query::{ArrayArguments, SqlArray};
 use crate::adapters::store::sql::writes::sql_dialect;
 
 sql_dialect!(
@@ -9,5 +11,12 @@ sql_dialect!(
     SqliteDialect,
     Sqlite,
     SqliteConnection,
-    row_locks: false
+    row_locks: false,
+    arrays: false
 );
+
+impl ArrayArguments for SqliteArguments {
+    fn add_array(&mut self, _: SqlArray) -> Result<(), sqlx::error::BoxDynError> {
+        Err("SQLite takes no array parameters".into())
+    }
+}

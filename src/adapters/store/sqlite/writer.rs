@@ -33,8 +33,13 @@ impl ToSql for SqlValue {
             SqlValue::Int(int) => ValueRef::Integer(*int),
             SqlValue::Bytes(bytes) => ValueRef::Blob(bytes),
             SqlValue::NullText | SqlValue::NullInt => ValueRef::Null,
+            SqlValue::Array(_) => return Err(no_arrays()),
         }))
     }
+}
+
+fn no_arrays() -> rusqlite::Error {
+    rusqlite::Error::ToSqlConversionFailure("SQLite takes no array parameters".into())
 }
 
 /// Opens the writer's connection to a database whose schema is in place
@@ -99,6 +104,10 @@ impl OwnConn<'_> {
 #[async_trait]
 impl WriteConn for OwnConn<'_> {
     fn row_locks(&self) -> bool {
+        false
+    }
+
+    fn takes_arrays(&self) -> bool {
         false
     }
 

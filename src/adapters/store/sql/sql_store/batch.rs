@@ -3,7 +3,7 @@
 //! order. Jobs the batch or the cache knows change without a read
 //! (`known`). The caller begins and commits; `Batch::finish` answers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use tokio::sync::oneshot;
 
@@ -201,6 +201,39 @@ async fn create_together<C: WriteConn>(
     Some(failure)
 }
 
+/// Where statements take arrays (PostgreSQL, shared by several nodes),
+/// every job the batch changes is read up front with one statement, so that
+/// its transitions are worked out here and written together
+/// (`KnownChanges`), fenced by version, rather than read and written one by
+/// one. A job another node changes meanwhile fails its version check and is
+/// answered as a conflict. A row that cannot be read is left out: its
+/// change reads it again and is refused.
+async fn read_changed_jobs<C: WriteConn>(
+    conn: &mut C,
+    changes: &[Change],
+    written: &mut Written,
+) -> std::result::Result<(), DbError> {
+    let ids: BTreeSet<String> = changes
+        .iter()
+        .filter_map(|change| match change {
+            Change::Apply { id, .. } if !written.jobs.contains_key(id) => Some(id.to_string()),
+            _ => None,
+        })
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows = conn
+        .fetch_jobs(statements::select_jobs(ids.into_iter().collect()))
+        .await?;
+    for row in rows {
+        if let Ok(job) = row.into_job() {
+            written.jobs.insert(job.id, job);
+        }
+    }
+    Ok(())
+}
+
 /// A batch written but not yet committed: the answers it holds, and the
 /// failure that broke its transaction, if one did.
 pub struct Batch {
@@ -265,6 +298,12 @@ pub async fn write_batch<C: WriteConn>(
     let mut written = Written::default();
     let mut broken: Option<Error> =
         create_together(conn, creates, &mut finishes, &mut written).await;
+    if broken.is_none()
+        && conn.takes_arrays()
+        && let Err(e) = read_changed_jobs(conn, &changes, &mut written).await
+    {
+        broken = Some(store_error("reading the jobs to change", e));
+    }
     let mut ops = changes.into_iter();
     let mut known = KnownChanges::default();
     if broken.is_none() {

@@ -13,7 +13,7 @@ use super::batch::Written;
 use crate::adapters::store::sql::cache::JobCache;
 use crate::adapters::store::sql::error::DbError;
 use crate::adapters::store::sql::group_commit::{Finish, finish};
-use crate::adapters::store::sql::statements::{self, JobUpdate};
+use crate::adapters::store::sql::statements::{self, JobUpdate, ResultChange};
 use crate::adapters::store::sql::writes::WriteConn;
 use crate::domain::{Error, Job, JobId, Result, Transition};
 
@@ -123,10 +123,40 @@ async fn write_rows<C: WriteConn>(
     conn: &mut C,
     pending: &[Pending],
 ) -> std::result::Result<HashSet<String>, DbError> {
+    if conn.takes_arrays() {
+        return write_rows_together(conn, pending).await;
+    }
     let mut updated = HashSet::with_capacity(pending.len());
     for item in pending {
         if conn.execute(statements::update_job(&item.update)).await? == 1 {
             updated.insert(item.update.id.clone());
+        }
+    }
+    Ok(updated)
+}
+
+/// Where statements take arrays (PostgreSQL): one statement for all the
+/// rows that change their result columns alike, which for a batch of runs
+/// starting and ending is two statements, whatever its size.
+async fn write_rows_together<C: WriteConn>(
+    conn: &mut C,
+    pending: &[Pending],
+) -> std::result::Result<HashSet<String>, DbError> {
+    let mut updated = HashSet::with_capacity(pending.len());
+    let kinds: [fn(&ResultChange) -> bool; 3] = [
+        |r| matches!(r, ResultChange::Keep),
+        |r| matches!(r, ResultChange::Store(_)),
+        |r| matches!(r, ResultChange::Clear),
+    ];
+    for is_kind in kinds {
+        let mut updates: Vec<&JobUpdate> = pending
+            .iter()
+            .map(|item| &item.update)
+            .filter(|update| is_kind(&update.result))
+            .collect();
+        updates.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        if !updates.is_empty() {
+            updated.extend(conn.fetch_texts(statements::update_jobs(&updates)).await?);
         }
     }
     Ok(updated)
