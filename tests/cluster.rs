@@ -5,7 +5,8 @@
 //! 2 s, Redis cut for 7 s. Every job id a client received must end
 //! COMPLETED with its whole result, with its outcome recorded at most once
 //! across the three nodes' logs (a kill can hide a log line, never invent
-//! one, so the logs prove "not twice" and the store "once").
+//! one, so the logs prove "not twice" and the store "once"). And a client's
+//! rate limit holds across the three.
 #![cfg(all(
     feature = "queue-redis",
     feature = "storage-postgres",
@@ -47,20 +48,24 @@ struct Cluster {
     proxy: Option<proxy::Proxy>,
     schema: String,
     prefix: String,
+    /// A policies file every node reads, if any.
+    policies: Option<std::path::PathBuf>,
 }
 
 impl Cluster {
-    async fn new(fault: Fault) -> Self {
+    /// A cluster ready for `fault`, if any: what the fault cuts is reached
+    /// through a proxy.
+    async fn new(fault: Option<Fault>) -> Self {
         let (database, redis) = (services::database_url(), services::redis_url());
         let id = uuid::Uuid::new_v4().simple();
         let (mut nodes_database, mut nodes_redis) = (database.clone(), redis.clone());
         let proxy = match fault {
-            Fault::PostgresCut => {
+            Some(Fault::PostgresCut) => {
                 let (through, proxy) = through_proxy(&database, 5432).await;
                 nodes_database = through;
                 Some(proxy)
             }
-            Fault::RedisCut => {
+            Some(Fault::RedisCut) => {
                 let (through, proxy) = through_proxy(&redis, 6379).await;
                 nodes_redis = through;
                 Some(proxy)
@@ -73,13 +78,18 @@ impl Cluster {
             proxy,
             schema: format!("arvak_cluster_{id}"),
             prefix: format!("arvak_test_{id}"),
+            policies: None,
         }
     }
 
     /// Node `n` on `port` (HTTP on `http`), logging JSON to `log`. Short leases and a
     /// frequent reconciling pass keep the test short.
     fn start(&self, n: usize, port: u16, http: u16, log: &Path) -> Child {
-        server_command(log.parent().unwrap())
+        let mut command = server_command(log.parent().unwrap());
+        if let Some(policies) = &self.policies {
+            command.env("ARVAK_POLICIES_FILE", policies);
+        }
+        command
             .env("ARVAK_STORAGE_TYPE", "postgres")
             .env("ARVAK_STORAGE_POSTGRES_URL", &self.nodes_database)
             .env("ARVAK_STORAGE_ACQUIRE_TIMEOUT_SECS", "1")
@@ -232,7 +242,7 @@ static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(())
 /// what happened.
 async fn under_load(fault: Fault) {
     let _alone = ONE_AT_A_TIME.lock().await;
-    let cluster = Cluster::new(fault).await;
+    let cluster = Cluster::new(Some(fault)).await;
     let dir = tempfile::tempdir().unwrap();
     let ports: Vec<u16> = (0..NODES).map(|_| free_port()).collect();
     let http: Vec<u16> = (0..NODES).map(|_| free_port()).collect();
@@ -425,4 +435,66 @@ async fn postgres_cut_under_load_answers_unavailable_and_loses_no_job() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_cut_under_load_answers_unavailable_and_loses_no_job() {
     under_load(Fault::RedisCut).await;
+}
+
+/// `rate_limit_per_minute` holds across the cluster: a client's
+/// submissions spread over the three nodes share one allowance (a burst of
+/// 6 here), instead of getting one from each node.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clients_rate_limit_holds_across_the_nodes() {
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies.yaml");
+    std::fs::write(
+        &policies,
+        "clients:\n  anonymous:\n    operations: \"*\"\n    backends: \"*\"\n    \
+         quotas:\n      rate_limit_per_minute: 6\n",
+    )
+    .unwrap();
+    let mut cluster = Cluster::new(None).await;
+    cluster.policies = Some(policies);
+    let mut nodes = Vec::new();
+    let mut clients = Vec::new();
+    for n in 0..NODES {
+        let (port, http) = (free_port(), free_port());
+        let log = dir.path().join(format!("node-{n}.log"));
+        let mut child = cluster.start(n, port, http, &log);
+        clients.push(connect(port, &mut child, Duration::from_secs(20)).await);
+        nodes.push(child);
+    }
+
+    // Twelve submissions in turn to each node, well within the 10 s in
+    // which one more would be allowed.
+    let mut answered = Vec::new();
+    for i in 0..12 {
+        let submitted = clients[i % NODES]
+            .submit_job(proto::SubmitJobRequest {
+                circuit: Some(proto::CircuitPayload {
+                    format: Some(proto::circuit_payload::Format::Qasm3(BELL.into())),
+                }),
+                backend_id: "simulator".into(),
+                shots: 10,
+                ..Default::default()
+            })
+            .await;
+        answered.push((i % NODES, submitted.map(|_| ())));
+    }
+    let accepted = answered.iter().filter(|(_, a)| a.is_ok()).count();
+    assert_eq!(accepted, 6, "one burst of 6 for the cluster: {answered:?}");
+    for (node, answer) in &answered[6..] {
+        let refused = answer.as_ref().expect_err("past the burst");
+        assert_eq!(
+            refused.code(),
+            tonic::Code::ResourceExhausted,
+            "node {node}: {refused}"
+        );
+        assert!(
+            refused.message().contains("rate_limit_per_minute 6"),
+            "{refused}"
+        );
+    }
+    for node in nodes {
+        terminate(node).await;
+    }
+    cluster.remove().await;
 }
