@@ -100,6 +100,10 @@ impl WorkerPool {
     }
 }
 
+/// How long a run of a job that other nodes may cancel goes before the
+/// store is asked whether it was canceled before its events were followed.
+const STORE_CANCEL_CHECK: Duration = Duration::from_millis(200);
+
 struct Worker {
     ports: WorkerPorts,
     settings: WorkerSettings,
@@ -341,16 +345,17 @@ impl Worker {
     ) -> std::convert::Infallible {
         if self.settings.follow_cancels {
             let mut events = self.ports.events.subscribe_to(job);
-            // A cancel before the subscription shows in the store.
-            let mut canceled = self.is_canceled(job).await;
-            while !canceled {
-                canceled = match events.next().await {
-                    Some(WatchItem::Event(event)) => event.state == JobState::Canceled,
-                    Some(WatchItem::Lagged) => self.is_canceled(job).await,
-                    None => break,
-                };
+            // A cancel before the subscription shows only in the store. It
+            // is looked for once the run has lasted a moment: most
+            // simulator runs are over by then and need no read.
+            let mut canceled = tokio::select! {
+                () = tokio::time::sleep(STORE_CANCEL_CHECK) => Some(self.is_canceled(job).await),
+                item = events.next() => self.canceled_by(item, job).await,
+            };
+            while canceled == Some(false) {
+                canceled = self.canceled_by(events.next().await, job).await;
             }
-            if canceled {
+            if canceled == Some(true) {
                 tracing::info!(job_id = %job, "canceled through another node; stopping the run");
                 if let Err(e) = backend.cancel(job).await {
                     tracing::warn!(job_id = %job, error = %e, "could not stop a canceled run");
@@ -360,8 +365,21 @@ impl Worker {
         std::future::pending().await
     }
 
+    /// Whether an event (or, after lost events, the store) says `job` was
+    /// canceled; `None` once events end.
+    async fn canceled_by(&self, item: Option<WatchItem>, job: JobId) -> Option<bool> {
+        match item? {
+            WatchItem::Event(event) => Some(event.state == JobState::Canceled),
+            WatchItem::Lagged => Some(self.is_canceled(job).await),
+        }
+    }
+
+    /// Reads the job in a task of its own: the run may end meanwhile, and a
+    /// read abandoned halfway costs the store its connection.
     async fn is_canceled(&self, job: JobId) -> bool {
-        matches!(self.ports.store.get(job).await, Ok(Some(stored)) if stored.state == JobState::Canceled)
+        let store = self.ports.store.clone();
+        let read = tokio::spawn(async move { store.get(job).await });
+        matches!(read.await, Ok(Ok(Some(stored))) if stored.state == JobState::Canceled)
     }
 
     /// Records the backend's own job id on the running job as soon as the
