@@ -168,10 +168,18 @@ impl JobService {
         if limits == QueueLimits::default() {
             return Ok(());
         }
-        // A submission (single or batch) is for one backend.
+        // A submission (single or batch) is for one backend. Only the
+        // counts a limit needs are asked for: with a shared queue each is a
+        // round trip.
         let backend = first.backend_id.clone();
-        let waiting_total = self.ports.queue.waiting(None).await?;
-        let waiting_backend = self.ports.queue.waiting(Some(backend.clone())).await?;
+        let waiting_total = match limits.total {
+            Some(_) => self.ports.queue.waiting(None).await?,
+            None => 0,
+        };
+        let waiting_backend = match limits.per_backend {
+            Some(_) => self.ports.queue.waiting(Some(backend.clone())).await?,
+            None => 0,
+        };
         limits.check(&backend, waiting_total, waiting_backend, jobs.len() as u64)
     }
 
