@@ -120,7 +120,9 @@ impl Wait {
 #[derive(Debug, Parser)]
 #[command(about = "Load generator for the Arvak gRPC service")]
 struct Args {
-    /// Server address (host:port).
+    /// Server address (host:port), or several separated by commas (the
+    /// nodes of a cluster): connections go to each in turn, the same
+    /// number to every one.
     #[arg(long, default_value = "127.0.0.1:50051")]
     addr: String,
     #[arg(long, value_enum, default_value = "submit")]
@@ -253,8 +255,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+impl Args {
+    fn addrs(&self) -> Vec<&str> {
+        self.addr.split(',').map(str::trim).collect()
+    }
+}
+
 async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error>> {
-    let connections = args.concurrency.div_ceil(CALLERS_PER_CONNECTION);
+    let addrs = args.addrs();
+    // As many connections to every address.
+    let connections = args
+        .concurrency
+        .div_ceil(CALLERS_PER_CONNECTION)
+        .div_ceil(addrs.len())
+        * addrs.len();
     let client = caller_kind(args)?;
     // tonic channels: for end-to-end and the tonic caller one per 16
     // callers, otherwise one (a status run's prefill).
@@ -264,11 +278,12 @@ async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error
     };
     let tls = tls_client(args)?;
     let mut channels = Vec::with_capacity(tonic_connections);
-    for _ in 0..tonic_connections {
+    for i in 0..tonic_connections {
+        let addr = addrs[i % addrs.len()];
         let channel = match &tls {
-            Some(tls) => tls.channel(&args.addr).await?,
+            Some(tls) => tls.channel(addr).await?,
             None => {
-                Endpoint::from_shared(format!("http://{}", args.addr))?
+                Endpoint::from_shared(format!("http://{addr}"))?
                     .connect()
                     .await?
             }
@@ -293,8 +308,8 @@ async fn run(args: &Args) -> Result<serde_json::Value, Box<dyn std::error::Error
             .collect(),
         Client::Lean => {
             let mut lean = Vec::with_capacity(connections);
-            for _ in 0..connections {
-                lean.push(LeanConnection::connect(&args.addr).await?);
+            for i in 0..connections {
+                lean.push(LeanConnection::connect(addrs[i % addrs.len()]).await?);
             }
             let uri = lean[0].method_uri(args.rpc.method())?;
             (0..args.concurrency)
@@ -469,10 +484,8 @@ fn tls_client(args: &Args) -> Result<Option<tls_client::TlsClient>, Box<dyn std:
         (Some(cert), Some(key)) => Some((read(cert)?, read(key)?)),
         _ => None,
     };
-    let host = args
-        .addr
-        .rsplit_once(':')
-        .map_or(args.addr.as_str(), |(host, _)| host);
+    let first = args.addrs()[0];
+    let host = first.rsplit_once(':').map_or(first, |(host, _)| host);
     let domain = match &args.tls_domain {
         Some(domain) => domain.as_str(),
         None => host.trim_start_matches('[').trim_end_matches(']'),

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# A cluster under load: NODES servers on this machine sharing the local
+# PostgreSQL (a fresh schema per run) and Redis (a fresh prefix per run), the
+# load spread over all of them, against one node on the same services, in
+# alternating runs. Then the medians, the ratio of the cluster to one node,
+# and what each job cost the shared services: Redis commands and PostgreSQL
+# transactions per stored job (and statements, with PG_LOG).
+#
+#   bench/cluster.sh                                  # submit and end to end, 3 rounds
+#   RPCS=submit ROUNDS=5 bench/cluster.sh
+#   PG_LOG=/var/log/postgresql/postgresql-15-main.log ROUNDS=1 bench/cluster.sh
+#
+# Variables: SIZES (node counts to alternate, "1 3"), RPCS ("submit
+# end-to-end"), ROUNDS (3), CONCURRENCY (64 callers in all), DURATION (10 s),
+# WARMUP (2 s), JOBS (end-to-end jobs, 20000), OUT (keep the JSON lines),
+# SERVER_BIN (another server binary), PG_LOG (PostgreSQL's log file, readable
+# here: each node's connections then log every statement, which are counted;
+# this slows the database, so use it for counting, not for speed),
+# ARVAK_TEST_DATABASE_URL and ARVAK_TEST_REDIS_URL (the services; the local
+# ones by default).
+set -eu
+cd "$(dirname "$0")/.."
+
+SIZES=${SIZES:-"1 3"} RPCS=${RPCS:-"submit end-to-end"} ROUNDS=${ROUNDS:-3}
+CONCURRENCY=${CONCURRENCY:-64} DURATION=${DURATION:-10} WARMUP=${WARMUP:-2} JOBS=${JOBS:-20000}
+DATABASE_URL=${ARVAK_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+REDIS_URL=${ARVAK_TEST_REDIS_URL:-redis://127.0.0.1:6379}
+for tool in psql redis-cli; do
+    command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 1; }
+done
+
+work=$(mktemp -d) schema="" prefix="" nodes=()
+OUT=${OUT:-$work/results.jsonl}
+. bench/common.sh
+sql() { PGOPTIONS=--client-min-messages=warning psql -qAt "$DATABASE_URL" -c "$1"; }
+stop_nodes() {
+    for pid in "${nodes[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${nodes[@]}"; do wait "$pid" 2>/dev/null || true; done
+    nodes=()
+}
+clean_services() {
+    [ -n "$schema" ] && sql "DROP SCHEMA IF EXISTS \"$schema\" CASCADE" >/dev/null || true
+    [ -n "$prefix" ] && redis-cli -u "$REDIS_URL" --scan --pattern "$prefix:*" |
+        xargs -r redis-cli -u "$REDIS_URL" DEL >/dev/null || true
+    schema="" prefix=""
+}
+cleanup() { stop_processes; stop_nodes; clean_services; }
+trap 'cleanup; rm -rf "$work"' EXIT
+trap 'exit 130' INT TERM
+
+build_release "storage-postgres queue-redis"
+
+redis_commands() { redis-cli -u "$REDIS_URL" INFO stats | awk -F: '/^total_commands_processed/ {print $2+0}'; }
+pg_transactions() { sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
+log_lines() { if [ -n "${PG_LOG:-}" ]; then wc -l <"$PG_LOG"; else echo 0; fi; }
+
+# start_nodes COUNT ROUND: COUNT servers on fresh ports; sets $addrs.
+start_nodes() {
+    local count=$1 round=$2 url=$DATABASE_URL ports=()
+    schema="arvak_cluster_bench_$$_${round}_$count" prefix="arvak-cluster-bench-$$-$round-$count"
+    if [ -n "${PG_LOG:-}" ]; then
+        case $url in *\?*) url="$url&" ;; *) url="$url?" ;; esac
+        url="${url}options=-c%20log_statement%3Dall"
+    fi
+    for i in $(seq "$count"); do
+        local port
+        port=$(free_port)
+        ports+=("$port")
+        (cd "$work" && exec env ARVAK_SERVER_LISTEN_ADDR="127.0.0.1:$port" ARVAK_HTTP_ENABLED=false \
+            ARVAK_STORAGE_TYPE=postgres ARVAK_STORAGE_POSTGRES_URL="$url" \
+            ARVAK_STORAGE_POSTGRES_SCHEMA="$schema" ARVAK_QUEUE_TYPE=redis \
+            ARVAK_QUEUE_REDIS_URL="$REDIS_URL" ARVAK_QUEUE_REDIS_PREFIX="$prefix" \
+            ARVAK_CLUSTER_NODE_ID="bench-$i" "$bin" >"$work/node-$i.log" 2>&1) &
+        nodes+=($!)
+        # One at a time: the first creates the schema.
+        local tries=0
+        until (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+            tries=$((tries + 1))
+            if [ "$tries" -gt 300 ]; then
+                cat "$work/node-$i.log" >&2; echo "node $i did not start" >&2; exit 1
+            fi
+            sleep 0.1
+        done
+    done
+    addrs=$(printf '127.0.0.1:%s,' "${ports[@]}")
+    addrs=${addrs%,}
+}
+
+run_one() { # nodes rpc round
+    local count=$1 rpc=$2 round=$3 label
+    label=$([ "$count" = 1 ] && echo "1-node" || echo "$count-nodes")
+    start_nodes "$count" "$round"
+    local redis0 pg0 log0
+    redis0=$(redis_commands) pg0=$(pg_transactions) log0=$(log_lines)
+    OUT=$work/line.jsonl run_load --addr "$addrs" --rpc "$rpc" --concurrency "$CONCURRENCY" \
+        --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$label" >/dev/null
+    stop_nodes
+    local redis1 pg1 log1 jobs statements=null
+    redis1=$(redis_commands) pg1=$(pg_transactions) log1=$(log_lines)
+    jobs=$(sql "SELECT count(*) FROM \"$schema\".jobs")
+    if [ -n "${PG_LOG:-}" ]; then
+        statements=$(tail -n +"$((log0 + 1))" "$PG_LOG" | head -n "$((log1 - log0))" |
+            grep -cE "LOG:  (statement|execute [^:]*):" || true)
+    fi
+    clean_services
+    # The run's line with what the shared services did per stored job.
+    python3 -c '
+import json, sys
+line = json.loads(open(sys.argv[1]).read().splitlines()[-1])
+jobs, redis, pg, statements = (int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+line["jobs_stored"] = jobs
+line["redis_commands_per_job"] = round(redis / max(jobs, 1), 2)
+line["pg_transactions_per_job"] = round(pg / max(jobs, 1), 3)
+if statements != "null":
+    line["pg_statements_per_job"] = round(int(statements) / max(jobs, 1), 2)
+print(json.dumps(line, sort_keys=True))' "$work/line.jsonl" "$jobs" "$((redis1 - redis0))" \
+        "$((pg1 - pg0))" "$statements" | tee -a "$OUT"
+    rm -f "$work/line.jsonl"
+}
+
+for round in $(seq "$ROUNDS"); do
+    for rpc in $RPCS; do
+        for count in $SIZES; do
+            echo "round $round/$ROUNDS: $rpc on $count node(s)" >&2
+            run_one "$count" "$rpc" "$round"
+        done
+    done
+done
+
+python3 bench/summary.py "$OUT" "1-node"
+python3 -c '
+import json, sys, statistics
+lines = [json.loads(l) for l in open(sys.argv[1])]
+print("\nper stored job (medians)        redis commands   pg transactions   pg statements")
+for rpc, label in sorted({(l["rpc"], l["label"]) for l in lines}):
+    runs = [l for l in lines if (l["rpc"], l["label"]) == (rpc, label)]
+    def med(key):
+        return statistics.median(l[key] for l in runs) if all(key in l for l in runs) else float("nan")
+    counts = [med(k) for k in ("redis_commands_per_job", "pg_transactions_per_job", "pg_statements_per_job")]
+    print(f"{rpc:<14} {label:<16} {counts[0]:>14.2f} {counts[1]:>17.3f} {counts[2]:>15.2f}")
+' "$OUT"
