@@ -8,6 +8,7 @@
 //! Redis.
 
 mod config;
+mod connections;
 mod error;
 mod redis_queue;
 mod scripts;

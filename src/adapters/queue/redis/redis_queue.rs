@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bb8_redis::RedisConnectionManager;
 use bb8_redis::redis::{self, FromRedisValue, Script};
 use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::Instant;
 
 use super::config::RedisQueueSettings;
+use super::connections::QueueConnections;
 use super::error::{pool_error, queue_error};
 use super::scripts;
 use super::wakeups::{Wakeups, listen};
@@ -44,7 +44,7 @@ pub struct RedisJobQueue {
 }
 
 struct Inner {
-    pool: bb8::Pool<RedisConnectionManager>,
+    pool: bb8::Pool<QueueConnections>,
     prefix: String,
 }
 
@@ -52,11 +52,14 @@ impl RedisJobQueue {
     /// Connects, refuses a Redis that may evict keys, and starts following
     /// arrivals.
     pub async fn connect(settings: &RedisQueueSettings) -> Result<Self> {
-        let manager = RedisConnectionManager::new(settings.url.as_str())
+        let manager = QueueConnections::new(settings.url.as_str())
             .map_err(|e| queue_error("reading queue.redis_url", &e))?;
         let pool = bb8::Pool::builder()
             .max_size(settings.pool_size.max(1))
             .connection_timeout(CONNECTION_TIMEOUT)
+            // A failed connection reports itself (`QueueConnections`); no
+            // PING before every use.
+            .test_on_check_out(false)
             .build(manager)
             .await
             .map_err(|e| queue_error("connecting", &e))?;
