@@ -13,7 +13,9 @@
 # Variables: SIZES (node counts to alternate, "1 3"), RPCS ("submit
 # end-to-end"), ROUNDS (3), CONCURRENCY (64 callers in all), DURATION (10 s),
 # WARMUP (2 s), JOBS (end-to-end jobs, 20000), OUT (keep the JSON lines),
-# SERVER_BIN (another server binary), PG_LOG (PostgreSQL's log file, readable
+# SERVER_BIN (another server binary), ALSO_BIN and ALSO_LABEL (a second
+# server binary run right after each run, labelled with that suffix, e.g.
+# one built from another commit), PG_LOG (PostgreSQL's log file, readable
 # here: each node's connections then log every statement, which are counted;
 # this slows the database, so use it for counting, not for speed),
 # ARVAK_TEST_DATABASE_URL and ARVAK_TEST_REDIS_URL (the services; the local
@@ -57,7 +59,7 @@ log_lines() { if [ -n "${PG_LOG:-}" ]; then wc -l <"$PG_LOG"; else echo 0; fi; }
 # start_nodes COUNT ROUND: COUNT servers on fresh ports; sets $addrs.
 start_nodes() {
     local count=$1 round=$2 url=$DATABASE_URL ports=()
-    schema="arvak_cluster_bench_$$_${round}_$count" prefix="arvak-cluster-bench-$$-$round-$count"
+    schema="arvak_cluster_bench_$$_${round}_${count}_$RANDOM" prefix="arvak-cluster-bench-$$-$round-$count-$RANDOM"
     if [ -n "${PG_LOG:-}" ]; then
         case $url in *\?*) url="$url&" ;; *) url="$url?" ;; esac
         url="${url}options=-c%20log_statement%3Dall"
@@ -86,9 +88,9 @@ start_nodes() {
     addrs=${addrs%,}
 }
 
-run_one() { # nodes rpc round
+run_one() { # nodes rpc round label-suffix
     local count=$1 rpc=$2 round=$3 label
-    label=$([ "$count" = 1 ] && echo "1-node" || echo "$count-nodes")
+    label=$([ "$count" = 1 ] && echo "1-node" || echo "$count-nodes")$4
     start_nodes "$count" "$round"
     local redis0 pg0 log0
     redis0=$(redis_commands) pg0=$(pg_transactions) log0=$(log_lines)
@@ -122,7 +124,13 @@ for round in $(seq "$ROUNDS"); do
     for rpc in $RPCS; do
         for count in $SIZES; do
             echo "round $round/$ROUNDS: $rpc on $count node(s)" >&2
-            run_one "$count" "$rpc" "$round"
+            run_one "$count" "$rpc" "$round" ""
+            if [ -n "${ALSO_BIN:-}" ]; then
+                echo "round $round/$ROUNDS: $rpc on $count node(s) as ${ALSO_LABEL:--also}" >&2
+                own_bin=$bin bin=$ALSO_BIN
+                run_one "$count" "$rpc" "$round" "${ALSO_LABEL:--also}"
+                bin=$own_bin
+            fi
         done
     done
 done
