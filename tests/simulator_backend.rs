@@ -349,3 +349,54 @@ async fn runs_that_each_need_most_of_the_budget_take_turns_and_finish() {
         assert_eq!(result.counts.values().sum::<u64>(), 10);
     }
 }
+
+/// With `run_log` set, every run appends `<unix ms> <job id>` as it
+/// starts; a file that cannot be opened is refused naming the key.
+#[tokio::test]
+async fn a_run_log_gets_a_line_per_run_as_it_starts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("runs.log");
+    let id = arvak_grpc::domain::BackendId::parse("simulator").unwrap();
+    let config = SimulatorConfig {
+        run_log: Some(path.clone()),
+        ..SimulatorConfig::default()
+    };
+    let sim = SimulatorBackend::open(id.clone(), config).unwrap();
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let (first, second) = (
+        request(ghz(2), 10, 1, Some(1)),
+        request(ghz(3), 10, 1, Some(2)),
+    );
+    let ids = [first.job_id, second.job_id];
+    sim.run(first).await.unwrap();
+    sim.run(second).await.unwrap();
+
+    let text = std::fs::read_to_string(&path).unwrap();
+    let lines: Vec<(u128, String)> = text
+        .lines()
+        .map(|line| {
+            let (at, job) = line.split_once(' ').unwrap();
+            (at.parse().unwrap(), job.to_owned())
+        })
+        .collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    for ((at, job), id) in lines.iter().zip(ids) {
+        assert_eq!(job, &id.to_string());
+        assert!(*at >= before, "{at} is the run's start, after {before}");
+    }
+
+    let unopenable = SimulatorConfig {
+        run_log: Some(dir.path().join("no-such-dir").join("runs.log")),
+        ..SimulatorConfig::default()
+    };
+    let refused = SimulatorBackend::open(id, unopenable)
+        .err()
+        .expect("refused");
+    assert!(
+        refused.message().contains("backends.simulator.run_log"),
+        "{refused}"
+    );
+}

@@ -46,7 +46,7 @@ fn simulator(id: BackendId, section: &BackendSection) -> Result<Arc<dyn QuantumB
     {
         use crate::adapters::backend::simulator::{SimulatorBackend, SimulatorConfig};
         let settings: SimulatorConfig = section.settings(id.as_str())?;
-        Ok(Arc::new(SimulatorBackend::with_id(id, settings)))
+        Ok(Arc::new(SimulatorBackend::open(id, settings)?))
     }
     #[cfg(not(feature = "backend-simulator"))]
     Err(missing_feature(

@@ -52,6 +52,8 @@ pub struct SimulatorBackend {
     /// concurrent runs together never exceed the budget (later ones wait).
     memory: Arc<tokio::sync::Semaphore>,
     memory_mib: u32,
+    /// `config.run_log`, open for appending.
+    run_log: Option<std::fs::File>,
 }
 
 /// What a run tells about itself, as the result's `metadata_json`. The
@@ -156,6 +158,44 @@ impl SimulatorBackend {
             jobs: Arc::default(),
             memory: Arc::new(tokio::sync::Semaphore::new(memory_mib as usize)),
             memory_mib,
+            run_log: None,
+        }
+    }
+
+    /// Like `with_id`, opening `config.run_log` when it names a file.
+    pub fn open(id: BackendId, config: SimulatorConfig) -> Result<Self> {
+        let run_log = match &config.run_log {
+            Some(path) => Some(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                    .map_err(|e| {
+                        Error::invalid_argument(format!(
+                            "backends.{id}.run_log: cannot open {} for appending: {e}",
+                            path.display()
+                        ))
+                    })?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            run_log,
+            ..Self::with_id(id, config)
+        })
+    }
+
+    /// Appends the run's line to the run log, if there is one.
+    fn log_run(&self, job: JobId) {
+        use std::io::Write;
+        let Some(mut file) = self.run_log.as_ref() else {
+            return;
+        };
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        if let Err(e) = file.write_all(format!("{at} {job}\n").as_bytes()) {
+            tracing::warn!(job_id = %job, error = %e, "could not append to the simulator's run log");
         }
     }
 
@@ -227,6 +267,7 @@ impl QuantumBackend for SimulatorBackend {
         );
         let circuit = request.circuit;
         let cancel = flag.clone();
+        self.log_run(request.job_id);
         let started = Instant::now();
         let simulate = move || {
             // Held until the state is freed, even if the caller stops waiting.

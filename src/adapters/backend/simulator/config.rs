@@ -16,6 +16,11 @@ pub struct SimulatorConfig {
     /// cores (rayon); smaller ones stay on one thread, where forking costs
     /// more than it saves. 0 parallelises everything.
     pub parallel_threshold_qubits: u32,
+    /// A file that gets a line per run as the run starts (`<unix ms> <job
+    /// id>`), for audits and the cluster tests: each line is one write to a
+    /// file opened for appending, so it is there even if the process is
+    /// killed a moment later. None by default.
+    pub run_log: Option<std::path::PathBuf>,
 }
 
 impl Default for SimulatorConfig {
@@ -24,6 +29,7 @@ impl Default for SimulatorConfig {
             max_memory_bytes: None,
             max_shots: 1_000_000,
             parallel_threshold_qubits: 14,
+            run_log: None,
         }
     }
 }
