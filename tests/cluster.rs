@@ -5,8 +5,9 @@
 //! 2 s, Redis cut for 7 s. Every job id a client received must end
 //! COMPLETED with its whole result, with its outcome recorded at most once
 //! across the three nodes' logs (a kill can hide a log line, never invent
-//! one, so the logs prove "not twice" and the store "once"). And a client's
-//! rate limit holds across the three.
+//! one, so the logs prove "not twice" and the store "once"), and no run
+//! started after its job's outcome was written (the simulators' run logs).
+//! And a client's rate limit holds across the three.
 #![cfg(all(
     feature = "queue-redis",
     feature = "storage-postgres",
@@ -101,6 +102,7 @@ impl Cluster {
             .env("ARVAK_WORKERS_LEASE_SECS", "2")
             .env("ARVAK_WORKERS_COUNT", "8")
             .env("ARVAK_CLUSTER_NODE_ID", format!("node-{n}"))
+            .env("ARVAK_BACKENDS_SIMULATOR_RUN_LOG", run_log(log, n))
             .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
             .env("ARVAK_HTTP_LISTEN_ADDR", format!("127.0.0.1:{http}"))
             .env("ARVAK_LOGGING_FORMAT", "json")
@@ -109,6 +111,24 @@ impl Cluster {
             .stderr(Stdio::null())
             .spawn()
             .unwrap()
+    }
+
+    /// When each ended job's outcome was stamped, in Unix ms (the API
+    /// gives seconds).
+    async fn ended_at(&self) -> std::collections::HashMap<String, i64> {
+        let pool = sqlx::PgPool::connect(&services::database_url())
+            .await
+            .unwrap();
+        let query = format!(
+            "SELECT id, completed_at FROM \"{}\".jobs WHERE completed_at IS NOT NULL",
+            self.schema
+        );
+        sqlx::query_as::<_, (String, i64)>(sqlx::AssertSqlSafe(query))
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect()
     }
 
     /// Deletes every key under the prefix, as a Redis restarted empty.
@@ -120,6 +140,27 @@ impl Cluster {
         self.empty_redis().await;
         services::drop_schema(&self.schema).await;
     }
+}
+
+/// Where node `n`, logging to `log`, has its simulator record each run.
+fn run_log(log: &Path, n: usize) -> std::path::PathBuf {
+    log.with_file_name(format!("runs-{n}.log"))
+}
+
+/// Run starts the simulators recorded: job id → when each run started
+/// (unix ms), across every node.
+fn runs_started(log: &Path) -> std::collections::HashMap<String, Vec<i64>> {
+    let mut runs = std::collections::HashMap::<String, Vec<i64>>::new();
+    for n in 0..NODES {
+        let text = std::fs::read_to_string(run_log(log, n)).unwrap_or_default();
+        for line in text.lines() {
+            let (at, job) = line.split_once(' ').expect("`<ms> <job id>`");
+            runs.entry(job.to_owned())
+                .or_default()
+                .push(at.parse().unwrap());
+        }
+    }
+    runs
 }
 
 /// A proxy the test can cut in front of the server at `url` (its port, or
@@ -371,6 +412,37 @@ async fn under_load(fault: Fault) {
         terminate(node).await;
     }
 
+    // No run starts once a job's outcome is written: a run after it would
+    // be a job run twice. The simulators' run logs are written before each
+    // run, so a killed node's are whole. The outcome's time is stamped a
+    // moment before its batch commits; 500 ms covers that. Not checked
+    // after a pause (the paused node may go on into a run it had begun
+    // before, whose outcome the store then refuses) or a PostgreSQL cut
+    // (outcomes stamped before the cut commit after it).
+    let runs = runs_started(&logs[0]);
+    let ended_at = cluster.ended_at().await;
+    assert!(
+        acked.iter().all(|id| runs.contains_key(id)),
+        "every job's run is in a run log"
+    );
+    let closest = acked
+        .iter()
+        .flat_map(|id| runs[id].iter().map(|at| at - ended_at[id]))
+        .max();
+    eprintln!("{fault:?}: the latest run start, against its job's outcome: {closest:?} ms");
+    if !matches!(fault, Fault::Pause | Fault::PostgresCut) {
+        for id in &acked {
+            let late: Vec<i64> = runs[id]
+                .iter()
+                .map(|at| at - ended_at[id])
+                .filter(|after| *after > 500)
+                .collect();
+            assert!(
+                late.is_empty(),
+                "job {id}: runs started {late:?} ms after its outcome"
+            );
+        }
+    }
     let logged: Vec<_> = logs.iter().map(|log| job_logs::read_log(log)).collect();
     let mut in_logs = 0;
     for id in &acked {
