@@ -20,7 +20,7 @@ use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arvak_grpc::proto::{self, JobState, arvak_service_client::ArvakServiceClient};
+use arvak_grpc::proto::arvak_service_client::ArvakServiceClient;
 use tonic::transport::Channel;
 
 #[path = "common/process.rs"]
@@ -35,11 +35,15 @@ mod proxy;
 #[path = "common/services.rs"]
 mod services;
 
+#[path = "common/bell_jobs.rs"]
+mod bell_jobs;
+
+use bell_jobs::{assert_whole_result, bell_job, completed};
+
 use process::{connect, free_port, server_command, terminate};
 
 const NODES: usize = 3;
 const CLIENTS_PER_NODE: usize = 2;
-const BELL: &str = "OPENQASM 3.0; qubit[2] q; h q[0]; cx q[0], q[1];";
 
 struct Cluster {
     /// What the nodes connect to: PostgreSQL and Redis, or a proxy in
@@ -205,15 +209,7 @@ async fn load(
     unavailable: Arc<Mutex<Vec<String>>>,
 ) {
     loop {
-        let request = proto::SubmitJobRequest {
-            circuit: Some(proto::CircuitPayload {
-                format: Some(proto::circuit_payload::Format::Qasm3(BELL.into())),
-            }),
-            backend_id: "simulator".into(),
-            shots: 10,
-            ..Default::default()
-        };
-        match client.submit_job(request).await {
+        match client.submit_job(bell_job()).await {
             Ok(response) => acked.lock().unwrap().push(response.into_inner().job_id),
             Err(status)
                 if status.code() == tonic::Code::Unavailable
@@ -227,35 +223,6 @@ async fn load(
             }
             Err(status) => panic!("a submission failed: {status}"),
         }
-    }
-}
-
-/// The job once COMPLETED, asked through `client`.
-async fn completed(client: &mut ArvakServiceClient<Channel>, id: &str, by: Instant) -> proto::Job {
-    loop {
-        let job = client
-            .get_job_status(proto::GetJobStatusRequest {
-                job_id: id.to_owned(),
-            })
-            .await
-            .unwrap_or_else(|e| panic!("acknowledged job {id} is missing: {e}"))
-            .into_inner()
-            .job
-            .unwrap();
-        if job.state() == JobState::Completed {
-            return job;
-        }
-        assert!(
-            matches!(job.state(), JobState::Queued | JobState::Running),
-            "job {id} ended {:?}: {}",
-            job.state(),
-            job.error_message
-        );
-        assert!(
-            Instant::now() < by,
-            "job {id} did not finish after the kill"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -390,23 +357,14 @@ async fn under_load(fault: Fault) {
     let by = Instant::now() + Duration::from_secs(60);
     let mut rerun = 0;
     for id in &acked {
-        let job = completed(&mut survivor, id, by).await;
+        let job = completed(&mut survivor, id, by, "the fault").await;
         assert!(
             (1..=3).contains(&job.attempts),
             "job {id} was started {} times",
             job.attempts
         );
         rerun += usize::from(job.attempts > 1);
-        let result = survivor
-            .get_job_result(proto::GetJobResultRequest { job_id: id.clone() })
-            .await
-            .unwrap();
-        let counts = result.into_inner().result.unwrap().counts;
-        assert_eq!(
-            counts.values().sum::<u64>(),
-            10,
-            "job {id} has its whole result"
-        );
+        assert_whole_result(&mut survivor, id).await;
     }
     for node in nodes {
         terminate(node).await;
@@ -539,16 +497,7 @@ async fn a_clients_rate_limit_holds_across_the_nodes() {
     // which one more would be allowed.
     let mut answered = Vec::new();
     for i in 0..12 {
-        let submitted = clients[i % NODES]
-            .submit_job(proto::SubmitJobRequest {
-                circuit: Some(proto::CircuitPayload {
-                    format: Some(proto::circuit_payload::Format::Qasm3(BELL.into())),
-                }),
-                backend_id: "simulator".into(),
-                shots: 10,
-                ..Default::default()
-            })
-            .await;
+        let submitted = clients[i % NODES].submit_job(bell_job()).await;
         answered.push((i % NODES, submitted.map(|_| ())));
     }
     let accepted = answered.iter().filter(|(_, a)| a.is_ok()).count();

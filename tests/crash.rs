@@ -12,7 +12,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use arvak_grpc::proto::{self, JobState, arvak_service_client::ArvakServiceClient};
+use arvak_grpc::proto::arvak_service_client::ArvakServiceClient;
 use tonic::transport::Channel;
 
 // This test kills with SIGKILL; it has no use for `terminate`.
@@ -25,10 +25,14 @@ use process::{connect, free_port, server_command};
 #[path = "common/job_logs.rs"]
 mod job_logs;
 
+#[path = "common/bell_jobs.rs"]
+mod bell_jobs;
+
+use bell_jobs::{assert_whole_result, bell_job, completed};
+
 use job_logs::{Logged, read_log};
 
 const CLIENTS: usize = 4;
-const BELL: &str = "OPENQASM 3.0; qubit[2] q; h q[0]; cx q[0], q[1];";
 
 fn start(store_env: &[(String, String)], port: u16, log: &Path) -> Child {
     server_command(log.parent().unwrap())
@@ -47,15 +51,7 @@ fn start(store_env: &[(String, String)], port: u16, log: &Path) -> Child {
 async fn load(client: ArvakServiceClient<Channel>, acked: Arc<Mutex<Vec<String>>>) {
     let mut client = client;
     loop {
-        let request = proto::SubmitJobRequest {
-            circuit: Some(proto::CircuitPayload {
-                format: Some(proto::circuit_payload::Format::Qasm3(BELL.into())),
-            }),
-            backend_id: "simulator".into(),
-            shots: 10,
-            ..Default::default()
-        };
-        match client.submit_job(request).await {
+        match client.submit_job(bell_job()).await {
             Ok(response) => acked.lock().unwrap().push(response.into_inner().job_id),
             Err(_) => return,
         }
@@ -127,45 +123,13 @@ async fn crash_and_restart(store_env: Vec<(String, String)>, dir: &Path, kill_af
     let mut client = connect(port, &mut second, Duration::from_secs(20)).await;
     let deadline = Instant::now() + Duration::from_secs(120);
     for id in &acked {
-        let job = loop {
-            let status = client
-                .get_job_status(proto::GetJobStatusRequest { job_id: id.clone() })
-                .await;
-            let job = status
-                .unwrap_or_else(|e| panic!("acknowledged job {id} is missing: {e}"))
-                .into_inner()
-                .job
-                .unwrap();
-            if job.state() == JobState::Completed {
-                break job;
-            }
-            assert!(
-                matches!(job.state(), JobState::Queued | JobState::Running),
-                "job {id} ended {:?}: {}",
-                job.state(),
-                job.error_message
-            );
-            assert!(
-                Instant::now() < deadline,
-                "job {id} did not finish after the restart"
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
+        let job = completed(&mut client, id, deadline, "the restart").await;
         assert!(
             (1..=2).contains(&job.attempts),
             "job {id} was started {} times",
             job.attempts
         );
-        let result = client
-            .get_job_result(proto::GetJobResultRequest { job_id: id.clone() })
-            .await
-            .unwrap();
-        let counts = result.into_inner().result.unwrap().counts;
-        assert_eq!(
-            counts.values().sum::<u64>(),
-            10,
-            "job {id} has its whole result"
-        );
+        assert_whole_result(&mut client, id).await;
     }
     let killed = Command::new("kill")
         .args(["-TERM", &second.id().to_string()])
