@@ -14,7 +14,7 @@ mod services;
 use services::{delete_redis_prefix, redis_url};
 
 fn settings(prefix: &str, node: &str) -> RedisLeadershipSettings {
-    RedisLeadershipSettings::from_config(Some(redis_url()), prefix, node, 2000).unwrap()
+    RedisLeadershipSettings::from_config(redis_url(), prefix, node, 2000).unwrap()
 }
 
 async fn node(prefix: &str, id: &str) -> RedisLeadership {
@@ -84,7 +84,7 @@ async fn one_node_leads_and_a_new_one_follows_within_3_s_of_its_death() {
 #[test]
 fn a_lease_too_short_to_renew_is_refused_by_name() {
     let refused =
-        RedisLeadershipSettings::from_config(Some(redis_url()), "p", "a", 50).expect_err("refused");
+        RedisLeadershipSettings::from_config(redis_url(), "p", "a", 50).expect_err("refused");
     assert!(
         refused.message().contains("cluster.leader_lease_ms is 50"),
         "{refused}"

@@ -154,15 +154,24 @@ async fn queue(config: &Config) -> Result<Arc<dyn JobQueue>> {
         QueueType::Memory => Ok(Arc::new(MemoryJobQueue::new())),
         #[cfg(feature = "queue-redis")]
         QueueType::Redis => {
-            use crate::adapters::queue::redis::{RedisJobQueue, RedisQueueSettings};
-            let queue = &config.queue;
-            let settings =
-                RedisQueueSettings::from_config(queue.redis_url.clone(), &queue.redis_prefix)?;
-            Ok(Arc::new(RedisJobQueue::connect(&settings).await?))
+            use crate::adapters::queue::redis::RedisJobQueue;
+            Ok(Arc::new(RedisJobQueue::connect(&redis(config)?).await?))
         }
         #[cfg(not(feature = "queue-redis"))]
         QueueType::Redis => Err(missing_feature("queue type 'redis'", "queue-redis")),
     }
+}
+
+/// The shared Redis's URL and key prefix, as the queue's settings check
+/// them (`queue.redis_url` required); the election, the event bus and the
+/// rate limits use the same.
+#[cfg(feature = "queue-redis")]
+fn redis(config: &Config) -> Result<crate::adapters::queue::redis::RedisQueueSettings> {
+    let queue = &config.queue;
+    crate::adapters::queue::redis::RedisQueueSettings::from_config(
+        queue.redis_url.clone(),
+        &queue.redis_prefix,
+    )
 }
 
 /// Who runs the duties done once per cluster: an election among the nodes
@@ -173,10 +182,10 @@ async fn leadership(config: &Config, node: &str) -> Result<Arc<dyn Leadership>> 
         #[cfg(feature = "queue-redis")]
         QueueType::Redis => {
             use crate::adapters::leadership::redis::{RedisLeadership, RedisLeadershipSettings};
-            let queue = &config.queue;
+            let redis = redis(config)?;
             let settings = RedisLeadershipSettings::from_config(
-                queue.redis_url.clone(),
-                &queue.redis_prefix,
+                redis.url,
+                &redis.prefix,
                 node,
                 config.cluster.leader_lease_ms,
             )?;
@@ -195,14 +204,9 @@ async fn rate_limiter(config: &Config) -> Result<Arc<dyn RateLimiter>> {
         #[cfg(feature = "queue-redis")]
         QueueType::Redis => {
             use crate::adapters::rate_limit::redis::RedisRateLimiter;
-            let queue = &config.queue;
-            let url = queue.redis_url.as_deref().ok_or_else(|| {
-                Error::invalid_argument(
-                    "configuration: queue type 'redis' needs queue.redis_url (ARVAK_QUEUE_REDIS_URL)",
-                )
-            })?;
+            let redis = redis(config)?;
             Ok(Arc::new(
-                RedisRateLimiter::connect(url, &queue.redis_prefix).await?,
+                RedisRateLimiter::connect(&redis.url, &redis.prefix).await?,
             ))
         }
         #[cfg(not(feature = "queue-redis"))]
@@ -219,12 +223,8 @@ async fn events(config: &Config, node: &str) -> Result<Arc<dyn JobEvents>> {
         #[cfg(feature = "queue-redis")]
         QueueType::Redis => {
             use crate::adapters::events::redis::{RedisEventsSettings, RedisJobEvents};
-            let queue = &config.queue;
-            let settings = RedisEventsSettings::from_config(
-                queue.redis_url.clone(),
-                &queue.redis_prefix,
-                node,
-            )?;
+            let redis = redis(config)?;
+            let settings = RedisEventsSettings::new(redis.url, &redis.prefix, node);
             Ok(Arc::new(RedisJobEvents::connect(&settings).await?))
         }
         #[cfg(not(feature = "queue-redis"))]

@@ -1,7 +1,5 @@
 //! Where events travel between nodes.
 
-use crate::domain::{Error, Result};
-
 #[derive(Clone)]
 pub struct RedisEventsSettings {
     /// `redis://…`; never logged.
@@ -13,18 +11,14 @@ pub struct RedisEventsSettings {
 }
 
 impl RedisEventsSettings {
-    /// From `queue.redis_url` (required), `queue.redis_prefix` and the node id.
-    pub fn from_config(url: Option<String>, prefix: &str, node_id: &str) -> Result<Self> {
-        let url = url.ok_or_else(|| {
-            Error::invalid_argument(
-                "configuration: queue type 'redis' needs queue.redis_url (ARVAK_QUEUE_REDIS_URL)",
-            )
-        })?;
-        Ok(Self {
+    /// From the queue's Redis URL and prefix (checked with the queue's
+    /// settings) and the node id.
+    pub fn new(url: String, prefix: &str, node_id: &str) -> Self {
+        Self {
             url,
             prefix: prefix.to_owned(),
             node_id: node_id.to_owned(),
-        })
+        }
     }
 }
 

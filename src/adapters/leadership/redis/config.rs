@@ -23,26 +23,17 @@ pub struct RedisLeadershipSettings {
 const MIN_LEASE_MS: u64 = 200;
 
 impl RedisLeadershipSettings {
-    /// From `queue.redis_url` (required), `queue.redis_prefix`, the node id
+    /// From the queue's Redis URL and prefix (checked with the queue's
+    /// settings), the node id
     /// and `cluster.leader_lease_ms` (renewed at a quarter of it). With the
     /// default 2,000 ms a dead leader's lease lapses within 2 s and the next
     /// node asks within another 0.5 s: a new leader within 3 s.
-    pub fn from_config(
-        url: Option<String>,
-        prefix: &str,
-        node_id: &str,
-        lease_ms: u64,
-    ) -> Result<Self> {
+    pub fn from_config(url: String, prefix: &str, node_id: &str, lease_ms: u64) -> Result<Self> {
         if lease_ms < MIN_LEASE_MS {
             return Err(Error::invalid_argument(format!(
                 "configuration: cluster.leader_lease_ms is {lease_ms}; it must be at least {MIN_LEASE_MS}"
             )));
         }
-        let url = url.ok_or_else(|| {
-            Error::invalid_argument(
-                "configuration: queue type 'redis' needs queue.redis_url (ARVAK_QUEUE_REDIS_URL)",
-            )
-        })?;
         Ok(Self {
             url,
             prefix: prefix.to_owned(),
