@@ -69,15 +69,15 @@ impl JobService {
         started
     }
 
-    /// After the store answered: a created job goes to its worker, with its
-    /// circuit as parsed at submission; the lease of a job that was not
-    /// created (an idempotent twin) ends.
+    /// After the store answered: a created job goes to its worker, as
+    /// stored and with its circuit as parsed at submission; the lease of a
+    /// job that was not created (an idempotent twin) ends.
     pub(super) async fn settle_starts(
         &self,
-        started: &[Option<Started>],
+        started: Vec<Option<Started>>,
         outcomes: &[CreateOutcome],
     ) {
-        for (start, outcome) in started.iter().zip(outcomes) {
+        for (start, outcome) in started.into_iter().zip(outcomes) {
             let Some(Started {
                 claim,
                 job,
@@ -86,20 +86,18 @@ impl JobService {
             else {
                 continue;
             };
+            let job_id = claim.job_id;
             let settled = match outcome {
                 CreateOutcome::Created => {
-                    let submitted = Submitted {
-                        job: job.clone(),
-                        circuit: circuit.clone(),
-                    };
-                    self.ports.handoff.hand_over(claim.clone(), submitted)
+                    let submitted = Submitted { job, circuit };
+                    self.ports.handoff.hand_over(claim, submitted)
                 }
-                CreateOutcome::Existing(_) => self.ports.handoff.withdraw(claim).await,
+                CreateOutcome::Existing(_) => self.ports.handoff.withdraw(&claim).await,
             };
             if let Err(e) = settled {
                 // The job is stored RUNNING: when the lease ends it waits
                 // again, and a worker requeues and runs it.
-                tracing::warn!(job_id = %claim.job_id, error = %e, "a job started at submission lost its lease");
+                tracing::warn!(%job_id, error = %e, "a job started at submission lost its lease");
             }
         }
     }

@@ -237,10 +237,11 @@ impl JobService {
                 return Err(e);
             }
         };
-        self.settle_starts(&started, &outcomes).await;
+        let handed: Vec<bool> = started.iter().map(Option::is_some).collect();
+        self.settle_starts(started, &outcomes).await;
         let mut admitted = Vec::with_capacity(outcomes.len());
         let mut fresh = Vec::with_capacity(outcomes.len());
-        for ((entry, outcome), start) in entries.into_iter().zip(outcomes).zip(&started) {
+        for ((entry, outcome), handed) in entries.into_iter().zip(outcomes).zip(handed) {
             match outcome {
                 CreateOutcome::Created => {
                     let id = entry.job_id.to_string();
@@ -249,7 +250,7 @@ impl JobService {
                         id: entry.job_id,
                         created: true,
                     });
-                    if start.is_none() {
+                    if !handed {
                         fresh.push(entry);
                     }
                 }
