@@ -28,6 +28,9 @@ mod job_logs;
 #[path = "common/bell_jobs.rs"]
 mod bell_jobs;
 
+#[path = "common/services.rs"]
+mod services;
+
 use bell_jobs::{assert_whole_result, bell_job, completed};
 
 use job_logs::{Logged, read_log};
@@ -187,10 +190,7 @@ async fn sqlite_survives_kill_9_at_any_moment() {
 #[cfg(feature = "storage-postgres")]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_survives_kill_9_at_any_moment() {
-    let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
-        "ARVAK_TEST_DATABASE_URL is not set: the PostgreSQL crash test needs a database \
-         (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
-    );
+    let url = services::database_url();
     for kill_after in kill_points() {
         let dir = tempfile::tempdir().unwrap();
         let schema = format!("arvak_crash_{}", uuid::Uuid::new_v4().simple());
@@ -200,11 +200,6 @@ async fn postgres_survives_kill_9_at_any_moment() {
             ("ARVAK_STORAGE_POSTGRES_SCHEMA".to_owned(), schema.clone()),
         ];
         crash_and_restart(env, dir.path(), kill_after).await;
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-            .execute(&pool)
-            .await
-            .unwrap();
+        services::drop_schema(&schema).await;
     }
 }

@@ -6,6 +6,10 @@ use std::sync::Arc;
 use arvak_grpc::domain::*;
 use arvak_grpc::ports::{CreateOutcome, JobQuery, JobStore};
 
+#[cfg(feature = "storage-postgres")]
+#[path = "common/services.rs"]
+mod services;
+
 fn job(client: &str, backend: &str, submitted_at: i64) -> Job {
     let new = NewJob {
         client_id: ClientId::parse(client).unwrap(),
@@ -708,13 +712,10 @@ mod postgres_store {
     /// `nodes` stores on one new schema, as the nodes of a cluster share
     /// it, each with its own pool and writer.
     pub async fn sharing(nodes: usize) -> (Vec<Arc<dyn JobStore>>, Cleanup) {
-        let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
-            "ARVAK_TEST_DATABASE_URL is not set: the PostgreSQL store tests need a database \
-             (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
-        );
+        let url = services::database_url();
         let schema = format!("arvak_test_{}", uuid::Uuid::new_v4().simple());
         let settings = PostgresSettings {
-            url: url.clone(),
+            url,
             schema: schema.clone(),
             max_connections: 8,
             statement_timeout: std::time::Duration::from_secs(30),
@@ -726,14 +727,7 @@ mod postgres_store {
                 open(&settings).await.expect("PostgreSQL store opens"),
             ));
         }
-        let cleanup = async move {
-            let pool = sqlx::PgPool::connect(&url).await.expect("cleanup connects");
-            let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
-            sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-                .execute(&pool)
-                .await
-                .expect("test schema dropped");
-        };
+        let cleanup = async move { services::drop_schema(&schema).await };
         (stores, Box::pin(cleanup))
     }
 

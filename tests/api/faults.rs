@@ -38,10 +38,7 @@ mod postgres {
     #[tokio::test]
     async fn an_unreachable_store_refuses_submissions_as_unavailable_and_the_service_recovers_by_itself()
      {
-        let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
-            "ARVAK_TEST_DATABASE_URL is not set: this test needs PostgreSQL \
-             (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
-        );
+        let url = crate::support::services::database_url();
         let target = {
             let options: sqlx::postgres::PgConnectOptions = url.parse().unwrap();
             let host = if options.get_host() == "localhost" {
@@ -99,12 +96,7 @@ mod postgres {
         );
 
         app.shut_down().await.unwrap();
-        let pool = sqlx::PgPool::connect(&url).await.unwrap();
-        let drop = format!("DROP SCHEMA \"{schema}\" CASCADE");
-        sqlx::raw_sql(sqlx::AssertSqlSafe(drop))
-            .execute(&pool)
-            .await
-            .unwrap();
+        crate::support::services::drop_schema(&schema).await;
     }
 }
 
