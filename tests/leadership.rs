@@ -105,3 +105,20 @@ async fn a_leader_that_steps_down_is_replaced_at_once() {
     assert!(b.term() > Some(LeaderTerm(1)));
     delete_redis_prefix(&prefix).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terms_never_repeat_even_after_redis_forgot_them() {
+    let prefix = fresh_prefix();
+    let a = node(&prefix, "a").await;
+    let first = a.term().expect("the first node to ask leads");
+    a.step_down().await;
+    // As if Redis had restarted empty: the term counter is gone too.
+    delete_redis_prefix(&prefix).await;
+    let b = node(&prefix, "b").await;
+    let second = b.term().expect("b leads once nobody holds the lease");
+    assert!(
+        second > first,
+        "a term was handed out again: {second:?} after {first:?}"
+    );
+    delete_redis_prefix(&prefix).await;
+}

@@ -12,7 +12,13 @@ local nodes = redis.call('ZCARD', p .. ':nodes')
 local key = p .. ':leader'
 local held = redis.call('HMGET', key, 'node', 'term')
 if held[1] == false then
+  -- Terms never repeat, not even after Redis restarted empty: the counter
+  -- starts again from the clock (in ms) rather than from 1.
   local term = redis.call('INCR', p .. ':term')
+  if term < now then
+    term = now
+    redis.call('SET', p .. ':term', term)
+  end
   redis.call('HSET', key, 'node', node, 'term', term)
   redis.call('PEXPIRE', key, lease)
   return {term, node, nodes}
