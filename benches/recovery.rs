@@ -22,9 +22,10 @@ use std::time::{Duration, Instant};
 
 use arvak_grpc::adapters::clock::SystemClock;
 use arvak_grpc::adapters::events::memory::MemoryJobEvents;
+use arvak_grpc::adapters::leadership::SoleNode;
 use arvak_grpc::adapters::queue::memory::MemoryJobQueue;
 use arvak_grpc::adapters::store::sqlite::{self, SqliteSettings};
-use arvak_grpc::app::duties::DutyPorts;
+use arvak_grpc::app::duties::{DutyPorts, LeaderOffice};
 use arvak_grpc::app::recovery::{RecoveryReport, recover};
 use arvak_grpc::domain::{
     BackendId, CircuitFormat, CircuitSource, ClientId, FencingToken, Job, JobId, JobResult, NewJob,
@@ -164,7 +165,10 @@ async fn timed_recovery(store: Arc<dyn JobStore>) -> Result<(f64, RecoveryReport
         telemetry: Arc::new(arvak_grpc::ports::NoTelemetry),
     };
     let started = Instant::now();
-    let report = recover(&ports, MAX_ATTEMPTS).await?;
+    // As a lone node's start-up pass: it opens its leader epoch first.
+    let office = LeaderOffice::new(Arc::new(SoleNode::new("bench".into())), ports.store.clone());
+    let mandate = office.mandate().await?.expect("a lone node leads");
+    let report = recover(&ports, MAX_ATTEMPTS, &mandate).await?;
     Ok((started.elapsed().as_secs_f64(), report))
 }
 

@@ -431,8 +431,9 @@ pub async fn retention_expires_old_results_and_deletes_old_failures(store: Arc<d
     finish(&store, jobs[2].id, 100, false).await; // old failure
     finish(&store, jobs[3].id, 900, false).await; // recent failure
     let cutoff = UnixMillis(500);
-    assert_eq!(store.expire_results(cutoff, 10).await.unwrap(), 1);
-    assert_eq!(store.delete_finished(cutoff, 10).await.unwrap(), 1);
+    let epoch = store.open_leader_epoch().await.unwrap();
+    assert_eq!(store.expire_results(cutoff, 10, epoch).await.unwrap(), 1);
+    assert_eq!(store.delete_finished(cutoff, 10, epoch).await.unwrap(), 1);
     let state = |id| {
         let store = store.clone();
         async move { store.get(id).await.unwrap().map(|j| j.state) }
@@ -454,11 +455,72 @@ pub async fn retention_expires_old_results_and_deletes_old_failures(store: Arc<d
         vec![CreateOutcome::Created]
     );
     assert_eq!(
-        store.expire_results(cutoff, 10).await.unwrap(),
+        store.expire_results(cutoff, 10, epoch).await.unwrap(),
         0,
         "nothing left to do"
     );
     store.ping().await.unwrap();
+}
+
+/// A leader-only write carries the epoch of the leader making it; once a
+/// newer leader has opened its epoch, the older one's writes change
+/// nothing, whichever write it is and whether or not the batch also holds
+/// the newer leader's writes.
+pub async fn a_deposed_leaders_writes_are_refused(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..4).map(|i| job("alice", "sim", i)).collect();
+    store.create(jobs.clone(), SINCE_EVER).await.unwrap();
+    let token = FencingToken(1);
+    for j in &jobs[..2] {
+        let start = Transition::Start {
+            token,
+            at: UnixMillis(1),
+        };
+        store.apply(j.id, start).await.unwrap();
+    }
+    finish(&store, jobs[2].id, 100, true).await;
+    finish(&store, jobs[3].id, 100, false).await;
+
+    let old = store.open_leader_epoch().await.unwrap();
+    let new = store.open_leader_epoch().await.unwrap();
+    assert!(new > old, "epochs grow: {old:?} then {new:?}");
+    let requeue = Transition::Requeue { token: Some(token) };
+    let refused = |result: Result<_>, what: &str| {
+        let error = result.expect_err(what);
+        assert_eq!(error.kind(), ErrorKind::Conflict, "{what}: {error}");
+        assert!(error.message().contains("leader epoch"), "{error}");
+    };
+    // The old leader's writes, alone and side by side with the new one's.
+    let (late, current) = tokio::join!(
+        store.apply_as_leader(jobs[0].id, requeue.clone(), old),
+        store.apply_as_leader(jobs[1].id, requeue.clone(), new),
+    );
+    refused(late.map(|_| ()), "a requeue under the old epoch");
+    assert_eq!(current.unwrap().state, JobState::Queued);
+    let cutoff = UnixMillis(500);
+    refused(
+        store.expire_results(cutoff, 10, old).await.map(|_| ()),
+        "expiring under the old epoch",
+    );
+    refused(
+        store.delete_finished(cutoff, 10, old).await.map(|_| ()),
+        "deleting under the old epoch",
+    );
+    let state = |id| {
+        let store = store.clone();
+        async move { store.get(id).await.unwrap().map(|j| j.state) }
+    };
+    assert_eq!(state(jobs[0].id).await, Some(JobState::Running));
+    assert_eq!(state(jobs[2].id).await, Some(JobState::Completed));
+    assert_eq!(state(jobs[3].id).await, Some(JobState::Failed));
+    // The new leader's go through; a node's own writes need no epoch.
+    assert_eq!(store.expire_results(cutoff, 10, new).await.unwrap(), 1);
+    assert_eq!(store.delete_finished(cutoff, 10, new).await.unwrap(), 1);
+    let complete = Transition::Complete {
+        token,
+        at: UnixMillis(5),
+        result: JobResult::default(),
+    };
+    store.apply(jobs[0].id, complete).await.unwrap();
 }
 
 /// Hundreds of jobs started and completed at once: the writer's batches
@@ -525,7 +587,8 @@ macro_rules! store_contract {
                 a_million_outcomes_round_trip,
                 queued_jobs_are_counted_per_client,
                 unfinished_jobs_page_in_id_order,
-                retention_expires_old_results_and_deletes_old_failures);
+                retention_expires_old_results_and_deletes_old_failures,
+                a_deposed_leaders_writes_are_refused);
         }
     };
     (@each $make:expr; $($check:ident),*) => {

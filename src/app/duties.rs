@@ -1,7 +1,9 @@
 //! The duties a cluster needs done once rather than on every node, run by
 //! its leader (a node alone always leads): reconciling the queue with the
 //! store (`recovery`) and retention, each at its own interval. A node that
-//! does not lead when a duty falls due skips it.
+//! does not lead when a duty falls due skips it; one that has just begun to
+//! lead reconciles at once. Every leader-only write carries the store's
+//! leader epoch (`office`).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +14,13 @@ use tokio::time::{Instant, Interval, MissedTickBehavior};
 use super::recovery::recover;
 use super::retention::{self, RetentionPass, RetentionSettings};
 use crate::domain::Job;
-use crate::ports::{Clock, JobEvents, JobQueue, JobStore, Leadership, Telemetry};
+use crate::ports::{Clock, JobEvents, JobQueue, JobStore, Telemetry};
+
+mod office;
+pub use office::{LeaderOffice, Mandate};
+
+/// How often a node that does not lead looks whether it has begun to.
+const LEAD_CHECK: Duration = Duration::from_secs(1);
 
 /// What the duties (and the start-up pass) work through.
 #[derive(Clone)]
@@ -57,12 +65,13 @@ pub struct DutySettings {
 /// Runs each duty when it falls due and this node leads, until `stop`.
 pub async fn run(
     ports: DutyPorts,
-    leadership: Arc<dyn Leadership>,
+    office: Arc<LeaderOffice>,
     settings: DutySettings,
     mut stop: watch::Receiver<bool>,
 ) {
     let retention_every = Some(settings.retention.interval).filter(|every| !every.is_zero());
     let mut reconcile = settings.reconcile_every.map(every);
+    let mut lead_check = settings.reconcile_every.map(|_| every(LEAD_CHECK));
     let mut retention = retention_every.map(every);
     if reconcile.is_none() && retention.is_none() {
         return;
@@ -76,13 +85,20 @@ pub async fn run(
         tokio::select! {
             () = &mut stopped => return,
             () = tick(&mut reconcile) => {
-                if leadership.term().is_some() {
-                    reconcile_once(&ports, settings.max_attempts).await;
+                if let Some(mandate) = mandate(&office).await {
+                    reconcile_once(&ports, settings.max_attempts, &mandate).await;
+                }
+            }
+            // A new leader reconciles at once rather than at its next
+            // interval: the duties of the one it replaces may be overdue.
+            () = tick(&mut lead_check) => {
+                if let Some(mandate) = mandate(&office).await.filter(|m| m.fresh) {
+                    reconcile_once(&ports, settings.max_attempts, &mandate).await;
                 }
             }
             () = tick(&mut retention) => {
-                if leadership.term().is_some() {
-                    retain_once(&ports, settings.retention).await;
+                if let Some(mandate) = mandate(&office).await {
+                    retain_once(&ports, settings.retention, &mandate).await;
                 }
             }
         }
@@ -107,8 +123,17 @@ async fn tick(interval: &mut Option<Interval>) {
     }
 }
 
-async fn reconcile_once(ports: &DutyPorts, max_attempts: u32) {
-    match recover(ports, max_attempts).await {
+/// Leave to run a duty now, or `None` (another node leads, or the store
+/// could not open this node's epoch: the duty waits for its next turn).
+async fn mandate(office: &LeaderOffice) -> Option<Mandate> {
+    office.mandate().await.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "could not open a leader epoch in the store; duties wait");
+        None
+    })
+}
+
+async fn reconcile_once(ports: &DutyPorts, max_attempts: u32, mandate: &Mandate) {
+    match recover(ports, max_attempts, mandate).await {
         Ok(report) => report.log(false),
         Err(e) => {
             tracing::warn!(error = %e, "reconciling the queue failed; trying again next interval")
@@ -116,8 +141,8 @@ async fn reconcile_once(ports: &DutyPorts, max_attempts: u32) {
     }
 }
 
-async fn retain_once(ports: &DutyPorts, settings: RetentionSettings) {
-    match retention::run_once(&*ports.store, &*ports.clock, settings).await {
+async fn retain_once(ports: &DutyPorts, settings: RetentionSettings, mandate: &Mandate) {
+    match retention::run_once(&*ports.store, &*ports.clock, settings, mandate).await {
         Ok(pass) if pass != RetentionPass::default() => tracing::info!(
             results_expired = pass.results_expired,
             jobs_deleted = pass.jobs_deleted,

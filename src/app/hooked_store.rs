@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use crate::adapters::store::memory::MemoryJobStore;
 use crate::domain::{ClientId, Job, JobId, JobResult, Result, Transition, UnixMillis};
-use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
+use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore, LeaderEpoch};
 
 /// What a test does around the store's writes; both do nothing by default.
 #[async_trait]
@@ -49,6 +49,18 @@ impl<H: StoreHooks> JobStore for HookedStore<H> {
         self.hooks.before_apply(&transition).await?;
         self.inner.apply(id, transition).await
     }
+    async fn open_leader_epoch(&self) -> Result<LeaderEpoch> {
+        self.inner.open_leader_epoch().await
+    }
+    async fn apply_as_leader(
+        &self,
+        id: JobId,
+        transition: Transition,
+        epoch: LeaderEpoch,
+    ) -> Result<Job> {
+        self.hooks.before_apply(&transition).await?;
+        self.inner.apply_as_leader(id, transition, epoch).await
+    }
     async fn result(&self, id: JobId) -> Result<Option<JobResult>> {
         self.inner.result(id).await
     }
@@ -61,11 +73,21 @@ impl<H: StoreHooks> JobStore for HookedStore<H> {
     async fn count_queued(&self, client: ClientId) -> Result<u64> {
         self.inner.count_queued(client).await
     }
-    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64> {
-        self.inner.expire_results(before, limit).await
+    async fn expire_results(
+        &self,
+        before: UnixMillis,
+        limit: usize,
+        epoch: LeaderEpoch,
+    ) -> Result<u64> {
+        self.inner.expire_results(before, limit, epoch).await
     }
-    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64> {
-        self.inner.delete_finished(before, limit).await
+    async fn delete_finished(
+        &self,
+        before: UnixMillis,
+        limit: usize,
+        epoch: LeaderEpoch,
+    ) -> Result<u64> {
+        self.inner.delete_finished(before, limit, epoch).await
     }
     async fn ping(&self) -> Result<()> {
         self.inner.ping().await

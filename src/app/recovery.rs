@@ -1,7 +1,9 @@
 //! Reconciling the queue with the store. The store is the truth and the
-//! queue an index over it: every node runs a pass at start-up, before it
-//! reports ready, and the leader runs one periodically (`duties`), so a job
-//! the queue lost (a crash, a queue server restarted empty) is put back.
+//! queue an index over it: the leader runs a pass at its start-up, before
+//! it reports ready, and periodically after (`duties`), so a job the queue
+//! lost (a crash, a queue server restarted empty) is put back. Its writes
+//! carry the leader's epoch (`Mandate`), and a pass stops between pages
+//! once its node no longer leads.
 //!
 //! - QUEUED jobs the queue does not hold are offered to it again.
 //! - RUNNING jobs whose lease the queue does not hold were interrupted
@@ -18,7 +20,7 @@
 
 use futures::StreamExt;
 
-use super::duties::DutyPorts;
+use super::duties::{DutyPorts, LeaderOffice, Mandate};
 use super::jobs::queue_entry;
 use crate::domain::{ErrorKind, Job, JobState, Result, Transition};
 use crate::ports::RecoveryAction;
@@ -46,11 +48,31 @@ pub struct RecoveryReport {
     pub queued: u64,
 }
 
-/// One pass over every job that has not ended.
-pub async fn recover(ports: &DutyPorts, max_attempts: u32) -> Result<RecoveryReport> {
+/// The pass before a node reports ready, when it leads. A node that starts
+/// while another leads leaves the pass to that leader, whose periodic
+/// passes cover every node's jobs.
+pub async fn recover_at_start(
+    ports: &DutyPorts,
+    office: &LeaderOffice,
+    max_attempts: u32,
+) -> Result<()> {
+    match office.mandate().await? {
+        Some(mandate) => recover(ports, max_attempts, &mandate).await?.log(true),
+        None => tracing::info!("another node leads: its passes reconcile the queue with the store"),
+    }
+    Ok(())
+}
+
+/// One pass over every job that has not ended, under `mandate`.
+pub async fn recover(
+    ports: &DutyPorts,
+    max_attempts: u32,
+    mandate: &Mandate,
+) -> Result<RecoveryReport> {
     let mut report = RecoveryReport::default();
     let mut after = None;
     loop {
+        mandate.check()?;
         let jobs = ports.store.unfinished(after, PAGE).await?;
         let Some(last) = jobs.last() else { break };
         after = Some(last.id);
@@ -68,7 +90,7 @@ pub async fn recover(ports: &DutyPorts, max_attempts: u32) -> Result<RecoveryRep
         report.queued += queued.len() as u64;
         let mut entries: Vec<_> = queued.iter().map(queue_entry).collect();
         let outcomes: Vec<Result<Job>> = futures::stream::iter(running)
-            .map(|job| interrupted(ports, job, max_attempts))
+            .map(|job| interrupted(ports, job, max_attempts, mandate))
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
@@ -100,6 +122,7 @@ pub async fn recover(ports: &DutyPorts, max_attempts: u32) -> Result<RecoveryRep
             ports.publish(&job).await;
         }
         if !entries.is_empty() {
+            mandate.check()?;
             ports.queue.offer(entries).await?;
         }
     }
@@ -145,7 +168,12 @@ impl RecoveryReport {
 
 /// A job that was RUNNING when the server stopped: back to the queue, or
 /// FAILED after `max_attempts` starts.
-async fn interrupted(ports: &DutyPorts, job: Job, max_attempts: u32) -> Result<Job> {
+async fn interrupted(
+    ports: &DutyPorts,
+    job: Job,
+    max_attempts: u32,
+    mandate: &Mandate,
+) -> Result<Job> {
     let transition = if job.attempts >= max_attempts {
         Transition::Fail {
             token: job.claim_token,
@@ -160,7 +188,10 @@ async fn interrupted(ports: &DutyPorts, job: Job, max_attempts: u32) -> Result<J
             token: job.claim_token,
         }
     };
-    ports.store.apply(job.id, transition).await
+    ports
+        .store
+        .apply_as_leader(job.id, transition, mandate.epoch)
+        .await
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use super::duties::Mandate;
 use crate::domain::Result;
 use crate::ports::{Clock, JobStore};
 
@@ -27,18 +28,21 @@ pub struct RetentionPass {
     pub jobs_deleted: u64,
 }
 
-/// One pass over the store.
+/// One pass over the store, under `mandate`; it stops between batches once
+/// this node no longer leads.
 pub async fn run_once(
     store: &dyn JobStore,
     clock: &dyn Clock,
     settings: RetentionSettings,
+    mandate: &Mandate,
 ) -> Result<RetentionPass> {
     let now = clock.now();
     let mut pass = RetentionPass::default();
     if settings.result_days > 0 {
         let before = now.plus_millis(-(settings.result_days as i64).saturating_mul(DAY_MS));
         loop {
-            let n = store.expire_results(before, BATCH).await?;
+            mandate.check()?;
+            let n = store.expire_results(before, BATCH, mandate.epoch).await?;
             pass.results_expired += n;
             if (n as usize) < BATCH {
                 break;
@@ -49,7 +53,8 @@ pub async fn run_once(
     if settings.failed_days > 0 {
         let before = now.plus_millis(-(settings.failed_days as i64).saturating_mul(DAY_MS));
         loop {
-            let n = store.delete_finished(before, BATCH).await?;
+            mandate.check()?;
+            let n = store.delete_finished(before, BATCH, mandate.epoch).await?;
             pass.jobs_deleted += n;
             if (n as usize) < BATCH {
                 break;
@@ -129,7 +134,8 @@ mod tests {
             result_days: 30,
             failed_days: 30,
         };
-        let pass = run_once(&*ports.store, &*ports.clock, settings)
+        let mandate = Mandate::sole(ports.store.clone()).await;
+        let pass = run_once(&*ports.store, &*ports.clock, settings, &mandate)
             .await
             .unwrap();
         assert_eq!(
@@ -149,7 +155,7 @@ mod tests {
         assert_eq!(state(old_failure).await, None);
         assert_eq!(state(new_failure).await, Some(JobState::Failed));
         assert_eq!(
-            run_once(&*ports.store, &*ports.clock, settings)
+            run_once(&*ports.store, &*ports.clock, settings, &mandate)
                 .await
                 .unwrap(),
             RetentionPass::default()

@@ -12,10 +12,10 @@ use tokio::sync::watch;
 use super::backends::BackendRegistry;
 use super::compose::{self, Background, GrpcServing, Transports};
 use super::config::Config;
-use super::duties::{self, DutySettings};
+use super::duties::{self, DutySettings, LeaderOffice};
 use super::jobs::{JobPorts, JobRules, JobService};
 use super::readiness::{NotReady, Readiness};
-use super::recovery::recover;
+use super::recovery::recover_at_start;
 use super::retention::RetentionSettings;
 use super::status::StatusService;
 use super::worker::{WorkerPool, WorkerSettings};
@@ -217,16 +217,21 @@ impl App {
             self.start_http(http, readiness.clone());
         }
         let duty_ports = self.ports.for_duties();
+        let office = Arc::new(LeaderOffice::new(
+            self.leadership.clone(),
+            duty_ports.store.clone(),
+        ));
+        let max_attempts = self.config.workers.max_attempts.max(1);
         let recovered = tokio::select! {
             outcome = &mut server => return outcome,
             () = &mut shutdown => {
                 let _ = self.stop.send(true);
                 return Ok(());
             }
-            report = recover(&duty_ports, self.config.workers.max_attempts.max(1)) => report,
+            recovered = recover_at_start(&duty_ports, &office, max_attempts) => recovered,
         };
         match recovered {
-            Ok(report) => report.log(true),
+            Ok(()) => {}
             Err(e) => {
                 let _ = self.stop.send(true);
                 return Err(e.context("recovery at start-up"));
@@ -243,7 +248,7 @@ impl App {
         }
         tokio::spawn(duties::run(
             duty_ports,
-            self.leadership.clone(),
+            office,
             self.duty_settings(),
             self.stop.subscribe(),
         ));

@@ -34,7 +34,7 @@ pub use leadership::{ClusterView, LeaderTerm, Leadership};
 pub use policy::{AllowAll, NoRateLimit, Policies, RateLimiter};
 pub use queue::{Claim, JobQueue, QueueCapabilities, QueueEntry};
 pub use status::{HealthReport, MetricsExposition, ServiceStatus};
-pub use store::{CreateOutcome, JobPage, JobQuery, JobStore};
+pub use store::{CreateOutcome, JobPage, JobQuery, JobStore, LeaderEpoch};
 pub use telemetry::{FailureReason, NoTelemetry, RecoveryAction, Telemetry};
 pub use traces::{NoTraces, Traces};
 

@@ -3,7 +3,8 @@
 use async_trait::async_trait;
 
 use crate::domain::{
-    BackendId, ClientId, Job, JobId, JobResult, JobState, Result, Tags, Transition, UnixMillis,
+    BackendId, ClientId, Error, Job, JobId, JobResult, JobState, Result, Tags, Transition,
+    UnixMillis,
 };
 
 /// What `create` did.
@@ -28,6 +29,29 @@ pub struct JobQuery {
     pub before: Option<JobId>,
 }
 
+/// A leader's standing in the store, issued by `open_leader_epoch`; epochs
+/// only grow. Leader-only writes carry the epoch of the leader that makes
+/// them, and the store refuses one whose epoch is no longer the newest, in
+/// the same transaction as the write: a leader that was deposed while
+/// paused changes nothing when it wakes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct LeaderEpoch(pub u64);
+
+impl LeaderEpoch {
+    /// Refuses a leader-only write under this epoch unless it is `newest`,
+    /// the newest the store has opened.
+    pub fn check_is(self, newest: LeaderEpoch) -> Result<()> {
+        if self == newest {
+            return Ok(());
+        }
+        Err(Error::conflict(format!(
+            "a leader-only write under leader epoch {} was refused: the store's newest is {}, \
+             so another node has led since",
+            self.0, newest.0
+        )))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct JobPage {
     pub jobs: Vec<Job>,
@@ -50,6 +74,19 @@ pub trait JobStore: Send + Sync {
     /// result of a completion in the same step. NotFound when absent.
     async fn apply(&self, id: JobId, transition: Transition) -> Result<Job>;
 
+    /// Opens a new leader epoch and returns it. From then on every
+    /// leader-only write under an older epoch is refused (Conflict).
+    async fn open_leader_epoch(&self) -> Result<LeaderEpoch>;
+
+    /// `apply` for the leader's duties: refused (Conflict) unless `epoch` is
+    /// still the newest, checked in the transaction that writes.
+    async fn apply_as_leader(
+        &self,
+        id: JobId,
+        transition: Transition,
+        epoch: LeaderEpoch,
+    ) -> Result<Job>;
+
     /// The stored result of a COMPLETED job.
     async fn result(&self, id: JobId) -> Result<Option<JobResult>>;
 
@@ -63,12 +100,23 @@ pub trait JobStore: Send + Sync {
 
     /// Retention: COMPLETED jobs that finished before `before` become
     /// RESULT_EXPIRED and lose their result; at most `limit` per call.
-    /// Returns how many changed.
-    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64>;
+    /// Returns how many changed. A leader-only write, fenced by `epoch`.
+    async fn expire_results(
+        &self,
+        before: UnixMillis,
+        limit: usize,
+        epoch: LeaderEpoch,
+    ) -> Result<u64>;
 
     /// Retention: deletes FAILED and CANCELED jobs that ended before
-    /// `before`, at most `limit` per call. Returns how many went.
-    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64>;
+    /// `before`, at most `limit` per call. Returns how many went. A
+    /// leader-only write, fenced by `epoch`.
+    async fn delete_finished(
+        &self,
+        before: UnixMillis,
+        limit: usize,
+        epoch: LeaderEpoch,
+    ) -> Result<u64>;
 
     /// Succeeds when the store can be read and written right now.
     async fn ping(&self) -> Result<()>;

@@ -2,7 +2,7 @@ use super::*;
 use crate::adapters::leadership::SoleNode;
 use crate::domain::UnixMillis;
 use crate::domain::job::tests::queued_job;
-use crate::ports::{LeaderTerm, MockClock, MockLeadership};
+use crate::ports::{LeaderTerm, Leadership, MockClock, MockLeadership};
 
 fn ports() -> DutyPorts {
     let mut clock = MockClock::new();
@@ -10,14 +10,17 @@ fn ports() -> DutyPorts {
     DutyPorts::in_memory(Arc::new(clock))
 }
 
-/// The duties running in a task, and what stops them.
-fn started(
+/// The duties running in a task, and what stops them. A leader has opened
+/// its epoch already, as its start-up pass does.
+async fn started(
     ports: &DutyPorts,
     leadership: Arc<dyn Leadership>,
     settings: DutySettings,
 ) -> (watch::Sender<bool>, tokio::task::JoinHandle<()>) {
     let (stop, stopped) = watch::channel(false);
-    let duties = tokio::spawn(run(ports.clone(), leadership, settings, stopped));
+    let office = Arc::new(LeaderOffice::new(leadership, ports.store.clone()));
+    office.mandate().await.unwrap();
+    let duties = tokio::spawn(run(ports.clone(), office, settings, stopped));
     (stop, duties)
 }
 
@@ -58,7 +61,8 @@ async fn the_leader_puts_back_what_the_queue_lost_at_each_interval() {
         &ports,
         Arc::new(SoleNode::new("solo".into())),
         settings(Some(every)),
-    );
+    )
+    .await;
     let job = lost_job(&ports).await;
     tokio::time::sleep(every / 2).await;
     assert_eq!(
@@ -89,7 +93,7 @@ async fn the_leader_puts_back_what_the_queue_lost_at_each_interval() {
 async fn a_node_that_does_not_lead_leaves_the_duties_to_the_leader() {
     let ports = ports();
     let every = Duration::from_secs(60);
-    let (stop, duties) = started(&ports, follower(), settings(Some(every)));
+    let (stop, duties) = started(&ports, follower(), settings(Some(every))).await;
     let job = lost_job(&ports).await;
     tokio::time::sleep(every * 3).await;
     assert_eq!(ports.queue.position(job.id).await.unwrap(), None);
@@ -98,16 +102,38 @@ async fn a_node_that_does_not_lead_leaves_the_duties_to_the_leader() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_node_that_begins_to_lead_reconciles_at_once() {
+    let ports = ports();
+    let leads = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut leadership = MockLeadership::new();
+    let read = leads.clone();
+    leadership.expect_term().returning(move || {
+        read.load(std::sync::atomic::Ordering::SeqCst)
+            .then_some(LeaderTerm(1))
+    });
+    let every = Duration::from_secs(60);
+    let (stop, duties) = started(&ports, Arc::new(leadership), settings(Some(every))).await;
+    let job = lost_job(&ports).await;
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    assert_eq!(ports.queue.position(job.id).await.unwrap(), None);
+    leads.store(true, std::sync::atomic::Ordering::SeqCst);
+    tokio::time::sleep(LEAD_CHECK * 2).await;
+    assert_eq!(
+        ports.queue.position(job.id).await.unwrap(),
+        Some(1),
+        "put back well before the next interval"
+    );
+    stop.send(true).unwrap();
+    duties.await.unwrap();
+}
+
+#[tokio::test(start_paused = true)]
 async fn with_no_interval_set_there_is_nothing_to_run() {
     let (_stop, stopped) = watch::channel(false);
     // Returns at once rather than waiting for a stop.
-    run(
-        ports(),
-        Arc::new(SoleNode::new("solo".into())),
-        settings(None),
-        stopped,
-    )
-    .await;
+    let ports = ports();
+    let office = LeaderOffice::new(Arc::new(SoleNode::new("solo".into())), ports.store.clone());
+    run(ports, Arc::new(office), settings(None), stopped).await;
 }
 
 #[tokio::test(start_paused = true)]
@@ -141,7 +167,7 @@ async fn the_leader_runs_retention_at_its_interval() {
         clock: Arc::new(clock),
         ..ports
     };
-    let (stop, duties) = started(&ports, Arc::new(SoleNode::new("solo".into())), settings);
+    let (stop, duties) = started(&ports, Arc::new(SoleNode::new("solo".into())), settings).await;
     assert!(ports.store.get(job.id).await.unwrap().is_some());
     tokio::time::sleep(Duration::from_secs(11)).await;
     assert!(

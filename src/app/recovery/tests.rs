@@ -8,6 +8,12 @@ use crate::domain::job::tests::queued_job;
 use crate::domain::{FencingToken, UnixMillis};
 use crate::ports::JobQueue;
 
+/// A pass as a lone node's leader makes it.
+async fn recover(ports: &DutyPorts, max_attempts: u32) -> Result<RecoveryReport> {
+    let mandate = Mandate::sole(ports.store.clone()).await;
+    super::recover(ports, max_attempts, &mandate).await
+}
+
 /// The ports, and their queue (to look at what waits in it).
 fn ports() -> (DutyPorts, Arc<dyn JobQueue>) {
     let ports = DutyPorts::in_memory(Arc::new(SystemClock));
@@ -173,11 +179,17 @@ async fn a_job_that_ends_while_the_pass_looks_is_skipped() {
         })
     });
     // Its worker recorded the outcome between the read and the requeue.
-    store.expect_apply().times(1).returning(|_, _| {
-        Err(crate::domain::Error::failed_precondition(
-            "job is COMPLETED",
-        ))
-    });
+    store
+        .expect_open_leader_epoch()
+        .returning(|| Ok(crate::ports::LeaderEpoch(1)));
+    store
+        .expect_apply_as_leader()
+        .times(1)
+        .returning(|_, _, _| {
+            Err(crate::domain::Error::failed_precondition(
+                "job is COMPLETED",
+            ))
+        });
     let ports = DutyPorts {
         store: Arc::new(store),
         ..ports
@@ -185,4 +197,50 @@ async fn a_job_that_ends_while_the_pass_looks_is_skipped() {
     let report = recover(&ports, 3).await.unwrap();
     assert_eq!((report.found, report.requeued, report.failed), (1, 0, 0));
     assert_eq!(ports.queue.waiting(None).await.unwrap(), 0, "not offered");
+}
+
+/// A leadership that always answers `term`: a paused leader goes on
+/// believing it leads until it next asks Redis.
+fn believes(term: u64) -> Arc<dyn crate::ports::Leadership> {
+    let mut leadership = crate::ports::MockLeadership::new();
+    leadership
+        .expect_term()
+        .return_const(Some(crate::ports::LeaderTerm(term)));
+    Arc::new(leadership)
+}
+
+#[tokio::test]
+async fn a_deposed_leaders_pass_changes_nothing_in_the_store() {
+    let (ports, _queue) = ports();
+    let interrupted = stored(&ports, true, 1).await;
+    let deposed = LeaderOffice::new(believes(1), ports.store.clone());
+    let old = deposed.mandate().await.unwrap().unwrap();
+    let leader = LeaderOffice::new(believes(2), ports.store.clone());
+    let new = leader.mandate().await.unwrap().unwrap();
+
+    let report = super::recover(&ports, 3, &old).await.unwrap();
+    assert_eq!(report.requeued, 0);
+    let job = ports.store.get(interrupted.id).await.unwrap().unwrap();
+    assert_eq!(job.state, JobState::Running, "refused by the store");
+
+    let report = super::recover(&ports, 3, &new).await.unwrap();
+    assert_eq!(report.requeued, 1);
+}
+
+#[tokio::test]
+async fn a_node_starting_while_another_leads_leaves_the_pass_to_the_leader() {
+    let (ports, queue) = ports();
+    let waiting = stored(&ports, false, 0).await;
+    let mut leadership = crate::ports::MockLeadership::new();
+    leadership
+        .expect_term()
+        .return_const(None::<crate::ports::LeaderTerm>);
+    let follower = LeaderOffice::new(Arc::new(leadership), ports.store.clone());
+    recover_at_start(&ports, &follower, 3).await.unwrap();
+    assert_eq!(queue.position(waiting.id).await.unwrap(), None);
+
+    let sole = crate::adapters::leadership::SoleNode::new("solo".into());
+    let leader = LeaderOffice::new(Arc::new(sole), ports.store.clone());
+    recover_at_start(&ports, &leader, 3).await.unwrap();
+    assert_eq!(queue.position(waiting.id).await.unwrap(), Some(1));
 }

@@ -10,7 +10,7 @@ use crate::domain::{
     ClientId, Error, IdempotencyKey, Job, JobId, JobResult, JobState, Result, Transition,
     UnixMillis,
 };
-use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
+use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore, LeaderEpoch};
 use crate::support::job_table::JobTable;
 
 #[derive(Default)]
@@ -29,6 +29,8 @@ struct Inner {
     /// The same per client, so a tenant's listing never scans other tenants.
     by_client: HashMap<ClientId, BTreeSet<JobId>>,
     idempotency: HashMap<(ClientId, IdempotencyKey), (JobId, UnixMillis)>,
+    /// The newest leader epoch opened.
+    leader_epoch: u64,
 }
 
 impl MemoryJobStore {
@@ -46,6 +48,11 @@ impl MemoryJobStore {
 }
 
 impl Inner {
+    /// Refuses a leader-only write under an epoch that is no longer the newest.
+    fn check_epoch(&self, epoch: LeaderEpoch) -> Result<()> {
+        epoch.check_is(LeaderEpoch(self.leader_epoch))
+    }
+
     fn earlier_job(&self, job: &Job, dedup_since: UnixMillis) -> Option<JobId> {
         let key = job.idempotency_key.clone()?;
         match self.idempotency.get(&(job.client_id.clone(), key)) {
@@ -90,24 +97,24 @@ impl JobStore for MemoryJobStore {
     }
 
     async fn apply(&self, id: JobId, transition: Transition) -> Result<Job> {
+        self.lock().apply(id, transition)
+    }
+
+    async fn open_leader_epoch(&self) -> Result<LeaderEpoch> {
         let mut inner = self.lock();
-        let stored = inner
-            .jobs
-            .get_mut(&id)
-            .ok_or_else(|| Error::not_found(format!("job {id} not found")))?;
-        let mut job = stored.clone();
-        job.apply(&transition)?;
-        *stored = job.clone();
-        match transition {
-            Transition::Complete { result, .. } => {
-                inner.results.insert(id, result);
-            }
-            Transition::ExpireResult => {
-                inner.results.remove(&id);
-            }
-            _ => {}
-        }
-        Ok(job)
+        inner.leader_epoch += 1;
+        Ok(LeaderEpoch(inner.leader_epoch))
+    }
+
+    async fn apply_as_leader(
+        &self,
+        id: JobId,
+        transition: Transition,
+        epoch: LeaderEpoch,
+    ) -> Result<Job> {
+        let mut inner = self.lock();
+        inner.check_epoch(epoch)?;
+        inner.apply(id, transition)
     }
 
     async fn result(&self, id: JobId) -> Result<Option<JobResult>> {
@@ -178,8 +185,14 @@ impl JobStore for MemoryJobStore {
         Ok(queued as u64)
     }
 
-    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+    async fn expire_results(
+        &self,
+        before: UnixMillis,
+        limit: usize,
+        epoch: LeaderEpoch,
+    ) -> Result<u64> {
         let mut inner = self.lock();
+        inner.check_epoch(epoch)?;
         let ids = inner.ended_before(&[JobState::Completed], before, limit);
         for id in &ids {
             if let Some(job) = inner.jobs.get_mut(id) {
@@ -190,8 +203,14 @@ impl JobStore for MemoryJobStore {
         Ok(ids.len() as u64)
     }
 
-    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+    async fn delete_finished(
+        &self,
+        before: UnixMillis,
+        limit: usize,
+        epoch: LeaderEpoch,
+    ) -> Result<u64> {
         let mut inner = self.lock();
+        inner.check_epoch(epoch)?;
         let ids = inner.ended_before(&[JobState::Failed, JobState::Canceled], before, limit);
         for id in &ids {
             inner.remove(*id);
@@ -205,6 +224,26 @@ impl JobStore for MemoryJobStore {
 }
 
 impl Inner {
+    fn apply(&mut self, id: JobId, transition: Transition) -> Result<Job> {
+        let stored = self
+            .jobs
+            .get_mut(&id)
+            .ok_or_else(|| Error::not_found(format!("job {id} not found")))?;
+        let mut job = stored.clone();
+        job.apply(&transition)?;
+        *stored = job.clone();
+        match transition {
+            Transition::Complete { result, .. } => {
+                self.results.insert(id, result);
+            }
+            Transition::ExpireResult => {
+                self.results.remove(&id);
+            }
+            _ => {}
+        }
+        Ok(job)
+    }
+
     fn remove(&mut self, id: JobId) {
         if let Some(job) = self.jobs.remove(&id) {
             self.all.remove(&id);

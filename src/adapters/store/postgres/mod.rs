@@ -43,6 +43,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "results in the jobs row",
         include_str!("../../../../migrations/postgres/0005_results_in_jobs.sql"),
     ),
+    (
+        6,
+        "leader epoch",
+        include_str!("../../../../migrations/postgres/0006_leader_epoch.sql"),
+    ),
 ];
 
 pub type PostgresJobStore = SqlJobStore<PostgresDialect>;

@@ -29,7 +29,7 @@ use super::row::{JobRow, decode_result};
 use super::statements::{self, SqlQuery};
 use super::writes::{Conn, SqlDialect, SqlxConn};
 use crate::domain::{ClientId, Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
-use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore};
+use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore, LeaderEpoch};
 
 /// Most operations one transaction of the writer carries.
 pub const MAX_BATCH: usize = 512;
@@ -215,6 +215,31 @@ where
                 WriteOp::Change(Change::Apply {
                     id,
                     transition,
+                    leader: None,
+                    reply,
+                })
+            })
+            .await
+    }
+
+    async fn open_leader_epoch(&self) -> Result<LeaderEpoch> {
+        self.writer
+            .call(|reply| WriteOp::Change(Change::OpenLeaderEpoch { reply }))
+            .await
+    }
+
+    async fn apply_as_leader(
+        &self,
+        id: JobId,
+        transition: Transition,
+        epoch: LeaderEpoch,
+    ) -> Result<Job> {
+        self.writer
+            .call(|reply| {
+                WriteOp::Change(Change::Apply {
+                    id,
+                    transition,
+                    leader: Some(epoch),
                     reply,
                 })
             })
@@ -270,24 +295,36 @@ where
         Ok(count.max(0) as u64)
     }
 
-    async fn expire_results(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+    async fn expire_results(
+        &self,
+        before: UnixMillis,
+        limit: usize,
+        epoch: LeaderEpoch,
+    ) -> Result<u64> {
         self.writer
             .call(|reply| {
                 WriteOp::Change(Change::ExpireResults {
                     before,
                     limit,
+                    epoch,
                     reply,
                 })
             })
             .await
     }
 
-    async fn delete_finished(&self, before: UnixMillis, limit: usize) -> Result<u64> {
+    async fn delete_finished(
+        &self,
+        before: UnixMillis,
+        limit: usize,
+        epoch: LeaderEpoch,
+    ) -> Result<u64> {
         self.writer
             .call(|reply| {
                 WriteOp::Change(Change::DeleteFinished {
                     before,
                     limit,
+                    epoch,
                     reply,
                 })
             })

@@ -590,6 +590,17 @@ pub fn delete_where_in(table: &str, column: &str, ids: &[String]) -> SqlQuery {
     q
 }
 
+/// Moves the leader epoch on by one and answers it.
+pub fn open_leader_epoch() -> SqlQuery {
+    SqlQuery::new("UPDATE leader_epoch SET epoch = epoch + 1 RETURNING CAST(epoch AS TEXT)")
+}
+
+/// Answers the leader epoch, locking its row (an update that changes
+/// nothing: SQLite has no `SELECT … FOR UPDATE`).
+pub fn lock_leader_epoch() -> SqlQuery {
+    SqlQuery::new("UPDATE leader_epoch SET epoch = epoch RETURNING CAST(epoch AS TEXT)")
+}
+
 /// Ids of jobs in one of `states` that ended before `before`, oldest first.
 pub fn ended_before(states: &str, before: i64, limit: usize) -> SqlQuery {
     let mut q = SqlQuery::new(format!(

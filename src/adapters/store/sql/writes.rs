@@ -11,7 +11,7 @@ use super::error::DbError;
 use super::row::JobRow;
 use super::statements::{self, SqlQuery};
 use crate::domain::{Error, Job, JobId, Transition, UnixMillis};
-use crate::ports::CreateOutcome;
+use crate::ports::{CreateOutcome, LeaderEpoch};
 
 /// Why a step inside a transaction did not go through.
 #[derive(Debug)]
@@ -258,6 +258,30 @@ pub async fn apply<C: WriteConn>(conn: &mut C, id: JobId, transition: &Transitio
         ))));
     }
     Ok(job)
+}
+
+/// Opens the next leader epoch (see `JobStore::open_leader_epoch`).
+pub async fn open_leader_epoch<C: WriteConn>(conn: &mut C) -> Step<LeaderEpoch> {
+    Ok(leader_epoch(conn, statements::open_leader_epoch()).await?)
+}
+
+/// The newest leader epoch, its row locked until the transaction ends, so
+/// that no leader takes over while a leader-only write is being made.
+pub async fn newest_leader_epoch<C: WriteConn>(conn: &mut C) -> Result<LeaderEpoch, DbError> {
+    leader_epoch(conn, statements::lock_leader_epoch()).await
+}
+
+async fn leader_epoch<C: WriteConn>(conn: &mut C, query: SqlQuery) -> Result<LeaderEpoch, DbError> {
+    let texts = conn.fetch_texts(query).await?;
+    texts
+        .first()
+        .and_then(|text| text.parse().ok())
+        .map(LeaderEpoch)
+        .ok_or_else(|| {
+            DbError::Sqlx(sqlx::Error::Decode(
+                "the leader_epoch table holds no epoch".into(),
+            ))
+        })
 }
 
 /// Retention: COMPLETED jobs that ended before `before` lose their result.

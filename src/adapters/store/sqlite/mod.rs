@@ -45,6 +45,11 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
         "results in the jobs row",
         include_str!("../../../../migrations/sqlite/0005_results_in_jobs.sql"),
     ),
+    (
+        6,
+        "leader epoch",
+        include_str!("../../../../migrations/sqlite/0006_leader_epoch.sql"),
+    ),
 ];
 
 /// Prepared statements kept per pooled connection. sqlx keeps 100 by

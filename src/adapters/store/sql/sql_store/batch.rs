@@ -14,7 +14,7 @@ use crate::adapters::store::sql::group_commit::{Finish, finish};
 use crate::adapters::store::sql::statements;
 use crate::adapters::store::sql::writes::{self, Step, StepError, WriteConn};
 use crate::domain::{Error, Job, JobId, Result, Transition, UnixMillis};
-use crate::ports::CreateOutcome;
+use crate::ports::{CreateOutcome, LeaderEpoch};
 
 /// What the writer task does: creations, which a batch runs all together,
 /// and changes, which it runs one by one after them.
@@ -33,16 +33,23 @@ pub enum Change {
     Apply {
         id: JobId,
         transition: Transition,
+        /// The epoch of the leader whose duty this is, for a leader-only write.
+        leader: Option<LeaderEpoch>,
         reply: oneshot::Sender<Result<Job>>,
+    },
+    OpenLeaderEpoch {
+        reply: oneshot::Sender<Result<LeaderEpoch>>,
     },
     ExpireResults {
         before: UnixMillis,
         limit: usize,
+        epoch: LeaderEpoch,
         reply: oneshot::Sender<Result<u64>>,
     },
     DeleteFinished {
         before: UnixMillis,
         limit: usize,
+        epoch: LeaderEpoch,
         reply: oneshot::Sender<Result<u64>>,
     },
     FailUnreadable {
@@ -69,13 +76,35 @@ impl WriteOp {
 
 impl Change {
     fn into_failure(self) -> Finish {
+        self.answer(Error::internal("not run"))
+    }
+
+    /// Answers with `error` instead of running.
+    fn answer(self, error: Error) -> Finish {
         match self {
-            Change::Apply { reply, .. } => not_run(reply),
+            Change::Apply { reply, .. } => finish(reply, Err(error)),
+            Change::OpenLeaderEpoch { reply } => finish(reply, Err(error)),
             Change::ExpireResults { reply, .. } | Change::DeleteFinished { reply, .. } => {
-                not_run(reply)
+                finish(reply, Err(error))
             }
-            Change::FailUnreadable { reply, .. } => not_run(reply),
+            Change::FailUnreadable { reply, .. } => finish(reply, Err(error)),
         }
+    }
+
+    /// The epoch a leader-only write is made under.
+    fn leader_epoch(&self) -> Option<LeaderEpoch> {
+        match self {
+            Change::Apply { leader, .. } => *leader,
+            Change::ExpireResults { epoch, .. } | Change::DeleteFinished { epoch, .. } => {
+                Some(*epoch)
+            }
+            Change::OpenLeaderEpoch { .. } | Change::FailUnreadable { .. } => None,
+        }
+    }
+
+    /// Whether the change reads or moves the leader epoch.
+    fn touches_leader_epoch(&self) -> bool {
+        matches!(self, Change::OpenLeaderEpoch { .. }) || self.leader_epoch().is_some()
     }
 }
 
@@ -102,6 +131,8 @@ pub struct Written {
     /// A change over many jobs at once ran (retention, a failed unreadable
     /// row): what the cache holds may no longer be true.
     pub(super) wide: bool,
+    /// The newest leader epoch, once the batch has locked its row.
+    leader_epoch: Option<LeaderEpoch>,
 }
 
 impl Written {
@@ -121,6 +152,7 @@ async fn run<C: WriteConn>(
             id,
             transition,
             reply,
+            ..
         } => {
             // Jobs the batch or the cache knows go through `KnownChanges`;
             // this one is read from the database.
@@ -130,10 +162,18 @@ async fn run<C: WriteConn>(
             }
             settle(reply, step)
         }
+        Change::OpenLeaderEpoch { reply } => {
+            let step = writes::open_leader_epoch(conn).await;
+            if let Ok(epoch) = &step {
+                written.leader_epoch = Some(*epoch);
+            }
+            settle(reply, step)
+        }
         Change::ExpireResults {
             before,
             limit,
             reply,
+            ..
         } => {
             written.wide_change();
             settle(reply, writes::expire_results(conn, before, limit).await)
@@ -142,6 +182,7 @@ async fn run<C: WriteConn>(
             before,
             limit,
             reply,
+            ..
         } => {
             written.wide_change();
             settle(reply, writes::delete_finished(conn, before, limit).await)
@@ -296,8 +337,17 @@ pub async fn write_batch<C: WriteConn>(
     // A failure here abandons the whole transaction; every answer then
     // carries it.
     let mut written = Written::default();
-    let mut broken: Option<Error> =
-        create_together(conn, creates, &mut finishes, &mut written).await;
+    let mut broken: Option<Error> = None;
+    // Before any job row, so that every writer locks in the same order.
+    if changes.iter().any(Change::touches_leader_epoch) {
+        match writes::newest_leader_epoch(conn).await {
+            Ok(epoch) => written.leader_epoch = Some(epoch),
+            Err(e) => broken = Some(store_error("reading the leader epoch", e)),
+        }
+    }
+    if broken.is_none() {
+        broken = create_together(conn, creates, &mut finishes, &mut written).await;
+    }
     if broken.is_none()
         && conn.takes_arrays()
         && let Err(e) = read_changed_jobs(conn, &changes, &mut written).await
@@ -308,6 +358,13 @@ pub async fn write_batch<C: WriteConn>(
     let mut known = KnownChanges::default();
     if broken.is_none() {
         for change in ops.by_ref() {
+            if let Some(epoch) = change.leader_epoch() {
+                let newest = written.leader_epoch.unwrap_or(LeaderEpoch(0));
+                if let Err(refused) = epoch.check_is(newest) {
+                    finishes.push(change.answer(refused));
+                    continue;
+                }
+            }
             // A second change of a job waits until the first is written;
             // then the batch knows the job again.
             let pending = matches!(&change, Change::Apply { id, .. } if known.is_pending(*id));
@@ -321,6 +378,7 @@ pub async fn write_batch<C: WriteConn>(
                 Change::Apply {
                     id,
                     transition,
+                    leader,
                     reply,
                 } => match known.known_job(id, &written, cache) {
                     Some(job) => {
@@ -330,6 +388,7 @@ pub async fn write_batch<C: WriteConn>(
                     None => Change::Apply {
                         id,
                         transition,
+                        leader,
                         reply,
                     },
                 },
