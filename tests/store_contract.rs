@@ -523,6 +523,56 @@ pub async fn a_deposed_leaders_writes_are_refused(store: Arc<dyn JobStore>) {
     store.apply(jobs[0].id, complete).await.unwrap();
 }
 
+/// A change made on the caller's copy of a job gives `apply`'s answer,
+/// whether the copy is current or the job has moved on since.
+pub async fn a_change_on_a_callers_copy_is_the_change_on_the_stored_job(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..3).map(|i| job("alice", "sim", i)).collect();
+    store.create(jobs.clone(), SINCE_EVER).await.unwrap();
+    let token = FencingToken(1);
+    let start = || Transition::Start {
+        token,
+        at: UnixMillis(1),
+    };
+    let complete = || Transition::Complete {
+        token,
+        at: UnixMillis(2),
+        result: JobResult::default(),
+    };
+    let mut running = Vec::new();
+    for j in &jobs {
+        running.push(store.apply(j.id, start()).await.unwrap());
+    }
+    // Current: completes.
+    let done = store
+        .apply_to(running[0].clone(), complete())
+        .await
+        .unwrap();
+    assert_eq!(
+        (done.state, done.version),
+        (JobState::Completed, running[0].version + 1)
+    );
+    // Canceled since the copy was taken: the completion is refused.
+    let cancel = Transition::Cancel {
+        at: UnixMillis(2),
+        message: "canceled by its owner".into(),
+    };
+    store.apply(jobs[1].id, cancel).await.unwrap();
+    let refused = store
+        .apply_to(running[1].clone(), complete())
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ErrorKind::FailedPrecondition, "{refused}");
+    let stored = store.get(jobs[1].id).await.unwrap().unwrap();
+    assert_eq!(stored.state, JobState::Canceled);
+    // A copy older than the start refuses the completion; the stored job
+    // takes it.
+    let done = store.apply_to(jobs[2].clone(), complete()).await.unwrap();
+    assert_eq!(
+        (done.state, done.version),
+        (JobState::Completed, running[2].version + 1)
+    );
+}
+
 /// Hundreds of jobs started and completed at once: the writer's batches
 /// mix many jobs' transitions, and each lands with its own result.
 pub async fn many_lifecycles_at_once_each_keep_their_own_result(store: Arc<dyn JobStore>) {
@@ -588,7 +638,8 @@ macro_rules! store_contract {
                 queued_jobs_are_counted_per_client,
                 unfinished_jobs_page_in_id_order,
                 retention_expires_old_results_and_deletes_old_failures,
-                a_deposed_leaders_writes_are_refused);
+                a_deposed_leaders_writes_are_refused,
+                a_change_on_a_callers_copy_is_the_change_on_the_stored_job);
         }
     };
     (@each $make:expr; $($check:ident),*) => {
@@ -632,10 +683,10 @@ mod sqlite_store {
 
     /// Someone else changed a cached job behind the store's back (it is
     /// meant to be the file's only writer): the change built on the stale
-    /// copy is refused as a conflict, not written over theirs, and the next
-    /// one reads the row again.
+    /// copy is not written over theirs; the row is read again and the
+    /// change made on it.
     #[tokio::test]
-    async fn a_stale_cached_job_is_a_conflict_and_then_read_again() {
+    async fn a_stale_cached_job_is_read_again_and_the_change_made_on_it() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("jobs.db");
         let settings = SqliteSettings {
@@ -670,8 +721,7 @@ mod sqlite_store {
             at: UnixMillis(3),
             message: "ours".into(),
         };
-        let refused = store.apply(j.id, fail()).await.unwrap_err();
-        assert_eq!(refused.kind(), ErrorKind::Conflict, "{refused}");
+        // The cache is found out by the version and the job read again.
         let failed = store.apply(j.id, fail()).await.unwrap();
         assert_eq!(
             (failed.state, failed.version),

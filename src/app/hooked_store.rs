@@ -49,6 +49,10 @@ impl<H: StoreHooks> JobStore for HookedStore<H> {
         self.hooks.before_apply(&transition).await?;
         self.inner.apply(id, transition).await
     }
+    async fn apply_to(&self, job: Job, transition: Transition) -> Result<Job> {
+        self.hooks.before_apply(&transition).await?;
+        self.inner.apply_to(job, transition).await
+    }
     async fn open_leader_epoch(&self) -> Result<LeaderEpoch> {
         self.inner.open_leader_epoch().await
     }

@@ -172,7 +172,7 @@ impl Worker {
                     Err(e) if e.kind() == ErrorKind::DeadlineExceeded => FailureReason::Timeout,
                     _ => FailureReason::Backend,
                 };
-                if self.record(&job, &claim, outcome, reason).await {
+                if self.record(job, &claim, outcome, reason).await {
                     self.finish_claim(&claim).await;
                 } else {
                     self.give_back(&claim).await;
@@ -252,7 +252,7 @@ impl Worker {
             );
             let gave_up = Err(Error::internal(message));
             if !self
-                .record(&job, claim, gave_up, FailureReason::MaxAttempts)
+                .record(job, claim, gave_up, FailureReason::MaxAttempts)
                 .await
             {
                 return Err(Error::unavailable("the job store did not take the failure"));
@@ -424,7 +424,7 @@ impl Worker {
     /// `reason` labels a failure in the metrics.
     async fn record(
         &self,
-        job: &Job,
+        job: Job,
         claim: &Claim,
         outcome: Result<JobResult>,
         reason: FailureReason,
@@ -446,10 +446,12 @@ impl Worker {
                 message: e.message().to_owned(),
             },
         };
+        let (id, backend) = (job.id, job.backend_id.clone());
+        // The job as its start left it: the store need not read it again.
         let stored = self
             .ports
             .store
-            .apply(job.id, transition)
+            .apply_to(job, transition)
             .instrument(crate::phase_span!(
                 self.ports.traces,
                 "store",
@@ -464,12 +466,12 @@ impl Worker {
                 true
             }
             Err(e) if is_lost_race(&e) => {
-                tracing::info!(job_id = %job.id, reason = %e, "outcome not recorded: the job was canceled or claimed again");
-                self.ports.telemetry.outcome_refused(&job.backend_id);
+                tracing::info!(job_id = %id, reason = %e, "outcome not recorded: the job was canceled or claimed again");
+                self.ports.telemetry.outcome_refused(&backend);
                 true
             }
             Err(e) => {
-                tracing::error!(job_id = %job.id, error = %e, "could not record the job's outcome; it will run again");
+                tracing::error!(job_id = %id, error = %e, "could not record the job's outcome; it will run again");
                 false
             }
         }

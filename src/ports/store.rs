@@ -74,6 +74,13 @@ pub trait JobStore: Send + Sync {
     /// result of a completion in the same step. NotFound when absent.
     async fn apply(&self, id: JobId, transition: Transition) -> Result<Job>;
 
+    /// `apply` to a job the caller holds as the store last answered it (a
+    /// worker's running job). A store that would read the job first may
+    /// take `job` instead; its version still fences the write, and a job
+    /// that has moved on since is read and the transition taken again, so
+    /// the answer is `apply`'s.
+    async fn apply_to(&self, job: Job, transition: Transition) -> Result<Job>;
+
     /// Opens a new leader epoch and returns it. From then on every
     /// leader-only write under an older epoch is refused (Conflict).
     async fn open_leader_epoch(&self) -> Result<LeaderEpoch>;

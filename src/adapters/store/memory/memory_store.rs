@@ -100,6 +100,11 @@ impl JobStore for MemoryJobStore {
         self.lock().apply(id, transition)
     }
 
+    /// Every job is at hand here: the copy is not needed.
+    async fn apply_to(&self, job: Job, transition: Transition) -> Result<Job> {
+        self.lock().apply(job.id, transition)
+    }
+
     async fn open_leader_epoch(&self) -> Result<LeaderEpoch> {
         let mut inner = self.lock();
         inner.leader_epoch += 1;

@@ -216,6 +216,21 @@ where
                     id,
                     transition,
                     leader: None,
+                    copy: None,
+                    reply,
+                })
+            })
+            .await
+    }
+
+    async fn apply_to(&self, job: Job, transition: Transition) -> Result<Job> {
+        self.writer
+            .call(|reply| {
+                WriteOp::Change(Change::Apply {
+                    id: job.id,
+                    transition,
+                    leader: None,
+                    copy: Some(Box::new(job)),
                     reply,
                 })
             })
@@ -240,6 +255,7 @@ where
                     id,
                     transition,
                     leader: Some(epoch),
+                    copy: None,
                     reply,
                 })
             })

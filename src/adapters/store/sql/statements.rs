@@ -466,6 +466,14 @@ pub fn select_jobs(ids: Vec<String>) -> SqlQuery {
     q
 }
 
+/// One job with its row locked, or nothing when another transaction
+/// holds its lock (PostgreSQL).
+pub fn select_job_unless_locked(id: &str) -> SqlQuery {
+    let mut q = select_job(id, true);
+    q.push(" SKIP LOCKED");
+    q
+}
+
 pub fn select_job(id: &str, for_update: bool) -> SqlQuery {
     let mut q = SqlQuery::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = "));
     q.text(id.to_owned());

@@ -239,14 +239,46 @@ async fn claim_idempotency_key<C: WriteConn>(
 /// version check on the UPDATE holds either way. Jobs the SQLite writer
 /// already knows take `store::known` instead.
 pub async fn apply<C: WriteConn>(conn: &mut C, id: JobId, transition: &Transition) -> Step<Job> {
-    let id_text = id.to_string();
-    let rows = conn
-        .fetch_jobs(statements::select_job(&id_text, conn.row_locks()))
-        .await?;
+    let query = statements::select_job(&id.to_string(), conn.row_locks());
+    let missing = || Error::not_found(format!("job {id} not found"));
+    apply_on_read(conn, id, transition, query, missing).await
+}
+
+/// `apply` once a write found the row moved on. Where rows are locked, a
+/// row another writer holds is not waited for (this transaction holds rows
+/// of its own, and waiting could close a cycle): it is answered as a
+/// conflict, as it is being changed right now.
+pub async fn apply_again<C: WriteConn>(
+    conn: &mut C,
+    id: JobId,
+    transition: &Transition,
+) -> Step<Job> {
+    let locks = conn.row_locks();
+    let query = match locks {
+        true => statements::select_job_unless_locked(&id.to_string()),
+        false => statements::select_job(&id.to_string(), false),
+    };
+    let missing = || match locks {
+        true => Error::conflict(format!(
+            "job {id} is being changed elsewhere (or is gone); try again"
+        )),
+        false => Error::not_found(format!("job {id} not found")),
+    };
+    apply_on_read(conn, id, transition, query, missing).await
+}
+
+async fn apply_on_read<C: WriteConn>(
+    conn: &mut C,
+    id: JobId,
+    transition: &Transition,
+    read: SqlQuery,
+    missing: impl FnOnce() -> Error,
+) -> Step<Job> {
+    let rows = conn.fetch_jobs(read).await?;
     let row = rows
         .into_iter()
         .next()
-        .ok_or_else(|| StepError::Refused(Error::not_found(format!("job {id} not found"))))?;
+        .ok_or_else(|| StepError::Refused(missing()))?;
     let mut job = row.into_job().map_err(StepError::Refused)?;
     let expected_version = job.version as i64;
     job.apply(transition).map_err(StepError::Refused)?;

@@ -35,6 +35,9 @@ pub enum Change {
         transition: Transition,
         /// The epoch of the leader whose duty this is, for a leader-only write.
         leader: Option<LeaderEpoch>,
+        /// The job as its caller holds it (`JobStore::apply_to`): where
+        /// the batch would read the job, it takes this instead, unverified.
+        copy: Option<Box<Job>>,
         reply: oneshot::Sender<Result<Job>>,
     },
     OpenLeaderEpoch {
@@ -257,7 +260,9 @@ async fn read_changed_jobs<C: WriteConn>(
     let ids: BTreeSet<String> = changes
         .iter()
         .filter_map(|change| match change {
-            Change::Apply { id, .. } if !written.jobs.contains_key(id) => Some(id.to_string()),
+            Change::Apply { id, copy: None, .. } if !written.jobs.contains_key(id) => {
+                Some(id.to_string())
+            }
             _ => None,
         })
         .collect();
@@ -379,16 +384,24 @@ pub async fn write_batch<C: WriteConn>(
                     id,
                     transition,
                     leader,
+                    copy,
                     reply,
-                } => match known.known_job(id, &written, cache) {
-                    Some(job) => {
+                } => match (known.known_job(id, &written, cache), copy) {
+                    (Some(job), _) => {
                         known.add(job, transition, reply, &mut written, &mut finishes);
                         continue;
                     }
-                    None => Change::Apply {
+                    // Only where the batch would read the job up front;
+                    // elsewhere (SQLite) the cache answers, or a read does.
+                    (None, Some(copy)) if conn.takes_arrays() => {
+                        known.add_copy(*copy, transition, reply, &mut written);
+                        continue;
+                    }
+                    (None, _) => Change::Apply {
                         id,
                         transition,
                         leader,
+                        copy: None,
                         reply,
                     },
                 },

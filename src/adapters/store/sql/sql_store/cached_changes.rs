@@ -2,8 +2,11 @@
 //! batch, or in the cache of what it committed) need no read: the new state
 //! is worked out here, and they are written together: a fenced UPDATE each
 //! (with the result, where there is one), without reading the rows first.
-//! A row whose version moved on (the cache was wrong) is answered as a
-//! conflict and leaves the cache.
+//! A row whose version moved on (the cache was wrong, or another writer
+//! changed it meanwhile) leaves the cache and is read again, locked, and
+//! the transition taken again on what is stored now, so that the answer is
+//! the rules' (a completion after a cancel is refused as such). A row
+//! another writer holds locked right now is answered as a conflict.
 
 use std::collections::HashSet;
 
@@ -14,21 +17,31 @@ use crate::adapters::store::sql::cache::JobCache;
 use crate::adapters::store::sql::error::DbError;
 use crate::adapters::store::sql::group_commit::{Finish, finish};
 use crate::adapters::store::sql::statements::{self, JobUpdate, ResultChange};
-use crate::adapters::store::sql::writes::WriteConn;
+use crate::adapters::store::sql::writes::{self, StepError, WriteConn};
 use crate::domain::{Error, Job, JobId, Result, Transition};
 
 struct Pending {
     job: Job,
     update: JobUpdate,
+    /// Taken again on the stored job when the row moved on.
+    transition: Transition,
     reply: oneshot::Sender<Result<Job>>,
 }
 
 /// Transitions worked out and waiting to be written, at most one per job
 /// (a second one on the same job waits for the first to be written, so
 /// that a conflict never leaves a later change built on it).
+/// A change to take again on the job as stored, read with its row locked.
+struct Again {
+    id: JobId,
+    transition: Transition,
+    reply: oneshot::Sender<Result<Job>>,
+}
+
 #[derive(Default)]
 pub struct KnownChanges {
     pending: Vec<Pending>,
+    again: Vec<Again>,
     ids: HashSet<JobId>,
 }
 
@@ -64,11 +77,46 @@ impl KnownChanges {
             finishes.push(finish(reply, Err(error)));
             return;
         }
+        self.push(job, expected_version, transition, reply, written);
+    }
+
+    /// Takes `transition` on the caller's copy of a job, which may be
+    /// older than the row: the version fences the write, and a transition
+    /// the copy refuses is taken again on the stored job instead.
+    pub fn add_copy(
+        &mut self,
+        mut job: Job,
+        transition: Transition,
+        reply: oneshot::Sender<Result<Job>>,
+        written: &mut Written,
+    ) {
+        let expected_version = job.version as i64;
+        if job.apply(&transition).is_err() {
+            self.ids.insert(job.id);
+            self.again.push(Again {
+                id: job.id,
+                transition,
+                reply,
+            });
+            return;
+        }
+        self.push(job, expected_version, transition, reply, written);
+    }
+
+    fn push(
+        &mut self,
+        job: Job,
+        expected_version: i64,
+        transition: Transition,
+        reply: oneshot::Sender<Result<Job>>,
+        written: &mut Written,
+    ) {
         written.jobs.insert(job.id, job.clone());
         self.ids.insert(job.id);
         self.pending.push(Pending {
             update: JobUpdate::after(&job, expected_version, &transition),
             job,
+            transition,
             reply,
         });
     }
@@ -85,36 +133,57 @@ impl KnownChanges {
     ) -> Option<DbError> {
         self.ids.clear();
         let pending = std::mem::take(&mut self.pending);
-        if pending.is_empty() {
-            return None;
-        }
-        match write_rows(conn, &pending).await {
-            Ok(updated) => {
-                for item in pending {
-                    if updated.contains(&item.update.id) {
-                        finishes.push(finish(item.reply, Ok(item.job)));
-                    } else {
-                        cache.inspect(|cache| cache.remove(item.job.id));
-                        written.jobs.remove(&item.job.id);
-                        let error = Error::conflict(format!(
-                            "job {} changed while this change was being made; try again",
-                            item.job.id
-                        ));
-                        finishes.push(finish(item.reply, Err(error)));
-                    }
+        let mut again = std::mem::take(&mut self.again);
+        if !pending.is_empty() {
+            let updated = match write_rows(conn, &pending).await {
+                Ok(updated) => updated,
+                Err(error) => {
+                    let replies = pending.into_iter().map(|item| item.reply);
+                    fail(replies.chain(again.into_iter().map(|a| a.reply)), finishes);
+                    return Some(error);
                 }
-                None
-            }
-            Err(error) => {
-                for item in pending {
-                    finishes.push(finish(
-                        item.reply,
-                        Err(Error::internal("transaction failed")),
-                    ));
+            };
+            for item in pending {
+                if updated.contains(&item.update.id) {
+                    finishes.push(finish(item.reply, Ok(item.job)));
+                } else {
+                    cache.inspect(|cache| cache.remove(item.job.id));
+                    written.jobs.remove(&item.job.id);
+                    again.push(Again {
+                        id: item.job.id,
+                        transition: item.transition,
+                        reply: item.reply,
+                    });
                 }
-                Some(error)
             }
         }
+        // Rare: one by one, each read with its row locked.
+        let mut again = again.into_iter();
+        while let Some(item) = again.next() {
+            match writes::apply_again(conn, item.id, &item.transition).await {
+                Ok(job) => {
+                    written.jobs.insert(item.id, job.clone());
+                    finishes.push(finish(item.reply, Ok(job)));
+                }
+                Err(StepError::Refused(error)) => finishes.push(finish(item.reply, Err(error))),
+                Err(StepError::Sql(error)) => {
+                    let rest = again.map(|a| a.reply);
+                    fail(std::iter::once(item.reply).chain(rest), finishes);
+                    return Some(error);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Answers changes whose transaction failed.
+fn fail(
+    replies: impl IntoIterator<Item = oneshot::Sender<Result<Job>>>,
+    finishes: &mut Vec<Finish>,
+) {
+    for reply in replies {
+        finishes.push(finish(reply, Err(Error::internal("transaction failed"))));
     }
 }
 
