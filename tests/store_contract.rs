@@ -583,8 +583,13 @@ pub async fn many_lifecycles_at_once_each_keep_their_own_result(store: Arc<dyn J
         tokio::spawn(async move {
             let token = FencingToken(i as u64 + 1);
             let at = UnixMillis(10);
-            store
+            let started = store
                 .apply(id, Transition::Start { token, at })
+                .await
+                .unwrap();
+            // New jobs go in beside the outcomes, as under load.
+            store
+                .create(vec![job("bob", "sim", i as i64)], SINCE_EVER)
                 .await
                 .unwrap();
             let result = JobResult {
@@ -593,10 +598,12 @@ pub async fn many_lifecycles_at_once_each_keep_their_own_result(store: Arc<dyn J
                 execution_time_ms: 1,
                 metadata_json: "{}".into(),
             };
-            store
-                .apply(id, Transition::Complete { token, at, result })
-                .await
-                .unwrap()
+            // Half through the worker's way, on its copy of the job.
+            let complete = Transition::Complete { token, at, result };
+            match i % 2 {
+                0 => store.apply_to(started, complete).await.unwrap(),
+                _ => store.apply(id, complete).await.unwrap(),
+            }
         })
     });
     for done in futures::future::join_all(tasks).await {

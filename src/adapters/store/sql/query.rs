@@ -105,6 +105,23 @@ impl SqlQuery {
         self.value(SqlValue::Bytes(value));
     }
 
+    /// Appends `other`, its placeholders renumbered to follow this query's
+    /// (statement texts here hold no `$` but placeholders).
+    pub fn append(&mut self, other: SqlQuery) {
+        let offset = self.values.len();
+        let mut rest = other.sql.as_str();
+        while let Some(at) = rest.find('$') {
+            self.sql.push_str(&rest[..=at]);
+            rest = &rest[at + 1..];
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let n: usize = rest[..digits].parse().unwrap_or(0);
+            push_decimal(&mut self.sql, n + offset);
+            rest = &rest[digits..];
+        }
+        self.sql.push_str(rest);
+        self.values.extend(other.values);
+    }
+
     /// The text and the values, in placeholder order.
     pub fn into_parts(self) -> (String, Vec<SqlValue>) {
         (self.sql, self.values)
@@ -141,5 +158,24 @@ mod tests {
         let (sql, _) = many.into_parts();
         assert!(sql.starts_with("$1$2$3$4$5$6$7$8$9$10$11"), "{sql}");
         assert!(sql.ends_with("$99$100$101$102$103$104$105$106$107$108$109$110$111$112$113$114$115$116$117$118$119$120"), "{sql}");
+    }
+
+    #[test]
+    fn an_appended_query_binds_after_the_first() {
+        let mut first = SqlQuery::new("WITH a AS (UPDATE t SET x = ");
+        first.int(1);
+        first.push("), b AS (");
+        let mut second = SqlQuery::new("SELECT ");
+        (0..11).for_each(|n| second.int(10 + n));
+        second.push(" FROM u");
+        first.append(second);
+        first.push(") SELECT 1");
+        let (sql, values) = first.into_parts();
+        assert_eq!(
+            sql,
+            "WITH a AS (UPDATE t SET x = $1), b AS (SELECT $2$3$4$5$6$7$8$9$10$11$12 FROM u) SELECT 1"
+        );
+        assert_eq!(values.len(), 12);
+        assert_eq!(values[1], SqlValue::Int(10));
     }
 }

@@ -16,11 +16,13 @@ use sqlx::{Database, Pool};
 
 mod batch;
 mod cached_changes;
+mod one_statement;
 
 #[cfg(feature = "storage-sqlite")]
 pub use batch::Batch;
 use batch::{Change, Create};
 pub use batch::{WriteOp, fail_all, write_batch};
+use one_statement::OneStatement;
 
 use super::cache::JobCache;
 use super::error::store_error;
@@ -55,6 +57,22 @@ where
     type Op = WriteOp;
 
     async fn write(&mut self, batch: Vec<WriteOp>) {
+        let batch = match D::ARRAYS {
+            true => match OneStatement::split(batch) {
+                Ok(one) => {
+                    let after = match self.pool.acquire().await {
+                        Ok(mut conn) => one.write(&mut SqlxConn::<D>(&mut conn)).await,
+                        Err(e) => return one.fail(store_error("connecting", e)),
+                    };
+                    if after.is_empty() {
+                        return;
+                    }
+                    after
+                }
+                Err(batch) => batch,
+            },
+            false => batch,
+        };
         let mut tx = match self.pool.begin().await {
             Ok(tx) => tx,
             Err(e) => return fail_all(batch, store_error("starting a transaction", e)),
@@ -211,15 +229,7 @@ where
 
     async fn apply(&self, id: JobId, transition: Transition) -> Result<Job> {
         self.writer
-            .call(|reply| {
-                WriteOp::Change(Change::Apply {
-                    id,
-                    transition,
-                    leader: None,
-                    copy: None,
-                    reply,
-                })
-            })
+            .call(|reply| WriteOp::Change(Change::apply(id, transition, reply)))
             .await
     }
 

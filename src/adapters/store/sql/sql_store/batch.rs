@@ -78,6 +78,17 @@ impl WriteOp {
 }
 
 impl Change {
+    /// A node's own change of job `id`, which the batch reads.
+    pub fn apply(id: JobId, transition: Transition, reply: oneshot::Sender<Result<Job>>) -> Self {
+        Change::Apply {
+            id,
+            transition,
+            leader: None,
+            copy: None,
+            reply,
+        }
+    }
+
     fn into_failure(self) -> Finish {
         self.answer(Error::internal("not run"))
     }

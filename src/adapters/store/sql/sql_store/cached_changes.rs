@@ -212,21 +212,33 @@ async fn write_rows_together<C: WriteConn>(
     pending: &[Pending],
 ) -> std::result::Result<HashSet<String>, DbError> {
     let mut updated = HashSet::with_capacity(pending.len());
+    let updates: Vec<&JobUpdate> = pending.iter().map(|item| &item.update).collect();
+    for kind in updates_by_kind(&updates) {
+        updated.extend(conn.fetch_texts(statements::update_jobs(&kind)).await?);
+    }
+    Ok(updated)
+}
+
+/// The updates grouped by how they change the result columns (one
+/// statement each), every group in id order, so that two writers lock
+/// rows in the same order; empty groups left out.
+pub fn updates_by_kind<'u>(updates: &[&'u JobUpdate]) -> Vec<Vec<&'u JobUpdate>> {
     let kinds: [fn(&ResultChange) -> bool; 3] = [
         |r| matches!(r, ResultChange::Keep),
         |r| matches!(r, ResultChange::Store(_)),
         |r| matches!(r, ResultChange::Clear),
     ];
-    for is_kind in kinds {
-        let mut updates: Vec<&JobUpdate> = pending
-            .iter()
-            .map(|item| &item.update)
-            .filter(|update| is_kind(&update.result))
-            .collect();
-        updates.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        if !updates.is_empty() {
-            updated.extend(conn.fetch_texts(statements::update_jobs(&updates)).await?);
-        }
-    }
-    Ok(updated)
+    kinds
+        .into_iter()
+        .map(|is_kind| {
+            let mut kind: Vec<&JobUpdate> = updates
+                .iter()
+                .copied()
+                .filter(|update| is_kind(&update.result))
+                .collect();
+            kind.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+            kind
+        })
+        .filter(|kind| !kind.is_empty())
+        .collect()
 }

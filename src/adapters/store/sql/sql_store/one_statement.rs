@@ -1,0 +1,206 @@
+//! Where statements take arrays (PostgreSQL), the batch a loaded node
+//! writes most (new jobs, and outcomes that workers record on their copies
+//! of their jobs) goes in as one statement: an `INSERT` for the jobs, one
+//! for their tags and an `UPDATE` per kind of change, each a data-modifying
+//! `WITH` clause, committed on its own. A transaction would add a `BEGIN`
+//! and a `COMMIT`, each a round trip the writer waits for, and a plan per
+//! statement. A statement is as atomic as a transaction: if any part fails,
+//! nothing is written, and every answer is the failure.
+//!
+//! What needs more goes the usual way (`write_batch`), in a transaction
+//! after this statement: a batch with an idempotency key (claimed one job
+//! at a time), anything but a change on a caller's copy, a leader's write,
+//! two changes of one job; and, from a batch that went as one statement,
+//! each change whose copy refused it or whose row had moved on, now without
+//! the copy, so that the job is read.
+
+use std::collections::HashSet;
+
+use tokio::sync::oneshot;
+
+use super::batch::{Change, Create, WriteOp, fail_all};
+use super::cached_changes::updates_by_kind;
+use crate::adapters::store::sql::error::store_error;
+use crate::adapters::store::sql::row::JobRow;
+use crate::adapters::store::sql::statements::{self, JobUpdate, SqlQuery};
+use crate::adapters::store::sql::writes::WriteConn;
+use crate::domain::{Error, Job, JobId, Result, Transition};
+use crate::ports::CreateOutcome;
+
+/// A batch split for one statement.
+pub struct OneStatement {
+    creates: Vec<Create>,
+    changes: Vec<Changed>,
+    /// For the usual way, after the statement.
+    after: Vec<WriteOp>,
+}
+
+/// A change taken on its caller's copy, to be written fenced by version.
+struct Changed {
+    job: Job,
+    update: JobUpdate,
+    transition: Transition,
+    reply: oneshot::Sender<Result<Job>>,
+}
+
+/// Whether every operation of `batch` can go in one statement.
+fn fits(batch: &[WriteOp]) -> bool {
+    let mut ids = HashSet::new();
+    batch.iter().all(|op| match op {
+        WriteOp::Create(create) => create.jobs.iter().all(|j| j.idempotency_key.is_none()),
+        WriteOp::Change(Change::Apply {
+            id,
+            leader: None,
+            copy: Some(_),
+            ..
+        }) => ids.insert(*id),
+        WriteOp::Change(_) => false,
+    })
+}
+
+impl OneStatement {
+    /// The batch split for one statement, or given back when it does not fit.
+    pub fn split(batch: Vec<WriteOp>) -> std::result::Result<Self, Vec<WriteOp>> {
+        if !fits(&batch) {
+            return Err(batch);
+        }
+        let mut one = OneStatement {
+            creates: Vec::new(),
+            changes: Vec::new(),
+            after: Vec::new(),
+        };
+        for op in batch {
+            match op {
+                WriteOp::Create(create) => one.creates.push(create),
+                WriteOp::Change(Change::Apply {
+                    id,
+                    transition,
+                    copy: Some(copy),
+                    reply,
+                    ..
+                }) => {
+                    let mut job = *copy;
+                    let expected_version = job.version as i64;
+                    match job.apply(&transition) {
+                        Ok(()) => one.changes.push(Changed {
+                            update: JobUpdate::after(&job, expected_version, &transition),
+                            job,
+                            transition,
+                            reply,
+                        }),
+                        // The copy may be older than the row: the row decides.
+                        Err(_) => one.after.push(read_and_apply(id, transition, reply)),
+                    }
+                }
+                WriteOp::Change(_) => unreachable!("`fits` lets only changes on copies through"),
+            }
+        }
+        Ok(one)
+    }
+
+    /// Writes the statement and answers what it wrote; returns what goes
+    /// the usual way now.
+    pub async fn write<C: WriteConn>(self, conn: &mut C) -> Vec<WriteOp> {
+        let OneStatement {
+            creates,
+            changes,
+            mut after,
+        } = self;
+        if creates.is_empty() && changes.is_empty() {
+            return after;
+        }
+        match conn.fetch_texts(statement(&creates, &changes)).await {
+            Ok(updated) => {
+                let updated: HashSet<String> = updated.into_iter().collect();
+                for create in creates {
+                    let outcomes = vec![CreateOutcome::Created; create.jobs.len()];
+                    let _ = create.reply.send(Ok(outcomes));
+                }
+                for changed in changes {
+                    if updated.contains(&changed.update.id) {
+                        let _ = changed.reply.send(Ok(changed.job));
+                    } else {
+                        // Moved on since the copy: read it and apply again.
+                        let Changed {
+                            job,
+                            transition,
+                            reply,
+                            ..
+                        } = changed;
+                        after.push(read_and_apply(job.id, transition, reply));
+                    }
+                }
+            }
+            Err(error) => answer_all(creates, changes, store_error("writing jobs", error)),
+        }
+        after
+    }
+
+    /// Answers every operation with `error`: the statement could not be sent.
+    pub fn fail(self, error: Error) {
+        answer_all(self.creates, self.changes, error.clone());
+        fail_all(self.after, error);
+    }
+}
+
+fn read_and_apply(
+    id: JobId,
+    transition: Transition,
+    reply: oneshot::Sender<Result<Job>>,
+) -> WriteOp {
+    WriteOp::Change(Change::apply(id, transition, reply))
+}
+
+fn answer_all(creates: Vec<Create>, changes: Vec<Changed>, error: Error) {
+    for create in creates {
+        let _ = create.reply.send(Err(error.clone()));
+    }
+    for changed in changes {
+        let _ = changed.reply.send(Err(error.clone()));
+    }
+}
+
+/// `WITH new_jobs AS (INSERT …), new_tags AS (INSERT …), changed_0 AS
+/// (UPDATE … RETURNING jobs.id), … SELECT id FROM changed_0 UNION ALL …`:
+/// the ids of the rows updated.
+fn statement(creates: &[Create], changes: &[Changed]) -> SqlQuery {
+    let mut rows = Vec::new();
+    let mut tags = Vec::new();
+    for job in creates.iter().flat_map(|create| &create.jobs) {
+        let row = JobRow::from_job(job);
+        tags.extend(
+            job.tags
+                .iter()
+                .map(|(k, v)| (row.id.clone(), k.to_owned(), v.to_owned())),
+        );
+        rows.push(row);
+    }
+    let mut clauses = Vec::new();
+    if !rows.is_empty() {
+        clauses.push(("new_jobs", statements::insert_jobs_as_arrays(rows)));
+    }
+    if !tags.is_empty() {
+        clauses.push(("new_tags", statements::insert_tags_as_arrays(&tags)));
+    }
+    let updates: Vec<&JobUpdate> = changes.iter().map(|c| &c.update).collect();
+    let changed_names = ["changed_0", "changed_1", "changed_2"];
+    let mut selects = Vec::new();
+    for (kind, name) in updates_by_kind(&updates).into_iter().zip(changed_names) {
+        clauses.push((name, statements::update_jobs(&kind)));
+        selects.push(format!("SELECT id FROM {name}"));
+    }
+    let mut q = SqlQuery::new("WITH ");
+    for (i, (name, clause)) in clauses.into_iter().enumerate() {
+        if i > 0 {
+            q.push(", ");
+        }
+        q.push(name).push(" AS (");
+        q.append(clause);
+        q.push(")");
+    }
+    match selects.is_empty() {
+        true => q.push(" SELECT NULL::text WHERE false"),
+        false => q.push(" ").push(selects.join(" UNION ALL ")),
+    };
+    q
+}
