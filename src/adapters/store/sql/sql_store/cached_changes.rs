@@ -20,24 +20,71 @@ use crate::adapters::store::sql::statements::{self, JobUpdate, ResultChange};
 use crate::adapters::store::sql::writes::{self, StepError, WriteConn};
 use crate::domain::{Error, Job, JobId, Result, Transition};
 
-struct Pending {
-    job: Job,
-    update: JobUpdate,
+/// A transition taken on a job, waiting for its fenced UPDATE.
+pub struct Pending {
+    /// The job as the transition left it.
+    pub job: Job,
+    pub update: JobUpdate,
     /// Taken again on the stored job when the row moved on.
-    transition: Transition,
-    reply: oneshot::Sender<Result<Job>>,
+    pub transition: Transition,
+    pub reply: oneshot::Sender<Result<Job>>,
+}
+
+/// A change to take again on the job as stored, read with its row locked.
+pub struct Again {
+    pub id: JobId,
+    pub transition: Transition,
+    pub reply: oneshot::Sender<Result<Job>>,
+}
+
+impl Pending {
+    /// `transition` taken on `job` as the version it holds has it.
+    fn new(
+        job: Job,
+        expected_version: i64,
+        transition: Transition,
+        reply: oneshot::Sender<Result<Job>>,
+    ) -> Self {
+        Self {
+            update: JobUpdate::after(&job, expected_version, &transition),
+            job,
+            transition,
+            reply,
+        }
+    }
+
+    /// Takes `transition` on the caller's copy of a job, which may be older
+    /// than the row: the version fences the write, and a transition the
+    /// copy refuses is to be taken again on the stored job instead.
+    pub fn on_copy(
+        mut job: Job,
+        transition: Transition,
+        reply: oneshot::Sender<Result<Job>>,
+    ) -> std::result::Result<Self, Again> {
+        let expected_version = job.version as i64;
+        match job.apply(&transition) {
+            Ok(()) => Ok(Self::new(job, expected_version, transition, reply)),
+            Err(_) => Err(Again {
+                id: job.id,
+                transition,
+                reply,
+            }),
+        }
+    }
+
+    /// Its row moved on: the change is to be taken again on it.
+    pub fn again(self) -> Again {
+        Again {
+            id: self.job.id,
+            transition: self.transition,
+            reply: self.reply,
+        }
+    }
 }
 
 /// Transitions worked out and waiting to be written, at most one per job
 /// (a second one on the same job waits for the first to be written, so
 /// that a conflict never leaves a later change built on it).
-/// A change to take again on the job as stored, read with its row locked.
-struct Again {
-    id: JobId,
-    transition: Transition,
-    reply: oneshot::Sender<Result<Job>>,
-}
-
 #[derive(Default)]
 pub struct KnownChanges {
     pending: Vec<Pending>,
@@ -77,48 +124,33 @@ impl KnownChanges {
             finishes.push(finish(reply, Err(error)));
             return;
         }
-        self.push(job, expected_version, transition, reply, written);
+        self.push(
+            Pending::new(job, expected_version, transition, reply),
+            written,
+        );
     }
 
-    /// Takes `transition` on the caller's copy of a job, which may be
-    /// older than the row: the version fences the write, and a transition
-    /// the copy refuses is taken again on the stored job instead.
+    /// Takes `transition` on the caller's copy of a job (`Pending::on_copy`).
     pub fn add_copy(
         &mut self,
-        mut job: Job,
+        job: Job,
         transition: Transition,
         reply: oneshot::Sender<Result<Job>>,
         written: &mut Written,
     ) {
-        let expected_version = job.version as i64;
-        if job.apply(&transition).is_err() {
-            self.ids.insert(job.id);
-            self.again.push(Again {
-                id: job.id,
-                transition,
-                reply,
-            });
-            return;
+        match Pending::on_copy(job, transition, reply) {
+            Ok(pending) => self.push(pending, written),
+            Err(again) => {
+                self.ids.insert(again.id);
+                self.again.push(again);
+            }
         }
-        self.push(job, expected_version, transition, reply, written);
     }
 
-    fn push(
-        &mut self,
-        job: Job,
-        expected_version: i64,
-        transition: Transition,
-        reply: oneshot::Sender<Result<Job>>,
-        written: &mut Written,
-    ) {
-        written.jobs.insert(job.id, job.clone());
-        self.ids.insert(job.id);
-        self.pending.push(Pending {
-            update: JobUpdate::after(&job, expected_version, &transition),
-            job,
-            transition,
-            reply,
-        });
+    fn push(&mut self, pending: Pending, written: &mut Written) {
+        written.jobs.insert(pending.job.id, pending.job.clone());
+        self.ids.insert(pending.job.id);
+        self.pending.push(pending);
     }
 
     /// Writes everything pending and queues the answers. A statement error
@@ -149,11 +181,7 @@ impl KnownChanges {
                 } else {
                     cache.inspect(|cache| cache.remove(item.job.id));
                     written.jobs.remove(&item.job.id);
-                    again.push(Again {
-                        id: item.job.id,
-                        transition: item.transition,
-                        reply: item.reply,
-                    });
+                    again.push(item.again());
                 }
             }
         }

@@ -16,31 +16,21 @@
 
 use std::collections::HashSet;
 
-use tokio::sync::oneshot;
-
 use super::batch::{Change, Create, WriteOp, fail_all};
-use super::cached_changes::updates_by_kind;
+use super::cached_changes::{Again, Pending, updates_by_kind};
 use crate::adapters::store::sql::error::store_error;
 use crate::adapters::store::sql::row::JobRow;
 use crate::adapters::store::sql::statements::{self, JobUpdate, SqlQuery};
 use crate::adapters::store::sql::writes::WriteConn;
-use crate::domain::{Error, Job, JobId, Result, Transition};
+use crate::domain::Error;
 use crate::ports::CreateOutcome;
 
 /// A batch split for one statement.
 pub struct OneStatement {
     creates: Vec<Create>,
-    changes: Vec<Changed>,
+    changes: Vec<Pending>,
     /// For the usual way, after the statement.
     after: Vec<WriteOp>,
-}
-
-/// A change taken on its caller's copy, to be written fenced by version.
-struct Changed {
-    job: Job,
-    update: JobUpdate,
-    transition: Transition,
-    reply: oneshot::Sender<Result<Job>>,
 }
 
 /// Whether every operation of `batch` can go in one statement.
@@ -73,25 +63,15 @@ impl OneStatement {
             match op {
                 WriteOp::Create(create) => one.creates.push(create),
                 WriteOp::Change(Change::Apply {
-                    id,
                     transition,
                     copy: Some(copy),
                     reply,
                     ..
-                }) => {
-                    let mut job = *copy;
-                    let expected_version = job.version as i64;
-                    match job.apply(&transition) {
-                        Ok(()) => one.changes.push(Changed {
-                            update: JobUpdate::after(&job, expected_version, &transition),
-                            job,
-                            transition,
-                            reply,
-                        }),
-                        // The copy may be older than the row: the row decides.
-                        Err(_) => one.after.push(read_and_apply(id, transition, reply)),
-                    }
-                }
+                }) => match Pending::on_copy(*copy, transition, reply) {
+                    Ok(pending) => one.changes.push(pending),
+                    // The copy may be older than the row: the row decides.
+                    Err(again) => one.after.push(read_and_apply(again)),
+                },
                 WriteOp::Change(_) => unreachable!("`fits` lets only changes on copies through"),
             }
         }
@@ -121,13 +101,7 @@ impl OneStatement {
                         let _ = changed.reply.send(Ok(changed.job));
                     } else {
                         // Moved on since the copy: read it and apply again.
-                        let Changed {
-                            job,
-                            transition,
-                            reply,
-                            ..
-                        } = changed;
-                        after.push(read_and_apply(job.id, transition, reply));
+                        after.push(read_and_apply(changed.again()));
                     }
                 }
             }
@@ -143,15 +117,18 @@ impl OneStatement {
     }
 }
 
+/// A change to take on the job as stored, which the usual way reads.
 fn read_and_apply(
-    id: JobId,
-    transition: Transition,
-    reply: oneshot::Sender<Result<Job>>,
+    Again {
+        id,
+        transition,
+        reply,
+    }: Again,
 ) -> WriteOp {
     WriteOp::Change(Change::apply(id, transition, reply))
 }
 
-fn answer_all(creates: Vec<Create>, changes: Vec<Changed>, error: Error) {
+fn answer_all(creates: Vec<Create>, changes: Vec<Pending>, error: Error) {
     for create in creates {
         let _ = create.reply.send(Err(error.clone()));
     }
@@ -163,7 +140,7 @@ fn answer_all(creates: Vec<Create>, changes: Vec<Changed>, error: Error) {
 /// `WITH new_jobs AS (INSERT …), new_tags AS (INSERT …), changed_0 AS
 /// (UPDATE … RETURNING jobs.id), … SELECT id FROM changed_0 UNION ALL …`:
 /// the ids of the rows updated.
-fn statement(creates: &[Create], changes: &[Changed]) -> SqlQuery {
+fn statement(creates: &[Create], changes: &[Pending]) -> SqlQuery {
     let mut rows = Vec::new();
     let mut tags = Vec::new();
     for job in creates.iter().flat_map(|create| &create.jobs) {
