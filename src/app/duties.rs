@@ -17,6 +17,8 @@ use crate::domain::Job;
 use crate::ports::{Clock, JobEvents, JobQueue, JobStore, Telemetry};
 
 mod office;
+#[cfg(test)]
+pub(crate) use office::fixed_leadership;
 pub use office::{LeaderOffice, Mandate};
 
 /// How often a node that does not lead looks whether it has begun to.

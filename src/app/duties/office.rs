@@ -103,5 +103,14 @@ impl Mandate {
     }
 }
 
+/// A leadership that always answers `term` (`None`: another node leads),
+/// for unit tests.
+#[cfg(test)]
+pub(crate) fn fixed_leadership(term: Option<LeaderTerm>) -> Arc<dyn Leadership> {
+    let mut leadership = crate::ports::MockLeadership::new();
+    leadership.expect_term().return_const(term);
+    Arc::new(leadership)
+}
+
 #[cfg(test)]
 mod tests;

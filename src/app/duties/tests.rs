@@ -48,9 +48,7 @@ async fn lost_job(ports: &DutyPorts) -> crate::domain::Job {
 }
 
 fn follower() -> Arc<dyn Leadership> {
-    let mut leadership = MockLeadership::new();
-    leadership.expect_term().return_const(None::<LeaderTerm>);
-    Arc::new(leadership)
+    fixed_leadership(None)
 }
 
 #[tokio::test(start_paused = true)]

@@ -4,6 +4,7 @@ use super::*;
 use std::time::Duration;
 
 use crate::adapters::clock::SystemClock;
+use crate::app::duties::fixed_leadership;
 use crate::domain::job::tests::queued_job;
 use crate::domain::{FencingToken, UnixMillis};
 use crate::ports::JobQueue;
@@ -202,11 +203,7 @@ async fn a_job_that_ends_while_the_pass_looks_is_skipped() {
 /// A leadership that always answers `term`: a paused leader goes on
 /// believing it leads until it next asks Redis.
 fn believes(term: u64) -> Arc<dyn crate::ports::Leadership> {
-    let mut leadership = crate::ports::MockLeadership::new();
-    leadership
-        .expect_term()
-        .return_const(Some(crate::ports::LeaderTerm(term)));
-    Arc::new(leadership)
+    fixed_leadership(Some(crate::ports::LeaderTerm(term)))
 }
 
 #[tokio::test]
@@ -231,11 +228,7 @@ async fn a_deposed_leaders_pass_changes_nothing_in_the_store() {
 async fn a_node_starting_while_another_leads_leaves_the_pass_to_the_leader() {
     let (ports, queue) = ports();
     let waiting = stored(&ports, false, 0).await;
-    let mut leadership = crate::ports::MockLeadership::new();
-    leadership
-        .expect_term()
-        .return_const(None::<crate::ports::LeaderTerm>);
-    let follower = LeaderOffice::new(Arc::new(leadership), ports.store.clone());
+    let follower = LeaderOffice::new(fixed_leadership(None), ports.store.clone());
     recover_at_start(&ports, &follower, 3).await.unwrap();
     assert_eq!(queue.position(waiting.id).await.unwrap(), None);
 
