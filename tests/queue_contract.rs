@@ -423,6 +423,70 @@ pub async fn concurrent_claimers_each_get_a_different_job(f: Fixture) {
     assert_eq!(claimed, ids, "every job claimed once");
 }
 
+/// Calls made at once each get their own answer, whatever an adapter
+/// does to send them together: concurrent offers all land, counts agree,
+/// and among concurrent acks and extends, those on leases that were lost
+/// fail while the others succeed.
+pub async fn concurrent_calls_each_get_their_own_answer(f: Fixture) {
+    const JOBS: usize = 60;
+    let offered: Vec<_> = (0..JOBS)
+        .map(|n| entry(Priority::Normal, n as i64))
+        .collect();
+    let offers: Vec<_> = offered
+        .iter()
+        .map(|job| {
+            let (queue, job) = (f.queue.clone(), job.clone());
+            tokio::spawn(async move { queue.offer(vec![job]).await })
+        })
+        .collect();
+    for offer in offers {
+        offer.await.unwrap().unwrap();
+    }
+    let counts: Vec<_> = (0..10)
+        .map(|n| {
+            let queue = f.queue.clone();
+            let backend = (n % 2 == 0).then(|| backend("sim"));
+            tokio::spawn(async move { queue.waiting(backend).await })
+        })
+        .collect();
+    for count in counts {
+        assert_eq!(count.await.unwrap().unwrap(), JOBS as u64);
+    }
+    let mut claims = Vec::new();
+    while let Some(claim) = claim_now(&*f.queue, LEASE).await {
+        claims.push(claim);
+    }
+    assert_eq!(claims.len(), JOBS);
+    // Every third claim is presented with a token it never had.
+    let settles: Vec<_> = claims
+        .into_iter()
+        .enumerate()
+        .map(|(n, mut claim)| {
+            let queue = f.queue.clone();
+            let forged = n % 3 == 0;
+            if forged {
+                claim.token = FencingToken(claim.token.0 + 1_000_000);
+            }
+            tokio::spawn(async move {
+                let outcome = if n % 2 == 0 {
+                    queue.ack(&claim).await
+                } else {
+                    queue.extend(&claim, LEASE).await
+                };
+                (forged, outcome)
+            })
+        })
+        .collect();
+    for settle in settles {
+        let (forged, outcome) = settle.await.unwrap();
+        if forged {
+            assert_lost(outcome, "a lease under a token never given");
+        } else {
+            outcome.unwrap();
+        }
+    }
+}
+
 /// A shared queue: what one node offers another claims, and a lease one
 /// node holds keeps the job from the other.
 pub async fn nodes_sharing_a_queue_see_each_others_work(f: Fixture) {
@@ -478,7 +542,8 @@ macro_rules! queue_contract {
                 a_lapsed_lease_from_offer_claimed_makes_the_job_wait,
                 a_waiting_claim_wakes_when_work_arrives,
                 a_dropped_claim_takes_no_lease,
-                concurrent_claimers_each_get_a_different_job
+                concurrent_claimers_each_get_a_different_job,
+                concurrent_calls_each_get_their_own_answer
                 $(, $capability_check)*);
         }
     };

@@ -7,9 +7,12 @@
 //! Every key starts with the configured prefix, so clusters can share one
 //! Redis.
 
+mod calls;
 mod config;
 mod connections;
 mod error;
+mod lane;
+mod lanes;
 mod redis_queue;
 mod scripts;
 mod wakeups;

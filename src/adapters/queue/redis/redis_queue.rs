@@ -8,27 +8,29 @@
 //! - `p:leases`: claimed jobs by lease expiry (ms, Redis's clock);
 //! - `p:token`: the last fencing token; `p:backends`: every backend seen;
 //! - channel `p:arrivals`: the backend of every job that starts waiting.
+//!
+//! Offers, settled leases and counts go through lanes (`lanes`), which
+//! send together what a node's tasks ask at once.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use bb8_redis::redis::{self, FromRedisValue, Script};
+use bb8_redis::redis;
 use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::Instant;
 
+use super::calls::{BAND_SHIFT, Calls, entry_args, millis, parse_token};
 use super::config::RedisQueueSettings;
 use super::connections::QueueConnections;
 use super::error::{pool_error, queue_error};
+use super::lanes::{Lanes, Settle};
 use super::scripts;
 use super::wakeups::{Wakeups, listen};
-use crate::domain::{BackendId, Error, FencingToken, JobId, Priority, Result};
+use crate::domain::{BackendId, Error, JobId, Priority, Result};
 use crate::ports::{Claim, JobQueue, QueueCapabilities, QueueEntry};
 use crate::support::arrivals::AnyArrival;
-
-/// Scores hold the priority band above 42 bits of milliseconds (until 2109).
-const BAND_SHIFT: u32 = 42;
 
 /// A waiting claimer looks again at least this often: for leases that
 /// lapsed, and arrivals announced while its node's subscription was down.
@@ -44,8 +46,8 @@ pub struct RedisJobQueue {
 }
 
 struct Inner {
-    pool: bb8::Pool<QueueConnections>,
-    prefix: String,
+    calls: Calls,
+    lanes: Lanes,
 }
 
 impl RedisJobQueue {
@@ -63,11 +65,13 @@ impl RedisJobQueue {
             .build(manager)
             .await
             .map_err(|e| queue_error("connecting", &e))?;
-        let inner = Arc::new(Inner {
+        let calls = Calls {
             pool,
             prefix: settings.prefix.clone(),
-        });
-        inner.refuse_eviction().await?;
+        };
+        calls.refuse_eviction().await?;
+        let lanes = Lanes::start(&calls);
+        let inner = Arc::new(Inner { calls, lanes });
         let client = redis::Client::open(settings.url.as_str())
             .map_err(|e| queue_error("reading queue.redis_url", &e))?;
         let wakeups = Arc::new(Wakeups::default());
@@ -83,8 +87,8 @@ impl RedisJobQueue {
     /// Deletes every key under the prefix (for tests, and for an operator
     /// retiring a cluster).
     pub async fn delete_all(&self) -> Result<u64> {
-        let mut conn = self.inner.pool.get().await.map_err(pool_error)?;
-        let pattern = format!("{}:*", self.inner.prefix);
+        let mut conn = self.inner.calls.pool.get().await.map_err(pool_error)?;
+        let pattern = format!("{}:*", self.inner.calls.prefix);
         let mut cursor: u64 = 0;
         let mut deleted = 0;
         loop {
@@ -120,78 +124,21 @@ impl Drop for RedisJobQueue {
 }
 
 impl Inner {
-    /// An evicted lease or queue entry is a lost job: only `noeviction`
-    /// keeps every key.
-    async fn refuse_eviction(&self) -> Result<()> {
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let reply: Vec<String> = redis::cmd("CONFIG")
-            .arg("GET")
-            .arg("maxmemory-policy")
-            .query_async(&mut *conn)
-            .await
-            .map_err(|e| queue_error("reading maxmemory-policy (CONFIG GET)", &e))?;
-        match reply.get(1).map(String::as_str) {
-            Some("noeviction") => Ok(()),
-            policy => Err(Error::failed_precondition(format!(
-                "job queue (Redis): maxmemory-policy is {}; the queue needs noeviction, \
-                 since an evicted lease or queue entry would be a lost job \
-                 (CONFIG SET maxmemory-policy noeviction, or maxmemory-policy noeviction in redis.conf)",
-                policy.unwrap_or("unknown")
-            ))),
-        }
-    }
-
-    /// Runs `script` with the prefix and then `args`.
-    async fn run<T: FromRedisValue>(
-        &self,
-        script: &Script,
-        args: &[String],
-        doing: &str,
-    ) -> Result<T> {
-        let mut invocation = script.prepare_invoke();
-        invocation.arg(&self.prefix);
-        for arg in args {
-            invocation.arg(arg);
-        }
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        invocation
-            .invoke_async(&mut *conn)
-            .await
-            .map_err(|e| queue_error(doing, &e))
-    }
-
     async fn claim_once(&self, backends: &[BackendId], lease: Duration) -> Result<Option<Claim>> {
-        let mut invocation = scripts::CLAIM.prepare_invoke();
-        invocation.arg(&self.prefix).arg(millis(lease));
-        for backend in backends {
-            invocation.arg(backend.as_str());
-        }
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let claimed: Option<(String, String, String)> = invocation
-            .invoke_async(&mut *conn)
-            .await
-            .map_err(|e| queue_error("claiming", &e))?;
-        claimed
-            .map(|(job, backend, token)| {
-                Ok(Claim {
-                    job_id: JobId::parse(&job)?,
-                    backend_id: BackendId::parse(&backend)?,
-                    token: parse_token(&token)?,
-                })
-            })
-            .transpose()
+        self.calls.claim_once(backends, lease).await
     }
 
     /// `ack`, `release` or `extend` a lease.
-    async fn settle(&self, action: &str, claim: &Claim, lease: Duration) -> Result<()> {
-        let job = claim.job_id.to_string();
-        let token = claim.token.0.to_string();
-        let outcome: i64 = self
-            .run(
-                &scripts::SETTLE,
-                &[action.to_owned(), job, token, millis(lease).to_string()],
+    async fn settle(&self, action: &'static str, claim: &Claim, lease: Duration) -> Result<()> {
+        let outcome = self
+            .lanes
+            .settles
+            .call(Settle {
                 action,
-            )
+                job: claim.job_id,
+                token: claim.token,
+                lease,
+            })
             .await?;
         match outcome {
             1 => Ok(()),
@@ -239,44 +186,6 @@ impl Drop for PendingClaim {
     }
 }
 
-fn millis(duration: Duration) -> u64 {
-    u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
-}
-
-fn parse_token(text: &str) -> Result<FencingToken> {
-    text.parse()
-        .map(FencingToken)
-        .map_err(|_| Error::internal(format!("job queue (Redis): token '{text}' is not a number")))
-}
-
-/// The band of a priority: 0 for the highest, claimed first.
-fn band(priority: Priority) -> u64 {
-    let last = Priority::ALL.len() - 1;
-    let index = Priority::ALL
-        .iter()
-        .position(|p| *p == priority)
-        .unwrap_or(0);
-    (last - index) as u64
-}
-
-/// Lower scores are claimed first: the band, then the submission time.
-fn score(entry: &QueueEntry) -> u64 {
-    let at = u64::try_from(entry.submitted_at.0.max(0)).unwrap_or(0);
-    (band(entry.priority) << BAND_SHIFT) | at.min((1 << BAND_SHIFT) - 1)
-}
-
-/// What a script stores of an entry, in its order.
-fn entry_args(entry: &QueueEntry) -> [String; 6] {
-    [
-        entry.job_id.to_string(),
-        entry.backend_id.as_str().to_owned(),
-        entry.client_id.as_str().to_owned(),
-        entry.priority.as_str().to_owned(),
-        entry.submitted_at.0.to_string(),
-        score(entry).to_string(),
-    ]
-}
-
 #[async_trait]
 impl JobQueue for RedisJobQueue {
     fn capabilities(&self) -> QueueCapabilities {
@@ -287,19 +196,7 @@ impl JobQueue for RedisJobQueue {
         if entries.is_empty() {
             return Ok(());
         }
-        let mut invocation = scripts::OFFER.prepare_invoke();
-        invocation.arg(&self.inner.prefix);
-        for entry in &entries {
-            for value in entry_args(entry) {
-                invocation.arg(value);
-            }
-        }
-        let mut conn = self.inner.pool.get().await.map_err(pool_error)?;
-        let _added: i64 = invocation
-            .invoke_async(&mut *conn)
-            .await
-            .map_err(|e| queue_error("offering", &e))?;
-        Ok(())
+        self.inner.lanes.offers.call(entries).await
     }
 
     async fn claim(
@@ -336,6 +233,7 @@ impl JobQueue for RedisJobQueue {
         let [job, backend, client, priority, at, score] = entry_args(&entry);
         let token: Option<String> = self
             .inner
+            .calls
             .run(
                 &scripts::OFFER_CLAIMED,
                 &[
@@ -376,6 +274,7 @@ impl JobQueue for RedisJobQueue {
     async fn remove(&self, job_id: JobId) -> Result<bool> {
         let removed: i64 = self
             .inner
+            .calls
             .run(&scripts::REMOVE, &[job_id.to_string()], "removing")
             .await?;
         Ok(removed == 1)
@@ -387,9 +286,9 @@ impl JobQueue for RedisJobQueue {
         }
         let mut pipe = redis::pipe();
         for job in &jobs {
-            pipe.exists(format!("{}:job:{job}", self.inner.prefix));
+            pipe.exists(format!("{}:job:{job}", self.inner.calls.prefix));
         }
-        let mut conn = self.inner.pool.get().await.map_err(pool_error)?;
+        let mut conn = self.inner.calls.pool.get().await.map_err(pool_error)?;
         pipe.query_async(&mut *conn)
             .await
             .map_err(|e| queue_error("looking up jobs", &e))
@@ -398,6 +297,7 @@ impl JobQueue for RedisJobQueue {
     async fn position(&self, job_id: JobId) -> Result<Option<u32>> {
         let place: Option<u64> = self
             .inner
+            .calls
             .run(
                 &scripts::POSITION,
                 &[job_id.to_string()],
@@ -408,24 +308,14 @@ impl JobQueue for RedisJobQueue {
     }
 
     async fn waiting(&self, backend: Option<BackendId>) -> Result<u64> {
-        let Some(backend) = backend else {
-            let depths = self.depths().await?;
-            return Ok(depths.iter().map(|(_, _, count)| count).sum());
-        };
-        // One backend's line is one sorted set: its size, without counting
-        // every backend by band.
-        let mut conn = self.inner.pool.get().await.map_err(pool_error)?;
-        redis::cmd("ZCARD")
-            .arg(format!("{}:ready:{backend}", self.inner.prefix))
-            .query_async(&mut *conn)
-            .await
-            .map_err(|e| queue_error("counting waiting jobs", &e))
+        self.inner.lanes.counts.call(backend).await
     }
 
     async fn depths(&self) -> Result<Vec<(BackendId, Priority, u64)>> {
         let bands = Priority::ALL.len() as u64;
         let rows: Vec<(String, u64, u64)> = self
             .inner
+            .calls
             .run(
                 &scripts::DEPTHS,
                 &[(1u64 << BAND_SHIFT).to_string(), bands.to_string()],
@@ -448,34 +338,5 @@ impl JobQueue for RedisJobQueue {
             depths.push((backend, priority, count));
         }
         Ok(depths)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::domain::{ClientId, UnixMillis};
-
-    fn entry(priority: Priority, at: i64) -> QueueEntry {
-        QueueEntry {
-            job_id: JobId::from_uuid(uuid::Uuid::now_v7()),
-            backend_id: BackendId::parse("sim").unwrap(),
-            client_id: ClientId::anonymous(),
-            priority,
-            submitted_at: UnixMillis(at),
-        }
-    }
-
-    #[test]
-    fn scores_order_priority_first_then_age() {
-        let now = 1_765_000_000_000;
-        let high_late = score(&entry(Priority::High, now + 1_000));
-        let normal_early = score(&entry(Priority::Normal, now));
-        let normal_late = score(&entry(Priority::Normal, now + 1));
-        let low_early = score(&entry(Priority::Low, 0));
-        assert!(high_late < normal_early && normal_early < normal_late && normal_late < low_early);
-        // Exact in a double, as Redis keeps scores.
-        assert!(score(&entry(Priority::Low, i64::MAX)) < (1 << 53));
-        assert_eq!(score(&entry(Priority::High, -5)), 0);
     }
 }

@@ -32,3 +32,5 @@ pub(super) static POSITION: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/position.lua")));
 pub(super) static DEPTHS: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("scripts/depths.lua")));
+pub(super) static WAITING: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("scripts/waiting.lua")));

@@ -1,0 +1,95 @@
+//! The queue's lanes: offers, settled leases and waiting counts made at
+//! once by many tasks of a node go to Redis together, one script call for
+//! each gathering (see `lane`).
+
+use std::time::Duration;
+
+use super::calls::{Calls, entry_args, millis};
+use super::lane::{Lane, each, one_each};
+use super::scripts;
+use crate::domain::{BackendId, FencingToken, JobId};
+use crate::ports::QueueEntry;
+
+/// What a lease holder does with its lease, for the settle script.
+pub(super) struct Settle {
+    pub action: &'static str,
+    pub job: JobId,
+    pub token: FencingToken,
+    pub lease: Duration,
+}
+
+/// Requests gathered into one script call at most: a script runs alone in
+/// Redis, so this bounds how long one keeps others waiting.
+const MAX_GATHERED: usize = 256;
+
+pub(super) struct Lanes {
+    pub offers: Lane<Vec<QueueEntry>, ()>,
+    pub settles: Lane<Settle, i64>,
+    pub counts: Lane<Option<BackendId>, u64>,
+}
+
+impl Lanes {
+    /// Starts the lanes, each a task of its own.
+    pub fn start(calls: &Calls) -> Self {
+        let offering = calls.clone();
+        let offers = Lane::start(
+            "offer",
+            MAX_GATHERED,
+            move |batches: Vec<Vec<QueueEntry>>| {
+                let calls = offering.clone();
+                async move {
+                    let args = batches
+                        .iter()
+                        .flatten()
+                        .flat_map(entry_args)
+                        .collect::<Vec<_>>();
+                    let added = calls.run::<i64>(&scripts::OFFER, &args, "offering").await;
+                    each(batches.len(), added.map(|_| ()))
+                }
+            },
+        );
+        let settling = calls.clone();
+        let settles = Lane::start("settle", MAX_GATHERED, move |leases: Vec<Settle>| {
+            let calls = settling.clone();
+            async move {
+                let mut args = Vec::with_capacity(leases.len() * 4);
+                for lease in &leases {
+                    args.push(lease.action.to_owned());
+                    args.push(lease.job.to_string());
+                    args.push(lease.token.0.to_string());
+                    args.push(millis(lease.lease).to_string());
+                }
+                let doing = match leases.as_slice() {
+                    [one] => one.action,
+                    _ => "settling leases",
+                };
+                let outcomes = calls.run(&scripts::SETTLE, &args, doing).await;
+                one_each(leases.len(), outcomes)
+            }
+        });
+        let counting = calls.clone();
+        let counts = Lane::start(
+            "count",
+            MAX_GATHERED,
+            move |asked: Vec<Option<BackendId>>| {
+                let calls = counting.clone();
+                async move {
+                    // An empty name asks for every backend's line.
+                    let args = asked
+                        .iter()
+                        .map(|backend| backend.as_ref().map_or("", BackendId::as_str).to_owned())
+                        .collect::<Vec<_>>();
+                    let counts = calls
+                        .run(&scripts::WAITING, &args, "counting waiting jobs")
+                        .await;
+                    one_each(asked.len(), counts)
+                }
+            },
+        );
+        Self {
+            offers,
+            settles,
+            counts,
+        }
+    }
+}
