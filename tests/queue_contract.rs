@@ -425,7 +425,7 @@ pub async fn concurrent_claimers_each_get_a_different_job(f: Fixture) {
 
 /// Calls made at once each get their own answer, whatever an adapter
 /// does to send them together: concurrent offers all land, counts agree,
-/// and among concurrent acks and extends, those on leases that were lost
+/// claims take only what their backends hold, and among concurrent acks and extends, those on leases that were lost
 /// fail while the others succeed.
 pub async fn concurrent_calls_each_get_their_own_answer(f: Fixture) {
     const JOBS: usize = 60;
@@ -452,11 +452,34 @@ pub async fn concurrent_calls_each_get_their_own_answer(f: Fixture) {
     for count in counts {
         assert_eq!(count.await.unwrap().unwrap(), JOBS as u64);
     }
+    // Claimers of a backend with nothing waiting, among those of `sim`.
+    let claimers: Vec<_> = (0..JOBS + 10)
+        .map(|n| {
+            let queue = f.queue.clone();
+            let backends = if n % 7 == 3 {
+                vec![backend("elsewhere")]
+            } else {
+                sim()
+            };
+            tokio::spawn(async move { (n % 7 == 3, queue.claim(backends, LEASE, NO_WAIT).await) })
+        })
+        .collect();
     let mut claims = Vec::new();
-    while let Some(claim) = claim_now(&*f.queue, LEASE).await {
-        claims.push(claim);
+    for claimer in claimers {
+        match claimer.await.unwrap() {
+            (true, claimed) => assert_eq!(claimed.unwrap(), None, "nothing waits elsewhere"),
+            (false, claimed) => claims.extend(claimed.unwrap()),
+        }
     }
-    assert_eq!(claims.len(), JOBS);
+    assert_eq!(claims.len(), JOBS, "every job of sim claimed");
+    assert_eq!(
+        claims
+            .iter()
+            .map(|c| c.job_id)
+            .collect::<HashSet<_>>()
+            .len(),
+        JOBS
+    );
     // Every third claim is presented with a token it never had.
     let settles: Vec<_> = claims
         .into_iter()

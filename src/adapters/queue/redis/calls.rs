@@ -1,18 +1,26 @@
 //! Script calls on the queue's pooled connections, and how a queue entry
 //! is written for them.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bb8_redis::redis::{self, FromRedisValue, Script};
 
 use super::connections::QueueConnections;
 use super::error::{pool_error, queue_error};
+use super::lane::one_each;
 use super::scripts;
 use crate::domain::{BackendId, Error, FencingToken, JobId, Priority, Result};
 use crate::ports::{Claim, QueueEntry};
 
 /// Scores hold the priority band above 42 bits of milliseconds (until 2109).
 pub(super) const BAND_SHIFT: u32 = 42;
+
+/// Who asks for a lease: on which backends, and for how long.
+pub(super) struct Claimer {
+    pub backends: Arc<Vec<BackendId>>,
+    pub lease: Duration,
+}
 
 /// Script calls on the pool's connections, every one under the prefix.
 #[derive(Clone)]
@@ -62,30 +70,31 @@ impl Calls {
             .map_err(|e| queue_error(doing, &e))
     }
 
-    pub async fn claim_once(
-        &self,
-        backends: &[BackendId],
-        lease: Duration,
-    ) -> Result<Option<Claim>> {
-        let mut invocation = scripts::CLAIM.prepare_invoke();
-        invocation.arg(&self.prefix).arg(millis(lease));
-        for backend in backends {
-            invocation.arg(backend.as_str());
+    /// Claims for each claimer in turn (see `claim.lua`).
+    pub async fn claim(&self, claimers: &[Claimer]) -> Vec<Result<Option<Claim>>> {
+        let mut args = Vec::new();
+        for claimer in claimers {
+            args.push(millis(claimer.lease).to_string());
+            args.push(claimer.backends.len().to_string());
+            args.extend(claimer.backends.iter().map(|b| b.as_str().to_owned()));
         }
-        let mut conn = self.pool.get().await.map_err(pool_error)?;
-        let claimed: Option<(String, String, String)> = invocation
-            .invoke_async(&mut *conn)
-            .await
-            .map_err(|e| queue_error("claiming", &e))?;
-        claimed
-            .map(|(job, backend, token)| {
-                Ok(Claim {
-                    job_id: JobId::parse(&job)?,
-                    backend_id: BackendId::parse(&backend)?,
-                    token: parse_token(&token)?,
-                })
+        let doing = "claiming";
+        let claimed: Result<Vec<Option<(String, String, String)>>> =
+            self.run(&scripts::CLAIM, &args, doing).await;
+        one_each(claimers.len(), claimed)
+            .into_iter()
+            .map(|claimed| {
+                claimed?
+                    .map(|(job, backend, token)| {
+                        Ok(Claim {
+                            job_id: JobId::parse(&job)?,
+                            backend_id: BackendId::parse(&backend)?,
+                            token: parse_token(&token)?,
+                        })
+                    })
+                    .transpose()
             })
-            .transpose()
+            .collect()
     }
 }
 

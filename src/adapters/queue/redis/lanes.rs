@@ -1,14 +1,14 @@
-//! The queue's lanes: offers, settled leases and waiting counts made at
+//! The queue's lanes: claims, offers, settled leases and waiting counts made at
 //! once by many tasks of a node go to Redis together, one script call for
 //! each gathering (see `lane`).
 
 use std::time::Duration;
 
-use super::calls::{Calls, entry_args, millis};
+use super::calls::{Calls, Claimer, entry_args, millis};
 use super::lane::{Lane, each, one_each};
 use super::scripts;
 use crate::domain::{BackendId, FencingToken, JobId};
-use crate::ports::QueueEntry;
+use crate::ports::{Claim, QueueEntry};
 
 /// What a lease holder does with its lease, for the settle script.
 pub(super) struct Settle {
@@ -23,6 +23,7 @@ pub(super) struct Settle {
 const MAX_GATHERED: usize = 256;
 
 pub(super) struct Lanes {
+    pub claims: Lane<Claimer, Option<Claim>>,
     pub offers: Lane<Vec<QueueEntry>, ()>,
     pub settles: Lane<Settle, i64>,
     pub counts: Lane<Option<BackendId>, u64>,
@@ -86,7 +87,13 @@ impl Lanes {
                 }
             },
         );
+        let claiming = calls.clone();
+        let claims = Lane::start("claim", MAX_GATHERED, move |claimers: Vec<Claimer>| {
+            let calls = claiming.clone();
+            async move { calls.claim(&claimers).await }
+        });
         Self {
+            claims,
             offers,
             settles,
             counts,

@@ -9,7 +9,7 @@
 //! - `p:token`: the last fencing token; `p:backends`: every backend seen;
 //! - channel `p:arrivals`: the backend of every job that starts waiting.
 //!
-//! Offers, settled leases and counts go through lanes (`lanes`), which
+//! Claims, offers, settled leases and counts go through lanes (`lanes`), which
 //! send together what a node's tasks ask at once.
 
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::Instant;
 
-use super::calls::{BAND_SHIFT, Calls, entry_args, millis, parse_token};
+use super::calls::{BAND_SHIFT, Calls, Claimer, entry_args, millis, parse_token};
 use super::config::RedisQueueSettings;
 use super::connections::QueueConnections;
 use super::error::{pool_error, queue_error};
@@ -124,10 +124,6 @@ impl Drop for RedisJobQueue {
 }
 
 impl Inner {
-    async fn claim_once(&self, backends: &[BackendId], lease: Duration) -> Result<Option<Claim>> {
-        self.calls.claim_once(backends, lease).await
-    }
-
     /// `ack`, `release` or `extend` a lease.
     async fn settle(&self, action: &'static str, claim: &Claim, lease: Duration) -> Result<()> {
         let outcome = self
@@ -214,7 +210,14 @@ impl JobQueue for RedisJobQueue {
             let asked = backends.clone();
             let pending = PendingClaim {
                 task: Some(tokio::spawn(async move {
-                    inner.claim_once(&asked, lease).await
+                    inner
+                        .lanes
+                        .claims
+                        .call(Claimer {
+                            backends: asked,
+                            lease,
+                        })
+                        .await
                 })),
                 inner: self.inner.clone(),
             };
