@@ -52,6 +52,38 @@ pub async fn create_then_get_returns_the_same_job(store: Arc<dyn JobStore>) {
     assert_eq!(store.get(unknown).await.unwrap(), None);
 }
 
+/// Reads made at once each get their own job, whatever a store does to
+/// send them together: the same job asked twice, jobs that are not there,
+/// and a job's newest state.
+pub async fn concurrent_reads_each_get_their_own_job(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..40).map(|n| job("alice", "sim", 1_000 + n)).collect();
+    store.create(jobs.clone(), SINCE_EVER).await.unwrap();
+    let start = Transition::Start {
+        token: FencingToken(1),
+        at: UnixMillis(5_000),
+    };
+    let started = store.apply(jobs[0].id, start).await.unwrap();
+    let mut asked: Vec<(JobId, Option<Job>)> = Vec::new();
+    for (n, j) in jobs.iter().enumerate() {
+        let now = if n == 0 { started.clone() } else { j.clone() };
+        asked.push((j.id, Some(now.clone())));
+        if n % 5 == 0 {
+            asked.push((j.id, Some(now)));
+            asked.push((JobId::from_uuid(uuid::Uuid::now_v7()), None));
+        }
+    }
+    let reads: Vec<_> = asked
+        .iter()
+        .map(|(id, _)| {
+            let (store, id) = (store.clone(), *id);
+            tokio::spawn(async move { store.get(id).await })
+        })
+        .collect();
+    for ((id, expected), read) in asked.into_iter().zip(reads) {
+        assert_eq!(read.await.unwrap().unwrap(), expected, "job {id}");
+    }
+}
+
 pub async fn idempotency_key_returns_the_first_job_within_the_window(store: Arc<dyn JobStore>) {
     let first = keyed(job("alice", "sim", 1_000), "k1");
     store.create(vec![first.clone()], SINCE_EVER).await.unwrap();
@@ -636,6 +668,7 @@ macro_rules! store_contract {
             use super::*;
             store_contract!(@each $make;
                 create_then_get_returns_the_same_job,
+                concurrent_reads_each_get_their_own_job,
                 idempotency_key_returns_the_first_job_within_the_window,
                 transitions_follow_the_domain_rules_and_fencing,
                 list_pages_newest_first_with_filters,

@@ -5,6 +5,7 @@ pub mod arrivals;
 pub mod event_fan_out;
 pub mod fast_map;
 pub mod job_table;
+pub mod lane;
 pub mod polling;
 pub mod verified_cache;
 

@@ -8,10 +8,10 @@ use bb8_redis::redis::{self, FromRedisValue, Script};
 
 use super::connections::QueueConnections;
 use super::error::{pool_error, queue_error};
-use super::lane::one_each;
 use super::scripts;
 use crate::domain::{BackendId, Error, FencingToken, JobId, Priority, Result};
 use crate::ports::{Claim, QueueEntry};
+use crate::support::lane::one_each;
 
 /// Scores hold the priority band above 42 bits of milliseconds (until 2109).
 pub(super) const BAND_SHIFT: u32 = 42;

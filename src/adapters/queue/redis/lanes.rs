@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use super::calls::{Calls, Claimer, entry_args, millis};
-use super::lane::{Lane, each, one_each};
 use super::scripts;
 use crate::domain::{BackendId, FencingToken, JobId};
 use crate::ports::{Claim, QueueEntry};
+use crate::support::lane::{Lane, each, one_each};
 
 /// What a lease holder does with its lease, for the settle script.
 pub(super) struct Settle {
@@ -34,7 +34,7 @@ impl Lanes {
     pub fn start(calls: &Calls) -> Self {
         let offering = calls.clone();
         let offers = Lane::start(
-            "offer",
+            "job queue (Redis): offers",
             MAX_GATHERED,
             move |batches: Vec<Vec<QueueEntry>>| {
                 let calls = offering.clone();
@@ -50,27 +50,31 @@ impl Lanes {
             },
         );
         let settling = calls.clone();
-        let settles = Lane::start("settle", MAX_GATHERED, move |leases: Vec<Settle>| {
-            let calls = settling.clone();
-            async move {
-                let mut args = Vec::with_capacity(leases.len() * 4);
-                for lease in &leases {
-                    args.push(lease.action.to_owned());
-                    args.push(lease.job.to_string());
-                    args.push(lease.token.0.to_string());
-                    args.push(millis(lease.lease).to_string());
+        let settles = Lane::start(
+            "job queue (Redis): lease endings",
+            MAX_GATHERED,
+            move |leases: Vec<Settle>| {
+                let calls = settling.clone();
+                async move {
+                    let mut args = Vec::with_capacity(leases.len() * 4);
+                    for lease in &leases {
+                        args.push(lease.action.to_owned());
+                        args.push(lease.job.to_string());
+                        args.push(lease.token.0.to_string());
+                        args.push(millis(lease.lease).to_string());
+                    }
+                    let doing = match leases.as_slice() {
+                        [one] => one.action,
+                        _ => "settling leases",
+                    };
+                    let outcomes = calls.run(&scripts::SETTLE, &args, doing).await;
+                    one_each(leases.len(), outcomes)
                 }
-                let doing = match leases.as_slice() {
-                    [one] => one.action,
-                    _ => "settling leases",
-                };
-                let outcomes = calls.run(&scripts::SETTLE, &args, doing).await;
-                one_each(leases.len(), outcomes)
-            }
-        });
+            },
+        );
         let counting = calls.clone();
         let counts = Lane::start(
-            "count",
+            "job queue (Redis): counts",
             MAX_GATHERED,
             move |asked: Vec<Option<BackendId>>| {
                 let calls = counting.clone();
@@ -88,10 +92,14 @@ impl Lanes {
             },
         );
         let claiming = calls.clone();
-        let claims = Lane::start("claim", MAX_GATHERED, move |claimers: Vec<Claimer>| {
-            let calls = claiming.clone();
-            async move { calls.claim(&claimers).await }
-        });
+        let claims = Lane::start(
+            "job queue (Redis): claims",
+            MAX_GATHERED,
+            move |claimers: Vec<Claimer>| {
+                let calls = claiming.clone();
+                async move { calls.claim(&claimers).await }
+            },
+        );
         Self {
             claims,
             offers,

@@ -11,7 +11,6 @@ mod calls;
 mod config;
 mod connections;
 mod error;
-mod lane;
 mod lanes;
 mod redis_queue;
 mod scripts;

@@ -8,6 +8,7 @@
 //! nodes never overwrite each other. Reads use the pool, or with SQLite (one
 //! writer per file) the cache of the jobs the writer committed last.
 
+use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
@@ -32,6 +33,7 @@ use super::statements::{self, SqlQuery};
 use super::writes::{Conn, SqlDialect, SqlxConn};
 use crate::domain::{ClientId, Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
 use crate::ports::{CreateOutcome, JobPage, JobQuery, JobStore, LeaderEpoch};
+use crate::support::lane::{Lane, each};
 
 /// Most operations one transaction of the writer carries.
 pub const MAX_BATCH: usize = 512;
@@ -39,6 +41,10 @@ pub const MAX_BATCH: usize = 512;
 pub struct SqlJobStore<D: SqlDialect> {
     pool: Pool<D::Db>,
     writer: GroupCommit<WriteOp>,
+    /// Reads of single jobs made at once, gathered into one statement
+    /// (where statements take arrays: PostgreSQL, which is a round trip
+    /// away; SQLite reads in process).
+    reads: Option<Lane<JobId, Option<JobRow>>>,
     /// Jobs this store wrote last; only when it is the database's one writer.
     cache: Option<Arc<JobCache>>,
     _dialect: PhantomData<D>,
@@ -90,6 +96,33 @@ where
         };
         written.finish(commit, cache);
     }
+}
+
+/// Reads of single jobs, gathered: one `id = ANY(…)` statement for every
+/// read asked while the last was out.
+fn gathered_reads<D: SqlDialect>(pool: Pool<D::Db>) -> Lane<JobId, Option<JobRow>> {
+    Lane::start("job store: reads", MAX_BATCH, move |ids: Vec<JobId>| {
+        let pool = pool.clone();
+        async move {
+            let wanted = ids.iter().map(JobId::to_string).collect();
+            let rows = match pool.acquire().await {
+                Ok(mut conn) => D::fetch_jobs(&mut conn, statements::select_jobs(wanted))
+                    .await
+                    .map_err(|e| store_error("reading jobs", e)),
+                Err(e) => Err(store_error("connecting", e)),
+            };
+            match rows {
+                Ok(rows) => {
+                    let by_id: HashMap<String, JobRow> =
+                        rows.into_iter().map(|row| (row.id.clone(), row)).collect();
+                    ids.iter()
+                        .map(|id| Ok(by_id.get(&id.to_string()).cloned()))
+                        .collect()
+                }
+                Err(e) => each(ids.len(), Err(e)),
+            }
+        }
+    })
 }
 
 impl<D: SqlDialect> SqlJobStore<D> {
@@ -145,9 +178,11 @@ impl<D: SqlDialect> SqlJobStore<D> {
         start: impl FnOnce(Option<Arc<JobCache>>) -> Result<GroupCommit<WriteOp>>,
     ) -> Result<Self> {
         let cache = cache_bytes.map(|bytes| Arc::new(JobCache::new(bytes)));
+        let reads = D::ARRAYS.then(|| gathered_reads::<D>(pool.clone()));
         Ok(Self {
             pool,
             writer: start(cache.clone())?,
+            reads,
             cache,
             _dialect: PhantomData,
         })
@@ -215,13 +250,18 @@ where
         if let Some(job) = self.cache.as_ref().and_then(|cache| cache.get(id)) {
             return Ok(Some(job));
         }
-        let rows = self
-            .fetch_jobs(
-                statements::select_job(&id.to_string(), false),
-                "reading a job",
-            )
-            .await?;
-        match rows.into_iter().next() {
+        let row = match &self.reads {
+            Some(reads) => reads.call(id).await?,
+            None => self
+                .fetch_jobs(
+                    statements::select_job(&id.to_string(), false),
+                    "reading a job",
+                )
+                .await?
+                .into_iter()
+                .next(),
+        };
+        match row {
             Some(row) => self.decode(row).await.map(Some),
             None => Ok(None),
         }

@@ -1,8 +1,8 @@
 //! Round trips shared by concurrent callers: calls that arrive while one
-//! script call is out wait and go together in the next. Under load a node
-//! then sends one script call for dozens of offers or ended leases, where
-//! it sent one each (each a round trip for the node and a system call or
-//! two for Redis); a call alone waits only for its own round trip.
+//! round trip is out wait and go together in the next. Under load a node
+//! then sends one call to a server for dozens of requests, where it sent
+//! one each (each a round trip for the node and system calls for the
+//! server); a call alone waits only for its own round trip.
 
 use std::future::Future;
 
@@ -12,14 +12,15 @@ use crate::domain::{Error, Result};
 
 type Request<Req, Resp> = (Req, oneshot::Sender<Result<Resp>>);
 
-pub(super) struct Lane<Req, Resp> {
+pub struct Lane<Req, Resp> {
     sender: mpsc::UnboundedSender<Request<Req, Resp>>,
     name: &'static str,
 }
 
 impl<Req: Send + 'static, Resp: Send + 'static> Lane<Req, Resp> {
     /// Starts the lane's task; `run` takes the requests gathered (at most
-    /// `max_batch`) and answers each, in their order. The task ends when
+    /// `max_batch`) and answers each, in their order. `name` says whose
+    /// lane it is, in the error of a lane that stopped. The task ends when
     /// the lane is dropped, after answering what it was sent.
     pub fn start<F, Fut>(name: &'static str, max_batch: usize, run: F) -> Self
     where
@@ -62,21 +63,21 @@ impl<Req: Send + 'static, Resp: Send + 'static> Lane<Req, Resp> {
     }
 }
 
-/// The same answer for every request of a batch: a failed script call
-/// fails each of them.
-pub(super) fn each<T: Clone>(count: usize, answer: Result<T>) -> Vec<Result<T>> {
+/// The same answer for every request of a batch: a failed call fails each
+/// of them.
+pub fn each<T: Clone>(count: usize, answer: Result<T>) -> Vec<Result<T>> {
     vec![answer; count]
 }
 
-/// A script's list of answers, one per request, in order; a failed call,
+/// A reply's list of answers, one per request, in order; a failed call,
 /// or a list of another length, fails each request.
-pub(super) fn one_each<T: Clone>(count: usize, answers: Result<Vec<T>>) -> Vec<Result<T>> {
+pub fn one_each<T: Clone>(count: usize, answers: Result<Vec<T>>) -> Vec<Result<T>> {
     match answers {
         Ok(answers) if answers.len() == count => answers.into_iter().map(Ok).collect(),
         Ok(answers) => each(
             count,
             Err(Error::internal(format!(
-                "job queue (Redis): {} answers for {count} requests",
+                "a reply held {} answers for {count} requests",
                 answers.len()
             ))),
         ),
@@ -85,7 +86,7 @@ pub(super) fn one_each<T: Clone>(count: usize, answers: Result<Vec<T>>) -> Vec<R
 }
 
 fn stopped(name: &str) -> Error {
-    Error::unavailable(format!("job queue (Redis): the {name} lane has stopped"))
+    Error::unavailable(format!("{name}: stopped"))
 }
 
 #[cfg(test)]
@@ -129,9 +130,9 @@ mod tests {
     #[tokio::test]
     async fn a_failed_round_trip_fails_every_call_in_it() {
         let lane = Lane::start("test", 100, |numbers: Vec<u32>| async move {
-            each(numbers.len(), Err(Error::unavailable("Redis is down")))
+            each(numbers.len(), Err(Error::unavailable("the server is down")))
         });
         let failed: Result<()> = lane.call(1).await;
-        assert_eq!(failed.unwrap_err().message(), "Redis is down");
+        assert_eq!(failed.unwrap_err().message(), "the server is down");
     }
 }
