@@ -1,6 +1,6 @@
 //! Round trips shared by concurrent callers: calls that arrive while one
 //! round trip is out wait and go together in the next. Under load a node
-//! then sends one call to a server for dozens of requests, where it sent
+//! then sends one call to a server for several requests, where it sent
 //! one each (each a round trip for the node and system calls for the
 //! server); a call alone waits only for its own round trip.
 
