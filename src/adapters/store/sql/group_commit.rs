@@ -32,7 +32,8 @@ impl<Op: Send + 'static> GroupCommit<Op> {
     /// Starts the writer on a thread of its own with a runtime of its own,
     /// for a writer that talks to a database server: its round trips are
     /// answered there at once, not after whatever else the service's
-    /// runtime has queued (1.10 × SubmitJob on PostgreSQL, paired). `make`
+    /// runtime has queued (1.10 × SubmitJob on PostgreSQL, paired). Under
+    /// steady load a small batch waits a moment for more (`tops_up`). `make`
     /// builds the writer on that runtime, so that its connections belong to
     /// it; its failure is returned. The thread ends when every
     /// `GroupCommit` is dropped.
@@ -71,8 +72,17 @@ impl<Op: Send + 'static> GroupCommit<Op> {
                         }
                     };
                     let _ = started.send(Ok(()));
+                    let mut last: Option<(std::time::Instant, usize)> = None;
                     while let Some(first) = receiver.recv().await {
-                        writer.write(gather(first, &mut receiver, max_batch)).await;
+                        let mut batch = gather(first, &mut receiver, max_batch);
+                        let since = last.map(|(end, len)| (end.elapsed(), len));
+                        if tops_up(since, batch.len()) {
+                            std::thread::sleep(TOP_UP_WAIT);
+                            top_up(&mut batch, &mut receiver, max_batch);
+                        }
+                        let len = batch.len();
+                        writer.write(batch).await;
+                        last = Some((std::time::Instant::now(), len));
                     }
                 });
             })
@@ -128,13 +138,38 @@ impl<Op: Send + 'static> GroupCommit<Op> {
 fn gather<Op>(first: Op, receiver: &mut mpsc::Receiver<Op>, max_batch: usize) -> Vec<Op> {
     let mut batch = Vec::with_capacity(max_batch);
     batch.push(first);
+    top_up(&mut batch, receiver, max_batch);
+    batch
+}
+
+fn top_up<Op>(batch: &mut Vec<Op>, receiver: &mut mpsc::Receiver<Op>, max_batch: usize) {
     while batch.len() < max_batch {
         match receiver.try_recv() {
             Ok(op) => batch.push(op),
             Err(_) => break,
         }
     }
-    batch
+}
+
+/// A batch written less than this after the last one, which held several
+/// callers' operations, is written under steady load from many callers.
+const LOADED_GAP: std::time::Duration = std::time::Duration::from_millis(1);
+/// Batches of fewer operations than this wait for more under such load.
+const SMALL_BATCH: usize = 16;
+/// How long they wait: a fraction of a database round trip and commit.
+const TOP_UP_WAIT: std::time::Duration = std::time::Duration::from_micros(250);
+
+/// Whether a batch of `len` operations waits `TOP_UP_WAIT` for more before
+/// it is written, given how long ago the last batch ended and its size.
+/// Under steady load from many callers, fewer and larger commits cost the
+/// database less per job (a database server shares the machine's cores
+/// with everything else); a caller alone, or a few one after another,
+/// never waits.
+fn tops_up(since_last: Option<(std::time::Duration, usize)>, len: usize) -> bool {
+    match since_last {
+        Some((gap, last_len)) => gap < LOADED_GAP && last_len >= 4 && len < SMALL_BATCH,
+        None => false,
+    }
 }
 
 /// An answer held back until its transaction's fate is known: on commit the
@@ -167,6 +202,20 @@ mod tests {
                 let _ = reply.send(Ok(n));
             }
         }
+    }
+
+    #[test]
+    fn only_small_batches_under_steady_load_wait_for_more() {
+        let soon = std::time::Duration::from_micros(300);
+        let later = std::time::Duration::from_millis(5);
+        assert!(tops_up(Some((soon, 20)), 3), "many callers, a small batch");
+        assert!(!tops_up(Some((soon, 20)), 40), "a batch large enough");
+        assert!(!tops_up(Some((soon, 1)), 1), "one caller after another");
+        assert!(
+            !tops_up(Some((later, 20)), 3),
+            "a pause since the last batch"
+        );
+        assert!(!tops_up(None, 1), "the first batch");
     }
 
     /// A writer thread that dies says so: callers hear UNAVAILABLE, and
