@@ -157,7 +157,7 @@ const LOADED_GAP: std::time::Duration = std::time::Duration::from_millis(1);
 /// Batches of fewer operations than this wait for more under such load.
 const SMALL_BATCH: usize = 16;
 /// How long they wait: a fraction of a database round trip and commit.
-const TOP_UP_WAIT: std::time::Duration = std::time::Duration::from_micros(250);
+const TOP_UP_WAIT: std::time::Duration = std::time::Duration::from_micros(500);
 
 /// Whether a batch of `len` operations waits `TOP_UP_WAIT` for more before
 /// it is written, given how long ago the last batch ended and its size.
