@@ -2,11 +2,12 @@
 //! once by many tasks of a node go to Redis together, one script call for
 //! each gathering (see `lane`).
 
+use std::future::Future;
 use std::time::Duration;
 
 use super::calls::{Calls, Claimer, entry_args, millis};
 use super::scripts;
-use crate::domain::{BackendId, FencingToken, JobId};
+use crate::domain::{BackendId, FencingToken, JobId, Result};
 use crate::ports::{Claim, QueueEntry};
 use crate::support::lane::{Lane, each, one_each};
 
@@ -32,73 +33,57 @@ pub(super) struct Lanes {
 impl Lanes {
     /// Starts the lanes, each a task of its own.
     pub fn start(calls: &Calls) -> Self {
-        let offering = calls.clone();
-        let offers = Lane::start(
+        let offers = lane(
+            calls,
             "job queue (Redis): offers",
-            MAX_GATHERED,
-            move |batches: Vec<Vec<QueueEntry>>| {
-                let calls = offering.clone();
-                async move {
-                    let args = batches
-                        .iter()
-                        .flatten()
-                        .flat_map(entry_args)
-                        .collect::<Vec<_>>();
-                    let added = calls.run::<i64>(&scripts::OFFER, &args, "offering").await;
-                    each(batches.len(), added.map(|_| ()))
-                }
+            |calls, batches: Vec<Vec<QueueEntry>>| async move {
+                let args = batches
+                    .iter()
+                    .flatten()
+                    .flat_map(entry_args)
+                    .collect::<Vec<_>>();
+                let added = calls.run::<i64>(&scripts::OFFER, &args, "offering").await;
+                each(batches.len(), added.map(|_| ()))
             },
         );
-        let settling = calls.clone();
-        let settles = Lane::start(
+        let settles = lane(
+            calls,
             "job queue (Redis): lease endings",
-            MAX_GATHERED,
-            move |leases: Vec<Settle>| {
-                let calls = settling.clone();
-                async move {
-                    let mut args = Vec::with_capacity(leases.len() * 4);
-                    for lease in &leases {
-                        args.push(lease.action.to_owned());
-                        args.push(lease.job.to_string());
-                        args.push(lease.token.0.to_string());
-                        args.push(millis(lease.lease).to_string());
-                    }
-                    let doing = match leases.as_slice() {
-                        [one] => one.action,
-                        _ => "settling leases",
-                    };
-                    let outcomes = calls.run(&scripts::SETTLE, &args, doing).await;
-                    one_each(leases.len(), outcomes)
+            |calls, leases: Vec<Settle>| async move {
+                let mut args = Vec::with_capacity(leases.len() * 4);
+                for lease in &leases {
+                    args.push(lease.action.to_owned());
+                    args.push(lease.job.to_string());
+                    args.push(lease.token.0.to_string());
+                    args.push(millis(lease.lease).to_string());
                 }
+                let doing = match leases.as_slice() {
+                    [one] => one.action,
+                    _ => "settling leases",
+                };
+                let outcomes = calls.run(&scripts::SETTLE, &args, doing).await;
+                one_each(leases.len(), outcomes)
             },
         );
-        let counting = calls.clone();
-        let counts = Lane::start(
+        let counts = lane(
+            calls,
             "job queue (Redis): counts",
-            MAX_GATHERED,
-            move |asked: Vec<Option<BackendId>>| {
-                let calls = counting.clone();
-                async move {
-                    // An empty name asks for every backend's line.
-                    let args = asked
-                        .iter()
-                        .map(|backend| backend.as_ref().map_or("", BackendId::as_str).to_owned())
-                        .collect::<Vec<_>>();
-                    let counts = calls
-                        .run(&scripts::WAITING, &args, "counting waiting jobs")
-                        .await;
-                    one_each(asked.len(), counts)
-                }
+            |calls, asked: Vec<Option<BackendId>>| async move {
+                // An empty name asks for every backend's line.
+                let args = asked
+                    .iter()
+                    .map(|backend| backend.as_ref().map_or("", BackendId::as_str).to_owned())
+                    .collect::<Vec<_>>();
+                let counts = calls
+                    .run(&scripts::WAITING, &args, "counting waiting jobs")
+                    .await;
+                one_each(asked.len(), counts)
             },
         );
-        let claiming = calls.clone();
-        let claims = Lane::start(
+        let claims = lane(
+            calls,
             "job queue (Redis): claims",
-            MAX_GATHERED,
-            move |claimers: Vec<Claimer>| {
-                let calls = claiming.clone();
-                async move { calls.claim(&claimers).await }
-            },
+            |calls, claimers: Vec<Claimer>| async move { calls.claim(&claimers).await },
         );
         Self {
             claims,
@@ -107,4 +92,18 @@ impl Lanes {
             counts,
         }
     }
+}
+
+/// A lane whose gatherings `run` sends with script calls of its own.
+fn lane<Req, Resp, F, Fut>(calls: &Calls, name: &'static str, run: F) -> Lane<Req, Resp>
+where
+    Req: Send + 'static,
+    Resp: Send + 'static,
+    F: Fn(Calls, Vec<Req>) -> Fut + Send + 'static,
+    Fut: Future<Output = Vec<Result<Resp>>> + Send,
+{
+    let calls = calls.clone();
+    Lane::start(name, MAX_GATHERED, move |requests| {
+        run(calls.clone(), requests)
+    })
 }
