@@ -865,6 +865,12 @@ mod postgres_store {
     /// `nodes` stores on one new schema, as the nodes of a cluster share
     /// it, each with its own pool and writer.
     pub async fn sharing(nodes: usize) -> (Vec<Arc<dyn JobStore>>, Cleanup) {
+        let (stores, _, cleanup) = sharing_schema(nodes).await;
+        (stores, cleanup)
+    }
+
+    /// `sharing`, and the schema's name.
+    async fn sharing_schema(nodes: usize) -> (Vec<Arc<dyn JobStore>>, String, Cleanup) {
         let url = services::database_url();
         let schema = format!("arvak_test_{}", uuid::Uuid::new_v4().simple());
         let settings = PostgresSettings {
@@ -880,8 +886,121 @@ mod postgres_store {
                 open(&settings).await.expect("PostgreSQL store opens"),
             ));
         }
-        let cleanup = async move { services::drop_schema(&schema).await };
-        (stores, Box::pin(cleanup))
+        let dropped = schema.clone();
+        let cleanup = async move { services::drop_schema(&dropped).await };
+        (stores, schema, Box::pin(cleanup))
+    }
+
+    /// Another client's transaction on `schema`, holding row locks.
+    async fn other_transaction(schema: &str) -> sqlx::PgConnection {
+        use sqlx::Connection;
+        let mut conn = sqlx::PgConnection::connect(&services::database_url())
+            .await
+            .unwrap();
+        let begin = format!("SET search_path TO \"{schema}\"; BEGIN");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(begin))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        conn
+    }
+
+    /// Locks the row of job `id` in `conn`'s transaction; `NOWAIT` fails
+    /// at once where another transaction holds it.
+    async fn lock_row(conn: &mut sqlx::PgConnection, id: JobId, nowait: bool) -> sqlx::Result<()> {
+        let wait = if nowait { " NOWAIT" } else { "" };
+        let lock = format!("SELECT id FROM jobs WHERE id = '{id}' FOR UPDATE{wait}");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(lock))
+            .execute(conn)
+            .await
+            .map(|_| ())
+    }
+
+    /// Waits until some session waits for a lock `conn`'s transaction holds.
+    async fn someone_waits_for(conn: &mut sqlx::PgConnection) {
+        let waiting = "SELECT count(*) FROM pg_stat_activity \
+                       WHERE pg_backend_pid() = ANY(pg_blocking_pids(pid))";
+        for _ in 0..500 {
+            let n: i64 = sqlx::query_scalar(waiting)
+                .fetch_one(&mut *conn)
+                .await
+                .unwrap();
+            if n > 0 {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("no writer waited for the rows this transaction locked");
+    }
+
+    /// A batch that changes several rows locks them all in id order before
+    /// it writes any, whatever order and kinds its changes come in: here
+    /// the higher id starts (a change that keeps the result columns) and
+    /// the lower completes (one that stores a result), which two UPDATEs,
+    /// one per kind, locked high id first. Another writer holding the
+    /// lower row must find the higher one free while the batch waits; had
+    /// the batch locked the higher first, two nodes could deadlock.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_batch_locks_its_rows_in_id_order_before_writing_any() {
+        let (stores, schema, cleanup) = sharing_schema(1).await;
+        let store = stores[0].clone();
+        let mut jobs: Vec<Job> = (0..3).map(|i| job("alice", "sim", i)).collect();
+        jobs.sort_by_key(|j| j.id.to_string());
+        let (low, high, blocker) = (jobs[0].id, jobs[1].id, jobs[2].id);
+        store.create(jobs, SINCE_EVER).await.unwrap();
+        let (token, at) = (FencingToken(1), UnixMillis(10));
+        store
+            .apply(low, Transition::Start { token, at })
+            .await
+            .unwrap();
+
+        // Hold the writer in a batch of its own, so that the next two
+        // changes gather into one batch behind it.
+        let mut holds_blocker = other_transaction(&schema).await;
+        lock_row(&mut holds_blocker, blocker, false).await.unwrap();
+        let held = {
+            let store = store.clone();
+            tokio::spawn(async move { store.apply(blocker, Transition::Start { token, at }).await })
+        };
+        someone_waits_for(&mut holds_blocker).await;
+        let mut holds_low = other_transaction(&schema).await;
+        lock_row(&mut holds_low, low, false).await.unwrap();
+        let start_high = {
+            let store = store.clone();
+            tokio::spawn(async move { store.apply(high, Transition::Start { token, at }).await })
+        };
+        let complete_low = {
+            let store = store.clone();
+            let result = JobResult::default();
+            tokio::spawn(async move {
+                store
+                    .apply(low, Transition::Complete { token, at, result })
+                    .await
+            })
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        sqlx::raw_sql("COMMIT")
+            .execute(&mut holds_blocker)
+            .await
+            .unwrap();
+        held.await.unwrap().unwrap();
+
+        someone_waits_for(&mut holds_low).await;
+        let high_is_free = lock_row(&mut holds_low, high, true).await;
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut holds_low)
+            .await
+            .unwrap();
+        assert!(
+            high_is_free.is_ok(),
+            "the batch locked the higher id while waiting for the lower: {high_is_free:?}"
+        );
+        assert_eq!(start_high.await.unwrap().unwrap().state, JobState::Running);
+        assert_eq!(
+            complete_low.await.unwrap().unwrap().state,
+            JobState::Completed
+        );
+        cleanup.await;
     }
 
     /// Two nodes' stores on one schema: one starts and completes every job

@@ -24,6 +24,8 @@ impl ArrayArguments for PgArguments {
             SqlArray::Int(values) => self.add(values),
             SqlArray::OptInt(values) => self.add(values),
             SqlArray::Bytes(values) => self.add(values),
+            SqlArray::OptBytes(values) => self.add(values),
+            SqlArray::Bool(values) => self.add(values),
         }
     }
 }

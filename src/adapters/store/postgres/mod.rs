@@ -164,4 +164,39 @@ mod tests {
             .await
             .unwrap();
     }
+
+    /// Two sessions that wait for each other's locks: PostgreSQL fails one
+    /// of them, and that failure (unlike, say, a broken constraint) is the
+    /// kind a writer sends again.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_deadlock_is_worth_retrying_and_a_broken_rule_is_not() {
+        use crate::adapters::store::sql::error::{DbError, is_worth_retrying};
+        let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
+            "ARVAK_TEST_DATABASE_URL is not set: this PostgreSQL test needs a database \
+             (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
+        );
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+        let (mut a, mut b) = (pool.begin().await.unwrap(), pool.begin().await.unwrap());
+        // Keys of our own, so that no other test's locks meet these.
+        let keys = (uuid::Uuid::new_v4().as_u64_pair().0 >> 2) as i64;
+        let lock = |key: i64| format!("SELECT pg_advisory_xact_lock({key})");
+        for (tx, key) in [(&mut a, keys), (&mut b, keys + 1)] {
+            sqlx::raw_sql(sqlx::AssertSqlSafe(lock(key)))
+                .execute(&mut **tx)
+                .await
+                .unwrap();
+        }
+        let (first, second) = tokio::join!(
+            sqlx::raw_sql(sqlx::AssertSqlSafe(lock(keys + 1))).execute(&mut *a),
+            sqlx::raw_sql(sqlx::AssertSqlSafe(lock(keys))).execute(&mut *b),
+        );
+        let failed = first.err().or(second.err()).expect("one session fails");
+        assert!(is_worth_retrying(&DbError::Sqlx(failed)));
+
+        let broken = sqlx::raw_sql("SELECT 1 / 0")
+            .execute(&pool)
+            .await
+            .unwrap_err();
+        assert!(!is_worth_retrying(&DbError::Sqlx(broken)));
+    }
 }

@@ -86,6 +86,19 @@ fn is_unavailable(error: &sqlx::Error) -> bool {
     }
 }
 
+/// Whether a statement failed only because it met another transaction's
+/// locks in a circle (PostgreSQL's deadlock_detected, 40P01) or its
+/// snapshot (serialization_failure, 40001): it wrote nothing, and the same
+/// statement sent again may well pass.
+pub fn is_worth_retrying(error: &DbError) -> bool {
+    match error {
+        DbError::Sqlx(sqlx::Error::Database(db)) => {
+            matches!(db.code().as_deref(), Some("40P01" | "40001"))
+        }
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,8 @@ pub enum SqlArray {
     Int(Vec<i64>),
     OptInt(Vec<Option<i64>>),
     Bytes(Vec<Vec<u8>>),
+    OptBytes(Vec<Option<Vec<u8>>>),
+    Bool(Vec<bool>),
 }
 
 /// A driver's arguments that can (or, saying so, cannot) bind an array.

@@ -311,6 +311,14 @@ impl JobUpdate {
             result: ResultChange::Keep,
         }
     }
+
+    /// The result this update stores, if it stores one.
+    fn stored(&self) -> Option<&StoredResult> {
+        match &self.result {
+            ResultChange::Store(stored) => Some(stored),
+            ResultChange::Keep | ResultChange::Clear => None,
+        }
+    }
 }
 
 /// The columns a transition changes, in the order of `JobUpdate::changed`.
@@ -381,39 +389,34 @@ pub fn update_job(update: &JobUpdate) -> SqlQuery {
 
 /// The same fenced write for many rows at once, as arrays (PostgreSQL):
 /// one statement joins the new values to `jobs` and answers the ids it
-/// changed (a row whose version moved on is left out). Every update must
-/// change the result columns the same way (`ResultChange`); each way has
-/// one statement text, whatever the number of rows. Rows are locked in the
-/// order given: give them in id order, so that two writers changing some
-/// of the same rows never wait on each other in a circle.
+/// changed (a row whose version moved on is left out). One statement for
+/// every kind of change, whatever the number of rows: each row says whether
+/// it keeps its result columns, and otherwise gives their new values (NULL
+/// clears them). Rows are locked in the order given: give them in id order,
+/// so that two writers changing some of the same rows never wait on each
+/// other in a circle, as two statements per batch (one per kind) did.
 pub fn update_jobs(updates: &[&JobUpdate]) -> SqlQuery {
-    let result = updates.first().map(|u| &u.result);
-    debug_assert!(
-        updates.iter().all(|u| std::mem::discriminant(&u.result)
-            == std::mem::discriminant(result.expect("not empty"))),
-        "one kind of result change per statement"
-    );
-    let stores = matches!(result, Some(ResultChange::Store(_)));
     let mut q = SqlQuery::new("UPDATE jobs SET ");
     for (i, column) in CHANGED_COLUMNS.into_iter().enumerate() {
         q.push(if i == 0 { "" } else { ", " });
         q.push(format!("{column} = v.{column}"));
     }
-    if stores {
-        q.push(
-            ", result_counts = v.result_counts, result_shots = v.result_shots, \
-             result_execution_time_ms = v.result_execution_time_ms, \
-             result_metadata_json = v.result_metadata_json",
-        );
-    }
-    if let Some(ResultChange::Clear) = result {
-        q.push(CLEAR_RESULT);
+    for column in RESULT_COLUMNS {
+        q.push(format!(
+            ", {column} = CASE WHEN v.keeps_result THEN jobs.{column} ELSE v.{column} END"
+        ));
     }
     q.push(" FROM UNNEST(");
     let column = |f: fn(&JobUpdate) -> i64| updates.iter().map(|u| f(u)).collect();
     let opt_column = |f: fn(&JobUpdate) -> Option<i64>| updates.iter().map(|u| f(u)).collect();
     let text_column =
         |f: fn(&JobUpdate) -> Option<&String>| updates.iter().map(|u| f(u).cloned()).collect();
+    let stored = |f: fn(&StoredResult) -> i64| {
+        updates
+            .iter()
+            .map(|u| u.stored().map(f))
+            .collect::<Vec<_>>()
+    };
     q.array(SqlArray::Text(
         updates.iter().map(|u| u.id.clone()).collect(),
     ));
@@ -427,42 +430,61 @@ pub fn update_jobs(updates: &[&JobUpdate]) -> SqlQuery {
         SqlArray::OptInt(opt_column(|u| u.claim_token)),
         SqlArray::OptText(text_column(|u| u.backend_job_id.as_ref())),
         SqlArray::Int(column(|u| u.version)),
+        SqlArray::Bool(
+            updates
+                .iter()
+                .map(|u| u.result == ResultChange::Keep)
+                .collect(),
+        ),
+        SqlArray::OptBytes(
+            updates
+                .iter()
+                .map(|u| u.stored().map(|r| r.counts.clone()))
+                .collect(),
+        ),
+        SqlArray::OptInt(stored(|r| r.shots)),
+        SqlArray::OptInt(stored(|r| r.execution_time_ms)),
+        SqlArray::OptText(
+            updates
+                .iter()
+                .map(|u| u.stored().map(|r| r.metadata_json.clone()))
+                .collect(),
+        ),
     ];
     for array in arrays {
         q.push(", ");
         q.array(array);
     }
-    if stores {
-        let stored = || {
-            updates.iter().map(|u| match &u.result {
-                ResultChange::Store(stored) => stored,
-                _ => unreachable!("checked above: every update stores a result"),
-            })
-        };
-        for array in [
-            SqlArray::Bytes(stored().map(|r| r.counts.clone()).collect()),
-            SqlArray::Int(stored().map(|r| r.shots).collect()),
-            SqlArray::Int(stored().map(|r| r.execution_time_ms).collect()),
-            SqlArray::Text(stored().map(|r| r.metadata_json.clone()).collect()),
-        ] {
-            q.push(", ");
-            q.array(array);
-        }
-    }
     q.push(") AS v (id, expected_version, ");
     q.push(CHANGED_COLUMNS.join(", "));
-    if stores {
-        q.push(", result_counts, result_shots, result_execution_time_ms, result_metadata_json");
-    }
+    q.push(", keeps_result, ");
+    q.push(RESULT_COLUMNS.join(", "));
     q.push(") WHERE jobs.id = v.id AND jobs.version = v.expected_version RETURNING jobs.id");
     q
 }
+
+/// The result columns, in the order of `StoredResult`'s fields.
+const RESULT_COLUMNS: [&str; 4] = [
+    "result_counts",
+    "result_shots",
+    "result_execution_time_ms",
+    "result_metadata_json",
+];
 
 /// Several jobs, given as an array of ids (PostgreSQL).
 pub fn select_jobs(ids: Vec<String>) -> SqlQuery {
     let mut q = SqlQuery::new(format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = ANY("));
     q.array(SqlArray::Text(ids));
     q.push(")");
+    q
+}
+
+/// Several jobs with their rows locked in id order (PostgreSQL): a
+/// transaction that changes rows in several statements locks them all
+/// here first, in the one order every writer uses.
+pub fn lock_jobs(ids: Vec<String>) -> SqlQuery {
+    let mut q = select_jobs(ids);
+    q.push(" ORDER BY id FOR UPDATE");
     q
 }
 

@@ -260,10 +260,12 @@ async fn create_together<C: WriteConn>(
 /// every job the batch changes is read up front with one statement, so that
 /// its transitions are worked out here and written together
 /// (`KnownChanges`), fenced by version, rather than read and written one by
-/// one. A job another node changes meanwhile fails its version check and is
-/// answered as a conflict. A row that cannot be read is left out: its
-/// change reads it again and is refused.
-async fn read_changed_jobs<C: WriteConn>(
+/// one. The read locks the rows in id order: the batch may write them in
+/// several statements, and two writers that each locked some of the same
+/// rows as they went would deadlock. A job another node changed since the
+/// caller's copy was taken is read as it is now. A row that cannot be read
+/// is left out: its change reads it again and is refused.
+async fn lock_changed_jobs<C: WriteConn>(
     conn: &mut C,
     changes: &[Change],
     written: &mut Written,
@@ -271,9 +273,7 @@ async fn read_changed_jobs<C: WriteConn>(
     let ids: BTreeSet<String> = changes
         .iter()
         .filter_map(|change| match change {
-            Change::Apply { id, copy: None, .. } if !written.jobs.contains_key(id) => {
-                Some(id.to_string())
-            }
+            Change::Apply { id, .. } if !written.jobs.contains_key(id) => Some(id.to_string()),
             _ => None,
         })
         .collect();
@@ -281,7 +281,7 @@ async fn read_changed_jobs<C: WriteConn>(
         return Ok(());
     }
     let rows = conn
-        .fetch_jobs(statements::select_jobs(ids.into_iter().collect()))
+        .fetch_jobs(statements::lock_jobs(ids.into_iter().collect()))
         .await?;
     for row in rows {
         if let Ok(job) = row.into_job() {
@@ -366,7 +366,7 @@ pub async fn write_batch<C: WriteConn>(
     }
     if broken.is_none()
         && conn.takes_arrays()
-        && let Err(e) = read_changed_jobs(conn, &changes, &mut written).await
+        && let Err(e) = lock_changed_jobs(conn, &changes, &mut written).await
     {
         broken = Some(store_error("reading the jobs to change", e));
     }

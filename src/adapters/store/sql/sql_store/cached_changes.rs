@@ -16,7 +16,7 @@ use super::batch::Written;
 use crate::adapters::store::sql::cache::JobCache;
 use crate::adapters::store::sql::error::DbError;
 use crate::adapters::store::sql::group_commit::{Finish, finish};
-use crate::adapters::store::sql::statements::{self, JobUpdate, ResultChange};
+use crate::adapters::store::sql::statements::{self, JobUpdate};
 use crate::adapters::store::sql::writes::{self, StepError, WriteConn};
 use crate::domain::{Error, Job, JobId, Result, Transition};
 
@@ -233,40 +233,23 @@ async fn write_rows<C: WriteConn>(
 }
 
 /// Where statements take arrays (PostgreSQL): one statement for all the
-/// rows that change their result columns alike, which for a batch of runs
-/// starting and ending is two statements, whatever its size.
+/// rows, whatever the batch's size.
 async fn write_rows_together<C: WriteConn>(
     conn: &mut C,
     pending: &[Pending],
 ) -> std::result::Result<HashSet<String>, DbError> {
-    let mut updated = HashSet::with_capacity(pending.len());
-    let updates: Vec<&JobUpdate> = pending.iter().map(|item| &item.update).collect();
-    for kind in updates_by_kind(&updates) {
-        updated.extend(conn.fetch_texts(statements::update_jobs(&kind)).await?);
-    }
-    Ok(updated)
+    let updates = in_id_order(pending.iter().map(|item| &item.update));
+    Ok(conn
+        .fetch_texts(statements::update_jobs(&updates))
+        .await?
+        .into_iter()
+        .collect())
 }
 
-/// The updates grouped by how they change the result columns (one
-/// statement each), every group in id order, so that two writers lock
-/// rows in the same order; empty groups left out.
-pub fn updates_by_kind<'u>(updates: &[&'u JobUpdate]) -> Vec<Vec<&'u JobUpdate>> {
-    let kinds: [fn(&ResultChange) -> bool; 3] = [
-        |r| matches!(r, ResultChange::Keep),
-        |r| matches!(r, ResultChange::Store(_)),
-        |r| matches!(r, ResultChange::Clear),
-    ];
-    kinds
-        .into_iter()
-        .map(|is_kind| {
-            let mut kind: Vec<&JobUpdate> = updates
-                .iter()
-                .copied()
-                .filter(|update| is_kind(&update.result))
-                .collect();
-            kind.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-            kind
-        })
-        .filter(|kind| !kind.is_empty())
-        .collect()
+/// The updates in id order, so that two writers lock rows in the same
+/// order.
+pub fn in_id_order<'u>(updates: impl Iterator<Item = &'u JobUpdate>) -> Vec<&'u JobUpdate> {
+    let mut updates: Vec<&JobUpdate> = updates.collect();
+    updates.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    updates
 }

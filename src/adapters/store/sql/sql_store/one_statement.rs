@@ -1,7 +1,7 @@
 //! Where statements take arrays (PostgreSQL), the batch a loaded node
 //! writes most (new jobs, and outcomes that workers record on their copies
 //! of their jobs) goes in as one statement: an `INSERT` for the jobs, one
-//! for their tags and an `UPDATE` per kind of change, each a data-modifying
+//! for their tags and one `UPDATE` for all the changes, each a data-modifying
 //! `WITH` clause, committed on its own. A transaction would add a `BEGIN`
 //! and a `COMMIT`, each a round trip the writer waits for, and a plan per
 //! statement. A statement is as atomic as a transaction: if any part fails,
@@ -17,10 +17,10 @@
 use std::collections::HashSet;
 
 use super::batch::{Change, Create, WriteOp, fail_all};
-use super::cached_changes::{Again, Pending, updates_by_kind};
-use crate::adapters::store::sql::error::store_error;
+use super::cached_changes::{Again, Pending, in_id_order};
+use crate::adapters::store::sql::error::{DbError, is_worth_retrying, store_error};
 use crate::adapters::store::sql::row::JobRow;
-use crate::adapters::store::sql::statements::{self, JobUpdate, SqlQuery};
+use crate::adapters::store::sql::statements::{self, SqlQuery};
 use crate::adapters::store::sql::writes::WriteConn;
 use crate::domain::Error;
 use crate::ports::CreateOutcome;
@@ -89,7 +89,7 @@ impl OneStatement {
         if creates.is_empty() && changes.is_empty() {
             return after;
         }
-        match conn.fetch_texts(statement(&creates, &changes)).await {
+        match send(conn, &creates, &changes).await {
             Ok(updated) => {
                 let updated: HashSet<String> = updated.into_iter().collect();
                 for create in creates {
@@ -117,6 +117,30 @@ impl OneStatement {
     }
 }
 
+/// Times the statement is sent when it met another writer's locks.
+const ATTEMPTS: usize = 3;
+
+/// Sends the statement, again when it failed only by meeting another
+/// writer's locks in a circle: its rows are given in id order, as every
+/// writer's are, but the order PostgreSQL locks them in follows its plan,
+/// which may differ between two statements' sizes.
+async fn send<C: WriteConn>(
+    conn: &mut C,
+    creates: &[Create],
+    changes: &[Pending],
+) -> std::result::Result<Vec<String>, DbError> {
+    let mut attempt = 1;
+    loop {
+        match conn.fetch_texts(statement(creates, changes)).await {
+            Err(error) if attempt < ATTEMPTS && is_worth_retrying(&error) => {
+                tracing::debug!(attempt, %error, "writing a batch again");
+                attempt += 1;
+            }
+            answer => return answer,
+        }
+    }
+}
+
 /// A change to take on the job as stored, which the usual way reads.
 fn read_and_apply(
     Again {
@@ -137,9 +161,9 @@ fn answer_all(creates: Vec<Create>, changes: Vec<Pending>, error: Error) {
     }
 }
 
-/// `WITH new_jobs AS (INSERT …), new_tags AS (INSERT …), changed_0 AS
-/// (UPDATE … RETURNING jobs.id), … SELECT id FROM changed_0 UNION ALL …`:
-/// the ids of the rows updated.
+/// `WITH new_jobs AS (INSERT …), new_tags AS (INSERT …), changed AS
+/// (UPDATE … RETURNING jobs.id) SELECT id FROM changed`: the ids of the
+/// rows updated.
 fn statement(creates: &[Create], changes: &[Pending]) -> SqlQuery {
     let mut rows = Vec::new();
     let mut tags = Vec::new();
@@ -159,12 +183,9 @@ fn statement(creates: &[Create], changes: &[Pending]) -> SqlQuery {
     if !tags.is_empty() {
         clauses.push(("new_tags", statements::insert_tags_as_arrays(&tags)));
     }
-    let updates: Vec<&JobUpdate> = changes.iter().map(|c| &c.update).collect();
-    let changed_names = ["changed_0", "changed_1", "changed_2"];
-    let mut selects = Vec::new();
-    for (kind, name) in updates_by_kind(&updates).into_iter().zip(changed_names) {
-        clauses.push((name, statements::update_jobs(&kind)));
-        selects.push(format!("SELECT id FROM {name}"));
+    if !changes.is_empty() {
+        let updates = in_id_order(changes.iter().map(|c| &c.update));
+        clauses.push(("changed", statements::update_jobs(&updates)));
     }
     let mut q = SqlQuery::new("WITH ");
     for (i, (name, clause)) in clauses.into_iter().enumerate() {
@@ -175,9 +196,9 @@ fn statement(creates: &[Create], changes: &[Pending]) -> SqlQuery {
         q.append(clause);
         q.push(")");
     }
-    match selects.is_empty() {
+    match changes.is_empty() {
         true => q.push(" SELECT NULL::text WHERE false"),
-        false => q.push(" ").push(selects.join(" UNION ALL ")),
+        false => q.push(" SELECT id FROM changed"),
     };
     q
 }
