@@ -1,0 +1,304 @@
+"""Many jobs at once, with progress, results in input order.
+
+Circuits go to the server in SubmitBatch calls of up to `CHUNK` circuits
+(one round trip each); a chunk the server refuses (a batch is accepted
+whole or not at all) is submitted circuit by circuit, so that only the
+circuits at fault fail, each in its place. Results follow the jobs
+through the client's futures, which the server pushes.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import IO, TYPE_CHECKING, Any
+
+from .exceptions import ArvakError, ArvakTimeoutError, CancelledError
+from .job_future import JobFuture
+from .job_future import as_completed as futures_as_completed
+from .types import JobResult
+
+if TYPE_CHECKING:
+    from .client import ArvakClient
+
+#: Circuits per SubmitBatch call.
+CHUNK = 500
+
+Circuit = str | tuple[str, int]
+
+
+class BatchStatus(enum.Enum):
+    """Where a batch stands as a whole."""
+
+    PENDING = "pending"
+    RUNNING = "running"
+    COMPLETED = "completed"
+    PARTIAL = "partial"  # ended, some jobs without a result
+    FAILED = "failed"  # ended, no job with a result
+
+
+@dataclass
+class BatchProgress:
+    """How far a batch has come: `success` jobs with a result, `failed`
+    and `canceled` without; `completed` counts all three (the names of
+    arvak_grpc 1.x)."""
+
+    total: int
+    success: int = 0
+    failed: int = 0
+    canceled: int = 0
+    started_at: float = field(default_factory=time.monotonic)
+
+    @property
+    def completed(self) -> int:
+        return self.success + self.failed + self.canceled
+
+    @property
+    def done(self) -> int:
+        return self.completed
+
+    @property
+    def pending(self) -> int:
+        return self.total - self.completed
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 1.0
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.fraction
+
+    @property
+    def elapsed(self) -> float:
+        return time.monotonic() - self.started_at
+
+
+@dataclass
+class BatchResult:
+    """Per circuit, in input order: its job id (None if it was refused),
+    its result, or the error that left it without one."""
+
+    job_ids: list[str | None]
+    results: list[JobResult | None]
+    errors: list[BaseException | None]
+    elapsed: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return len(self.results)
+
+    @property
+    def total_time_seconds(self) -> float:
+        return self.elapsed
+
+    @property
+    def jobs_per_second(self) -> float:
+        return self.total / self.elapsed if self.elapsed > 0 else 0.0
+
+    @property
+    def succeeded(self) -> int:
+        return sum(r is not None for r in self.results)
+
+    @property
+    def failed(self) -> int:
+        return self.total - self.succeeded
+
+    @property
+    def success_rate(self) -> float:
+        return self.succeeded / self.total if self.total else 1.0
+
+    @property
+    def status(self) -> BatchStatus:
+        if self.failed == 0:
+            return BatchStatus.COMPLETED
+        return BatchStatus.FAILED if self.succeeded == 0 else BatchStatus.PARTIAL
+
+    def successful_results(self) -> list[JobResult]:
+        return [r for r in self.results if r is not None]
+
+    def raise_first(self) -> None:
+        """Raises the first circuit's error, if any circuit has one."""
+        for error in self.errors:
+            if error is not None:
+                raise error
+
+
+def print_progress_bar(progress: BatchProgress, width: int = 40, file: IO[str] | None = None) -> None:
+    """One line, redrawn in place: bar, counts, elapsed time."""
+    out = file if file is not None else sys.stderr
+    filled = int(round(width * progress.fraction))
+    bar = "#" * filled + "-" * (width - filled)
+    failed = f", {progress.failed + progress.canceled} failed" if progress.failed + progress.canceled else ""
+    out.write(f"\r[{bar}] {progress.done}/{progress.total}{failed} {progress.elapsed:.1f}s")
+    if progress.done == progress.total:
+        out.write("\n")
+    out.flush()
+
+
+ProgressCallback = Callable[[BatchProgress], object]
+
+
+class BatchJobManager:
+    """Submits and follows many jobs through `client`.
+
+    `max_workers` bounds how many SubmitBatch calls are in flight at once.
+    """
+
+    def __init__(self, client: ArvakClient, max_workers: int = 10) -> None:
+        if max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1, not {max_workers}")
+        self.client = client
+        self.max_workers = max_workers
+        self._pool: Any = None
+
+    def _executor(self) -> Any:
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.max_workers, thread_name_prefix="arvak-batch")
+        return self._pool
+
+    def submit_many(
+        self,
+        circuits: Sequence[Circuit],
+        backend_id: str,
+        shots: int = 1024,
+        format: str = "qasm3",
+    ) -> list[JobFuture]:
+        """A future per circuit, in input order; a circuit the server
+        refused has a future that is done with its error. Circuits are
+        text (with `shots`) or (text, shots) pairs."""
+        items = [c if isinstance(c, tuple) else (c, shots) for c in circuits]
+        chunks = [items[i : i + CHUNK] for i in range(0, len(items), CHUNK)]
+        submitted = self._executor().map(lambda chunk: self._submit_chunk(chunk, backend_id, format), chunks)
+        return [future for chunk in submitted for future in chunk]
+
+    def _submit_chunk(self, chunk: list[tuple[str, int]], backend_id: str, format: str) -> list[JobFuture]:
+        try:
+            ids = self.client.submit_batch(chunk, backend_id, format)
+            return [JobFuture(self.client, job_id) for job_id in ids]
+        except ArvakError as refused:
+            if len(chunk) == 1 or refused.code is None or refused.code.name != "INVALID_ARGUMENT":
+                return [JobFuture.failed(self.client, refused) for _ in chunk]
+        # One circuit spoiled the chunk: find which, one by one.
+        futures = []
+        for circuit, shots in chunk:
+            try:
+                futures.append(JobFuture(self.client, self.client.submit(circuit, backend_id, shots, format=format)))
+            except ArvakError as error:
+                futures.append(JobFuture.failed(self.client, error))
+        return futures
+
+    def as_completed(self, futures: Sequence[JobFuture], timeout: float | None = None) -> Iterator[JobFuture]:
+        return futures_as_completed(futures, timeout)
+
+    def wait_all(
+        self,
+        futures: Sequence[JobFuture],
+        timeout: float | None = None,
+        progress_callback: ProgressCallback | None = None,
+    ) -> BatchResult:
+        """Waits for every job; a result or an error per future, in input
+        order (a job not ended by `timeout` has an `ArvakTimeoutError`)."""
+        progress = BatchProgress(total=len(futures))
+        try:
+            for future in futures_as_completed(futures, timeout):
+                error = future.exception()
+                if error is None:
+                    progress.success += 1
+                elif isinstance(error, CancelledError):
+                    progress.canceled += 1
+                else:
+                    progress.failed += 1
+                if progress_callback is not None:
+                    progress_callback(progress)
+        except ArvakTimeoutError:
+            pass
+        results: list[JobResult | None] = []
+        errors: list[BaseException | None] = []
+        for future in futures:
+            if not future.done():
+                results.append(None)
+                errors.append(ArvakTimeoutError(f"job {future.job_id} did not end within {timeout} s"))
+            elif future.exception() is not None:
+                results.append(None)
+                errors.append(future.exception())
+            else:
+                results.append(future.result())
+                errors.append(None)
+        ids = [f.job_id or None for f in futures]
+        return BatchResult(ids, results, errors, progress.elapsed)
+
+    def execute_batch(
+        self,
+        circuits: Sequence[Circuit],
+        backend_id: str,
+        shots: int = 1024,
+        format: str = "qasm3",
+        timeout: float | None = None,
+        progress_callback: ProgressCallback | None = None,
+        show_progress: bool = False,
+    ) -> BatchResult:
+        """Submits every circuit and waits for every result. With
+        `show_progress`, a tqdm bar when tqdm is installed, else a plain one."""
+        futures = self.submit_many(circuits, backend_id, shots, format)
+        callback = progress_callback
+        bar: Any = None
+        if show_progress:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                callback = _both(progress_callback, print_progress_bar)
+            else:
+                bar = tqdm(total=len(futures), unit="job")
+                last = [0]
+
+                def advance(progress: BatchProgress) -> None:
+                    bar.update(progress.done - last[0])
+                    last[0] = progress.done
+
+                callback = _both(progress_callback, advance)
+        try:
+            return self.wait_all(futures, timeout, callback)
+        finally:
+            if bar is not None:
+                bar.close()
+
+    def map(
+        self,
+        circuits: Sequence[Circuit],
+        backend_id: str,
+        shots: int = 1024,
+        format: str = "qasm3",
+        timeout: float | None = None,
+    ) -> Iterator[JobResult]:
+        """Results in input order as `Executor.map` gives them: each as its
+        turn comes, raising a circuit's error when its turn comes."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for future in self.submit_many(circuits, backend_id, shots, format):
+            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+            yield future.result(left)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def __enter__(self) -> BatchJobManager:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _both(first: ProgressCallback | None, second: ProgressCallback) -> ProgressCallback:
+    def call(progress: BatchProgress) -> None:
+        if first is not None:
+            first(progress)
+        second(progress)
+
+    return call
