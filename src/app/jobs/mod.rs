@@ -9,6 +9,7 @@ mod run_to_end;
 mod start_at_once;
 mod streams;
 mod submit;
+mod submit_stream;
 
 use std::sync::Arc;
 use std::time::Duration;
