@@ -84,6 +84,53 @@ pub async fn concurrent_reads_each_get_their_own_job(store: Arc<dyn JobStore>) {
     }
 }
 
+/// Results asked for at once (as a batch's client collects them) each come
+/// back as their own, whether asked twice, of a job without a result, or
+/// of no job at all; a store that gathers such reads must not mix them up.
+pub async fn concurrent_result_reads_each_get_their_own_result(store: Arc<dyn JobStore>) {
+    let jobs: Vec<Job> = (0..30).map(|n| job("alice", "sim", 1_000 + n)).collect();
+    store.create(jobs.clone(), SINCE_EVER).await.unwrap();
+    let mut asked: Vec<(JobId, Option<JobResult>)> = Vec::new();
+    for (n, j) in jobs.iter().enumerate() {
+        if n % 7 == 6 {
+            asked.push((j.id, None)); // still queued: no result
+            continue;
+        }
+        let (token, at) = (FencingToken(1), UnixMillis(5_000));
+        store
+            .apply(j.id, Transition::Start { token, at })
+            .await
+            .unwrap();
+        let result = JobResult {
+            counts: [(format!("{n:05b}"), 10 + n as u64)].into_iter().collect(),
+            shots: 10 + n as u32,
+            execution_time_ms: n as u64,
+            metadata_json: format!("{{\"n\":{n}}}"),
+        };
+        let complete = Transition::Complete {
+            token,
+            at,
+            result: result.clone(),
+        };
+        store.apply(j.id, complete).await.unwrap();
+        asked.push((j.id, Some(result.clone())));
+        if n % 4 == 0 {
+            asked.push((j.id, Some(result)));
+            asked.push((JobId::from_uuid(uuid::Uuid::now_v7()), None));
+        }
+    }
+    let reads: Vec<_> = asked
+        .iter()
+        .map(|(id, _)| {
+            let (store, id) = (store.clone(), *id);
+            tokio::spawn(async move { store.result(id).await })
+        })
+        .collect();
+    for ((id, expected), read) in asked.into_iter().zip(reads) {
+        assert_eq!(read.await.unwrap().unwrap(), expected, "job {id}");
+    }
+}
+
 pub async fn idempotency_key_returns_the_first_job_within_the_window(store: Arc<dyn JobStore>) {
     let first = keyed(job("alice", "sim", 1_000), "k1");
     store.create(vec![first.clone()], SINCE_EVER).await.unwrap();
@@ -669,6 +716,7 @@ macro_rules! store_contract {
             store_contract!(@each $make;
                 create_then_get_returns_the_same_job,
                 concurrent_reads_each_get_their_own_job,
+                concurrent_result_reads_each_get_their_own_result,
                 idempotency_key_returns_the_first_job_within_the_window,
                 transitions_follow_the_domain_rules_and_fencing,
                 list_pages_newest_first_with_filters,
