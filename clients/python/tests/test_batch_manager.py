@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import uuid
 from typing import Any
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from arvak_grpc import ArvakClient, ArvakInvalidCircuitError
 from arvak_grpc.batch_manager import BatchJobManager, BatchProgress, BatchStatus, print_progress_bar
 
-from .conftest import BELL, Server
+from .conftest import BELL, Server, Unavailable
 
 
 @pytest.fixture
@@ -56,3 +57,26 @@ def test_the_progress_bar_draws_counts() -> None:
     progress.success = 3
     print_progress_bar(progress, width=8, file=out)
     assert out.getvalue().endswith("\n")
+
+
+def test_a_broken_stream_loses_no_job_and_runs_none_twice(server: Server, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The stream breaks after a few answers (as when a connection drops):
+    what it had not answered is submitted again under the same keys, so
+    every circuit has its result and the server holds one job for each."""
+    labels = {"test": uuid.uuid4().hex}
+    with ArvakClient(server.address) as client, BatchJobManager(client) as manager:
+        real = client.stub.SubmitBatchStream
+
+        def breaking(requests: Any, **kwargs: Any) -> Any:
+            call = real(requests, **kwargs)
+            for n, answer in enumerate(call):
+                if n == 12:  # some submitted, some completed, the rest unsent
+                    call.cancel()
+                    raise Unavailable()
+                yield answer
+
+        monkeypatch.setattr(client.stub, "SubmitBatchStream", breaking)
+        result = manager.execute_batch([(BELL, 10 + i) for i in range(40)], "simulator", tags=labels)
+        assert [r.shots for r in result.successful_results()] == [10 + i for i in range(40)]
+        assert len(set(result.job_ids)) == 40
+        assert sorted(j.job_id for j in client.iter_jobs(tags=labels)) == sorted(result.job_ids)

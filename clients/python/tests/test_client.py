@@ -170,3 +170,13 @@ def test_jobs_are_listed_by_tag_page_by_page(client: ArvakClient) -> None:
     first = client.list_jobs(tags=labels, page_size=2)
     assert len(first.jobs) == 2 and first.next_page_token
     assert sorted(j.job_id for j in client.iter_jobs(tags=labels, page_size=2)) == sorted(ids)
+
+
+def test_a_long_stream_of_small_submissions_is_read_without_a_break(client: ArvakClient) -> None:
+    """Thousands of small submissions sent as fast as grpc can: the server
+    reads them as they come (it once read one per store commit, and the
+    unread frames made HTTP/2 disconnect the client as a flood)."""
+    n = 10_000
+    items = ((BELL, "simulator", 5, "qasm3", str(i)) for i in range(n))
+    completed = {request for _, request, kind, _ in client.submit_batch_stream(items) if kind == "completed"}
+    assert completed == {str(i) for i in range(n)}

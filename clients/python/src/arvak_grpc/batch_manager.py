@@ -1,22 +1,41 @@
 """Many jobs at once, with progress, results in input order.
 
-Circuits go to the server in SubmitBatch calls of up to `CHUNK` circuits
-(one round trip each); a chunk the server refuses (a batch is accepted
-whole or not at all) is submitted circuit by circuit, so that only the
-circuits at fault fail, each in its place. Results follow the jobs
-through the client's futures, which the server pushes.
+`execute_batch` and `map` send every circuit down one SubmitBatchStream
+and read each job's result from the same stream as it ends: two messages
+a job each way, no call per job. Should the stream break, the circuits it
+had not answered are submitted again under the same idempotency keys (so
+none runs twice) and followed with futures.
+
+`submit_many` returns futures: circuits go in SubmitBatch calls of up to
+`CHUNK` circuits; a chunk the server refuses (a batch is accepted whole or
+not at all) is submitted circuit by circuit, so that only the circuits at
+fault fail, each in its place.
 """
 
 from __future__ import annotations
 
 import enum
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, Any
 
-from .exceptions import ArvakError, ArvakTimeoutError, CancelledError
+import grpc
+
+from . import _convert as convert
+from . import arvak_pb2 as pb
+from ._requests import checked_shots, new_idempotency_key
+from .exceptions import (
+    ArvakError,
+    ArvakJobFailedError,
+    ArvakTimeoutError,
+    CancelledError,
+    error_for,
+    from_rpc_error,
+    job_ended_error,
+)
 from .job_future import JobFuture
 from .job_future import as_completed as futures_as_completed
 from .types import JobResult
@@ -26,6 +45,10 @@ if TYPE_CHECKING:
 
 #: Circuits per SubmitBatch call.
 CHUNK = 500
+#: Submissions on a stream not yet answered `submitted` at most: a server
+#: that falls behind is not sent more than it can read (HTTP/2 servers
+#: disconnect a peer whose small unread frames pile up).
+WINDOW = 1000
 
 Circuit = str | tuple[str, int]
 
@@ -242,10 +265,12 @@ class BatchJobManager:
         timeout: float | None = None,
         progress_callback: ProgressCallback | None = None,
         show_progress: bool = False,
+        tags: Mapping[str, str] | None = None,
     ) -> BatchResult:
-        """Submits every circuit and waits for every result. With
-        `show_progress`, a tqdm bar when tqdm is installed, else a plain one."""
-        futures = self.submit_many(circuits, backend_id, shots, format)
+        """Runs every circuit and returns every result, in input order.
+        With `show_progress`, a tqdm bar when tqdm is installed, else a
+        plain one; `tags` go on every job."""
+        items = [c if isinstance(c, tuple) else (c, shots) for c in circuits]
         callback = progress_callback
         bar: Any = None
         if show_progress:
@@ -254,7 +279,7 @@ class BatchJobManager:
             except ImportError:
                 callback = _both(progress_callback, print_progress_bar)
             else:
-                bar = tqdm(total=len(futures), unit="job")
+                bar = tqdm(total=len(items), unit="job")
                 last = [0]
 
                 def advance(progress: BatchProgress) -> None:
@@ -263,7 +288,7 @@ class BatchJobManager:
 
                 callback = _both(progress_callback, advance)
         try:
-            return self.wait_all(futures, timeout, callback)
+            return _Streamed(self.client, items, backend_id, format, callback, tags).run(timeout)
         finally:
             if bar is not None:
                 bar.close()
@@ -278,10 +303,12 @@ class BatchJobManager:
     ) -> Iterator[JobResult]:
         """Results in input order as `Executor.map` gives them: each as its
         turn comes, raising a circuit's error when its turn comes."""
-        deadline = None if timeout is None else time.monotonic() + timeout
-        for future in self.submit_many(circuits, backend_id, shots, format):
-            left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-            yield future.result(left)
+        batch = self.execute_batch(circuits, backend_id, shots, format, timeout)
+        for result, error in zip(batch.results, batch.errors, strict=True):
+            if error is not None:
+                raise error
+            assert result is not None
+            yield result
 
     def close(self) -> None:
         if self._pool is not None:
@@ -293,6 +320,146 @@ class BatchJobManager:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Streamed:
+    """One `execute_batch`: the stream, and what it has answered."""
+
+    def __init__(
+        self,
+        client: ArvakClient,
+        items: list[tuple[str, int]],
+        backend_id: str,
+        format: str,
+        callback: ProgressCallback | None,
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        self.client, self.items, self.backend_id, self.format = client, items, backend_id, format
+        self.callback = callback
+        self.tags = convert.tags(tags)
+        n = len(items)
+        # Made before anything is sent, so that a resubmission after a
+        # broken stream is recognised as the same submission.
+        self.keys = [new_idempotency_key() for _ in range(n)]
+        self.job_ids: list[str | None] = [None] * n
+        self.results: list[JobResult | None] = [None] * n
+        self.errors: list[BaseException | None] = [None] * n
+        self.progress = BatchProgress(total=n)
+        self.window = threading.Semaphore(WINDOW)
+        self.closed = threading.Event()
+
+    def _submissions(self) -> Iterator[pb.BatchJobSubmission]:
+        for i, (circuit, shots) in enumerate(self.items):
+            while not self.window.acquire(timeout=0.5):
+                if self.closed.is_set():
+                    return
+            yield pb.BatchJobSubmission(
+                circuit=convert.payload(circuit, self.format),
+                backend_id=self.backend_id,
+                shots=checked_shots(shots),
+                client_request_id=str(i),
+                idempotency_key=self.keys[i],
+                tags=self.tags,
+            )
+
+    def _ended(self, i: int, result: JobResult | None, error: BaseException | None) -> None:
+        self.results[i], self.errors[i] = result, error
+        if error is None:
+            self.progress.success += 1
+        elif isinstance(error, CancelledError):
+            self.progress.canceled += 1
+        else:
+            self.progress.failed += 1
+        if self.callback is not None:
+            self.callback(self.progress)
+
+    def run(self, timeout: float | None) -> BatchResult:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        call = self.client.stub.SubmitBatchStream(
+            self._submissions(), timeout=timeout, metadata=self.client.connection.metadata()
+        )
+        try:
+            for answer in call:
+                self._answer(answer)
+        except grpc.RpcError as e:
+            self.closed.set()
+            broken = from_rpc_error(e)
+            if broken.code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                self._time_out(timeout)
+            else:
+                self._finish_without_stream(deadline)
+        finally:
+            self.closed.set()
+        return BatchResult(self.job_ids, self.results, self.errors, self.progress.elapsed)
+
+    def _answer(self, answer: pb.BatchJobResult) -> None:
+        i = int(answer.client_request_id)
+        kind = answer.WhichOneof("result")
+        if kind == "submitted":
+            self.job_ids[i] = answer.job_id
+            self.window.release()
+        elif kind == "completed":
+            self._ended(i, convert.result(answer.completed), None)
+        else:
+            self._ended(i, None, self._error(i, answer))
+
+    def _error(self, i: int, answer: pb.BatchJobResult) -> BaseException:
+        """An `error` answer: refused at submission (no job), or how the
+        job ended; the text starts with the status code's name."""
+        name, _, message = answer.error.partition(": ")
+        code = grpc.StatusCode.__members__.get(name, grpc.StatusCode.UNKNOWN)
+        if self.job_ids[i] is None and not answer.job_id:
+            self.window.release()  # refused: answered without a job
+            return error_for(code, message if code != grpc.StatusCode.UNKNOWN else answer.error)
+        job_id = self.job_ids[i] or answer.job_id
+        self.job_ids[i] = job_id
+        try:
+            job = self.client.get_job_status(job_id)
+        except ArvakError:
+            return ArvakJobFailedError(f"job {job_id}: {answer.error}")
+        return (
+            job_ended_error(job)
+            if job.is_terminal and job.state.name != "COMPLETED"
+            else (ArvakJobFailedError(f"job {job_id}: {answer.error}", job))
+        )
+
+    def _unanswered(self) -> list[int]:
+        return [i for i in range(len(self.items)) if self.results[i] is None and self.errors[i] is None]
+
+    def _finish_without_stream(self, deadline: float | None) -> None:
+        """The stream broke: submit what it did not confirm again, under
+        the same keys (the server answers a known key with its job), and
+        follow every job still open with a future."""
+        open_items = self._unanswered()
+        if not open_items:
+            return
+        batch = [
+            {
+                "circuit": self.items[i][0],
+                "shots": self.items[i][1],
+                "format": self.format,
+                "idempotency_key": self.keys[i],
+                "tags": self.tags,
+            }
+            for i in open_items
+        ]
+        ids = self.client.submit_batch(batch, self.backend_id, self.format)
+        futures = {}
+        for i, job_id in zip(open_items, ids, strict=True):
+            self.job_ids[i] = job_id
+            futures[i] = JobFuture(self.client, job_id)
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+        by_future = {id(f): i for i, f in futures.items()}
+        try:
+            for future in futures_as_completed(futures.values(), left):
+                error = future.exception()
+                self._ended(by_future[id(future)], None if error else future.result(), error)
+        except ArvakTimeoutError:
+            self._time_out(left)
+
+    def _time_out(self, timeout: float | None) -> None:
+        for i in self._unanswered():
+            self.errors[i] = ArvakTimeoutError(f"circuit {i} had no result within {timeout} s")
 
 
 def _both(first: ProgressCallback | None, second: ProgressCallback) -> ProgressCallback:
