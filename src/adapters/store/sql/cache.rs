@@ -11,12 +11,48 @@ use std::sync::Mutex;
 
 use lru::LruCache;
 
-use crate::domain::{Job, JobId};
+use crate::domain::{Job, JobId, JobResult};
 
 pub struct JobCache {
     inner: Mutex<Inner>,
     max_bytes: usize,
+    /// Results of the jobs this node completed last: a client that waited
+    /// for its job asks for the result next (GetJobResult, a batch
+    /// stream's answer), and with SQLite each read is a hop to the
+    /// database's thread and back. A share of the budget of their own.
+    results: Mutex<Results>,
 }
+
+struct Results {
+    kept: LruCache<JobId, JobResult>,
+    bytes: usize,
+    max_bytes: usize,
+}
+
+impl Results {
+    fn take(&mut self, id: &JobId) {
+        if let Some(old) = self.kept.pop(id) {
+            self.bytes -= result_footprint(&old);
+        }
+    }
+}
+
+/// A kept result's memory: its counts (each a string and a count, in a
+/// map), its metadata text, the LRU's node and map slot.
+fn result_footprint(result: &JobResult) -> usize {
+    let counts: usize = result
+        .counts
+        .keys()
+        .map(|outcome| heap_block(outcome.len()) + 48)
+        .sum();
+    heap_block(size_of::<JobResult>() + size_of::<JobId>() + LRU_LINKS)
+        + MAP_SLOT
+        + counts
+        + heap_block(result.metadata_json.len())
+}
+
+/// The share of the cache's budget that results may take.
+const RESULTS_SHARE: usize = 4;
 
 struct Inner {
     /// QUEUED and RUNNING jobs: each will be read by the worker that claims
@@ -115,6 +151,43 @@ impl JobCache {
                 bytes: 0,
             }),
             max_bytes,
+            results: Mutex::new(Results {
+                kept: LruCache::unbounded(),
+                bytes: 0,
+                max_bytes: max_bytes / RESULTS_SHARE,
+            }),
+        }
+    }
+
+    fn results(&self) -> std::sync::MutexGuard<'_, Results> {
+        self.results.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The result of a job this node completed lately, if still kept.
+    pub fn result(&self, id: JobId) -> Option<JobResult> {
+        self.results().kept.get(&id).cloned()
+    }
+
+    /// Keeps results as committed (None: the job's result was cleared),
+    /// evicting the least recently used beyond their budget; one larger
+    /// than the whole budget is not kept.
+    pub fn put_results(&self, results: impl IntoIterator<Item = (JobId, Option<JobResult>)>) {
+        let mut kept = self.results();
+        for (id, result) in results {
+            kept.take(&id);
+            let Some(result) = result else { continue };
+            let size = result_footprint(&result);
+            if size > kept.max_bytes {
+                continue;
+            }
+            kept.bytes += size;
+            kept.kept.put(id, result);
+            while kept.bytes > kept.max_bytes {
+                match kept.kept.pop_lru() {
+                    Some((_, evicted)) => kept.bytes -= result_footprint(&evicted),
+                    None => break,
+                }
+            }
         }
     }
 
@@ -172,14 +245,19 @@ impl JobCache {
 
     pub fn remove(&self, id: JobId) {
         self.lock().take(&id);
+        self.results().take(&id);
     }
 
-    /// Forgets everything (after changes made by SQL over many jobs at once).
+    /// Forgets everything (after changes made by SQL over many jobs at
+    /// once, such as results expired by retention).
     pub fn clear(&self) {
         let mut inner = self.lock();
         inner.unfinished.clear();
         inner.ended.clear();
         inner.bytes = 0;
+        let mut results = self.results();
+        results.kept.clear();
+        results.bytes = 0;
     }
 
     #[cfg(test)]
@@ -355,5 +433,43 @@ mod tests {
                 .is_none()
         );
         assert_eq!(cache.bytes(), 0);
+    }
+
+    fn result(outcomes: usize) -> JobResult {
+        JobResult {
+            counts: (0..outcomes).map(|n| (format!("{n:016b}"), 1)).collect(),
+            shots: outcomes as u32,
+            execution_time_ms: 1,
+            metadata_json: "{}".into(),
+        }
+    }
+
+    #[test]
+    fn results_are_kept_within_their_share_and_cleared_when_told() {
+        let cache = JobCache::new(64 * 1024);
+        let ids: Vec<JobId> = (1..=40u128)
+            .map(|n| JobId::from_uuid(uuid::Uuid::from_u128(n)))
+            .collect();
+        cache.put_results(ids.iter().map(|id| (*id, Some(result(10)))));
+        // A quarter of 64 KiB holds some of forty results of ten outcomes,
+        // the newest: the oldest went first.
+        assert!(cache.result(ids[0]).is_none(), "the oldest was evicted");
+        assert_eq!(cache.result(ids[39]), Some(result(10)));
+        let kept = ids.iter().filter(|id| cache.result(**id).is_some()).count();
+        assert!((5..40).contains(&kept), "{kept} kept");
+        assert!(cache.results().bytes <= 16 * 1024);
+
+        cache.put_results([(ids[39], None)]);
+        assert!(
+            cache.result(ids[39]).is_none(),
+            "a cleared result is forgotten"
+        );
+        cache.put_results([(ids[0], Some(result(100_000)))]);
+        assert!(
+            cache.result(ids[0]).is_none(),
+            "one larger than the share is not kept"
+        );
+        cache.clear();
+        assert!(cache.result(ids[38]).is_none() && cache.results().bytes == 0);
     }
 }

@@ -313,6 +313,9 @@ where
     }
 
     async fn result(&self, id: JobId) -> Result<Option<JobResult>> {
+        if let Some(result) = self.cache.as_ref().and_then(|cache| cache.result(id)) {
+            return Ok(Some(result));
+        }
         let id = id.to_string();
         let mut conn = self.conn().await?;
         let row = D::fetch_result(&mut conn, statements::select_result(&id))

@@ -13,7 +13,7 @@ use crate::adapters::store::sql::error::{DbError, store_error};
 use crate::adapters::store::sql::group_commit::{Finish, finish};
 use crate::adapters::store::sql::statements;
 use crate::adapters::store::sql::writes::{self, Step, StepError, WriteConn};
-use crate::domain::{Error, Job, JobId, Result, Transition, UnixMillis};
+use crate::domain::{Error, Job, JobId, JobResult, Result, Transition, UnixMillis};
 use crate::ports::{CreateOutcome, LeaderEpoch};
 
 /// What the writer task does: creations, which a batch runs all together,
@@ -147,12 +147,26 @@ pub struct Written {
     pub(super) wide: bool,
     /// The newest leader epoch, once the batch has locked its row.
     leader_epoch: Option<LeaderEpoch>,
+    /// Results the batch stored (or cleared: None), for the cache once it
+    /// commits.
+    pub(super) results: Vec<(JobId, Option<JobResult>)>,
 }
 
 impl Written {
     fn wide_change(&mut self) {
         self.wide = true;
         self.jobs.clear();
+        self.results.clear();
+    }
+
+    /// Notes the result a change of job `id` stored or cleared, if it
+    /// touched one.
+    pub(super) fn stored(&mut self, id: JobId, transition: &Transition) {
+        match transition {
+            Transition::Complete { result, .. } => self.results.push((id, Some(result.clone()))),
+            Transition::ExpireResult => self.results.push((id, None)),
+            _ => {}
+        }
     }
 }
 
@@ -173,6 +187,7 @@ async fn run<C: WriteConn>(
             let step = writes::apply(conn, id, &transition).await;
             if let Ok(job) = &step {
                 written.jobs.insert(id, job.clone());
+                written.stored(id, &transition);
             }
             settle(reply, step)
         }
@@ -326,6 +341,7 @@ impl Batch {
                 cache.clear();
             }
             cache.put_all(self.written.jobs.into_values());
+            cache.put_results(self.written.results);
         }
         for finish in self.finishes {
             finish(failure.clone());

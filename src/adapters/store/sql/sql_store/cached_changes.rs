@@ -177,6 +177,7 @@ impl KnownChanges {
             };
             for item in pending {
                 if updated.contains(&item.update.id) {
+                    written.stored(item.job.id, &item.transition);
                     finishes.push(finish(item.reply, Ok(item.job)));
                 } else {
                     cache.inspect(|cache| cache.remove(item.job.id));
@@ -191,6 +192,7 @@ impl KnownChanges {
             match writes::apply_again(conn, item.id, &item.transition).await {
                 Ok(job) => {
                     written.jobs.insert(item.id, job.clone());
+                    written.stored(item.id, &item.transition);
                     finishes.push(finish(item.reply, Ok(job)));
                 }
                 Err(StepError::Refused(error)) => finishes.push(finish(item.reply, Err(error))),
