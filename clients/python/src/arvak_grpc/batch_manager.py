@@ -338,6 +338,8 @@ class _Streamed:
         self.callback = callback
         self.tags = convert.tags(tags)
         n = len(items)
+        for _, shots in items:  # refused here, before anything is sent
+            checked_shots(shots)
         # Made before anything is sent, so that a resubmission after a
         # broken stream is recognised as the same submission.
         self.keys = [new_idempotency_key() for _ in range(n)]
@@ -349,17 +351,23 @@ class _Streamed:
         self.closed = threading.Event()
 
     def _submissions(self) -> Iterator[pb.BatchJobSubmission]:
+        # A batch often repeats one circuit: its payload is built once.
+        payloads: dict[str, pb.CircuitPayload] = {}
+        tags = self.tags or None  # an empty map costs a little per message
         for i, (circuit, shots) in enumerate(self.items):
             while not self.window.acquire(timeout=0.5):
                 if self.closed.is_set():
                     return
+            payload = payloads.get(circuit)
+            if payload is None:
+                payload = payloads[circuit] = convert.payload(circuit, self.format)
             yield pb.BatchJobSubmission(
-                circuit=convert.payload(circuit, self.format),
+                circuit=payload,
                 backend_id=self.backend_id,
-                shots=checked_shots(shots),
+                shots=shots,
                 client_request_id=str(i),
                 idempotency_key=self.keys[i],
-                tags=self.tags,
+                tags=tags,
             )
 
     def _ended(self, i: int, result: JobResult | None, error: BaseException | None) -> None:
