@@ -31,3 +31,11 @@ def test_every_example_runs(server: Server, tls_server: Server) -> None:
             exec(compile(code, f"README.md example {number}", "exec"), namespace)
         except Exception as error:
             raise AssertionError(f"README.md example {number} failed:\n{code}") from error
+
+
+def test_the_repositorys_readme_python_example_runs(server: Server) -> None:
+    root = README.parents[2] / "README.md"
+    blocks = re.findall(r"```python\n(.*?)```", root.read_text(), flags=re.S)
+    assert blocks, "the repository's README shows Python"
+    for code in blocks:
+        exec(compile(code.replace("localhost:50051", server.address), "README.md", "exec"), {})
