@@ -182,6 +182,49 @@ def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
     return directory / "ca.pem", directory / "server.pem", directory / "server.key"
 
 
+def make_client_certificate(directory: Path) -> tuple[Path, Path]:
+    """A client certificate signed by the CA `make_certificates` made there."""
+    openssl = shutil.which("openssl")
+    assert openssl is not None
+
+    def run(*args: str) -> None:
+        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
+
+    run(
+        "req",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-keyout",
+        "client.key",
+        "-out",
+        "client.csr",
+        "-subj",
+        "/CN=team-q",
+    )
+    (directory / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
+    run(
+        "x509",
+        "-req",
+        "-in",
+        "client.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "client.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "client.ext",
+    )
+    return directory / "client.pem", directory / "client.key"
+
+
 @pytest.fixture(scope="session")
 def tls_server(binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("tls-server")
@@ -207,6 +250,24 @@ def tls_server(binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     assert found, f"no key in: {created.stdout!r} {created.stderr!r}"
     running = start(binary, workdir, env)
     running.api_key, running.ca_cert = found.group(0), ca
+    yield running
+    stop(running)
+
+
+@pytest.fixture(scope="session")
+def mtls_server(binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """TLS that refuses clients without a certificate its CA signed."""
+    workdir = tmp_path_factory.mktemp("mtls-server")
+    ca, cert, key = make_certificates(workdir)
+    env = {
+        "ARVAK_TLS_ENABLED": "true",
+        "ARVAK_TLS_CERT_PATH": str(cert),
+        "ARVAK_TLS_KEY_PATH": str(key),
+        "ARVAK_TLS_CLIENT_CA_PATH": str(ca),
+        "ARVAK_TLS_REQUIRE_CLIENT_CERT": "true",
+    }
+    running = start(binary, workdir, env)
+    running.ca_cert = ca
     yield running
     stop(running)
 

@@ -6,7 +6,7 @@ import pytest
 
 from arvak_grpc import NO_RETRY, ArvakAuthenticationError, ArvakClient, ArvakUnavailableError, JobState
 
-from .conftest import BELL, Server
+from .conftest import BELL, Server, make_client_certificate
 
 
 def test_tls_and_an_api_key_reach_the_server(tls_server: Server) -> None:
@@ -42,4 +42,13 @@ def test_a_server_signed_by_another_ca_is_not_trusted(tls_server: Server, server
         tls_server.address, api_key=tls_server.api_key, tls=True, timeout=5, retry_policy=NO_RETRY
     ) as client:
         with pytest.raises(ArvakUnavailableError):
+            client.list_backends()
+
+
+def test_mtls_with_a_client_certificate(mtls_server: Server) -> None:
+    cert, key = make_client_certificate(mtls_server.workdir)
+    with ArvakClient(mtls_server.address, ca_cert=mtls_server.ca_cert, client_cert=cert, client_key=key) as client:
+        assert client.submit_qasm_future(BELL, "simulator", 5).result(timeout=60).shots == 5
+    with ArvakClient(mtls_server.address, ca_cert=mtls_server.ca_cert, timeout=5, retry_policy=NO_RETRY) as client:
+        with pytest.raises(ArvakUnavailableError):  # the handshake is refused
             client.list_backends()
