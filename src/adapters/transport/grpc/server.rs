@@ -110,6 +110,8 @@ impl<J: JobsApi> GrpcServer<J> {
             .build_v1alpha()
             .map_err(|e| Error::internal(format!("reflection service: {e}")))?;
         Server::builder()
+            .initial_stream_window_size(STREAM_WINDOW)
+            .initial_connection_window_size(CONNECTION_WINDOW)
             .add_service(self.health_service)
             .add_service(reflection_v1)
             .add_service(reflection_v1alpha)
@@ -122,6 +124,17 @@ impl<J: JobsApi> GrpcServer<J> {
             .map_err(|e| Error::unavailable(format!("gRPC server stopped: {e}")))
     }
 }
+
+/// What a client may send on one stream before the server has read it.
+/// h2 disconnects a peer (GOAWAY `too_many_data_frames`) once the framing
+/// overhead of small DATA frames it holds unread passes half the
+/// connection window: a client streaming thousands of small submissions
+/// faster than they are stored would be cut off, as hyper's defaults (1 MiB
+/// for both windows) allow 17,000 frames of 60 bytes on one stream. With
+/// these, one stream holds at most 256 KiB (about 4,400 such frames, 860 KiB
+/// of overhead) against a 2 MiB budget.
+const STREAM_WINDOW: u32 = 256 * 1024;
+const CONNECTION_WINDOW: u32 = 4 * 1024 * 1024;
 
 /// A plain TCP connection, with its peer address for the auth layer.
 fn plain_peer(stream: TcpStream) -> PeerStream<TcpStream> {
