@@ -34,6 +34,10 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+#: Submissions a batch stream sends ahead of the server's answers.
+STREAM_WINDOW = 1000
+
+
 class ArvakClient:
     """A client of one Arvak server.
 
@@ -305,15 +309,31 @@ class ArvakClient:
         """Submits circuits as they come and yields what becomes of each:
         (job_id, client_request_id, "submitted" | "completed" | "error",
         data). Input items are (circuit, backend_id, shots, format,
-        client_request_id)."""
+        client_request_id). At most `STREAM_WINDOW` submissions are sent
+        ahead of the server's answers, so a server that falls behind is not
+        flooded."""
+        window = threading.Semaphore(STREAM_WINDOW)
+        ended = threading.Event()
 
-        submissions = (requests.stream_item(item) for item in circuits)
+        def submissions() -> Iterator[pb.BatchJobSubmission]:
+            for item in circuits:
+                while not window.acquire(timeout=0.5):
+                    if ended.is_set():
+                        return
+                yield requests.stream_item(item)
+
         rpc: Callable[..., Any] = self.stub.SubmitBatchStream
         try:
-            for answer in rpc(submissions, metadata=self.connection.metadata()):
+            for answer in rpc(submissions(), metadata=self.connection.metadata()):
+                kind = answer.WhichOneof("result")
+                # The first answer about a submission: it was taken or refused.
+                if kind == "submitted" or (kind == "error" and not answer.job_id):
+                    window.release()
                 yield convert.batch_answer(answer)
         except grpc.RpcError as e:
             raise from_rpc_error(e) from None
+        finally:
+            ended.set()
 
     def wait_for_job(self, job_id: str, poll_interval: float = 1.0, max_wait: float | None = None) -> JobResult:
         """Waits for the job to end and returns its result.
