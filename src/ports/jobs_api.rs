@@ -148,6 +148,9 @@ impl CancelReply {
 pub struct BatchSubmission {
     pub client_request_id: String,
     pub command: Result<SubmitCommand>,
+    /// Whether the client wants the `submitted` answer (it may ask for
+    /// only the final one).
+    pub answer_submitted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -214,3 +214,41 @@ async fn submit_batch_stream_reports_a_failed_job_as_an_error() {
         "{last:?}"
     );
 }
+
+#[tokio::test]
+async fn submit_batch_stream_skips_the_submitted_answer_when_asked() {
+    let mut app = spawn_app().await;
+    let quiet = |id: &str, qasm: &str| proto::BatchJobSubmission {
+        skip_submitted_answer: true,
+        ..submission(id, qasm)
+    };
+    let input = tokio_stream::iter(vec![
+        quiet("quiet", BELL),
+        submission("loud", BELL),
+        quiet("bad", "OPENQASM 3.0;\nqubit[1] q;\nfoo q[0];\n"),
+    ]);
+    let answers: Vec<proto::BatchJobResult> = app
+        .client
+        .submit_batch_stream(input)
+        .await
+        .unwrap()
+        .into_inner()
+        .map(|answer| answer.unwrap())
+        .collect()
+        .await;
+    let mut kinds: BTreeMap<String, Vec<&'static str>> = BTreeMap::new();
+    for answer in &answers {
+        let kind = match answer.result.as_ref().unwrap() {
+            Answer::Submitted(_) => "submitted",
+            Answer::Completed(_) => "completed",
+            Answer::Error(_) => "error",
+        };
+        kinds
+            .entry(answer.client_request_id.clone())
+            .or_default()
+            .push(kind);
+    }
+    assert_eq!(kinds["quiet"], ["completed"]);
+    assert_eq!(kinds["loud"], ["submitted", "completed"]);
+    assert_eq!(kinds["bad"], ["error"], "a refusal is still answered");
+}

@@ -74,21 +74,25 @@ impl JobService {
                 item = input.next(), if input_open => {
                     let (arrived, open) = gather(item, &mut input);
                     input_open = open;
-                    let submitted = join_all(arrived.into_iter().map(|submission| async {
-                        let result = match submission.command {
-                            Ok(command) => self.submit_streamed(&identity, command).await,
-                            Err(e) => Err(e),
-                        };
-                        (submission.client_request_id, result)
+                    let submitted = join_all(arrived.into_iter().map(|submission| {
+                        let identity = &identity;
+                        async move {
+                            let result = match submission.command {
+                                Ok(command) => self.submit_streamed(identity, command).await,
+                                Err(e) => Err(e),
+                            };
+                            (submission.client_request_id, submission.answer_submitted, result)
+                        }
                     }))
                     .await;
                     let mut ended = Vec::new();
-                    for (request_id, result) in submitted {
+                    for (request_id, answer_submitted, result) in submitted {
                         let answer = match result {
                             Ok(admitted) => {
                                 pending.insert(admitted.id, request_id.clone());
                                 // A repeated idempotency key may name a job that already ended.
                                 if !admitted.created { ended.push((admitted.id, None)); }
+                                if !answer_submitted { continue; }
                                 BatchStreamAnswer::submitted(admitted.id, request_id)
                             }
                             Err(error) => BatchStreamAnswer { job_id: String::new(), client_request_id: request_id, outcome: StreamOutcome::Error(error) },
@@ -250,6 +254,7 @@ mod tests {
         Ok(BatchSubmission {
             client_request_id: id.to_string(),
             command: Err(Error::invalid_argument("not needed here")),
+            answer_submitted: true,
         })
     }
 

@@ -301,9 +301,11 @@ impl<J: JobsApi> ArvakService for ArvakGrpc<J> {
                 let submissions = input.map(|item| {
                     let s = item.map_err(|status| Error::canceled(status.message().to_owned()))?;
                     let client_request_id = s.client_request_id.clone();
+                    let answer_submitted = !s.skip_submitted_answer;
                     Ok(BatchSubmission {
                         client_request_id,
                         command: SubmitFields::from(s).into_command(),
+                        answer_submitted,
                     })
                 });
                 let answers = self
