@@ -299,7 +299,7 @@ class ResultChunk(_message.Message):
     def __init__(self, job_id: _Optional[str] = ..., counts: _Optional[_Mapping[str, int]] = ..., is_final: _Optional[bool] = ..., chunk_index: _Optional[int] = ..., total_chunks: _Optional[int] = ...) -> None: ...
 
 class BatchJobSubmission(_message.Message):
-    __slots__ = ("circuit", "backend_id", "shots", "client_request_id", "optimization_level", "priority", "idempotency_key", "tags", "seed")
+    __slots__ = ("circuit", "backend_id", "shots", "client_request_id", "optimization_level", "priority", "idempotency_key", "tags", "seed", "skip_submitted_answer")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -316,6 +316,7 @@ class BatchJobSubmission(_message.Message):
     IDEMPOTENCY_KEY_FIELD_NUMBER: _ClassVar[int]
     TAGS_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    SKIP_SUBMITTED_ANSWER_FIELD_NUMBER: _ClassVar[int]
     circuit: CircuitPayload
     backend_id: str
     shots: int
@@ -325,7 +326,8 @@ class BatchJobSubmission(_message.Message):
     idempotency_key: str
     tags: _containers.ScalarMap[str, str]
     seed: int
-    def __init__(self, circuit: _Optional[_Union[CircuitPayload, _Mapping]] = ..., backend_id: _Optional[str] = ..., shots: _Optional[int] = ..., client_request_id: _Optional[str] = ..., optimization_level: _Optional[int] = ..., priority: _Optional[_Union[JobPriority, str]] = ..., idempotency_key: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., seed: _Optional[int] = ...) -> None: ...
+    skip_submitted_answer: bool
+    def __init__(self, circuit: _Optional[_Union[CircuitPayload, _Mapping]] = ..., backend_id: _Optional[str] = ..., shots: _Optional[int] = ..., client_request_id: _Optional[str] = ..., optimization_level: _Optional[int] = ..., priority: _Optional[_Union[JobPriority, str]] = ..., idempotency_key: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., seed: _Optional[int] = ..., skip_submitted_answer: _Optional[bool] = ...) -> None: ...
 
 class BatchJobResult(_message.Message):
     __slots__ = ("job_id", "client_request_id", "submitted", "completed", "error")

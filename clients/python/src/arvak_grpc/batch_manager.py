@@ -1,8 +1,9 @@
 """Many jobs at once, with progress, results in input order.
 
 `execute_batch` and `map` send every circuit down one SubmitBatchStream
-and read each job's result from the same stream as it ends: two messages
-a job each way, no call per job. Should the stream break, the circuits it
+and read each job's result from the same stream as it ends: one message a
+job each way (the submissions ask for no `submitted` answer), no call per
+job. Should the stream break, the circuits it
 had not answered are submitted again under the same idempotency keys (so
 none runs twice) and followed with futures.
 
@@ -45,9 +46,10 @@ if TYPE_CHECKING:
 
 #: Circuits per SubmitBatch call.
 CHUNK = 500
-#: Submissions on a stream not yet answered `submitted` at most: a server
+#: Submissions on a stream without their final answer at most: a server
 #: that falls behind is not sent more than it can read (HTTP/2 servers
-#: disconnect a peer whose small unread frames pile up).
+#: disconnect a peer whose small unread frames pile up), and jobs in
+#: flight stay bounded.
 WINDOW = 1000
 
 Circuit = str | tuple[str, int]
@@ -368,6 +370,8 @@ class _Streamed:
                 client_request_id=str(i),
                 idempotency_key=self.keys[i],
                 tags=tags,
+                # Only the result (or error) comes back: half the answers.
+                skip_submitted_answer=True,
             )
 
     def _ended(self, i: int, result: JobResult | None, error: BaseException | None) -> None:
@@ -403,13 +407,16 @@ class _Streamed:
     def _answer(self, answer: pb.BatchJobResult) -> None:
         i = int(answer.client_request_id)
         kind = answer.WhichOneof("result")
-        if kind == "submitted":
+        if kind == "submitted":  # a server that ignores skip_submitted_answer
             self.job_ids[i] = answer.job_id
-            self.window.release()
-        elif kind == "completed":
+            return
+        if answer.job_id:
+            self.job_ids[i] = answer.job_id
+        if kind == "completed":
             self._ended(i, convert.result(answer.completed), None)
         else:
             self._ended(i, None, self._error(i, answer))
+        self.window.release()
 
     def _error(self, i: int, answer: pb.BatchJobResult) -> BaseException:
         """An `error` answer: refused at submission (no job), or how the
@@ -417,7 +424,6 @@ class _Streamed:
         name, _, message = answer.error.partition(": ")
         code = grpc.StatusCode.__members__.get(name, grpc.StatusCode.UNKNOWN)
         if self.job_ids[i] is None and not answer.job_id:
-            self.window.release()  # refused: answered without a job
             return error_for(code, message if code != grpc.StatusCode.UNKNOWN else answer.error)
         job_id = self.job_ids[i] or answer.job_id
         self.job_ids[i] = job_id
