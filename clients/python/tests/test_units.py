@@ -147,3 +147,43 @@ def test_results_give_probabilities_and_the_most_frequent_outcome() -> None:
 def test_states_know_which_are_terminal_and_unknown_values_do_not_fail() -> None:
     assert JobState.RESULT_EXPIRED.is_terminal and not JobState.RUNNING.is_terminal
     assert JobState.of(6) is JobState.RESULT_EXPIRED and JobState.of(99) is JobState.UNSPECIFIED
+
+
+def test_a_job_that_ended_without_a_result_says_how() -> None:
+    from datetime import datetime
+
+    from arvak_grpc import ArvakJobFailedError, CancelledError, Job
+    from arvak_grpc.exceptions import job_ended_error
+
+    def ended(state: JobState, error: str | None = None) -> Job:
+        return Job("j1", state, datetime.now(), "simulator", 10, error_message=error)
+
+    assert isinstance(job_ended_error(ended(JobState.CANCELED)), CancelledError)
+    failed = job_ended_error(ended(JobState.FAILED, "readout error"))
+    assert type(failed) is ArvakJobFailedError and "readout error" in str(failed) and failed.job is not None
+    assert "expired" in str(job_ended_error(ended(JobState.RESULT_EXPIRED)))
+
+
+def test_streams_are_called_without_the_unary_deadline() -> None:
+    """The 1.x client gave streams its 30 s unary timeout, so a long watch
+    died; here only unary calls carry it."""
+    from arvak_grpc import ArvakClient
+
+    calls: dict[str, dict[str, object]] = {}
+
+    class Stub:
+        def __getattr__(self, method: str) -> object:
+            def call(request: object, **kwargs: object) -> list[object]:
+                calls[method] = kwargs
+                return []
+
+            return call
+
+    client = ArvakClient("127.0.0.1:1", timeout=0.5)
+    client.stub = Stub()
+    list(client.watch_job("j"))
+    list(client.stream_results("j"))
+    list(client.submit_batch_stream([]))
+    for method in ("WatchJob", "StreamResults", "SubmitBatchStream"):
+        assert "timeout" not in calls[method], method
+    client.close()
