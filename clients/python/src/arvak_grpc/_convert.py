@@ -125,3 +125,13 @@ def batch_answer(message: pb.BatchJobResult) -> tuple[str, str, str, str | JobRe
     else:
         data = str(getattr(message, kind))
     return message.job_id, message.client_request_id, kind, data
+
+
+def update(message: pb.JobStatusUpdate) -> tuple[JobState, datetime, str | None]:
+    """A WatchJob update: (state, when, error message)."""
+    return JobState.of(message.state), datetime.fromtimestamp(message.timestamp), message.error_message or None
+
+
+def chunk(message: pb.ResultChunk) -> tuple[dict[str, int], bool, int, int]:
+    """A StreamResults chunk: (counts, is_final, index, total chunks)."""
+    return dict(message.counts), message.is_final, message.chunk_index, message.total_chunks

@@ -6,13 +6,16 @@ made, so that retries of it carry the same key.
 
 from __future__ import annotations
 
+import threading
 import uuid
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, TypeVar
 
 from . import _convert as convert
 from . import arvak_pb2 as pb
 from .types import JobPriority, JobState
+
+T = TypeVar("T")
 
 #: A circuit of a batch: its text and shots, or a mapping with `circuit`,
 #: `shots` and any of `format`, `priority`, `tags`, `seed`, `idempotency_key`.
@@ -130,3 +133,29 @@ def checked_shots(shots: int) -> int:
     if shots < 1:
         raise ValueError(f"shots must be at least 1, not {shots}")
     return shots
+
+
+class SendWindow:
+    """How many submissions a batch stream may send ahead of their answers:
+    a server that falls behind is not sent more than it can read (HTTP/2
+    servers disconnect a peer whose small unread frames pile up). The
+    stream's sending side waits in `paced`; each answer that settles a
+    submission calls `release`; `close` lets the sender stop once the
+    answers have ended."""
+
+    def __init__(self, size: int) -> None:
+        self._room = threading.Semaphore(size)
+        self._closed = threading.Event()
+
+    def paced(self, items: Iterable[T]) -> Iterator[T]:
+        for item in items:
+            while not self._room.acquire(timeout=0.5):
+                if self._closed.is_set():
+                    return
+            yield item
+
+    def release(self) -> None:
+        self._room.release()
+
+    def close(self) -> None:
+        self._closed.set()

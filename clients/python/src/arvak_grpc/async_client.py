@@ -210,14 +210,14 @@ class AsyncArvakClient:
 
     async def watch_job(self, job_id: str) -> AsyncIterator[tuple[JobState, datetime, str | None]]:
         async for update in self._stream("WatchJob", pb.WatchJobRequest(job_id=job_id), ArvakJobNotFoundError):
-            yield JobState.of(update.state), datetime.fromtimestamp(update.timestamp), update.error_message or None
+            yield convert.update(update)
 
     async def stream_results(
         self, job_id: str, chunk_size: int = 1000
     ) -> AsyncIterator[tuple[dict[str, int], bool, int, int]]:
         request = pb.StreamResultsRequest(job_id=job_id, chunk_size=chunk_size)
         async for chunk in self._stream("StreamResults", request, ArvakJobNotFoundError):
-            yield dict(chunk.counts), chunk.is_final, chunk.chunk_index, chunk.total_chunks
+            yield convert.chunk(chunk)
 
     async def submit_batch_stream(
         self, circuits: Iterable[tuple[str, str, int, str, str]] | AsyncIterator[tuple[str, str, int, str, str]]

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import enum
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,7 +26,7 @@ import grpc
 
 from . import _convert as convert
 from . import arvak_pb2 as pb
-from ._requests import checked_shots, new_idempotency_key
+from ._requests import SendWindow, checked_shots, new_idempotency_key
 from .exceptions import (
     ArvakError,
     ArvakJobFailedError,
@@ -46,10 +45,8 @@ if TYPE_CHECKING:
 
 #: Circuits per SubmitBatch call.
 CHUNK = 500
-#: Submissions on a stream without their final answer at most: a server
-#: that falls behind is not sent more than it can read (HTTP/2 servers
-#: disconnect a peer whose small unread frames pile up), and jobs in
-#: flight stay bounded.
+#: Submissions on a stream without their final answer at most (a
+#: `SendWindow`), which also bounds the jobs in flight.
 WINDOW = 1000
 
 Circuit = str | tuple[str, int]
@@ -349,17 +346,13 @@ class _Streamed:
         self.results: list[JobResult | None] = [None] * n
         self.errors: list[BaseException | None] = [None] * n
         self.progress = BatchProgress(total=n)
-        self.window = threading.Semaphore(WINDOW)
-        self.closed = threading.Event()
+        self.window = SendWindow(WINDOW)
 
     def _submissions(self) -> Iterator[pb.BatchJobSubmission]:
         # A batch often repeats one circuit: its payload is built once.
         payloads: dict[str, pb.CircuitPayload] = {}
         tags = self.tags or None  # an empty map costs a little per message
-        for i, (circuit, shots) in enumerate(self.items):
-            while not self.window.acquire(timeout=0.5):
-                if self.closed.is_set():
-                    return
+        for i, (circuit, shots) in self.window.paced(enumerate(self.items)):
             payload = payloads.get(circuit)
             if payload is None:
                 payload = payloads[circuit] = convert.payload(circuit, self.format)
@@ -394,14 +387,14 @@ class _Streamed:
             for answer in call:
                 self._answer(answer)
         except grpc.RpcError as e:
-            self.closed.set()
+            self.window.close()
             broken = from_rpc_error(e)
             if broken.code == grpc.StatusCode.DEADLINE_EXCEEDED:
                 self._time_out(timeout)
             else:
                 self._finish_without_stream(deadline)
         finally:
-            self.closed.set()
+            self.window.close()
         return BatchResult(self.job_ids, self.results, self.errors, self.progress.elapsed)
 
     def _answer(self, answer: pb.BatchJobResult) -> None:

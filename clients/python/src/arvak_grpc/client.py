@@ -288,20 +288,15 @@ class ArvakClient:
     def watch_job(self, job_id: str) -> Iterator[tuple[JobState, datetime, str | None]]:
         """The job's state now, then each change, ending after it ends:
         (state, when, error message)."""
-        stream = self._stream("WatchJob", pb.WatchJobRequest(job_id=job_id), ArvakJobNotFoundError)
-        for update in stream:
-            yield (
-                JobState.of(update.state),
-                datetime.fromtimestamp(update.timestamp),
-                update.error_message or None,
-            )
+        for update in self._stream("WatchJob", pb.WatchJobRequest(job_id=job_id), ArvakJobNotFoundError):
+            yield convert.update(update)
 
     def stream_results(self, job_id: str, chunk_size: int = 1000) -> Iterator[tuple[dict[str, int], bool, int, int]]:
         """A completed job's counts in chunks: (counts, is_final, index,
         total chunks); every outcome comes exactly once."""
         request = pb.StreamResultsRequest(job_id=job_id, chunk_size=chunk_size)
         for chunk in self._stream("StreamResults", request, ArvakJobNotFoundError):
-            yield dict(chunk.counts), chunk.is_final, chunk.chunk_index, chunk.total_chunks
+            yield convert.chunk(chunk)
 
     def submit_batch_stream(
         self, circuits: Iterable[tuple[str, str, int, str, str]]
@@ -312,19 +307,11 @@ class ArvakClient:
         client_request_id). At most `STREAM_WINDOW` submissions are sent
         ahead of the server's answers, so a server that falls behind is not
         flooded."""
-        window = threading.Semaphore(STREAM_WINDOW)
-        ended = threading.Event()
-
-        def submissions() -> Iterator[pb.BatchJobSubmission]:
-            for item in circuits:
-                while not window.acquire(timeout=0.5):
-                    if ended.is_set():
-                        return
-                yield requests.stream_item(item)
-
+        window = requests.SendWindow(STREAM_WINDOW)
+        submissions = window.paced(requests.stream_item(item) for item in circuits)
         rpc: Callable[..., Any] = self.stub.SubmitBatchStream
         try:
-            for answer in rpc(submissions(), metadata=self.connection.metadata()):
+            for answer in rpc(submissions, metadata=self.connection.metadata()):
                 kind = answer.WhichOneof("result")
                 # The first answer about a submission: it was taken or refused.
                 if kind == "submitted" or (kind == "error" and not answer.job_id):
@@ -333,7 +320,7 @@ class ArvakClient:
         except grpc.RpcError as e:
             raise from_rpc_error(e) from None
         finally:
-            ended.set()
+            window.close()
 
     def wait_for_job(self, job_id: str, poll_interval: float = 1.0, max_wait: float | None = None) -> JobResult:
         """Waits for the job to end and returns its result.
@@ -379,7 +366,7 @@ class ArvakClient:
         )
         try:
             for update in call:
-                yield JobState.of(update.state), datetime.fromtimestamp(update.timestamp), update.error_message or None
+                yield convert.update(update)
         except grpc.RpcError as e:
             error = from_rpc_error(e, ArvakJobNotFoundError)
             if isinstance(error, ArvakTimeoutError):

@@ -27,7 +27,7 @@ from .dataframe_integration import (
     _probabilities,
     _tvd,
 )
-from .types import JobResult
+from .types import JobResult, shares
 
 __all__ = [
     "AggregatedResult",
@@ -120,10 +120,7 @@ class AggregatedResult:
     @property
     def probabilities(self) -> dict[str, float]:
         """Each outcome's share of the summed counts ({} when empty)."""
-        total = sum(self.counts.values())
-        if total == 0:
-            return {}
-        return {outcome: n / total for outcome, n in self.counts.items()}
+        return shares(self.counts)
 
     def to_job_result(self, job_id: str = "aggregated") -> JobResult:
         """The combined counts as a JobResult, for the analysers that take

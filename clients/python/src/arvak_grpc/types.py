@@ -53,6 +53,14 @@ class JobPriority(enum.IntEnum):
     HIGH = 3
 
 
+def shares(counts: dict[str, int]) -> dict[str, float]:
+    """Each outcome's share of the counts ({} when nothing was counted)."""
+    total = sum(counts.values())
+    if total == 0:
+        return {}
+    return {outcome: n / total for outcome, n in counts.items()}
+
+
 @dataclass
 class Job:
     """A job as the service reports it."""
@@ -94,10 +102,7 @@ class JobResult:
     @property
     def probabilities(self) -> dict[str, float]:
         """Each outcome's share of the shots counted."""
-        total = sum(self.counts.values())
-        if total == 0:
-            return {}
-        return {outcome: n / total for outcome, n in self.counts.items()}
+        return shares(self.counts)
 
     def most_frequent(self) -> tuple[str, float] | None:
         """The most frequent outcome and its probability (the first in
