@@ -121,108 +121,43 @@ def server(binary: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
     stop(running)
 
 
-def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
-    """A CA, and a server certificate it signed for 127.0.0.1 and localhost."""
+def _openssl(directory: Path, *args: str) -> None:
     openssl = shutil.which("openssl")
     if openssl is None:
         pytest.fail("the TLS tests need openssl to make certificates")
+    subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
 
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
 
-    run(
-        "req",
-        "-x509",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "ca.key",
-        "-out",
-        "ca.pem",
-        "-days",
-        "2",
-        "-subj",
-        "/CN=arvak test CA",
+_EC_KEY = ("-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes")
+
+
+def _signed_by_ca(directory: Path, name: str, subject: str, extension: str) -> tuple[Path, Path]:
+    """`name`.pem and `name`.key: a new key and a certificate for `subject`
+    that the CA in `directory` signed, with one X.509 `extension`."""
+    _openssl(directory, "req", *_EC_KEY, "-keyout", f"{name}.key", "-out", f"{name}.csr", "-subj", subject)
+    (directory / f"{name}.ext").write_text(extension + "\n")
+    _openssl(
+        directory,
+        *("x509", "-req", "-in", f"{name}.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial"),
+        *("-out", f"{name}.pem", "-days", "2", "-extfile", f"{name}.ext"),
     )
-    run(
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "server.key",
-        "-out",
-        "server.csr",
-        "-subj",
-        "/CN=localhost",
+    return directory / f"{name}.pem", directory / f"{name}.key"
+
+
+def make_certificates(directory: Path) -> tuple[Path, Path, Path]:
+    """A CA, and a server certificate it signed for 127.0.0.1 and localhost."""
+    _openssl(
+        directory,
+        *("req", "-x509", *_EC_KEY, "-keyout", "ca.key", "-out", "ca.pem", "-days", "2"),
+        *("-subj", "/CN=arvak test CA"),
     )
-    (directory / "san.ext").write_text("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    run(
-        "x509",
-        "-req",
-        "-in",
-        "server.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "server.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "san.ext",
-    )
-    return directory / "ca.pem", directory / "server.pem", directory / "server.key"
+    cert, key = _signed_by_ca(directory, "server", "/CN=localhost", "subjectAltName=IP:127.0.0.1,DNS:localhost")
+    return directory / "ca.pem", cert, key
 
 
 def make_client_certificate(directory: Path) -> tuple[Path, Path]:
     """A client certificate signed by the CA `make_certificates` made there."""
-    openssl = shutil.which("openssl")
-    assert openssl is not None
-
-    def run(*args: str) -> None:
-        subprocess.run([openssl, *args], cwd=directory, check=True, capture_output=True)
-
-    run(
-        "req",
-        "-newkey",
-        "ec",
-        "-pkeyopt",
-        "ec_paramgen_curve:prime256v1",
-        "-nodes",
-        "-keyout",
-        "client.key",
-        "-out",
-        "client.csr",
-        "-subj",
-        "/CN=team-q",
-    )
-    (directory / "client.ext").write_text("extendedKeyUsage=clientAuth\n")
-    run(
-        "x509",
-        "-req",
-        "-in",
-        "client.csr",
-        "-CA",
-        "ca.pem",
-        "-CAkey",
-        "ca.key",
-        "-CAcreateserial",
-        "-out",
-        "client.pem",
-        "-days",
-        "2",
-        "-extfile",
-        "client.ext",
-    )
-    return directory / "client.pem", directory / "client.key"
+    return _signed_by_ca(directory, "client", "/CN=team-q", "extendedKeyUsage=clientAuth")
 
 
 @pytest.fixture(scope="session")
