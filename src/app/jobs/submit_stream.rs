@@ -188,9 +188,26 @@ impl JobService {
     }
 }
 
-/// The pending jobs that the events already arrived (`first` and the rest,
-/// up to `MAX_GATHERED`) say have ended; after a gap in the events, every
-/// pending job, to be read.
+/// `first` and whatever else `stream` holds already (up to
+/// `MAX_GATHERED` in all), and whether the stream has ended.
+fn arrived<S>(first: S::Item, stream: &mut S) -> (Vec<S::Item>, bool)
+where
+    S: Stream + Unpin,
+{
+    let mut items = vec![first];
+    while items.len() < MAX_GATHERED {
+        match stream.next().now_or_never() {
+            Some(Some(item)) => items.push(item),
+            Some(None) => return (items, true),
+            None => break,
+        }
+    }
+    (items, false)
+}
+
+/// The pending jobs that the events already arrived (`first` and the rest)
+/// say have ended; after a gap in the events, every pending job, to be
+/// read.
 fn ended_among<S>(
     first: WatchItem,
     events: &mut S,
@@ -200,48 +217,37 @@ where
     S: Stream<Item = WatchItem> + Unpin,
 {
     let mut ended = Vec::new();
-    let mut next = Some(first);
-    for _ in 0..MAX_GATHERED {
-        match next {
-            Some(WatchItem::Event(e))
-                if e.state.is_terminal() && pending.contains_key(&e.job_id) =>
-            {
+    for item in arrived(first, events).0 {
+        match item {
+            WatchItem::Event(e) if e.state.is_terminal() && pending.contains_key(&e.job_id) => {
                 ended.push((e.job_id, Some(e.state)));
             }
-            Some(WatchItem::Event(_)) => {}
-            Some(WatchItem::Lagged) => return pending.keys().map(|id| (*id, None)).collect(),
-            None => break,
-        }
-        next = events.next().now_or_never().flatten();
-        if next.is_none() {
-            break;
+            WatchItem::Event(_) => {}
+            WatchItem::Lagged => return pending.keys().map(|id| (*id, None)).collect(),
         }
     }
     ended
 }
 
-/// The item just read and every other that has already arrived (up to
-/// `MAX_GATHERED`), and whether the input is still open: it closes at its
-/// end or at a broken item (the client went away).
+/// The item just read and every other that has already arrived, and
+/// whether the input is still open: it closes at its end or at a broken
+/// item (the client went away), and what follows a broken item is dropped.
 fn gather<S>(first: Option<Result<BatchSubmission>>, input: &mut S) -> (Vec<BatchSubmission>, bool)
 where
     S: Stream<Item = Result<BatchSubmission>> + Unpin,
 {
-    let mut arrived = Vec::new();
-    let mut next = first;
-    loop {
-        match next {
-            Some(Ok(submission)) => arrived.push(submission),
-            Some(Err(_)) | None => return (arrived, false),
-        }
-        if arrived.len() == MAX_GATHERED {
-            return (arrived, true);
-        }
-        match input.next().now_or_never() {
-            Some(item) => next = item,
-            None => return (arrived, true),
+    let Some(first) = first else {
+        return (Vec::new(), false);
+    };
+    let (items, ended) = arrived(first, input);
+    let mut submissions = Vec::with_capacity(items.len());
+    for item in items {
+        match item {
+            Ok(submission) => submissions.push(submission),
+            Err(_) => return (submissions, false),
         }
     }
+    (submissions, !ended)
 }
 
 #[cfg(test)]
