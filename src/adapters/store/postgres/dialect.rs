@@ -23,7 +23,6 @@ impl ArrayArguments for PgArguments {
             SqlArray::OptText(values) => self.add(values),
             SqlArray::Int(values) => self.add(values),
             SqlArray::OptInt(values) => self.add(values),
-            SqlArray::Bytes(values) => self.add(values),
             SqlArray::OptBytes(values) => self.add(values),
             SqlArray::Bool(values) => self.add(values),
         }

@@ -27,7 +27,6 @@ pub enum SqlArray {
     OptText(Vec<Option<String>>),
     Int(Vec<i64>),
     OptInt(Vec<Option<i64>>),
-    Bytes(Vec<Vec<u8>>),
     OptBytes(Vec<Option<Vec<u8>>>),
     Bool(Vec<bool>),
 }
