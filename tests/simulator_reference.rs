@@ -143,6 +143,23 @@ fn local_matrix(gate: Gate) -> Matrix {
         Gate::Cu(t, p, l, g) => controlled(&scale(&u3(t, p, l), cis(g))),
         Gate::Ccx => controlled(&controlled(&pauli_x())),
         Gate::Cswap => controlled(&swap),
+        // exp(−iθ/2 · (cos φ X + sin φ Y)), IQM's definition.
+        Gate::Prx(t, p) => rotation(
+            &add(
+                &scale(&pauli_x(), c(p.cos(), 0.0)),
+                &scale(&pauli_y(), c(p.sin(), 0.0)),
+            ),
+            t,
+        ),
+        // Qiskit's 1/√2 (IX − XY), its left factor on the second qubit
+        // (here the less significant one).
+        Gate::Ecr => scale(
+            &add(
+                &kron(&pauli_x(), &identity(2)),
+                &scale(&kron(&pauli_y(), &pauli_x()), c(-1.0, 0.0)),
+            ),
+            c(h, 0.0),
+        ),
     }
 }
 

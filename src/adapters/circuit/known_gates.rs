@@ -56,7 +56,8 @@ pub fn inverse(gate: Gate) -> Gate {
         Crz(a) => Crz(-a),
         U(t, p, l) => U(-t, -l, -p),
         Cu(t, p, l, g) => Cu(-t, -l, -p, -g),
-        Id | X | Y | Z | H | Cx | Cy | Cz | Ch | Swap | Ccx | Cswap => gate,
+        Prx(t, p) => Prx(-t, p),
+        Id | X | Y | Z | H | Cx | Cy | Cz | Ch | Swap | Ccx | Cswap | Ecr => gate,
     }
 }
 

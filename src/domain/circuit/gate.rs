@@ -37,14 +37,21 @@ pub enum Gate {
     Cu(f64, f64, f64, f64),
     Ccx,
     Cswap,
+    /// IQM's native phased-X rotation: RZ(φ)·RX(θ)·RZ(−φ), that is
+    /// exp(−iθ/2·(cos φ·X + sin φ·Y)); parameters (θ, φ).
+    Prx(f64, f64),
+    /// IBM Eagle's native echoed cross-resonance gate, 1/√2·(I⊗X − X⊗Y)
+    /// with the left factor on the second qubit (Qiskit's `ecr`).
+    Ecr,
 }
 
 impl Gate {
     /// Every gate name a backend that runs the whole set supports, in the
     /// spelling of OpenQASM 3's stdgates.inc (plus `U`, `gphase`, `sxdg`).
-    pub const NAMES: [&'static str; 29] = [
+    pub const NAMES: [&'static str; 31] = [
         "id", "x", "y", "z", "h", "s", "sdg", "t", "tdg", "sx", "sxdg", "rx", "ry", "rz", "p", "U",
         "gphase", "cx", "cy", "cz", "ch", "swap", "cp", "crx", "cry", "crz", "cu", "ccx", "cswap",
+        "prx", "ecr",
     ];
 
     pub fn name(&self) -> &'static str {
@@ -78,6 +85,8 @@ impl Gate {
             Gate::Cu(..) => "cu",
             Gate::Ccx => "ccx",
             Gate::Cswap => "cswap",
+            Gate::Prx(..) => "prx",
+            Gate::Ecr => "ecr",
         }
     }
 
@@ -94,7 +103,8 @@ impl Gate {
             | Gate::Crx(_)
             | Gate::Cry(_)
             | Gate::Crz(_)
-            | Gate::Cu(..) => 2,
+            | Gate::Cu(..)
+            | Gate::Ecr => 2,
             Gate::Ccx | Gate::Cswap => 3,
             _ => 1,
         }
@@ -113,6 +123,7 @@ impl Gate {
             | Gate::Cry(a)
             | Gate::Crz(a) => vec![a],
             Gate::U(a, b, c) => vec![a, b, c],
+            Gate::Prx(a, b) => vec![a, b],
             Gate::Cu(a, b, c, d) => vec![a, b, c, d],
             _ => Vec::new(),
         }
@@ -155,6 +166,8 @@ impl Gate {
             ("cu3", [a, b, c]) => Gate::Cu(*a, *b, *c, 0.0),
             ("ccx" | "toffoli", []) => Gate::Ccx,
             ("cswap" | "fredkin", []) => Gate::Cswap,
+            ("prx", [a, b]) => Gate::Prx(*a, *b),
+            ("ecr", []) => Gate::Ecr,
             _ => return None,
         };
         Some(gate)

@@ -10,7 +10,7 @@ use rayon::prelude::*;
 
 use super::complex::C64;
 use super::kernels;
-use super::matrices::{controlled_target, matrix_1q};
+use super::matrices::{controlled_target, matrix_1q, matrix_2q};
 use crate::domain::circuit::Gate;
 
 /// One executable step on the state vector.
@@ -182,9 +182,14 @@ pub fn kernel_for(gate: &Gate, qubits: &[u32]) -> Option<Kernel> {
             controls: 0,
             d: [C64::cis(-a / 2.0), C64::cis(a / 2.0)],
         },
-        Gate::Y | Gate::H | Gate::Sx | Gate::Sxdg | Gate::Rx(_) | Gate::Ry(_) | Gate::U(..) => {
-            one_q(matrix_1q(gate)?, 0, qubits[0])
-        }
+        Gate::Y
+        | Gate::H
+        | Gate::Sx
+        | Gate::Sxdg
+        | Gate::Rx(_)
+        | Gate::Ry(_)
+        | Gate::U(..)
+        | Gate::Prx(..) => one_q(matrix_1q(gate)?, 0, qubits[0]),
         Gate::Cx => Kernel::Flip {
             target: qubits[1],
             controls: bit(0),
@@ -212,6 +217,11 @@ pub fn kernel_for(gate: &Gate, qubits: &[u32]) -> Option<Kernel> {
             q0: qubits[1],
             q1: qubits[2],
             controls: bit(0),
+        },
+        Gate::Ecr => Kernel::Matrix2 {
+            q0: qubits[0],
+            q1: qubits[1],
+            m: Box::new(matrix_2q(gate)?),
         },
     })
 }

@@ -48,6 +48,15 @@ pub fn matrix_1q(gate: &Gate) -> Option<[C64; 4]> {
         Gate::Rz(a) => [C64::cis(-a / 2.0), z, z, C64::cis(a / 2.0)],
         Gate::P(l) => [o, z, z, C64::cis(l)],
         Gate::U(t, p, l) => u_matrix(t, p, l),
+        Gate::Prx(t, p) => {
+            let (s, c) = half(t);
+            [
+                re(c),
+                C64::cis(-p) * C64::new(0.0, -s),
+                C64::cis(p) * C64::new(0.0, -s),
+                re(c),
+            ]
+        }
         _ => return None,
     })
 }
@@ -88,6 +97,12 @@ pub fn matrix_2q(gate: &Gate) -> Option<[C64; 16]> {
             m[r * 4 + c] = C64::ONE;
         }
         return Some(m);
+    }
+    if *gate == Gate::Ecr {
+        // Qiskit's matrix, in the same index order.
+        let (h, ih) = (re(FRAC_1_SQRT_2), C64::new(0.0, FRAC_1_SQRT_2));
+        let z = C64::ZERO;
+        return Some([z, h, z, ih, h, z, -ih, z, z, ih, z, h, -ih, z, h, z]);
     }
     let u = controlled_target(gate)?;
     // Control is bit 0: rows/columns 0 and 2 (control 0) are untouched.
