@@ -9,6 +9,7 @@ pub mod ids;
 pub mod job;
 pub mod limits;
 pub mod policy;
+pub mod transpile;
 pub mod values;
 
 pub use backend::BackendCapabilities;
