@@ -2,3 +2,6 @@
 
 #[cfg(feature = "backend-simulator")]
 pub mod simulator;
+
+#[cfg(any(feature = "backend-iqm", feature = "backend-ibm"))]
+pub mod remote;
