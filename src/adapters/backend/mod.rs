@@ -5,3 +5,6 @@ pub mod simulator;
 
 #[cfg(any(feature = "backend-iqm", feature = "backend-ibm"))]
 pub mod remote;
+
+#[cfg(feature = "backend-iqm")]
+pub mod iqm;
