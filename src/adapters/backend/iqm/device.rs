@@ -54,8 +54,9 @@ pub fn from_dqa(name: &str, dqa: &DynamicQuantumArchitecture, max_shots: u32) ->
         // device that answers with one is taking jobs.
         online: true,
         max_shots,
-        // IQM's circuit format has no reset instruction and this adapter
-        // sends no gate after a measurement.
+        // IQM's circuit format (iqm-client `Instruction` docs) has no reset
+        // instruction, and a measurement "must be the last operation on each
+        // qubit"; the serialiser refuses both.
         mid_circuit_measurement: false,
         reset: false,
     };

@@ -108,12 +108,24 @@ pub fn to_iqm(circuit: &Circuit, name: &str, qubit_names: &[String]) -> Result<I
                 }
             }
             Operation::Reset { .. } => return Err(refused("reset")),
-            Operation::Barrier { qubits } => CircuitOperation {
-                name: "barrier",
-                locus: qubits.iter().map(|q| qubit(*q)).collect::<Result<_>>()?,
-                args: Map::new(),
-                implementation: None,
-            },
+            Operation::Barrier { qubits } => {
+                // A measurement must stay the last operation on its qubit; a
+                // barrier after it orders nothing, so measured qubits leave.
+                let locus: Vec<String> = qubits
+                    .iter()
+                    .filter(|q| !measured_qubits[**q as usize])
+                    .map(|q| qubit(*q))
+                    .collect::<Result<_>>()?;
+                if locus.is_empty() {
+                    continue;
+                }
+                CircuitOperation {
+                    name: "barrier",
+                    locus,
+                    args: Map::new(),
+                    implementation: None,
+                }
+            }
         };
         instructions.push(op);
     }
@@ -227,6 +239,31 @@ mod tests {
                     {"name": "measure", "locus": ["QB1"], "args": {"key": "b[0]"}, "implementation": null},
                 ]
             })
+        );
+    }
+
+    #[test]
+    fn barriers_leave_out_qubits_already_measured() {
+        let mut b = CircuitBuilder::new();
+        b.add_qreg("q", 2).unwrap();
+        b.add_creg("c", 2).unwrap();
+        push(&mut b, Operation::Measure { qubit: 0, clbit: 0 });
+        push(&mut b, Operation::Barrier { qubits: vec![0, 1] });
+        push(&mut b, Operation::Measure { qubit: 1, clbit: 1 });
+        push(&mut b, Operation::Barrier { qubits: vec![0, 1] });
+        let iqm = to_iqm(&b.build(), "x", &names(2)).unwrap();
+        let ops: Vec<(&str, Vec<String>)> = iqm
+            .instructions
+            .iter()
+            .map(|op| (op.name, op.locus.clone()))
+            .collect();
+        assert_eq!(
+            ops,
+            vec![
+                ("measure", vec!["QB1".to_owned()]),
+                ("barrier", vec!["QB2".to_owned()]),
+                ("measure", vec!["QB2".to_owned()]),
+            ]
         );
     }
 
