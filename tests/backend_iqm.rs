@@ -131,6 +131,8 @@ async fn a_submission_sends_the_circuit_field_for_field() {
     let sent = fake.last_request("POST", "/circuit").unwrap();
     assert_eq!(sent.path, "/api/v1/jobs/garnet/circuit");
     assert_eq!(sent.query.as_deref(), Some("use_timeslot=false"));
+    assert_eq!(sent.headers["content-type"], "application/json");
+    assert_eq!(sent.headers["accept"], "application/json");
     let half_pi = std::f64::consts::FRAC_PI_2;
     assert_eq!(
         sent.body.unwrap(),

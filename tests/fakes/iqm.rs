@@ -61,6 +61,9 @@ pub struct Recorded {
     /// The path, without the query.
     pub path: String,
     pub query: Option<String>,
+    /// Every header as sent.
+    pub headers: HeaderMap,
+    /// The `Authorization` header, for short assertions.
     pub authorization: Option<String>,
     /// The body, when it was JSON.
     pub body: Option<Value>,
@@ -254,6 +257,7 @@ async fn handle(
         method: method.to_string(),
         path: uri.path().to_owned(),
         query: uri.query().map(str::to_owned),
+        headers: headers.clone(),
         authorization: authorization.clone(),
         body: serde_json::from_slice(&body).ok(),
     });
