@@ -10,6 +10,7 @@ mod api;
 mod config;
 mod device;
 mod serialise;
+mod status;
 mod wire;
 
 pub use api::IqmApi;
