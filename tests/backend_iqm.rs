@@ -338,6 +338,24 @@ async fn the_vendor_s_error_body_becomes_the_message_without_credentials() {
 }
 
 #[tokio::test]
+async fn iqm_s_own_validation_message_reaches_the_caller() {
+    let fake = FakeIqm::start().await;
+    let api = api(&fake);
+    // QB1 and QB3 are not coupled on the fake's device.
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 3).unwrap();
+    gate(&mut b, Gate::Cz, &[0, 2]);
+    let err = api.submit(&b.build(), 10).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::InvalidArgument);
+    assert!(
+        err.message()
+            .contains(r#"["QB1", "QB3"] is not allowed as locus for 'cz'"#),
+        "{}",
+        err.message()
+    );
+}
+
+#[tokio::test]
 async fn too_many_requests_carries_the_retry_after() {
     let fake = FakeIqm::start().await;
     let api = api(&fake);

@@ -262,10 +262,13 @@ async fn handle(
         body: serde_json::from_slice(&body).ok(),
     });
     if let Some(failure) = fake.failures.pop_front() {
+        let json = serde_json::from_str::<Value>(&failure.body).is_ok();
         let mut response = (failure.status, failure.body).into_response();
-        response
-            .headers_mut()
-            .insert("content-type", "application/json".parse().unwrap());
+        if json {
+            response
+                .headers_mut()
+                .insert("content-type", "application/json".parse().unwrap());
+        }
         if let Some(after) = failure.retry_after {
             response
                 .headers_mut()
@@ -362,6 +365,9 @@ fn submit(fake: &mut Fake, body: &[u8]) -> Response {
                 &format!("Component {q} does not exist on the QPU."),
             );
         }
+        if let Some(message) = locus_refused(&fake.dqa, name, &locus) {
+            return error(StatusCode::BAD_REQUEST, &message);
+        }
         match name {
             "prx" if op["args"]["angle"].is_number() && op["args"]["phase"].is_number() => {}
             "cz" | "barrier" => {}
@@ -393,6 +399,40 @@ fn submit(fake: &mut Fake, body: &[u8]) -> Response {
         StatusCode::OK,
         json!({"id": id, "status": "waiting", "queue_position": 0, "messages": [], "errors": []}),
     )
+}
+
+/// Why IQM would refuse `name` on `locus`, if it would: a calibrated gate
+/// must act on one of its DQA loci (`cz` in either order); `measure` on
+/// qubits that each have a `measure` locus; `barrier` needs no calibration.
+fn locus_refused(dqa: &Value, name: &str, locus: &[&str]) -> Option<String> {
+    if name == "barrier" {
+        return None;
+    }
+    let Some(implementations) = dqa["gates"][name]["implementations"].as_object() else {
+        return Some(format!(
+            "Operation '{name}' is not supported by the dynamic quantum architecture."
+        ));
+    };
+    let loci: Vec<Vec<&str>> = implementations
+        .values()
+        .flat_map(|implementation| implementation["loci"].as_array().into_iter().flatten())
+        .map(|l| {
+            l.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect()
+        })
+        .collect();
+    let allowed = match name {
+        "measure" => locus.iter().all(|q| loci.iter().any(|l| l == &[*q])),
+        "cz" => loci.iter().any(|l| {
+            l.as_slice() == locus
+                || (l.len() == 2 && locus.len() == 2 && l[0] == locus[1] && l[1] == locus[0])
+        }),
+        _ => loci.iter().any(|l| l.as_slice() == locus),
+    };
+    (!allowed).then(|| format!("{locus:?} is not allowed as locus for '{name}'"))
 }
 
 /// The job's status now: cancelled if it was cancelled before it ended,
