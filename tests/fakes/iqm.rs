@@ -30,7 +30,9 @@
 //! By default it behaves like a quiet device: a job waits a moment,
 //! processes a moment, completes, and every shot reads 0 for every key.
 //! Tests can script statuses, outcomes, failures and token expiry, and read
-//! every request back.
+//! every request back. A server under test reaches it as an IQM backend
+//! with `url: <FakeIqm::url()>`, `quantum_computer: garnet` and
+//! `token: <TOKEN>`.
 #![allow(dead_code)]
 
 use std::collections::{HashMap, VecDeque};
