@@ -3,5 +3,8 @@
 #[cfg(feature = "backend-simulator")]
 pub mod simulator;
 
+#[cfg(feature = "backend-ibm")]
+pub mod ibm;
+
 #[cfg(any(feature = "backend-iqm", feature = "backend-ibm"))]
 pub mod remote;
