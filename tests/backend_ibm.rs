@@ -118,6 +118,10 @@ async fn the_key_is_exchanged_once_and_every_call_carries_the_three_headers() {
         format!("grant_type=urn%3Aibm%3Aparams%3Aoauth%3Agrant-type%3Aapikey&apikey={API_KEY}")
     );
     let token = &fake.issued_tokens()[0];
+    assert!(
+        !format!("{api:?}").contains(token.as_str()),
+        "no token in Debug"
+    );
     let runtime: Vec<_> = requests.iter().filter(|r| r.is_runtime()).collect();
     assert_eq!(runtime.len(), 4);
     for call in runtime {

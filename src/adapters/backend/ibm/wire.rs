@@ -123,10 +123,12 @@ pub struct Configuration {
     pub multi_meas_enabled: bool,
 }
 
-/// `GET /v1/backends/{name}/status`: `state` is whether it is operational,
-/// `status` a word such as `active`, `online`, `maintenance`, `paused`.
+/// `GET /v1/backends/{name}/status`: `state` is whether it is operational
+/// (missing means not, as the SDK reads it), `status` a word such as
+/// `active`, `online`, `maintenance`, `paused`.
 #[derive(Debug, Deserialize)]
 pub struct BackendStatus {
+    #[serde(default)]
     pub state: bool,
     #[serde(default)]
     pub status: String,
