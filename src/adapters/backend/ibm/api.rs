@@ -98,6 +98,7 @@ impl IbmApi {
         let token = self.tokens.current().await?;
         match attempt(token.clone()).await {
             Err(e) if e.kind() == ErrorKind::Unauthenticated => {
+                tracing::debug!(backend = %self.backend, "IBM Quantum refused the access token; fetching a new one");
                 self.tokens.forget(&token).await;
                 attempt(self.tokens.current().await?).await
             }

@@ -111,6 +111,10 @@ impl TokenSource {
             // No lifetime given: used for this call only.
             (None, None) => Duration::ZERO,
         };
+        tracing::debug!(
+            lifetime_secs = life.as_secs(),
+            "IBM Cloud IAM issued a new access token"
+        );
         Ok(Cached {
             token: Secret::new(answer.access_token),
             refresh_at: asked_at + life.mul_f64(REFRESH_AT),
