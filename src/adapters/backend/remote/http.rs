@@ -144,9 +144,9 @@ pub fn retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
-/// The human part of a vendor's error body: the `message`, `detail` or
-/// `error` field of a JSON body (or of its first `errors` entry), else the
-/// text itself; shortened, and with anything that looks like a bearer
+/// The human part of a vendor's error body: the `message`, `detail`,
+/// `error` or `errorMessage` (IBM Cloud IAM) field of a JSON body (or of its
+/// first `errors` entry), else the text itself; shortened, and with anything that looks like a bearer
 /// token or an API key blanked.
 pub fn vendor_message(body: &str) -> String {
     let from_json = serde_json::from_str::<serde_json::Value>(body)
@@ -164,7 +164,7 @@ fn message_field(value: &serde_json::Value) -> Option<String> {
     if let Some(first) = value.get("errors").and_then(|e| e.get(0)) {
         return message_field(first);
     }
-    for key in ["message", "detail", "error", "reason"] {
+    for key in ["message", "detail", "error", "reason", "errorMessage"] {
         match value.get(key) {
             Some(serde_json::Value::String(s)) => return Some(s.clone()),
             Some(nested @ serde_json::Value::Object(_)) => return message_field(nested),
@@ -259,6 +259,8 @@ mod tests {
         let body = r#"{"errors":[{"message":"qubit QB9 is broken","code":1}]}"#;
         assert_eq!(vendor_message(body), "qubit QB9 is broken");
         assert_eq!(vendor_message(r#"{"detail":"no such job"}"#), "no such job");
+        let iam = r#"{"errorCode":"BXNIM0415E","errorMessage":"Provided API key could not be found.","context":{"requestId":"r1"}}"#;
+        assert_eq!(vendor_message(iam), "Provided API key could not be found.");
         assert_eq!(
             vendor_message("got header Authorization: Bearer abc.def.ghi from you"),
             "got header Authorization: Bearer *** from you"
