@@ -14,6 +14,7 @@ mod optimize;
 mod sabre;
 mod synth;
 mod target;
+pub mod topology;
 mod unitary;
 
 #[cfg(test)]
