@@ -158,6 +158,20 @@ impl Circuit {
         true
     }
 
+    /// The same circuit with its result made of the classical bits `output`
+    /// (bit `output.start` rightmost), as when a rewritten circuit keeps its
+    /// source's result bits.
+    pub fn with_output_clbits(mut self, output: Range<u32>) -> Result<Self> {
+        if output.start > output.end || output.end > self.num_clbits {
+            return Err(Error::invalid_argument(format!(
+                "result bits {}..{} are not among the circuit's {} classical bit(s)",
+                output.start, output.end, self.num_clbits
+            )));
+        }
+        self.output = output;
+        Ok(self)
+    }
+
     /// A circuit with no measurement at all is measured on every qubit at the
     /// end, into a new register `meas` that alone makes up the result (qubit 0
     /// rightmost). Circuits that measure are returned unchanged.

@@ -1,6 +1,213 @@
 //! The transpiler: maps any accepted circuit onto a device's native gates
 //! and coupling map, pure and without I/O.
+//!
+//! Gates are lowered to one-qubit unitaries and `cz` ([`lower`]), placed and
+//! routed with SABRE over several seeded trials ([`sabre`]), cleaned up
+//! ([`optimize`]: swaps merged with neighbouring `cz`, one-qubit runs fused,
+//! `cz` pairs cancelled) and written in the device's basis ([`emit`]). The
+//! result is exact up to a global phase.
 
+mod device;
+mod emit;
+mod lower;
+mod optimize;
+mod sabre;
+mod synth;
 mod target;
+pub mod topology;
+mod unitary;
+
+#[cfg(test)]
+mod tests;
 
 pub use target::{Basis, Target};
+
+use device::Device;
+use lower::{Op, Step};
+use sabre::{Dag, Layout, Rng};
+
+use crate::domain::circuit::Circuit;
+use crate::domain::error::{Error, Result};
+
+/// How hard the transpiler searches for a good layout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranspileOptions {
+    /// Seeds the random layouts and tie breaks; the same seed gives the same
+    /// circuit.
+    pub seed: u64,
+    /// Random starting layouts tried; the one whose routed circuit has the
+    /// fewest two-qubit gates wins.
+    pub layout_trials: usize,
+    /// Forward-and-backward routing passes that refine each starting layout.
+    pub layout_iterations: usize,
+}
+
+impl Default for TranspileOptions {
+    fn default() -> Self {
+        Self {
+            seed: 0x5eed,
+            layout_trials: 16,
+            layout_iterations: 3,
+        }
+    }
+}
+
+/// A circuit on a device's physical qubits, and where its qubits went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Transpiled {
+    /// Over the device's physical qubits (qubit i is physical qubit i), only
+    /// basis gates, measurements, resets and barriers (conditions kept),
+    /// every two-qubit gate on a pair the device allows; the same classical
+    /// bits, registers and result bits as the input.
+    pub circuit: Circuit,
+    /// Virtual qubit v starts on physical qubit `initial_layout[v]`.
+    pub initial_layout: Vec<u32>,
+    /// Virtual qubit v ends on physical qubit `final_layout[v]` (after the
+    /// routing swaps, and the input's own swaps, which only relabel qubits).
+    pub final_layout: Vec<u32>,
+    /// Swaps routing inserted (before any merged with neighbouring gates).
+    pub swaps_inserted: usize,
+}
+
+/// Maps `circuit` onto `target`. Fails when the device has too few qubits,
+/// or its coupling map has no connected part large enough for the qubits
+/// the circuit's two-qubit gates join.
+pub fn transpile(
+    circuit: &Circuit,
+    target: &Target,
+    options: &TranspileOptions,
+) -> Result<Transpiled> {
+    let (nv, np) = (circuit.num_qubits() as usize, target.num_qubits() as usize);
+    if nv > np {
+        return Err(Error::invalid_argument(format!(
+            "the circuit has {nv} qubits, more than the device's {np}"
+        )));
+    }
+    let lowered = lower::lower(circuit);
+    let device = Device::new(target);
+    let component = device.largest_component();
+    let mut interacting = vec![false; nv];
+    for step in &lowered.steps {
+        if let Op::Cz { a, b } = step.op {
+            interacting[a as usize] = true;
+            interacting[b as usize] = true;
+        }
+    }
+    let num_interacting = interacting.iter().filter(|&&x| x).count();
+    if num_interacting > component.len() {
+        return Err(Error::invalid_argument(format!(
+            "the circuit's two-qubit gates join {num_interacting} qubits, but the device's \
+             largest connected group of qubits has {}",
+            component.len()
+        )));
+    }
+
+    let clbits = circuit.num_clbits() as usize;
+    let full = Dag::new(&lowered.steps, np, clbits, false);
+    let trials = if num_interacting == 0 {
+        1
+    } else {
+        options.layout_trials.max(1)
+    };
+    let mut best: Option<(usize, Routing)> = None;
+    for trial in 0..trials {
+        let mut rng = Rng::new(options.seed ^ (trial as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
+        let start = if num_interacting == 0 {
+            Layout::from_p2v((0..np as u32).collect())
+        } else {
+            refined_layout(
+                &lowered.steps,
+                &interacting,
+                &component,
+                &device,
+                options,
+                &mut rng,
+            )
+        };
+        let mut layout = start.clone();
+        let routed = sabre::route(&full, &device, &mut layout, &mut rng, Some(&lowered.steps));
+        let steps = optimize::expand_swaps(routed.steps, np);
+        let steps = optimize::fuse_and_cancel(steps, np);
+        let cost = two_qubit_count(&steps);
+        if best.as_ref().is_none_or(|(c, _)| cost < *c) {
+            best = Some((
+                cost,
+                Routing {
+                    steps,
+                    start,
+                    end: layout,
+                    swaps: routed.swaps,
+                },
+            ));
+        }
+    }
+    let (_, routing) = best.expect("at least one trial runs");
+    let steps = match target.basis() {
+        Basis::EcrRzSxX => emit::cz_to_ecr(routing.steps, target)?,
+        Basis::PrxCz | Basis::CzRzSxX => routing.steps,
+    };
+    Ok(Transpiled {
+        circuit: emit::to_circuit(&steps, circuit, target)?,
+        initial_layout: routing.start.v2p[..nv].to_vec(),
+        final_layout: lowered
+            .final_wire
+            .iter()
+            .map(|&w| routing.end.v2p[w as usize])
+            .collect(),
+        swaps_inserted: routing.swaps,
+    })
+}
+
+struct Routing {
+    steps: Vec<Step>,
+    start: Layout,
+    end: Layout,
+    swaps: usize,
+}
+
+fn two_qubit_count(steps: &[Step]) -> usize {
+    steps
+        .iter()
+        .filter(|s| matches!(s.op, Op::Cz { .. }))
+        .count()
+}
+
+/// A random layout with the interacting qubits inside `component`, refined
+/// by routing the two-qubit gates forwards and backwards: where a backward
+/// pass ends is a start that suits the circuit's first gates.
+fn refined_layout(
+    steps: &[Step],
+    interacting: &[bool],
+    component: &[u32],
+    device: &Device,
+    options: &TranspileOptions,
+    rng: &mut Rng,
+) -> Layout {
+    let np = device.num_qubits();
+    let mut places: Vec<u32> = component.to_vec();
+    rng.shuffle(&mut places);
+    let in_component: Vec<bool> = {
+        let mut v = vec![false; np];
+        component.iter().for_each(|&p| v[p as usize] = true);
+        v
+    };
+    places.extend((0..np as u32).filter(|&p| !in_component[p as usize]));
+    // Interacting wires take the first places, then the others, then the
+    // idle placeholders.
+    let order = (0..interacting.len() as u32)
+        .filter(|&v| interacting[v as usize])
+        .chain((0..interacting.len() as u32).filter(|&v| !interacting[v as usize]))
+        .chain(interacting.len() as u32..np as u32);
+    let mut p2v = vec![0u32; np];
+    for (v, &p) in order.zip(&places) {
+        p2v[p as usize] = v;
+    }
+    let mut layout = Layout::from_p2v(p2v);
+    let forward = Dag::new(steps, np, 0, true);
+    let backward = forward.reversed();
+    for _ in 0..options.layout_iterations {
+        sabre::route(&forward, device, &mut layout, rng, None);
+        sabre::route(&backward, device, &mut layout, rng, None);
+    }
+    layout
+}
