@@ -59,7 +59,7 @@ impl BackendRegistry {
     pub async fn status(&self, id: &str) -> Result<BackendStatus> {
         let backend = self.get(id)?;
         Ok(BackendStatus {
-            capabilities: backend.capabilities().clone(),
+            capabilities: (*backend.capabilities()).clone(),
             is_available: backend.is_available().await,
         })
     }
@@ -68,7 +68,7 @@ impl BackendRegistry {
         let mut out = Vec::with_capacity(self.backends.len());
         for backend in self.backends.values() {
             out.push(BackendStatus {
-                capabilities: backend.capabilities().clone(),
+                capabilities: (*backend.capabilities()).clone(),
                 is_available: backend.is_available().await,
             });
         }

@@ -12,7 +12,7 @@ pub mod policy;
 pub mod transpile;
 pub mod values;
 
-pub use backend::BackendCapabilities;
+pub use backend::{BackendCapabilities, DynamicCircuits};
 pub use error::{Error, ErrorKind, Result};
 pub use identity::{AuthMethod, Identity};
 pub use ids::{BackendId, ClientId, IdempotencyKey, JobId};

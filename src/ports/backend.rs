@@ -63,7 +63,9 @@ pub enum CancelOutcome {
 #[cfg_attr(test, mockall::automock)]
 #[async_trait]
 pub trait QuantumBackend: Send + Sync {
-    fn capabilities(&self) -> &BackendCapabilities;
+    /// What the backend is and can run now (a QPU's description changes
+    /// with its calibration).
+    fn capabilities(&self) -> Arc<BackendCapabilities>;
 
     /// Whether the backend accepts work right now.
     async fn is_available(&self) -> bool;
@@ -75,4 +77,12 @@ pub trait QuantumBackend: Send + Sync {
 
     /// Asks the backend to stop the job's work.
     async fn cancel(&self, job_id: JobId) -> Result<CancelOutcome>;
+
+    /// Where the work recorded as `backend_job_id` waits in the other
+    /// system's own queue (0 = next), when that system says; for the status
+    /// of a job that runs there but has not started.
+    async fn queue_position(&self, backend_job_id: &str) -> Option<u32> {
+        let _ = backend_job_id;
+        None
+    }
 }

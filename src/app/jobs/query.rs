@@ -101,9 +101,16 @@ impl JobService {
     }
 
     async fn view(&self, job: Job) -> Result<JobView> {
-        let queue_position = match job.state {
+        let queue_position = match (&job.state, &job.backend_job_id) {
             // A queue that cannot answer should not hide the job itself.
-            JobState::Queued => self.ports.queue.position(job.id).await.unwrap_or(None),
+            (JobState::Queued, _) => self.ports.queue.position(job.id).await.unwrap_or(None),
+            // Running here means handed to a QPU, which may still queue it.
+            (JobState::Running, Some(backend_job_id)) => {
+                match self.ports.backends.get(job.backend_id.as_str()) {
+                    Ok(backend) => backend.queue_position(backend_job_id).await,
+                    Err(_) => None,
+                }
+            }
             _ => None,
         };
         Ok(JobView {

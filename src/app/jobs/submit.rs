@@ -114,7 +114,8 @@ impl JobService {
         let shots = Shots::parse(command.shots)?;
         // Permission before the circuit is even parsed.
         let client_id = &identity.client_id;
-        let backend_id = &backend.capabilities().id;
+        let capabilities = backend.capabilities();
+        let backend_id = &capabilities.id;
         let decision = policy.check_job(client_id, backend_id, shots, command.priority);
         self.enforce(identity, operation, decision)?;
         let optimization_level = OptimizationLevel::parse(command.optimization_level)?;
@@ -141,11 +142,11 @@ impl JobService {
             operation,
             policy.check_qubits(circuit.num_qubits()),
         )?;
-        backend.capabilities().check_fits(&circuit, shots)?;
+        capabilities.check_fits(&circuit, shots)?;
         self.rules.job_limits.check(&circuit, shots)?;
         let new = NewJob {
             client_id: client_id.clone(),
-            backend_id: backend.capabilities().id.clone(),
+            backend_id: capabilities.id.clone(),
             circuit: source,
             shots,
             optimization_level,

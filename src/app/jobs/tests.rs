@@ -31,7 +31,7 @@ fn backend(max_qubits: u32) -> MockQuantumBackend {
     let mut backend = MockQuantumBackend::new();
     backend
         .expect_capabilities()
-        .return_const(BackendCapabilities {
+        .return_const(Arc::new(BackendCapabilities {
             id: BackendId::parse("sim").unwrap(),
             name: "Sim".into(),
             description: String::new(),
@@ -39,7 +39,8 @@ fn backend(max_qubits: u32) -> MockQuantumBackend {
             max_shots: 10_000,
             supported_gates: Gate::NAMES.iter().map(|g| g.to_string()).collect(),
             topology_json: "{}".into(),
-        });
+            dynamic: crate::domain::DynamicCircuits::ALL,
+        }));
     backend
 }
 

@@ -7,13 +7,15 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use arvak_grpc::domain::circuit::{Gate, outcome_key};
-use arvak_grpc::domain::{BackendCapabilities, BackendId, Error, JobId, JobResult, Result};
+use arvak_grpc::domain::{
+    BackendCapabilities, BackendId, DynamicCircuits, Error, JobId, JobResult, Result,
+};
 use arvak_grpc::ports::{CancelOutcome, QuantumBackend, RunRequest};
 use async_trait::async_trait;
 use tokio::sync::Notify;
 
 pub struct TestBackend {
-    capabilities: BackendCapabilities,
+    capabilities: Arc<BackendCapabilities>,
     /// While set, runs wait until released or canceled.
     hold: AtomicBool,
     /// When set, shot i gives outcome i modulo 2^width instead of all zeros.
@@ -37,7 +39,7 @@ pub struct TestBackend {
 impl TestBackend {
     pub fn new(id: &str) -> Self {
         Self {
-            capabilities: BackendCapabilities {
+            capabilities: Arc::new(BackendCapabilities {
                 id: BackendId::parse(id).unwrap(),
                 name: "Test backend".into(),
                 description: "defined in the integration tests".into(),
@@ -45,7 +47,8 @@ impl TestBackend {
                 max_shots: 100_000,
                 supported_gates: Gate::NAMES.iter().map(|g| g.to_string()).collect(),
                 topology_json: "{}".into(),
-            },
+                dynamic: DynamicCircuits::ALL,
+            }),
             hold: AtomicBool::new(false),
             spread: AtomicBool::new(false),
             released: Notify::new(),
@@ -113,8 +116,8 @@ impl TestBackend {
 
 #[async_trait]
 impl QuantumBackend for TestBackend {
-    fn capabilities(&self) -> &BackendCapabilities {
-        &self.capabilities
+    fn capabilities(&self) -> Arc<BackendCapabilities> {
+        self.capabilities.clone()
     }
 
     async fn is_available(&self) -> bool {

@@ -14,7 +14,9 @@ use super::config::{SimulatorConfig, max_qubits_for, memory_needed};
 use super::execute::{self, Limits};
 use super::program::Program;
 use crate::domain::circuit::{Circuit, Counts, Gate};
-use crate::domain::{BackendCapabilities, BackendId, Error, JobId, JobResult, Result};
+use crate::domain::{
+    BackendCapabilities, BackendId, DynamicCircuits, Error, JobId, JobResult, Result,
+};
 use crate::ports::{CancelOutcome, QuantumBackend, RunRequest};
 
 thread_local! {
@@ -44,7 +46,7 @@ struct Jobs {
 
 /// The state-vector simulator backend, id `simulator`.
 pub struct SimulatorBackend {
-    capabilities: BackendCapabilities,
+    capabilities: Arc<BackendCapabilities>,
     config: SimulatorConfig,
     limits: Limits,
     jobs: Arc<Mutex<Jobs>>,
@@ -143,6 +145,7 @@ impl SimulatorBackend {
             supported_gates: Gate::NAMES.iter().map(|g| (*g).to_owned()).collect(),
             topology_json: serde_json::json!({ "kind": "all-to-all", "num_qubits": max_qubits })
                 .to_string(),
+            dynamic: DynamicCircuits::ALL,
         };
         let limits = Limits {
             parallel_threshold_qubits: config.parallel_threshold_qubits,
@@ -152,7 +155,7 @@ impl SimulatorBackend {
             .unwrap_or(u32::MAX)
             .clamp(1, 1 << 28);
         Self {
-            capabilities,
+            capabilities: Arc::new(capabilities),
             config,
             limits,
             jobs: Arc::default(),
@@ -224,8 +227,8 @@ impl Drop for Registration {
 
 #[async_trait]
 impl QuantumBackend for SimulatorBackend {
-    fn capabilities(&self) -> &BackendCapabilities {
-        &self.capabilities
+    fn capabilities(&self) -> Arc<BackendCapabilities> {
+        self.capabilities.clone()
     }
 
     async fn is_available(&self) -> bool {
