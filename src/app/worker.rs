@@ -67,6 +67,9 @@ pub struct WorkerSettings {
 /// Pause before giving a job back after the store failed.
 const STORE_RETRY_PAUSE: Duration = Duration::from_millis(500);
 
+/// How often a worker with no available backend looks again.
+const UNAVAILABLE_RECHECK: Duration = Duration::from_secs(1);
+
 pub struct WorkerPool {
     stop: watch::Sender<bool>,
     tasks: JoinSet<()>,
@@ -111,8 +114,17 @@ struct Worker {
 
 impl Worker {
     async fn run(&self, mut stop: watch::Receiver<bool>) {
-        let backends = self.ports.backends.ids();
         while !*stop.borrow() {
+            // A backend that cannot take work now (a QPU whose breaker is
+            // open) keeps its jobs QUEUED rather than failing them.
+            let backends = self.available_backends().await;
+            if backends.is_empty() {
+                tokio::select! {
+                    biased;
+                    _ = stop.changed() => break,
+                    () = tokio::time::sleep(self.settings.claim_wait.min(UNAVAILABLE_RECHECK)) => continue,
+                }
+            }
             let claimed = tokio::select! {
                 biased;
                 _ = stop.changed() => break,
@@ -127,6 +139,17 @@ impl Worker {
                 }
             }
         }
+    }
+
+    /// The backends that accept work now.
+    async fn available_backends(&self) -> Vec<BackendId> {
+        let mut available = Vec::new();
+        for backend in self.ports.backends.all() {
+            if backend.is_available().await {
+                available.push(backend.capabilities().id.clone());
+            }
+        }
+        available
     }
 
     async fn process(&self, Work { claim, submitted }: Work) {
@@ -168,6 +191,11 @@ impl Worker {
                     .execute(&job, &claim, parsed)
                     .instrument(crate::phase_span!(self.ports.traces, "run"))
                     .await;
+                if let Err(e) = &outcome
+                    && e.kind() == ErrorKind::Unavailable
+                {
+                    return self.wait_for_backend(job, &claim, e).await;
+                }
                 let reason = match &outcome {
                     Err(e) if e.kind() == ErrorKind::DeadlineExceeded => FailureReason::Timeout,
                     _ => FailureReason::Backend,
@@ -184,6 +212,24 @@ impl Worker {
                 self.give_back(&claim).await;
             }
         }
+    }
+
+    /// The backend could not take the job (a QPU unreachable before it
+    /// accepted the work): the job goes back to QUEUED under this claim and
+    /// waits there until the backend is available again.
+    async fn wait_for_backend(&self, job: Job, claim: &Claim, why: &Error) {
+        tracing::warn!(job_id = %job.id, error = %why, "backend unavailable; the job waits in the queue");
+        let requeue = Transition::Requeue {
+            token: Some(claim.token),
+        };
+        match self.ports.store.apply_to(job, requeue).await {
+            Ok(job) => self.publish(&job).await,
+            Err(e) if is_lost_race(&e) => return self.finish_claim(claim).await,
+            Err(e) => {
+                tracing::warn!(job_id = %claim.job_id, error = %e, "could not requeue the job; its lease will end")
+            }
+        }
+        self.give_back(claim).await;
     }
 
     /// Returns the job to the queue after a store failure, after a pause so

@@ -42,7 +42,7 @@ fn simulator_backend() -> MockQuantumBackend {
     let mut backend = MockQuantumBackend::new();
     backend
         .expect_capabilities()
-        .return_const(BackendCapabilities {
+        .return_const(Arc::new(BackendCapabilities {
             id: BackendId::parse("simulator").unwrap(),
             name: "mock".into(),
             description: String::new(),
@@ -50,7 +50,9 @@ fn simulator_backend() -> MockQuantumBackend {
             max_shots: 100,
             supported_gates: vec!["x".into()],
             topology_json: "{}".into(),
-        });
+            dynamic: crate::domain::DynamicCircuits::ALL,
+        }));
+    backend.expect_is_available().return_const(true);
     backend
 }
 
@@ -150,6 +152,60 @@ async fn a_job_whose_worker_died_runs_again_and_the_late_result_is_refused() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_backend_that_cannot_be_reached_leaves_its_job_queued_not_failed() {
+    let mut backend = simulator_backend();
+    let runs = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = runs.clone();
+    backend.expect_run().returning(move |request| {
+        // Unreachable twice (a QPU before it accepted the work), then fine.
+        if counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 2 {
+            return Err(Error::unavailable("the vendor cannot be reached"));
+        }
+        Ok(JobResult {
+            shots: request.shots.get(),
+            ..JobResult::default()
+        })
+    });
+    let ports = ports(backend);
+    let job = submitted_job(&ports).await;
+    let pool = WorkerPool::start(ports.for_workers(), settings(5));
+    let done = wait_terminal(&ports, &job).await;
+    assert_eq!(done.state, JobState::Completed, "{:?}", done.error_message);
+    assert_eq!(runs.load(std::sync::atomic::Ordering::SeqCst), 3);
+    assert_eq!(done.attempts, 3, "each requeue was an attempt");
+    pool.drain(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_backend_marked_unavailable_gets_no_claims_until_it_is_back() {
+    let available = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut backend = MockQuantumBackend::new();
+    let caps = simulator_backend().capabilities();
+    backend.expect_capabilities().return_const(caps);
+    let now = available.clone();
+    backend
+        .expect_is_available()
+        .returning(move || now.load(std::sync::atomic::Ordering::SeqCst));
+    backend.expect_run().times(1).returning(|request| {
+        Ok(JobResult {
+            shots: request.shots.get(),
+            ..JobResult::default()
+        })
+    });
+    let ports = ports(backend);
+    let job = submitted_job(&ports).await;
+    let pool = WorkerPool::start(ports.for_workers(), settings(1));
+    tokio::time::sleep(Duration::from_secs(30)).await;
+    let waiting = ports.store.get(job.id).await.unwrap().unwrap();
+    assert_eq!(waiting.state, JobState::Queued);
+    assert_eq!(waiting.attempts, 0, "never claimed while unavailable");
+    available.store(true, std::sync::atomic::Ordering::SeqCst);
+    let done = wait_terminal(&ports, &job).await;
+    assert_eq!(done.state, JobState::Completed);
+    pool.drain(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(start_paused = true)]
 async fn a_job_that_keeps_losing_its_worker_fails_after_max_attempts() {
     let mut backend = simulator_backend();
     backend.expect_run().never();
@@ -166,14 +222,14 @@ async fn a_job_that_keeps_losing_its_worker_fails_after_max_attempts() {
 
 /// Runs take ten seconds (of paused time) and are counted.
 struct SlowBackend {
-    capabilities: BackendCapabilities,
+    capabilities: Arc<BackendCapabilities>,
     runs: std::sync::atomic::AtomicUsize,
 }
 
 #[async_trait::async_trait]
 impl crate::ports::QuantumBackend for SlowBackend {
-    fn capabilities(&self) -> &BackendCapabilities {
-        &self.capabilities
+    fn capabilities(&self) -> Arc<BackendCapabilities> {
+        self.capabilities.clone()
     }
 
     async fn is_available(&self) -> bool {
@@ -197,7 +253,7 @@ impl crate::ports::QuantumBackend for SlowBackend {
 /// Ports whose only backend is a `SlowBackend`, which is returned too.
 fn slow_ports() -> (JobPorts, Arc<SlowBackend>) {
     let slow = Arc::new(SlowBackend {
-        capabilities: simulator_backend().capabilities().clone(),
+        capabilities: simulator_backend().capabilities(),
         runs: std::sync::atomic::AtomicUsize::new(0),
     });
     let mut registry = BackendRegistry::new();
