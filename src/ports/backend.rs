@@ -78,9 +78,9 @@ pub trait QuantumBackend: Send + Sync {
     /// Asks the backend to stop the job's work.
     async fn cancel(&self, job_id: JobId) -> Result<CancelOutcome>;
 
-    /// Where the work recorded as `backend_job_id` waits in the other
-    /// system's own queue (0 = next), when that system says; for the status
-    /// of a job that runs there but has not started.
+    /// The 1-based place of the work recorded as `backend_job_id` in the
+    /// other system's own queue, when that system says; for the status of a
+    /// job that runs there but has not started.
     async fn queue_position(&self, backend_job_id: &str) -> Option<u32> {
         let _ = backend_job_id;
         None

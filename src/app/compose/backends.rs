@@ -6,7 +6,9 @@ use std::sync::Arc;
 use super::super::backends::BackendRegistry;
 use super::super::config::{BackendSection, Config};
 #[allow(unused_imports)]
-use super::{missing_feature, not_written_yet};
+use super::missing_feature;
+#[cfg(any(feature = "backend-iqm", feature = "backend-ibm"))]
+use crate::adapters::backend::remote::{RemoteBackend, RemoteSettings};
 use crate::domain::{BackendId, Error, Result};
 use crate::ports::QuantumBackend;
 
@@ -23,8 +25,8 @@ pub(super) fn registry(
             .map_err(|e| Error::invalid_argument(format!("configuration backends.{name}: {e}")))?;
         let backend = match section.kind(name) {
             "simulator" => simulator(id, section)?,
-            "iqm" => iqm(&id)?,
-            "ibm" => ibm(&id)?,
+            "iqm" => iqm(id, section)?,
+            "ibm" => ibm(id, section)?,
             other => {
                 return Err(Error::invalid_argument(format!(
                     "configuration backends.{name}.type: unknown backend type '{other}'; \
@@ -55,20 +57,53 @@ fn simulator(id: BackendId, section: &BackendSection) -> Result<Arc<dyn QuantumB
     ))
 }
 
-fn iqm(id: &BackendId) -> Result<Arc<dyn QuantumBackend>> {
-    let what = format!("backend '{id}' (type iqm)");
+#[allow(unused_variables)]
+fn iqm(id: BackendId, section: &BackendSection) -> Result<Arc<dyn QuantumBackend>> {
     #[cfg(feature = "backend-iqm")]
-    return Err(not_written_yet(&what));
+    {
+        use crate::adapters::backend::iqm::{IqmApi, IqmConfig};
+        let (remote, settings) = remote_settings(&id, section)?;
+        let config: IqmConfig = settings.settings(id.as_str())?;
+        let api = Arc::new(IqmApi::new(id.as_str(), config)?);
+        Ok(Arc::new(RemoteBackend::start(id, api, remote)))
+    }
     #[cfg(not(feature = "backend-iqm"))]
-    Err(missing_feature(&what, "backend-iqm"))
+    Err(missing_feature(
+        &format!("backend '{id}' (type iqm)"),
+        "backend-iqm",
+    ))
 }
 
-fn ibm(id: &BackendId) -> Result<Arc<dyn QuantumBackend>> {
-    let what = format!("backend '{id}' (type ibm)");
+#[allow(unused_variables)]
+fn ibm(id: BackendId, section: &BackendSection) -> Result<Arc<dyn QuantumBackend>> {
     #[cfg(feature = "backend-ibm")]
-    return Err(not_written_yet(&what));
+    {
+        use crate::adapters::backend::ibm::{IbmApi, IbmConfig};
+        let (remote, settings) = remote_settings(&id, section)?;
+        let config: IbmConfig = settings.settings(id.as_str())?;
+        let api = Arc::new(IbmApi::new(id.as_str(), config)?);
+        Ok(Arc::new(RemoteBackend::start(id, api, remote)))
+    }
     #[cfg(not(feature = "backend-ibm"))]
-    Err(missing_feature(&what, "backend-ibm"))
+    Err(missing_feature(
+        &format!("backend '{id}' (type ibm)"),
+        "backend-ibm",
+    ))
+}
+
+/// Splits a QPU section into the settings every QPU backend has and the
+/// vendor's own.
+#[cfg(any(feature = "backend-iqm", feature = "backend-ibm"))]
+fn remote_settings(
+    id: &BackendId,
+    section: &BackendSection,
+) -> Result<(RemoteSettings, BackendSection)> {
+    let mut vendor = section.clone();
+    let remote = RemoteSettings::take_from(
+        &mut vendor.settings,
+        &format!("configuration backends.{id}"),
+    )?;
+    Ok((remote, vendor))
 }
 
 #[cfg(test)]
@@ -91,15 +126,21 @@ mod tests {
     }
 
     #[test]
-    fn a_type_this_build_lacks_names_its_feature() {
+    fn a_qpu_type_names_its_feature_or_its_missing_settings() {
         for (kind, feature, built) in [
             ("iqm", "backend-iqm", cfg!(feature = "backend-iqm")),
             ("ibm", "backend-ibm", cfg!(feature = "backend-ibm")),
         ] {
             let message = refusal(&config_with("qpu", serde_json::json!({ "type": kind })));
-            assert!(message.contains("backend 'qpu'"), "{message}");
-            let expected = if built { "not written" } else { feature };
-            assert!(message.contains(expected), "{message}");
+            if built {
+                // Built in: its own settings are read, and they are missing.
+                assert!(message.contains("backends.qpu"), "{message}");
+                let names_what = ["missing field `url`", "backends.qpu.backend"];
+                assert!(names_what.iter().any(|m| message.contains(m)), "{message}");
+            } else {
+                assert!(message.contains("backend 'qpu'"), "{message}");
+                assert!(message.contains(feature), "{message}");
+            }
         }
     }
 

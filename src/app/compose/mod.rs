@@ -87,14 +87,6 @@ pub(crate) fn missing_feature(what: &str, feature: &str) -> Error {
     ))
 }
 
-/// For adapters whose feature is declared but whose code is not written.
-#[allow(dead_code)] // used only by builds with such a feature
-fn not_written_yet(what: &str) -> Error {
-    Error::invalid_argument(format!(
-        "configuration: {what} is not available yet: its adapter is not written"
-    ))
-}
-
 pub(crate) async fn store(config: &Config) -> Result<Storage> {
     let storage = &config.storage;
     #[allow(unused_variables)] // only SQL storage has a key table

@@ -7,9 +7,19 @@
 //! Not an adapter of its own: `iqm` and `ibm` each implement [`VendorApi`]
 //! and are served through [`RemoteBackend`].
 
+mod backend;
+mod breaker;
+mod described;
 pub mod http;
+mod run;
 pub mod secret;
+mod settings;
 pub mod vendor;
 
+pub use backend::RemoteBackend;
 pub use secret::{Secret, SecretReader};
+pub use settings::RemoteSettings;
 pub use vendor::{Device, VendorApi, VendorStatus};
+
+#[cfg(test)]
+mod tests;
