@@ -52,7 +52,12 @@ fn config(dir: &Path, iqm: &FakeIqm, ibm: &FakeIbm) -> std::path::PathBuf {
 }
 
 fn start(dir: &Path, config: &Path, port: u16) -> Child {
+    start_with(dir, config, port, &[])
+}
+
+fn start_with(dir: &Path, config: &Path, port: u16, env: &[(&str, &str)]) -> Child {
     server_command(dir)
+        .envs(env.iter().copied())
         .arg("--config")
         .arg(config)
         .env("ARVAK_SERVER_LISTEN_ADDR", format!("127.0.0.1:{port}"))
@@ -265,5 +270,49 @@ async fn a_server_killed_while_the_vendor_holds_its_job_reattaches_after_restart
         .filter(|r| r.method == "POST" && r.path.ends_with("/v1/jobs"))
         .count();
     assert_eq!(submissions, 1, "reattached, not submitted again");
+    terminate(server).await;
+}
+
+#[tokio::test]
+async fn an_unreachable_vendor_marks_the_backend_unavailable_and_its_job_waits() {
+    let (iqm, ibm) = (FakeIqm::start().await, FakeIbm::start().await);
+    let dir = tempfile::tempdir().unwrap();
+    let config = config(dir.path(), &iqm, &ibm);
+    let port = free_port();
+    let settings = [
+        ("ARVAK_BACKENDS_GARNET_BREAKER_FAILURES", "2"),
+        ("ARVAK_BACKENDS_GARNET_BREAKER_OPEN_SECS", "1"),
+        ("ARVAK_WORKERS_MAX_ATTEMPTS", "5"),
+    ];
+    let mut server = start_with(dir.path(), &config, port, &settings);
+    let mut client = connect(port, &mut server, Duration::from_secs(20)).await;
+    described(&mut client, "garnet").await;
+    // From now on IQM answers 503 six times: two submissions open the
+    // breaker, then probes fail until the vendor is back.
+    for _ in 0..6 {
+        iqm.fail_next(503, r#"{"detail": "maintenance"}"#, None);
+    }
+    let id = submit(&mut client, "garnet", 10).await;
+    let by = Instant::now() + Duration::from_secs(20);
+    let mut seen_unavailable = false;
+    let job = loop {
+        let job = status(&mut client, &id).await;
+        let available = backend_info(&mut client, "garnet").await.is_available;
+        if !available {
+            seen_unavailable = true;
+            assert!(
+                matches!(job.state(), JobState::Queued | JobState::Running),
+                "the job waits while the vendor is away: {job:?}"
+            );
+        }
+        if !matches!(job.state(), JobState::Queued | JobState::Running) {
+            break job;
+        }
+        assert!(Instant::now() < by, "the job never ran after the outage");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(seen_unavailable, "the breaker never showed in BackendInfo");
+    assert_eq!(job.state(), JobState::Completed, "{}", job.error_message);
+    assert!(job.attempts >= 2, "requeued by the outage: {job:?}");
     terminate(server).await;
 }
