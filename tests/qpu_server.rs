@@ -159,6 +159,30 @@ async fn jobs_run_end_to_end_on_both_vendors() {
     let torino = described(&mut client, "torino").await;
     assert_eq!(torino.max_qubits, 5);
 
+    // What the device cannot run is refused at submission, saying why.
+    let refusals = [
+        ("OPENQASM 3.0; qubit[6] q; h q[0];", "6 qubits"),
+        (
+            "OPENQASM 3.0; qubit[2] q; bit[2] c; c[0] = measure q[0]; x q[0]; c[1] = measure q[0];",
+            "after it was measured",
+        ),
+    ];
+    for (program, reason) in refusals {
+        let refused = client
+            .submit_job(proto::SubmitJobRequest {
+                circuit: Some(proto::CircuitPayload {
+                    format: Some(proto::circuit_payload::Format::Qasm3(program.into())),
+                }),
+                backend_id: "garnet".into(),
+                shots: 10,
+                ..Default::default()
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code(), tonic::Code::InvalidArgument, "{program}");
+        assert!(refused.message().contains(reason), "{}", refused.message());
+    }
+
     for backend in ["garnet", "torino"] {
         let id = submit(&mut client, backend, 50).await;
         let job = finished(&mut client, &id).await;
