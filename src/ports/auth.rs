@@ -10,17 +10,27 @@ use async_trait::async_trait;
 
 use crate::domain::{Identity, Result};
 
-/// A credential as presented. Its `Debug` never shows the value, so it
-/// cannot reach a log line by accident.
-#[derive(Clone, PartialEq, Eq)]
+/// A credential: presented by a caller, or held to call another service.
+/// Its `Debug` never shows the value, so it cannot reach a log line by
+/// accident, and two are compared in constant time.
+#[derive(Clone)]
 pub struct Secret(String);
+
+impl PartialEq for Secret {
+    fn eq(&self, other: &Self) -> bool {
+        use subtle::ConstantTimeEq;
+        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
+    }
+}
+
+impl Eq for Secret {}
 
 impl Secret {
     pub fn new(value: impl Into<String>) -> Self {
         Self(value.into())
     }
 
-    /// The value itself, for the one place that verifies it.
+    /// The value itself, for the one place that verifies or sends it.
     pub fn expose(&self) -> &str {
         &self.0
     }

@@ -6,36 +6,8 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use subtle::ConstantTimeEq;
-
 use crate::domain::{Error, Result};
-
-/// A credential; `Debug` shows none of it.
-#[derive(Clone)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-
-    /// The value, for the one header or body that carries it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl PartialEq for Secret {
-    fn eq(&self, other: &Self) -> bool {
-        self.0.as_bytes().ct_eq(other.0.as_bytes()).into()
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use crate::ports::Secret;
 
 #[derive(Debug)]
 enum Source {
@@ -173,6 +145,6 @@ mod tests {
     fn debug_shows_no_secret() {
         let reader = SecretReader::inline("hunter2");
         assert!(!format!("{reader:?}").contains("hunter2"));
-        assert_eq!(format!("{:?}", Secret::new("hunter2")), "Secret(***)");
+        assert!(!format!("{:?}", Secret::new("hunter2")).contains("hunter2"));
     }
 }
