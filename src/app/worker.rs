@@ -215,13 +215,12 @@ impl Worker {
     }
 
     /// The backend could not take the job (a QPU unreachable before it
-    /// accepted the work): the job goes back to QUEUED under this claim and
-    /// waits there until the backend is available again.
+    /// accepted the work): the job goes back to QUEUED under this claim,
+    /// without the attempt counting, and waits there until the backend is
+    /// available again.
     async fn wait_for_backend(&self, job: Job, claim: &Claim, why: &Error) {
         tracing::warn!(job_id = %job.id, error = %why, "backend unavailable; the job waits in the queue");
-        let requeue = Transition::Requeue {
-            token: Some(claim.token),
-        };
+        let requeue = Transition::GiveBack { token: claim.token };
         match self.ports.store.apply_to(job, requeue).await {
             Ok(job) => self.publish(&job).await,
             Err(e) if is_lost_race(&e) => return self.finish_claim(claim).await,

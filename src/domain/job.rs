@@ -163,6 +163,10 @@ pub enum Transition {
     Cancel { at: UnixMillis, message: String },
     /// The lease of `token` was lost; the job waits for another claim.
     Requeue { token: Option<FencingToken> },
+    /// The worker holding `token` gives the job back untried: its backend
+    /// could not take the work (a QPU that cannot be reached). The job waits
+    /// for another claim, and this start does not count as an attempt.
+    GiveBack { token: FencingToken },
     /// Retention purged the result.
     ExpireResult,
     /// The backend holding `token` handed the work to another system (a
@@ -181,16 +185,16 @@ impl Transition {
             Transition::Complete { .. } => JobState::Completed,
             Transition::Fail { .. } => JobState::Failed,
             Transition::Cancel { .. } => JobState::Canceled,
-            Transition::Requeue { .. } => JobState::Queued,
+            Transition::Requeue { .. } | Transition::GiveBack { .. } => JobState::Queued,
             Transition::ExpireResult => JobState::ResultExpired,
         }
     }
 
     fn token(&self) -> Option<FencingToken> {
         match self {
-            Transition::Complete { token, .. } | Transition::RecordBackendJob { token, .. } => {
-                Some(*token)
-            }
+            Transition::Complete { token, .. }
+            | Transition::RecordBackendJob { token, .. }
+            | Transition::GiveBack { token } => Some(*token),
             Transition::Fail { token, .. } | Transition::Requeue { token } => *token,
             _ => None,
         }
@@ -281,6 +285,10 @@ impl Job {
                 self.error_message = Some(message.clone());
             }
             Transition::Requeue { .. } => self.started_at = None,
+            Transition::GiveBack { .. } => {
+                self.started_at = None;
+                self.attempts = self.attempts.saturating_sub(1);
+            }
             Transition::ExpireResult => {}
             Transition::RecordBackendJob { backend_job_id, .. } => {
                 self.backend_job_id = Some(backend_job_id.clone());

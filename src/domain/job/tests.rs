@@ -153,6 +153,28 @@ fn restart_after_lost_lease_counts_attempts_and_refuses_older_tokens() {
 }
 
 #[test]
+fn a_job_given_back_untried_keeps_its_attempts_and_needs_the_current_token() {
+    let mut job = job_in(JobState::Running);
+    let held = job.claim_token.unwrap();
+    let attempts = job.attempts;
+    let stale = Transition::GiveBack {
+        token: FencingToken(held.0 - 1),
+    };
+    assert_eq!(
+        job.apply(&stale).unwrap_err().kind(),
+        crate::domain::ErrorKind::Conflict
+    );
+    job.apply(&Transition::GiveBack { token: held }).unwrap();
+    assert_eq!(job.state, JobState::Queued);
+    assert_eq!(job.started_at, None);
+    assert_eq!(
+        job.attempts,
+        attempts - 1,
+        "the untried start is not counted"
+    );
+}
+
+#[test]
 fn cancel_records_why_and_when() {
     let mut job = job_in(JobState::Queued);
     job.apply(&Transition::Cancel {
