@@ -9,6 +9,7 @@
 
 mod device;
 mod emit;
+mod layout;
 mod lower;
 mod optimize;
 mod sabre;
@@ -23,8 +24,9 @@ mod tests;
 pub use target::{Basis, Target};
 
 use device::Device;
+use layout::{Layout, Rng};
 use lower::{Op, Step};
-use sabre::{Dag, Layout, Rng};
+use sabre::Dag;
 
 use crate::domain::circuit::Circuit;
 use crate::domain::error::{Error, Result};
@@ -104,7 +106,17 @@ pub fn transpile(
 
     let clbits = circuit.num_clbits() as usize;
     let full = Dag::new(&lowered.steps, np, clbits, false);
-    let trials = if num_interacting == 0 {
+    let pairs: Vec<(u32, u32)> = lowered
+        .steps
+        .iter()
+        .filter_map(|s| match s.op {
+            Op::Cz { a, b } => Some((a, b)),
+            _ => None,
+        })
+        .collect();
+    let perfect = layout::perfect_layout(&pairs, &interacting, &component, &device)
+        .map(|placed| fill_layout(&placed, np));
+    let trials = if num_interacting == 0 || perfect.is_some() {
         1
     } else {
         options.layout_trials.max(1)
@@ -112,7 +124,9 @@ pub fn transpile(
     let mut best: Option<(usize, Routing)> = None;
     for trial in 0..trials {
         let mut rng = Rng::new(options.seed ^ (trial as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
-        let start = if num_interacting == 0 {
+        let start = if let Some(perfect) = &perfect {
+            perfect.clone()
+        } else if num_interacting == 0 {
             Layout::from_p2v((0..np as u32).collect())
         } else {
             refined_layout(
@@ -210,4 +224,22 @@ fn refined_layout(
         sabre::route(&backward, device, &mut layout, rng, None);
     }
     layout
+}
+
+/// A whole layout from the places of some wires: the other wires, then the
+/// idle placeholders, take the free physical qubits in order.
+fn fill_layout(placed: &[Option<u32>], np: usize) -> Layout {
+    let mut p2v: Vec<Option<u32>> = vec![None; np];
+    for (v, p) in placed.iter().enumerate() {
+        if let Some(p) = p {
+            p2v[*p as usize] = Some(v as u32);
+        }
+    }
+    let mut rest =
+        (0..np as u32).filter(|&v| (v as usize) >= placed.len() || placed[v as usize].is_none());
+    let p2v = p2v
+        .into_iter()
+        .map(|v| v.unwrap_or_else(|| rest.next().expect("as many wires as qubits")))
+        .collect();
+    Layout::from_p2v(p2v)
 }

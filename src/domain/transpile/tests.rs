@@ -14,7 +14,7 @@ type Mat4 = [[C; 4]; 4];
 /// A state over `n` qubits, amplitude `i` for the basis state whose bit `q`
 /// is qubit `q`.
 fn random_state(n: u32, seed: u64) -> Vec<C> {
-    let mut rng = sabre::Rng::new(seed);
+    let mut rng = layout::Rng::new(seed);
     let mut unit = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
     let v: Vec<C> = (0..1usize << n).map(|_| C::new(unit(), unit())).collect();
     let norm = v.iter().map(|c| c.abs().powi(2)).sum::<f64>().sqrt();
@@ -307,4 +307,23 @@ fn too_small_or_disconnected_devices_are_refused() {
     // Without two-qubit gates, no coupling is needed.
     let c = one_gate_circuit(Gate::H, &[2]);
     assert!(transpile(&c, &split, &TranspileOptions::default()).is_ok());
+}
+
+#[test]
+fn a_perfect_layout_is_found_when_one_exists() {
+    use super::device::Device;
+    use super::layout::perfect_layout;
+    let grid = Target::new(20, topology::grid(4, 5), Basis::PrxCz).unwrap();
+    let device = Device::new(&grid);
+    let component = device.largest_component();
+    // A chain through all 20 qubits: a Hamiltonian path of the grid.
+    let chain: Vec<(u32, u32)> = (1..20).map(|i| (i - 1, i)).collect();
+    let placed = perfect_layout(&chain, &[true; 20], &component, &device).expect("a snake");
+    for (a, b) in chain {
+        let (pa, pb) = (placed[a as usize].unwrap(), placed[b as usize].unwrap());
+        assert_eq!(device.dist(pa, pb), 1);
+    }
+    // A triangle never fits a bipartite grid.
+    let triangle = [(0, 1), (1, 2), (2, 0)];
+    assert!(perfect_layout(&triangle, &[true; 3], &component, &device).is_none());
 }
