@@ -148,6 +148,7 @@ pub fn route(
     let mut since_progress = 0usize;
     let mut extended: Vec<(u32, u32)> = Vec::new();
     let mut extended_stale = true;
+    let mut remaining = vec![u32::MAX; n];
     // The qubit each physical qubit last met in a cz, while only one-qubit
     // gates followed: a swap of the two merges with that cz.
     let mut partner: Vec<Option<u32>> = vec![None; device.num_qubits()];
@@ -190,7 +191,7 @@ pub fn route(
             extended_stale = true;
         }
         if extended_stale {
-            extended = extended_set(dag, &front, &indeg);
+            extended = extended_set(dag, &front, &indeg, &mut remaining);
             extended_stale = false;
         }
         let (a, b) = if since_progress > stall_limit {
@@ -284,26 +285,35 @@ fn execute(
 }
 
 /// The first two-qubit steps after the front layer, breadth first.
-fn extended_set(dag: &Dag, front: &[u32], indeg: &[u32]) -> Vec<(u32, u32)> {
-    let mut seen_indeg: Vec<(u32, u32)> = Vec::new();
-    let mut pending: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+/// `remaining` is scratch, one entry per step, all `u32::MAX` on entry and
+/// on return.
+fn extended_set(dag: &Dag, front: &[u32], indeg: &[u32], remaining: &mut [u32]) -> Vec<(u32, u32)> {
+    let mut found: Vec<(u32, u32)> = Vec::with_capacity(EXTENDED_SET_SIZE);
+    let mut touched: Vec<u32> = Vec::new();
     let mut queue: std::collections::VecDeque<u32> = front.iter().copied().collect();
-    while let Some(i) = queue.pop_front() {
+    'search: while let Some(i) = queue.pop_front() {
         for &s in &dag.succs[i as usize] {
-            let left = pending.entry(s).or_insert(indeg[s as usize]);
+            let left = &mut remaining[s as usize];
+            if *left == u32::MAX {
+                *left = indeg[s as usize];
+                touched.push(s);
+            }
             *left -= 1;
             if *left == 0 {
                 if let Some(pair) = dag.pairs[s as usize] {
-                    seen_indeg.push(pair);
-                    if seen_indeg.len() >= EXTENDED_SET_SIZE {
-                        return seen_indeg;
+                    found.push(pair);
+                    if found.len() >= EXTENDED_SET_SIZE {
+                        break 'search;
                     }
                 }
                 queue.push_back(s);
             }
         }
     }
-    seen_indeg
+    for s in touched {
+        remaining[s as usize] = u32::MAX;
+    }
+    found
 }
 
 /// Per physical qubit: its decay, and the qubit it last met in a cz.
@@ -338,13 +348,17 @@ fn best_swap(
         .iter()
         .map(|&i| dag.pairs[i as usize].expect("two-qubit"))
         .collect();
-    let base_front = {
-        let total: u32 = front_pairs
-            .iter()
-            .map(|&(a, b)| device.dist(layout.v2p[a as usize], layout.v2p[b as usize]))
-            .sum();
-        total as f64 / front_pairs.len().max(1) as f64
-    };
+    // Only the pairs a candidate's two qubits belong to change distance, so
+    // each candidate is scored by its difference to the current sums.
+    let dist = |a: u32, b: u32| device.dist(layout.v2p[a as usize], layout.v2p[b as usize]);
+    let front_sum: u32 = front_pairs.iter().map(|&(a, b)| dist(a, b)).sum();
+    let extended_sum: u32 = extended.iter().map(|&(a, b)| dist(a, b)).sum();
+    let mut front_of = vec![u32::MAX; layout.v2p.len()];
+    for (k, &(a, b)) in front_pairs.iter().enumerate() {
+        front_of[a as usize] = k as u32;
+        front_of[b as usize] = k as u32;
+    }
+    let base_front = front_sum as f64 / front_pairs.len().max(1) as f64;
     let mut best: Vec<(u32, u32)> = Vec::new();
     let mut best_score = f64::INFINITY;
     for &(x, y) in &candidates {
@@ -357,19 +371,31 @@ fn best_swap(
                 p
             }
         };
-        let cost = |pairs: &[(u32, u32)]| -> f64 {
-            let total: u32 = pairs
-                .iter()
-                .map(|&(a, b)| {
-                    device.dist(moved(layout.v2p[a as usize]), moved(layout.v2p[b as usize]))
-                })
-                .sum();
-            total as f64 / pairs.len().max(1) as f64
+        let change = |(a, b): (u32, u32)| -> i64 {
+            let (pa, pb) = (layout.v2p[a as usize], layout.v2p[b as usize]);
+            i64::from(device.dist(moved(pa), moved(pb))) - i64::from(device.dist(pa, pb))
         };
-        let front_cost = cost(&front_pairs);
+        let (vx, vy) = (layout.p2v[x as usize], layout.p2v[y as usize]);
+        let (kx, ky) = (front_of[vx as usize], front_of[vy as usize]);
+        let mut front_change = 0i64;
+        if kx != u32::MAX {
+            front_change += change(front_pairs[kx as usize]);
+        }
+        if ky != u32::MAX && ky != kx {
+            front_change += change(front_pairs[ky as usize]);
+        }
+        let extended_change: i64 = extended
+            .iter()
+            .filter(|&&(a, b)| a == vx || a == vy || b == vx || b == vy)
+            .map(|&pair| change(pair))
+            .sum();
+        let front_cost =
+            (i64::from(front_sum) + front_change) as f64 / front_pairs.len().max(1) as f64;
+        let extended_cost =
+            (i64::from(extended_sum) + extended_change) as f64 / extended.len().max(1) as f64;
         let Marks { decay, partner } = marks;
         let mut score = decay[x as usize].max(decay[y as usize])
-            * (front_cost + LOOKAHEAD_WEIGHT * cost(extended));
+            * (front_cost + LOOKAHEAD_WEIGHT * extended_cost);
         if partner[x as usize] == Some(y)
             && partner[y as usize] == Some(x)
             && front_cost < base_front
