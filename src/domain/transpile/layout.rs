@@ -71,6 +71,23 @@ pub fn perfect_layout(
     component: &[u32],
     device: &Device,
 ) -> Option<Vec<Option<u32>>> {
+    let (graph, order) = interaction_order(pairs, interacting);
+    let mut search = Search {
+        graph: &graph,
+        order: &order,
+        component,
+        device,
+        placed: vec![None; interacting.len()],
+        used: vec![false; device.num_qubits()],
+        budget: SEARCH_BUDGET,
+    };
+    search.place(0).then_some(search.placed)
+}
+
+/// The interaction graph of `pairs`, and its wires breadth first from the
+/// busiest wire of each connected part, so every wire but a part's first
+/// has a neighbour placed before it.
+fn interaction_order(pairs: &[(u32, u32)], interacting: &[bool]) -> (Vec<Vec<u32>>, Vec<u32>) {
     let nv = interacting.len();
     let mut graph: Vec<Vec<u32>> = vec![Vec::new(); nv];
     for &(a, b) in pairs {
@@ -79,8 +96,6 @@ pub fn perfect_layout(
             graph[b as usize].push(a);
         }
     }
-    // Breadth-first order from the busiest wire of each connected part, so
-    // every wire but a part's first has a placed neighbour to start from.
     let mut order = Vec::new();
     let mut seen = vec![false; nv];
     let mut roots: Vec<u32> = (0..nv as u32)
@@ -104,16 +119,47 @@ pub fn perfect_layout(
             i += 1;
         }
     }
-    let mut search = Search {
-        graph: &graph,
-        order: &order,
-        component,
-        device,
-        placed: vec![None; nv],
-        used: vec![false; device.num_qubits()],
-        budget: SEARCH_BUDGET,
-    };
-    search.place(0).then_some(search.placed)
+    (graph, order)
+}
+
+/// A layout that keeps interacting wires close when no perfect one exists:
+/// wires in breadth-first order, each on the free qubit nearest its placed
+/// neighbours (the most cornered one among equals), as a start that routing
+/// may keep or refine.
+pub fn greedy_layout(
+    pairs: &[(u32, u32)],
+    interacting: &[bool],
+    component: &[u32],
+    device: &Device,
+) -> Vec<Option<u32>> {
+    let (graph, order) = interaction_order(pairs, interacting);
+    let mut placed: Vec<Option<u32>> = vec![None; interacting.len()];
+    let mut used = vec![false; device.num_qubits()];
+    for v in order {
+        let free_neighbors = |p: u32, used: &[bool]| {
+            device
+                .neighbors(p)
+                .iter()
+                .filter(|&&q| !used[q as usize])
+                .count()
+        };
+        let best = component
+            .iter()
+            .copied()
+            .filter(|&p| !used[p as usize])
+            .min_by_key(|&p| {
+                let distance: u32 = graph[v as usize]
+                    .iter()
+                    .filter_map(|&w| placed[w as usize])
+                    .map(|q| device.dist(p, q))
+                    .sum();
+                (distance, free_neighbors(p, &used))
+            })
+            .expect("the component holds every interacting wire");
+        placed[v as usize] = Some(best);
+        used[best as usize] = true;
+    }
+    placed
 }
 
 struct Search<'a> {

@@ -116,6 +116,7 @@ pub fn transpile(
         .collect();
     let perfect = layout::perfect_layout(&pairs, &interacting, &component, &device)
         .map(|placed| fill_layout(&placed, np));
+    let greedy = layout::greedy_layout(&pairs, &interacting, &component, &device);
     let trials = if num_interacting == 0 || perfect.is_some() {
         1
     } else {
@@ -129,14 +130,16 @@ pub fn transpile(
         } else if num_interacting == 0 {
             Layout::from_p2v((0..np as u32).collect())
         } else {
-            refined_layout(
-                &lowered.steps,
-                &interacting,
-                &component,
-                &device,
-                options,
-                &mut rng,
-            )
+            // The greedy start as it is and refined, then random starts.
+            let first = match trial {
+                0 | 1 => fill_layout(&greedy, np),
+                _ => random_layout(&interacting, &component, np, &mut rng),
+            };
+            if trial == 0 {
+                first
+            } else {
+                refined_layout(first, &lowered.steps, &device, options, &mut rng)
+            }
         };
         let mut layout = start.clone();
         let routed = sabre::route(&full, &device, &mut layout, &mut rng, Some(&lowered.steps));
@@ -186,25 +189,14 @@ fn two_qubit_count(steps: &[Step]) -> usize {
         .count()
 }
 
-/// A random layout with the interacting qubits inside `component`, refined
-/// by routing the two-qubit gates forwards and backwards: where a backward
-/// pass ends is a start that suits the circuit's first gates.
-fn refined_layout(
-    steps: &[Step],
-    interacting: &[bool],
-    component: &[u32],
-    device: &Device,
-    options: &TranspileOptions,
-    rng: &mut Rng,
-) -> Layout {
-    let np = device.num_qubits();
+/// A random layout with the interacting wires inside `component`.
+fn random_layout(interacting: &[bool], component: &[u32], np: usize, rng: &mut Rng) -> Layout {
     let mut places: Vec<u32> = component.to_vec();
     rng.shuffle(&mut places);
-    let in_component: Vec<bool> = {
-        let mut v = vec![false; np];
-        component.iter().for_each(|&p| v[p as usize] = true);
-        v
-    };
+    let mut in_component = vec![false; np];
+    component
+        .iter()
+        .for_each(|&p| in_component[p as usize] = true);
     places.extend((0..np as u32).filter(|&p| !in_component[p as usize]));
     // Interacting wires take the first places, then the others, then the
     // idle placeholders.
@@ -216,7 +208,20 @@ fn refined_layout(
     for (v, &p) in order.zip(&places) {
         p2v[p as usize] = v;
     }
-    let mut layout = Layout::from_p2v(p2v);
+    Layout::from_p2v(p2v)
+}
+
+/// `layout` refined by routing the two-qubit gates forwards and backwards:
+/// where a backward pass ends is a start that suits the circuit's first
+/// gates.
+fn refined_layout(
+    mut layout: Layout,
+    steps: &[Step],
+    device: &Device,
+    options: &TranspileOptions,
+    rng: &mut Rng,
+) -> Layout {
+    let np = device.num_qubits();
     let forward = Dag::new(steps, np, 0, true);
     let backward = forward.reversed();
     for _ in 0..options.layout_iterations {

@@ -327,3 +327,24 @@ fn a_perfect_layout_is_found_when_one_exists() {
     let triangle = [(0, 1), (1, 2), (2, 0)];
     assert!(perfect_layout(&triangle, &[true; 3], &component, &device).is_none());
 }
+
+#[test]
+fn the_greedy_layout_keeps_a_chain_together_where_no_perfect_layout_exists() {
+    use super::device::Device;
+    use super::layout::{greedy_layout, perfect_layout};
+    let (n, edges) = topology::eagle();
+    let eagle = Target::new(n, edges, Basis::CzRzSxX).unwrap();
+    let device = Device::new(&eagle);
+    let component = device.largest_component();
+    let chain: Vec<(u32, u32)> = (1..n).map(|i| (i - 1, i)).collect();
+    let interacting = vec![true; n as usize];
+    assert!(perfect_layout(&chain, &interacting, &component, &device).is_none());
+    let placed = greedy_layout(&chain, &interacting, &component, &device);
+    let stretch: u32 = chain
+        .iter()
+        .map(|&(a, b)| device.dist(placed[a as usize].unwrap(), placed[b as usize].unwrap()) - 1)
+        .sum();
+    // Each unit of stretch is a swap routing must add; a random placement
+    // leaves hundreds.
+    assert!(stretch < 60, "stretch {stretch}");
+}
