@@ -348,3 +348,79 @@ fn the_greedy_layout_keeps_a_chain_together_where_no_perfect_layout_exists() {
     // leaves hundreds.
     assert!(stretch < 60, "stretch {stretch}");
 }
+
+#[test]
+fn conditions_stay_on_every_gate_they_guarded() {
+    use crate::domain::circuit::Condition;
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 3).unwrap();
+    b.add_creg("c", 2).unwrap();
+    let condition = Some(Condition::RegisterEquals {
+        first: 0,
+        width: 2,
+        value: 2,
+    });
+    let push = |b: &mut CircuitBuilder, operation, condition| {
+        b.push(Instruction {
+            operation,
+            condition,
+        })
+        .unwrap()
+    };
+    push(&mut b, Operation::Measure { qubit: 0, clbit: 1 }, None);
+    for (gate, qubits) in [
+        (Gate::Cx, vec![0, 2]),
+        (Gate::Swap, vec![1, 2]),
+        (Gate::H, vec![1]),
+    ] {
+        push(&mut b, Operation::Gate { gate, qubits }, condition);
+    }
+    let circuit = b.build();
+    let line = Target::new(3, topology::line(3), Basis::EcrRzSxX).unwrap();
+    let out = transpile(&circuit, &line, &TranspileOptions::default()).unwrap();
+    let guarded: Vec<_> = out
+        .circuit
+        .instructions()
+        .iter()
+        .filter(|i| i.condition.is_some())
+        .collect();
+    // cx and the conditioned swap (which cannot be a relabelling) each keep
+    // their two-qubit gates under the condition, and nothing else gains one.
+    let ecr = guarded
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.operation,
+                Operation::Gate {
+                    gate: Gate::Ecr,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(ecr >= 4, "{ecr} ecr under the condition");
+    assert!(guarded.iter().all(|i| i.condition == condition));
+    let unguarded_ecr = out
+        .circuit
+        .instructions()
+        .iter()
+        .filter(|i| i.condition.is_none())
+        .filter(|i| {
+            matches!(
+                i.operation,
+                Operation::Gate {
+                    gate: Gate::Ecr,
+                    ..
+                }
+            )
+        })
+        .count();
+    // Only routing's swaps (if any) run unconditionally.
+    assert_eq!(unguarded_ecr % 3, 0);
+    assert!(
+        out.circuit
+            .instructions()
+            .iter()
+            .any(|i| matches!(i.operation, Operation::Measure { clbit: 1, .. }))
+    );
+}
