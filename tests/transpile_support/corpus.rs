@@ -31,11 +31,7 @@ pub fn qft(n: u32) -> Circuit {
     for i in (0..n).rev() {
         gate(&mut b, Gate::H, &[i]);
         for j in (0..i).rev() {
-            gate(
-                &mut b,
-                Gate::Cp(PI / f64::from(1u32 << (i - j).min(30))),
-                &[j, i],
-            );
+            gate(&mut b, Gate::Cp(PI / 2f64.powi((i - j) as i32)), &[j, i]);
         }
     }
     for i in 0..n / 2 {

@@ -198,6 +198,13 @@ impl Emitter {
     /// Controlled-U with two cz: U = e^{iα}·A·X·B·X·C with A·B·C = I
     /// (Barenco et al. 1995, lemma 5.1).
     fn controlled(&mut self, c: u32, t: u32, u: Mat2) {
+        // Controlled-(e^{iα}·I) is a phase on the control alone, as is, to
+        // within 1e-9, a controlled rotation by a vanishing angle (the QFT's
+        // far pairs).
+        if u.is_identity_up_to_phase() {
+            self.one(c, Mat2::phase(u.0[0][0].arg()));
+            return;
+        }
         let (theta, phi, lambda) = u.zyz();
         let v = Mat2::rz(phi) * Mat2::ry(theta) * Mat2::rz(lambda);
         let (i, j) = if u.0[0][0].abs() >= u.0[1][0].abs() {

@@ -9,6 +9,7 @@
 
 mod device;
 mod emit;
+mod layout;
 mod lower;
 mod optimize;
 mod sabre;
@@ -23,8 +24,9 @@ mod tests;
 pub use target::{Basis, Target};
 
 use device::Device;
+use layout::{Layout, Rng};
 use lower::{Op, Step};
-use sabre::{Dag, Layout, Rng};
+use sabre::Dag;
 
 use crate::domain::circuit::Circuit;
 use crate::domain::error::{Error, Result};
@@ -104,7 +106,18 @@ pub fn transpile(
 
     let clbits = circuit.num_clbits() as usize;
     let full = Dag::new(&lowered.steps, np, clbits, false);
-    let trials = if num_interacting == 0 {
+    let pairs: Vec<(u32, u32)> = lowered
+        .steps
+        .iter()
+        .filter_map(|s| match s.op {
+            Op::Cz { a, b } => Some((a, b)),
+            _ => None,
+        })
+        .collect();
+    let perfect = layout::perfect_layout(&pairs, &interacting, &component, &device)
+        .map(|placed| fill_layout(&placed, np));
+    let greedy = layout::greedy_layout(&pairs, &interacting, &component, &device);
+    let trials = if num_interacting == 0 || perfect.is_some() {
         1
     } else {
         options.layout_trials.max(1)
@@ -112,17 +125,21 @@ pub fn transpile(
     let mut best: Option<(usize, Routing)> = None;
     for trial in 0..trials {
         let mut rng = Rng::new(options.seed ^ (trial as u64).wrapping_mul(0x2545_f491_4f6c_dd1d));
-        let start = if num_interacting == 0 {
+        let start = if let Some(perfect) = &perfect {
+            perfect.clone()
+        } else if num_interacting == 0 {
             Layout::from_p2v((0..np as u32).collect())
         } else {
-            refined_layout(
-                &lowered.steps,
-                &interacting,
-                &component,
-                &device,
-                options,
-                &mut rng,
-            )
+            // The greedy start as it is and refined, then random starts.
+            let first = match trial {
+                0 | 1 => fill_layout(&greedy, np),
+                _ => random_layout(&interacting, &component, np, &mut rng),
+            };
+            if trial == 0 {
+                first
+            } else {
+                refined_layout(first, &lowered.steps, &device, options, &mut rng)
+            }
         };
         let mut layout = start.clone();
         let routed = sabre::route(&full, &device, &mut layout, &mut rng, Some(&lowered.steps));
@@ -172,25 +189,14 @@ fn two_qubit_count(steps: &[Step]) -> usize {
         .count()
 }
 
-/// A random layout with the interacting qubits inside `component`, refined
-/// by routing the two-qubit gates forwards and backwards: where a backward
-/// pass ends is a start that suits the circuit's first gates.
-fn refined_layout(
-    steps: &[Step],
-    interacting: &[bool],
-    component: &[u32],
-    device: &Device,
-    options: &TranspileOptions,
-    rng: &mut Rng,
-) -> Layout {
-    let np = device.num_qubits();
+/// A random layout with the interacting wires inside `component`.
+fn random_layout(interacting: &[bool], component: &[u32], np: usize, rng: &mut Rng) -> Layout {
     let mut places: Vec<u32> = component.to_vec();
     rng.shuffle(&mut places);
-    let in_component: Vec<bool> = {
-        let mut v = vec![false; np];
-        component.iter().for_each(|&p| v[p as usize] = true);
-        v
-    };
+    let mut in_component = vec![false; np];
+    component
+        .iter()
+        .for_each(|&p| in_component[p as usize] = true);
     places.extend((0..np as u32).filter(|&p| !in_component[p as usize]));
     // Interacting wires take the first places, then the others, then the
     // idle placeholders.
@@ -202,7 +208,20 @@ fn refined_layout(
     for (v, &p) in order.zip(&places) {
         p2v[p as usize] = v;
     }
-    let mut layout = Layout::from_p2v(p2v);
+    Layout::from_p2v(p2v)
+}
+
+/// `layout` refined by routing the two-qubit gates forwards and backwards:
+/// where a backward pass ends is a start that suits the circuit's first
+/// gates.
+fn refined_layout(
+    mut layout: Layout,
+    steps: &[Step],
+    device: &Device,
+    options: &TranspileOptions,
+    rng: &mut Rng,
+) -> Layout {
+    let np = device.num_qubits();
     let forward = Dag::new(steps, np, 0, true);
     let backward = forward.reversed();
     for _ in 0..options.layout_iterations {
@@ -210,4 +229,22 @@ fn refined_layout(
         sabre::route(&backward, device, &mut layout, rng, None);
     }
     layout
+}
+
+/// A whole layout from the places of some wires: the other wires, then the
+/// idle placeholders, take the free physical qubits in order.
+fn fill_layout(placed: &[Option<u32>], np: usize) -> Layout {
+    let mut p2v: Vec<Option<u32>> = vec![None; np];
+    for (v, p) in placed.iter().enumerate() {
+        if let Some(p) = p {
+            p2v[*p as usize] = Some(v as u32);
+        }
+    }
+    let mut rest =
+        (0..np as u32).filter(|&v| (v as usize) >= placed.len() || placed[v as usize].is_none());
+    let p2v = p2v
+        .into_iter()
+        .map(|v| v.unwrap_or_else(|| rest.next().expect("as many wires as qubits")))
+        .collect();
+    Layout::from_p2v(p2v)
 }

@@ -5,6 +5,7 @@
 //! forwards and backwards from a random start settles on an initial layout.
 
 use super::device::Device;
+use super::layout::{Layout, Rng};
 use super::lower::{Op, Step};
 
 /// Weight of the extended set against the front layer.
@@ -13,65 +14,17 @@ const LOOKAHEAD_WEIGHT: f64 = 0.5;
 const EXTENDED_SET_SIZE: usize = 20;
 const DECAY_INCREMENT: f64 = 0.001;
 const DECAY_RESET_INTERVAL: usize = 5;
-
-/// A small seeded generator (SplitMix64): layouts and tie breaks must be
-/// reproducible from the options' seed.
-#[derive(Debug, Clone)]
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Self {
-        Self(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    pub fn below(&mut self, n: usize) -> usize {
-        (self.next_u64() % n as u64) as usize
-    }
-
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            items.swap(i, self.below(i + 1));
-        }
-    }
-}
-
-/// Which physical qubit holds each wire, and the reverse. Wires from the
-/// circuit's count up to the device's size are idle placeholders.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Layout {
-    pub v2p: Vec<u32>,
-    pub p2v: Vec<u32>,
-}
-
-impl Layout {
-    pub fn from_p2v(p2v: Vec<u32>) -> Self {
-        let mut v2p = vec![0; p2v.len()];
-        for (p, &v) in p2v.iter().enumerate() {
-            v2p[v as usize] = p as u32;
-        }
-        Self { v2p, p2v }
-    }
-
-    fn swap_physical(&mut self, a: u32, b: u32) {
-        self.p2v.swap(a as usize, b as usize);
-        self.v2p[self.p2v[a as usize] as usize] = a;
-        self.v2p[self.p2v[b as usize] as usize] = b;
-    }
-}
+/// A swap of two qubits that just met in a cz merges with it (two cz for
+/// both instead of four), so when it also brings the front layer closer its
+/// score is scaled by this.
+const MERGE_DISCOUNT: f64 = 0.5;
 
 /// A step as dependencies see it: the wires and classical bits it touches.
 struct Node {
     wires: Vec<u32>,
     clbits: Vec<u32>,
     pair: Option<(u32, u32)>,
+    one_qubit: bool,
 }
 
 /// Dependencies between steps: through shared wires and classical bits.
@@ -79,6 +32,9 @@ struct Node {
 pub struct Dag {
     /// The two wires of a step that needs them adjacent, if it does.
     pairs: Vec<Option<(u32, u32)>>,
+    /// Whether a step is a one-qubit gate without condition, which a swap
+    /// merge may move across.
+    one_qubit: Vec<bool>,
     succs: Vec<Vec<u32>>,
     indeg: Vec<u32>,
 }
@@ -111,6 +67,7 @@ impl Dag {
                 wires: step.op.wires(),
                 clbits,
                 pair,
+                one_qubit: matches!(step.op, Op::One { .. }) && step.condition.is_none(),
             });
         }
         Self::from_nodes(&nodes, num_wires, num_clbits)
@@ -138,6 +95,7 @@ impl Dag {
         }
         Self {
             pairs: nodes.iter().map(|n| n.pair).collect(),
+            one_qubit: nodes.iter().map(|n| n.one_qubit).collect(),
             succs,
             indeg,
         }
@@ -156,6 +114,7 @@ impl Dag {
         }
         Self {
             pairs: self.pairs.clone(),
+            one_qubit: self.one_qubit.clone(),
             succs,
             indeg,
         }
@@ -189,6 +148,10 @@ pub fn route(
     let mut since_progress = 0usize;
     let mut extended: Vec<(u32, u32)> = Vec::new();
     let mut extended_stale = true;
+    let mut remaining = vec![u32::MAX; n];
+    // The qubit each physical qubit last met in a cz, while only one-qubit
+    // gates followed: a swap of the two merges with that cz.
+    let mut partner: Vec<Option<u32>> = vec![None; device.num_qubits()];
     let stall_limit = 10 * device.num_qubits().max(10);
 
     loop {
@@ -201,6 +164,7 @@ pub fn route(
                     front.push(i);
                     continue;
                 }
+                note_partners(i, dag, layout, &mut partner);
                 execute(i, dag, layout, steps, &mut out, &mut indeg, &mut ready);
                 progressed = true;
             }
@@ -227,7 +191,7 @@ pub fn route(
             extended_stale = true;
         }
         if extended_stale {
-            extended = extended_set(dag, &front, &indeg);
+            extended = extended_set(dag, &front, &indeg, &mut remaining);
             extended_stale = false;
         }
         let (a, b) = if since_progress > stall_limit {
@@ -235,9 +199,22 @@ pub fn route(
             // shortest path, so routing always ends.
             release_swap(dag, &front, device, layout)
         } else {
-            best_swap(dag, &front, &extended, device, layout, &decay, rng)
+            best_swap(
+                dag,
+                &front,
+                &extended,
+                device,
+                layout,
+                Marks {
+                    decay: &decay,
+                    partner: &partner,
+                },
+                rng,
+            )
         };
         layout.swap_physical(a, b);
+        partner[a as usize] = None;
+        partner[b as usize] = None;
         if steps.is_some() {
             out.push(Step {
                 op: Op::Swap { a, b },
@@ -253,6 +230,19 @@ pub fn route(
         }
     }
     Routed { steps: out, swaps }
+}
+
+fn note_partners(i: u32, dag: &Dag, layout: &Layout, partner: &mut [Option<u32>]) {
+    if let Some((a, b)) = dag.pairs[i as usize] {
+        let (pa, pb) = (layout.v2p[a as usize], layout.v2p[b as usize]);
+        partner[pa as usize] = Some(pb);
+        partner[pb as usize] = Some(pa);
+    }
+    // Other steps than one-qubit gates end a merge chance; the DAG does not
+    // keep their wires, so all partners of unknown steps are dropped.
+    else if !dag.one_qubit[i as usize] {
+        partner.iter_mut().for_each(|p| *p = None);
+    }
 }
 
 fn execute(
@@ -295,26 +285,42 @@ fn execute(
 }
 
 /// The first two-qubit steps after the front layer, breadth first.
-fn extended_set(dag: &Dag, front: &[u32], indeg: &[u32]) -> Vec<(u32, u32)> {
-    let mut seen_indeg: Vec<(u32, u32)> = Vec::new();
-    let mut pending: std::collections::HashMap<u32, u32> = std::collections::HashMap::new();
+/// `remaining` is scratch, one entry per step, all `u32::MAX` on entry and
+/// on return.
+fn extended_set(dag: &Dag, front: &[u32], indeg: &[u32], remaining: &mut [u32]) -> Vec<(u32, u32)> {
+    let mut found: Vec<(u32, u32)> = Vec::with_capacity(EXTENDED_SET_SIZE);
+    let mut touched: Vec<u32> = Vec::new();
     let mut queue: std::collections::VecDeque<u32> = front.iter().copied().collect();
-    while let Some(i) = queue.pop_front() {
+    'search: while let Some(i) = queue.pop_front() {
         for &s in &dag.succs[i as usize] {
-            let left = pending.entry(s).or_insert(indeg[s as usize]);
+            let left = &mut remaining[s as usize];
+            if *left == u32::MAX {
+                *left = indeg[s as usize];
+                touched.push(s);
+            }
             *left -= 1;
             if *left == 0 {
                 if let Some(pair) = dag.pairs[s as usize] {
-                    seen_indeg.push(pair);
-                    if seen_indeg.len() >= EXTENDED_SET_SIZE {
-                        return seen_indeg;
+                    found.push(pair);
+                    if found.len() >= EXTENDED_SET_SIZE {
+                        break 'search;
                     }
                 }
                 queue.push_back(s);
             }
         }
     }
-    seen_indeg
+    for s in touched {
+        remaining[s as usize] = u32::MAX;
+    }
+    found
+}
+
+/// Per physical qubit: its decay, and the qubit it last met in a cz.
+#[derive(Clone, Copy)]
+struct Marks<'a> {
+    decay: &'a [f64],
+    partner: &'a [Option<u32>],
 }
 
 fn best_swap(
@@ -323,7 +329,7 @@ fn best_swap(
     extended: &[(u32, u32)],
     device: &Device,
     layout: &Layout,
-    decay: &[f64],
+    marks: Marks,
     rng: &mut Rng,
 ) -> (u32, u32) {
     let mut candidates: Vec<(u32, u32)> = Vec::new();
@@ -342,6 +348,17 @@ fn best_swap(
         .iter()
         .map(|&i| dag.pairs[i as usize].expect("two-qubit"))
         .collect();
+    // Only the pairs a candidate's two qubits belong to change distance, so
+    // each candidate is scored by its difference to the current sums.
+    let dist = |a: u32, b: u32| device.dist(layout.v2p[a as usize], layout.v2p[b as usize]);
+    let front_sum: u32 = front_pairs.iter().map(|&(a, b)| dist(a, b)).sum();
+    let extended_sum: u32 = extended.iter().map(|&(a, b)| dist(a, b)).sum();
+    let mut front_of = vec![u32::MAX; layout.v2p.len()];
+    for (k, &(a, b)) in front_pairs.iter().enumerate() {
+        front_of[a as usize] = k as u32;
+        front_of[b as usize] = k as u32;
+    }
+    let base_front = front_sum as f64 / front_pairs.len().max(1) as f64;
     let mut best: Vec<(u32, u32)> = Vec::new();
     let mut best_score = f64::INFINITY;
     for &(x, y) in &candidates {
@@ -354,17 +371,37 @@ fn best_swap(
                 p
             }
         };
-        let cost = |pairs: &[(u32, u32)]| -> f64 {
-            let total: u32 = pairs
-                .iter()
-                .map(|&(a, b)| {
-                    device.dist(moved(layout.v2p[a as usize]), moved(layout.v2p[b as usize]))
-                })
-                .sum();
-            total as f64 / pairs.len().max(1) as f64
+        let change = |(a, b): (u32, u32)| -> i64 {
+            let (pa, pb) = (layout.v2p[a as usize], layout.v2p[b as usize]);
+            i64::from(device.dist(moved(pa), moved(pb))) - i64::from(device.dist(pa, pb))
         };
-        let score = decay[x as usize].max(decay[y as usize])
-            * (cost(&front_pairs) + LOOKAHEAD_WEIGHT * cost(extended));
+        let (vx, vy) = (layout.p2v[x as usize], layout.p2v[y as usize]);
+        let (kx, ky) = (front_of[vx as usize], front_of[vy as usize]);
+        let mut front_change = 0i64;
+        if kx != u32::MAX {
+            front_change += change(front_pairs[kx as usize]);
+        }
+        if ky != u32::MAX && ky != kx {
+            front_change += change(front_pairs[ky as usize]);
+        }
+        let extended_change: i64 = extended
+            .iter()
+            .filter(|&&(a, b)| a == vx || a == vy || b == vx || b == vy)
+            .map(|&pair| change(pair))
+            .sum();
+        let front_cost =
+            (i64::from(front_sum) + front_change) as f64 / front_pairs.len().max(1) as f64;
+        let extended_cost =
+            (i64::from(extended_sum) + extended_change) as f64 / extended.len().max(1) as f64;
+        let Marks { decay, partner } = marks;
+        let mut score = decay[x as usize].max(decay[y as usize])
+            * (front_cost + LOOKAHEAD_WEIGHT * extended_cost);
+        if partner[x as usize] == Some(y)
+            && partner[y as usize] == Some(x)
+            && front_cost < base_front
+        {
+            score *= MERGE_DISCOUNT;
+        }
         if score < best_score - 1e-10 {
             best_score = score;
             best.clear();

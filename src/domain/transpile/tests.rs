@@ -14,7 +14,7 @@ type Mat4 = [[C; 4]; 4];
 /// A state over `n` qubits, amplitude `i` for the basis state whose bit `q`
 /// is qubit `q`.
 fn random_state(n: u32, seed: u64) -> Vec<C> {
-    let mut rng = sabre::Rng::new(seed);
+    let mut rng = layout::Rng::new(seed);
     let mut unit = || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64 - 0.5;
     let v: Vec<C> = (0..1usize << n).map(|_| C::new(unit(), unit())).collect();
     let norm = v.iter().map(|c| c.abs().powi(2)).sum::<f64>().sqrt();
@@ -307,4 +307,120 @@ fn too_small_or_disconnected_devices_are_refused() {
     // Without two-qubit gates, no coupling is needed.
     let c = one_gate_circuit(Gate::H, &[2]);
     assert!(transpile(&c, &split, &TranspileOptions::default()).is_ok());
+}
+
+#[test]
+fn a_perfect_layout_is_found_when_one_exists() {
+    use super::device::Device;
+    use super::layout::perfect_layout;
+    let grid = Target::new(20, topology::grid(4, 5), Basis::PrxCz).unwrap();
+    let device = Device::new(&grid);
+    let component = device.largest_component();
+    // A chain through all 20 qubits: a Hamiltonian path of the grid.
+    let chain: Vec<(u32, u32)> = (1..20).map(|i| (i - 1, i)).collect();
+    let placed = perfect_layout(&chain, &[true; 20], &component, &device).expect("a snake");
+    for (a, b) in chain {
+        let (pa, pb) = (placed[a as usize].unwrap(), placed[b as usize].unwrap());
+        assert_eq!(device.dist(pa, pb), 1);
+    }
+    // A triangle never fits a bipartite grid.
+    let triangle = [(0, 1), (1, 2), (2, 0)];
+    assert!(perfect_layout(&triangle, &[true; 3], &component, &device).is_none());
+}
+
+#[test]
+fn the_greedy_layout_keeps_a_chain_together_where_no_perfect_layout_exists() {
+    use super::device::Device;
+    use super::layout::{greedy_layout, perfect_layout};
+    let (n, edges) = topology::eagle();
+    let eagle = Target::new(n, edges, Basis::CzRzSxX).unwrap();
+    let device = Device::new(&eagle);
+    let component = device.largest_component();
+    let chain: Vec<(u32, u32)> = (1..n).map(|i| (i - 1, i)).collect();
+    let interacting = vec![true; n as usize];
+    assert!(perfect_layout(&chain, &interacting, &component, &device).is_none());
+    let placed = greedy_layout(&chain, &interacting, &component, &device);
+    let stretch: u32 = chain
+        .iter()
+        .map(|&(a, b)| device.dist(placed[a as usize].unwrap(), placed[b as usize].unwrap()) - 1)
+        .sum();
+    // Each unit of stretch is a swap routing must add; a random placement
+    // leaves hundreds.
+    assert!(stretch < 60, "stretch {stretch}");
+}
+
+#[test]
+fn conditions_stay_on_every_gate_they_guarded() {
+    use crate::domain::circuit::Condition;
+    let mut b = CircuitBuilder::new();
+    b.add_qreg("q", 3).unwrap();
+    b.add_creg("c", 2).unwrap();
+    let condition = Some(Condition::RegisterEquals {
+        first: 0,
+        width: 2,
+        value: 2,
+    });
+    let push = |b: &mut CircuitBuilder, operation, condition| {
+        b.push(Instruction {
+            operation,
+            condition,
+        })
+        .unwrap()
+    };
+    push(&mut b, Operation::Measure { qubit: 0, clbit: 1 }, None);
+    for (gate, qubits) in [
+        (Gate::Cx, vec![0, 2]),
+        (Gate::Swap, vec![1, 2]),
+        (Gate::H, vec![1]),
+    ] {
+        push(&mut b, Operation::Gate { gate, qubits }, condition);
+    }
+    let circuit = b.build();
+    let line = Target::new(3, topology::line(3), Basis::EcrRzSxX).unwrap();
+    let out = transpile(&circuit, &line, &TranspileOptions::default()).unwrap();
+    let guarded: Vec<_> = out
+        .circuit
+        .instructions()
+        .iter()
+        .filter(|i| i.condition.is_some())
+        .collect();
+    // cx and the conditioned swap (which cannot be a relabelling) each keep
+    // their two-qubit gates under the condition, and nothing else gains one.
+    let ecr = guarded
+        .iter()
+        .filter(|i| {
+            matches!(
+                i.operation,
+                Operation::Gate {
+                    gate: Gate::Ecr,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(ecr >= 4, "{ecr} ecr under the condition");
+    assert!(guarded.iter().all(|i| i.condition == condition));
+    let unguarded_ecr = out
+        .circuit
+        .instructions()
+        .iter()
+        .filter(|i| i.condition.is_none())
+        .filter(|i| {
+            matches!(
+                i.operation,
+                Operation::Gate {
+                    gate: Gate::Ecr,
+                    ..
+                }
+            )
+        })
+        .count();
+    // Only routing's swaps (if any) run unconditionally.
+    assert_eq!(unguarded_ecr % 3, 0);
+    assert!(
+        out.circuit
+            .instructions()
+            .iter()
+            .any(|i| matches!(i.operation, Operation::Measure { clbit: 1, .. }))
+    );
 }

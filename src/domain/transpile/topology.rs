@@ -46,8 +46,8 @@ pub fn heavy_hex(rows: u32, len: u32, trim_corners: bool) -> (u32, Vec<(u32, u32
     let mut bridges: Vec<Vec<(u32, u32)>> = Vec::new();
     for r in 0..rows {
         for c in 0..len {
-            let trimmed = trim_corners
-                && ((r == 0 && c == len - 1) || (r == rows - 1 && r > 0 && c == 0));
+            let trimmed =
+                trim_corners && ((r == 0 && c == len - 1) || (r == rows - 1 && r > 0 && c == 0));
             if !trimmed {
                 index[r as usize][c as usize] = Some(next);
                 next += 1;
@@ -97,7 +97,15 @@ mod tests {
         let (n, edges) = eagle();
         assert_eq!(n, 127);
         assert_eq!(edges.len(), 144);
-        for e in [(0, 14), (14, 18), (12, 17), (17, 30), (20, 33), (33, 39), (108, 112)] {
+        for e in [
+            (0, 14),
+            (14, 18),
+            (12, 17),
+            (17, 30),
+            (20, 33),
+            (33, 39),
+            (108, 112),
+        ] {
             assert!(edges.contains(&e), "{e:?}");
         }
         assert!(edges.contains(&(112, 126)));
