@@ -4,13 +4,17 @@
 //! Gates are lowered to one-qubit unitaries and `cz` ([`lower`]), placed and
 //! routed with SABRE over several seeded trials ([`sabre`]), cleaned up
 //! ([`optimize`]: swaps merged with neighbouring `cz`, one-qubit runs fused,
-//! `cz` pairs cancelled) and written in the device's basis ([`emit`]). The
-//! result is exact up to a global phase.
+//! `cz` pairs cancelled), runs of gates on one pair of qubits resynthesised
+//! with the fewest `cz` ([`consolidate`], [`kak`]) and written in the
+//! device's basis ([`emit`]). The result is exact up to a global phase.
 
+mod consolidate;
 mod device;
 mod emit;
+mod kak;
 mod layout;
 mod lower;
+mod mat4;
 mod optimize;
 mod sabre;
 mod synth;
@@ -158,7 +162,13 @@ pub fn transpile(
             ));
         }
     }
-    let (_, routing) = best.expect("at least one trial runs");
+    let (_, mut routing) = best.expect("at least one trial runs");
+    // Only the chosen routing is consolidated: the KAK synthesis per block
+    // costs more than the rest of the clean-up.
+    routing.steps = optimize::fuse_and_cancel(
+        consolidate::consolidate_blocks(std::mem::take(&mut routing.steps), np),
+        np,
+    );
     let steps = match target.basis() {
         Basis::EcrRzSxX => emit::cz_to_ecr(routing.steps, target)?,
         Basis::PrxCz | Basis::CzRzSxX => routing.steps,
