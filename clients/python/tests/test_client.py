@@ -106,11 +106,15 @@ def heavy(qubits: int = 22, layers: int = 12) -> str:
 
 
 def queued_then_canceled(client: ArvakClient) -> str:
-    """A job canceled while it waits: a LOW job behind a backlog."""
-    client.submit_batch([(heavy(), 100)] * 4, "simulator")
+    """A job canceled while it waits: a LOW job behind a backlog. The
+    backlog is canceled too, so the tests that follow do not wait behind
+    it (a debug server takes about 20 s a heavy job)."""
+    backlog = client.submit_batch([(heavy(), 100)] * 4, "simulator")
     job_id = client.submit_qasm(BELL, "simulator", 10, priority="low")
     accepted, why = client.cancel_job(job_id)
     assert accepted, f"the cancel was refused: {why}"
+    for other in backlog:
+        client.cancel_job(other)
     return job_id
 
 
