@@ -58,16 +58,43 @@ impl Calls {
         args: &[String],
         doing: &str,
     ) -> Result<T> {
+        self.invoke(script, args)
+            .await?
+            .map_err(|e| queue_error(doing, &e))
+    }
+
+    /// Runs `script` as `run` does, and once more if the first call went
+    /// unanswered. A call times out when Redis is slow, and also when this
+    /// process was paused (a frozen VM, a stopped process) with the answer
+    /// already on its socket; the second call, on another connection,
+    /// answers at once. Only for scripts that do the same run twice as run
+    /// once: reads, and offers (which never queue a job twice).
+    pub async fn run_repeatable<T: FromRedisValue>(
+        &self,
+        script: &Script,
+        args: &[String],
+        doing: &str,
+    ) -> Result<T> {
+        match self.invoke(script, args).await? {
+            Err(error) if error.is_timeout() => self.invoke(script, args).await?,
+            answered => answered,
+        }
+        .map_err(|e| queue_error(doing, &e))
+    }
+
+    /// The call's answer, inside the pool's: a connection in time or not.
+    async fn invoke<T: FromRedisValue>(
+        &self,
+        script: &Script,
+        args: &[String],
+    ) -> Result<redis::RedisResult<T>> {
         let mut invocation = script.prepare_invoke();
         invocation.arg(&self.prefix);
         for arg in args {
             invocation.arg(arg);
         }
         let mut conn = self.pool.get().await.map_err(pool_error)?;
-        invocation
-            .invoke_async(&mut *conn)
-            .await
-            .map_err(|e| queue_error(doing, &e))
+        Ok(invocation.invoke_async(&mut *conn).await)
     }
 
     /// Claims for each claimer in turn (see `claim.lua`).

@@ -5,8 +5,19 @@
 //! returned; the next use connects afresh. A connection that broke while
 //! idle fails its next command once, and is then replaced.
 
+use std::time::Duration;
+
 use bb8_redis::redis::aio::{ConnectionLike, MultiplexedConnection};
-use bb8_redis::redis::{self, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Value};
+use bb8_redis::redis::{
+    self, AsyncConnectionConfig, Cmd, Pipeline, RedisError, RedisFuture, RedisResult, Value,
+};
+
+/// How long a command waits for Redis's answer before the connection is
+/// given up. Longer than redis-rs's 500 ms: on a busy host a script call
+/// can wait that long for a core, and a call that gives up answers
+/// UNAVAILABLE to a client whose job Redis may well have taken.
+pub(super) const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 
 pub(super) struct QueueConnections {
     client: redis::Client,
@@ -52,7 +63,14 @@ impl bb8::ManageConnection for QueueConnections {
 
     async fn connect(&self) -> Result<QueueConnection, RedisError> {
         Ok(QueueConnection {
-            inner: self.client.get_multiplexed_async_connection().await?,
+            inner: self
+                .client
+                .get_multiplexed_async_connection_with_config(
+                    &AsyncConnectionConfig::new()
+                        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+                        .set_connection_timeout(Some(CONNECT_TIMEOUT)),
+                )
+                .await?,
             failed: false,
         })
     }

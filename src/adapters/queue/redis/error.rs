@@ -32,6 +32,9 @@ pub(super) fn pool_error<E: std::fmt::Display>(error: bb8::RunError<E>) -> Error
 
 /// The error's kind and detail, without the connection's address.
 fn describe(error: &RedisError) -> String {
+    if error.is_timeout() {
+        return "timed out".to_owned();
+    }
     match error.detail() {
         Some(detail) => format!("{:?}: {detail}", error.kind()),
         None => format!("{:?}", error.kind()),

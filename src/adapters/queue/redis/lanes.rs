@@ -42,7 +42,9 @@ impl Lanes {
                     .flatten()
                     .flat_map(entry_args)
                     .collect::<Vec<_>>();
-                let added = calls.run::<i64>(&scripts::OFFER, &args, "offering").await;
+                let added = calls
+                    .run_repeatable::<i64>(&scripts::OFFER, &args, "offering")
+                    .await;
                 each(batches.len(), added.map(|_| ()))
             },
         );
@@ -75,7 +77,7 @@ impl Lanes {
                     .map(|backend| backend.as_ref().map_or("", BackendId::as_str).to_owned())
                     .collect::<Vec<_>>();
                 let counts = calls
-                    .run(&scripts::WAITING, &args, "counting waiting jobs")
+                    .run_repeatable(&scripts::WAITING, &args, "counting waiting jobs")
                     .await;
                 one_each(asked.len(), counts)
             },

@@ -8,6 +8,8 @@
 //! Redis.
 
 mod calls;
+#[cfg(test)]
+mod calls_tests;
 mod config;
 mod connections;
 mod error;

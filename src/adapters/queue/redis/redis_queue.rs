@@ -301,7 +301,7 @@ impl JobQueue for RedisJobQueue {
         let place: Option<u64> = self
             .inner
             .calls
-            .run(
+            .run_repeatable(
                 &scripts::POSITION,
                 &[job_id.to_string()],
                 "finding a position",
@@ -319,7 +319,7 @@ impl JobQueue for RedisJobQueue {
         let rows: Vec<(String, u64, u64)> = self
             .inner
             .calls
-            .run(
+            .run_repeatable(
                 &scripts::DEPTHS,
                 &[(1u64 << BAND_SHIFT).to_string(), bands.to_string()],
                 "counting waiting jobs",
