@@ -334,6 +334,39 @@ pub async fn offer_claimed_leases_a_new_job_only_while_none_of_its_backend_waits
     f.queue.ack(&next).await.unwrap();
 }
 
+/// Submissions at once lease their jobs at once (a shared queue sends them
+/// together): each its own token, and a job offered twice at the same time
+/// leased once.
+pub async fn concurrent_offers_claimed_each_get_their_own_lease(f: Fixture) {
+    const JOBS: usize = 40;
+    let mut offered: Vec<_> = (0..JOBS)
+        .map(|n| entry(Priority::Normal, n as i64))
+        .collect();
+    offered.push(offered[7].clone());
+    let calls: Vec<_> = offered
+        .iter()
+        .map(|job| {
+            let (queue, job) = (f.queue.clone(), job.clone());
+            tokio::spawn(async move { queue.offer_claimed(job, LEASE).await })
+        })
+        .collect();
+    let mut leases = Vec::new();
+    for (job, call) in offered.iter().zip(calls) {
+        if let Some(lease) = call.await.unwrap().unwrap() {
+            assert_eq!(lease.job_id, job.job_id);
+            leases.push(lease);
+        }
+    }
+    assert_eq!(leases.len(), JOBS, "every job leased once, the repeat not");
+    let jobs: HashSet<_> = leases.iter().map(|l| l.job_id).collect();
+    let tokens: HashSet<_> = leases.iter().map(|l| l.token).collect();
+    assert_eq!((jobs.len(), tokens.len()), (JOBS, JOBS));
+    assert_eq!(f.queue.waiting(None).await.unwrap(), 0);
+    for lease in &leases {
+        f.queue.ack(lease).await.unwrap();
+    }
+}
+
 pub async fn a_lapsed_lease_from_offer_claimed_makes_the_job_wait(f: Fixture) {
     let job = entry(Priority::Normal, 1);
     let lease = f
@@ -562,6 +595,7 @@ macro_rules! queue_contract {
                 positions_are_one_based_per_backend_in_claim_order,
                 waiting_and_depths_count_by_backend_and_priority,
                 offer_claimed_leases_a_new_job_only_while_none_of_its_backend_waits,
+                concurrent_offers_claimed_each_get_their_own_lease,
                 a_lapsed_lease_from_offer_claimed_makes_the_job_wait,
                 a_waiting_claim_wakes_when_work_arrives,
                 a_dropped_claim_takes_no_lease,

@@ -1,6 +1,6 @@
-//! The queue's lanes: claims, offers, settled leases and waiting counts made at
-//! once by many tasks of a node go to Redis together, one script call for
-//! each gathering (see `lane`).
+//! The queue's lanes: claims, offers (leased at once or not), settled
+//! leases and waiting counts made at once by many tasks of a node go to
+//! Redis together, one script call for each gathering (see `lane`).
 
 use std::future::Future;
 use std::time::Duration;
@@ -19,6 +19,12 @@ pub(super) struct Settle {
     pub lease: Duration,
 }
 
+/// A job to offer and lease at once, for an idle worker of this node.
+pub(super) struct ClaimedOffer {
+    pub entry: QueueEntry,
+    pub lease: Duration,
+}
+
 /// Requests gathered into one script call at most: a script runs alone in
 /// Redis, so this bounds how long one keeps others waiting.
 const MAX_GATHERED: usize = 256;
@@ -26,6 +32,8 @@ const MAX_GATHERED: usize = 256;
 pub(super) struct Lanes {
     pub claims: Lane<Claimer, Option<Claim>>,
     pub offers: Lane<Vec<QueueEntry>, ()>,
+    /// The tokens of the leases taken, as Redis wrote them.
+    pub claimed_offers: Lane<ClaimedOffer, Option<String>>,
     pub settles: Lane<Settle, i64>,
     pub counts: Lane<Option<BackendId>, u64>,
 }
@@ -46,6 +54,20 @@ impl Lanes {
                     .run_repeatable::<i64>(&scripts::OFFER, &args, "offering")
                     .await;
                 each(batches.len(), added.map(|_| ()))
+            },
+        );
+        let claimed_offers = lane(
+            calls,
+            "job queue (Redis): offers leased at once",
+            |calls, offers: Vec<ClaimedOffer>| async move {
+                let mut args = Vec::with_capacity(offers.len() * 7);
+                for offer in &offers {
+                    args.push(millis(offer.lease).to_string());
+                    args.extend(entry_args(&offer.entry));
+                }
+                let doing = "offering and claiming";
+                let tokens = calls.run(&scripts::OFFER_CLAIMED, &args, doing).await;
+                one_each(offers.len(), tokens)
             },
         );
         let settles = lane(
@@ -90,6 +112,7 @@ impl Lanes {
         Self {
             claims,
             offers,
+            claimed_offers,
             settles,
             counts,
         }

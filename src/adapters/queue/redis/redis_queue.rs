@@ -21,11 +21,11 @@ use tokio::sync::Notify;
 use tokio::task::{AbortHandle, JoinHandle};
 use tokio::time::Instant;
 
-use super::calls::{BAND_SHIFT, Calls, Claimer, entry_args, millis, parse_token};
+use super::calls::{BAND_SHIFT, Calls, Claimer, parse_token};
 use super::config::RedisQueueSettings;
 use super::connections::QueueConnections;
 use super::error::{pool_error, queue_error};
-use super::lanes::{Lanes, Settle};
+use super::lanes::{ClaimedOffer, Lanes, Settle};
 use super::scripts;
 use super::wakeups::{Wakeups, listen};
 use crate::domain::{BackendId, Error, JobId, Priority, Result};
@@ -233,29 +233,18 @@ impl JobQueue for RedisJobQueue {
     }
 
     async fn offer_claimed(&self, entry: QueueEntry, lease: Duration) -> Result<Option<Claim>> {
-        let [job, backend, client, priority, at, score] = entry_args(&entry);
-        let token: Option<String> = self
+        let (job_id, backend_id) = (entry.job_id, entry.backend_id.clone());
+        let token = self
             .inner
-            .calls
-            .run(
-                &scripts::OFFER_CLAIMED,
-                &[
-                    millis(lease).to_string(),
-                    job,
-                    backend,
-                    client,
-                    priority,
-                    at,
-                    score,
-                ],
-                "offering and claiming",
-            )
+            .lanes
+            .claimed_offers
+            .call(ClaimedOffer { entry, lease })
             .await?;
         token
             .map(|token| {
                 Ok(Claim {
-                    job_id: entry.job_id,
-                    backend_id: entry.backend_id,
+                    job_id,
+                    backend_id,
                     token: parse_token(&token)?,
                 })
             })
