@@ -19,7 +19,9 @@
 # here: each node's connections then log every statement, which are counted;
 # this slows the database, so use it for counting, not for speed),
 # ARVAK_TEST_DATABASE_URL and ARVAK_TEST_REDIS_URL (the services; the local
-# ones by default).
+# ones by default), THREADS (each node's server.threads; by default its
+# share of this machine's cores, at least 1: 2 for one node here, 1 for
+# three; 0 for tokio's one per core in every node).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -59,6 +61,8 @@ log_lines() { if [ -n "${PG_LOG:-}" ]; then wc -l <"$PG_LOG"; else echo 0; fi; }
 # start_nodes COUNT ROUND: COUNT servers on fresh ports; sets $addrs.
 start_nodes() {
     local count=$1 round=$2 url=$DATABASE_URL ports=()
+    # The nodes share this machine's cores: more threads than cores only switch.
+    local threads=${THREADS:-$(( $(nproc) / count > 0 ? $(nproc) / count : 1 ))}
     schema="arvak_cluster_bench_$$_${round}_${count}_$RANDOM" prefix="arvak-cluster-bench-$$-$round-$count-$RANDOM"
     if [ -n "${PG_LOG:-}" ]; then
         case $url in *\?*) url="$url&" ;; *) url="$url?" ;; esac
@@ -72,7 +76,8 @@ start_nodes() {
             ARVAK_STORAGE_TYPE=postgres ARVAK_STORAGE_POSTGRES_URL="$url" \
             ARVAK_STORAGE_POSTGRES_SCHEMA="$schema" ARVAK_QUEUE_TYPE=redis \
             ARVAK_QUEUE_REDIS_URL="$REDIS_URL" ARVAK_QUEUE_REDIS_PREFIX="$prefix" \
-            ARVAK_CLUSTER_NODE_ID="bench-$i" "$bin" >"$work/node-$i.log" 2>&1) &
+            ARVAK_CLUSTER_NODE_ID="bench-$i" ARVAK_SERVER_THREADS="$threads" \
+            "$bin" >"$work/node-$i.log" 2>&1) &
         nodes+=($!)
         # One at a time: the first creates the schema.
         local tries=0

@@ -13,7 +13,8 @@
 # (postgres://postgres@127.0.0.1:5432/postgres), REDIS_URL
 # (redis://127.0.0.1:6379), PROFILE (release, or dev for a quicker build),
 # RUN_FOR (seconds; unset: until Ctrl-C), LOGS (a directory for the nodes'
-# logs; a temporary one by default).
+# logs; a temporary one by default), THREADS (each node's
+# server.threads: its share of this machine's cores, at least 1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,6 +22,8 @@ NODES=${NODES:-3} GRPC_PORT=${GRPC_PORT:-50051} HTTP_PORT=${HTTP_PORT:-8080}
 DATABASE_URL=${DATABASE_URL:-${ARVAK_TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}}
 REDIS_URL=${REDIS_URL:-${ARVAK_TEST_REDIS_URL:-redis://127.0.0.1:6379}}
 PROFILE=${PROFILE:-release}
+# The nodes share this machine's cores: more threads than cores only switch.
+THREADS=${THREADS:-$(( $(nproc) / NODES > 0 ? $(nproc) / NODES : 1 ))}
 LOGS=${LOGS:-$(mktemp -d)}
 mkdir -p "$LOGS"
 
@@ -61,7 +64,8 @@ start_node() {
         ARVAK_STORAGE_TYPE=postgres ARVAK_STORAGE_POSTGRES_URL="$DATABASE_URL" \
         ARVAK_STORAGE_POSTGRES_SCHEMA="$schema" ARVAK_QUEUE_TYPE=redis \
         ARVAK_QUEUE_REDIS_URL="$REDIS_URL" ARVAK_QUEUE_REDIS_PREFIX="$prefix" \
-        ARVAK_CLUSTER_NODE_ID="node-$i" "$bin" >"$LOGS/node-$i.log" 2>&1 &
+        ARVAK_CLUSTER_NODE_ID="node-$i" ARVAK_SERVER_THREADS="$THREADS" \
+        "$bin" >"$LOGS/node-$i.log" 2>&1 &
     pids+=("$!")
     for _ in $(seq 300); do
         if curl -fs "http://127.0.0.1:$http/health/ready" >/dev/null 2>&1; then

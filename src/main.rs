@@ -94,7 +94,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let runtime = match runtime::build() {
+    let runtime = match runtime::build(config.server.threads) {
         Ok(runtime) => runtime,
         Err(e) => {
             eprintln!("arvak-grpc-server: cannot start the async runtime: {e}");

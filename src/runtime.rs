@@ -18,9 +18,14 @@ use tokio::runtime::{Builder, Runtime};
 
 use crate::allocator;
 
-/// The runtime the server runs on.
-pub fn build() -> std::io::Result<Runtime> {
-    configured(Builder::new_multi_thread()).build()
+/// The runtime the server runs on, with `threads` worker threads (one per
+/// core for 0).
+pub fn build(threads: usize) -> std::io::Result<Runtime> {
+    let mut builder = configured(Builder::new_multi_thread());
+    if threads > 0 {
+        builder.worker_threads(threads);
+    }
+    builder.build()
 }
 
 fn configured(mut builder: Builder) -> Builder {
@@ -39,6 +44,14 @@ mod tests {
     use tokio::sync::oneshot;
 
     use super::*;
+
+    #[test]
+    fn the_runtime_has_the_threads_asked_for_or_one_per_core() {
+        assert_eq!(build(1).unwrap().metrics().num_workers(), 1);
+        assert_eq!(build(3).unwrap().metrics().num_workers(), 3);
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        assert_eq!(build(0).unwrap().metrics().num_workers(), cores);
+    }
 
     /// A task woken by another runs after the tasks queued before it, not
     /// straight after the task that woke it.

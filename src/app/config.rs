@@ -74,6 +74,9 @@ pub struct ServerConfig {
     pub listen_addr: SocketAddr,
     /// On SIGTERM/SIGINT, how long running jobs and calls may take to finish.
     pub shutdown_timeout_secs: u64,
+    /// Threads that run calls and jobs; 0 for one per core. Fewer when
+    /// several nodes share a host's cores.
+    pub threads: usize,
 }
 
 impl Default for ServerConfig {
@@ -81,6 +84,7 @@ impl Default for ServerConfig {
         Self {
             listen_addr: SocketAddr::from(([127, 0, 0, 1], 50051)),
             shutdown_timeout_secs: 30,
+            threads: 0,
         }
     }
 }

@@ -98,7 +98,10 @@ fn defaults_then_file_then_environment() {
         jail.set_env("ARVAK_STORAGE_TYPE", "postgres");
         jail.set_env("ARVAK_TLS_ENABLED", "true");
         jail.set_env("ARVAK_BACKENDS_SIMULATOR_MAX_SHOTS", "42");
+        jail.set_env("ARVAK_SERVER_THREADS", "1");
         let config = Config::load(Some(Path::new("arvak.yaml"))).unwrap();
+        assert_eq!(config.server.threads, 1);
+        assert_eq!(Config::default().server.threads, 0, "one per core");
         assert_eq!(
             config.server.listen_addr.to_string(),
             "127.0.0.1:7000",
