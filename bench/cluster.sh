@@ -21,7 +21,8 @@
 # ARVAK_TEST_DATABASE_URL and ARVAK_TEST_REDIS_URL (the services; the local
 # ones by default), THREADS (each node's server.threads; by default its
 # share of this machine's cores, at least 1: 2 for one node here, 1 for
-# three; 0 for tokio's one per core in every node).
+# three; 0 leaves it unset: one per core in every node, and builds from
+# before the setting run).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -62,7 +63,9 @@ log_lines() { if [ -n "${PG_LOG:-}" ]; then wc -l <"$PG_LOG"; else echo 0; fi; }
 start_nodes() {
     local count=$1 round=$2 url=$DATABASE_URL ports=()
     # The nodes share this machine's cores: more threads than cores only switch.
-    local threads=${THREADS:-$(( $(nproc) / count > 0 ? $(nproc) / count : 1 ))}
+    local threads=${THREADS:-$(( $(nproc) / count > 0 ? $(nproc) / count : 1 ))} env=()
+    # Not set at all for 0, so that builds without the setting run too.
+    [ "$threads" = 0 ] || env=(ARVAK_SERVER_THREADS="$threads")
     schema="arvak_cluster_bench_$$_${round}_${count}_$RANDOM" prefix="arvak-cluster-bench-$$-$round-$count-$RANDOM"
     if [ -n "${PG_LOG:-}" ]; then
         case $url in *\?*) url="$url&" ;; *) url="$url?" ;; esac
@@ -76,8 +79,7 @@ start_nodes() {
             ARVAK_STORAGE_TYPE=postgres ARVAK_STORAGE_POSTGRES_URL="$url" \
             ARVAK_STORAGE_POSTGRES_SCHEMA="$schema" ARVAK_QUEUE_TYPE=redis \
             ARVAK_QUEUE_REDIS_URL="$REDIS_URL" ARVAK_QUEUE_REDIS_PREFIX="$prefix" \
-            ARVAK_CLUSTER_NODE_ID="bench-$i" ARVAK_SERVER_THREADS="$threads" \
-            "$bin" >"$work/node-$i.log" 2>&1) &
+            ARVAK_CLUSTER_NODE_ID="bench-$i" "${env[@]}" "$bin" >"$work/node-$i.log" 2>&1) &
         nodes+=($!)
         # One at a time: the first creates the schema.
         local tries=0
