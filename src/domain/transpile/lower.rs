@@ -3,6 +3,7 @@
 //! chosen when the circuit is written out.
 
 use std::f64::consts::{FRAC_PI_2, FRAC_PI_4};
+use std::ops::Range;
 
 use super::unitary::{C, Mat2};
 use crate::domain::circuit::{Circuit, Condition, Gate, Operation};
@@ -62,6 +63,9 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub struct Lowered {
     pub steps: Vec<Step>,
+    /// The steps each input instruction became, in order: contiguous, and
+    /// empty instructions (a global phase, a relabelling swap) left out.
+    pub spans: Vec<Range<usize>>,
     pub final_wire: Vec<u32>,
 }
 
@@ -97,7 +101,9 @@ pub fn lower(circuit: &Circuit) -> Lowered {
         condition: None,
     };
     let mut wire: Vec<u32> = (0..circuit.num_qubits()).collect();
+    let mut spans = Vec::with_capacity(circuit.instructions().len());
     for instruction in circuit.instructions() {
+        let start = out.steps.len();
         out.condition = instruction.condition;
         match &instruction.operation {
             Operation::Gate { gate, qubits } => {
@@ -119,9 +125,13 @@ pub fn lower(circuit: &Circuit) -> Lowered {
                 qubits: qubits.iter().map(|v| wire[*v as usize]).collect(),
             }),
         }
+        if out.steps.len() > start {
+            spans.push(start..out.steps.len());
+        }
     }
     Lowered {
         steps: out.steps,
+        spans,
         final_wire: wire,
     }
 }
