@@ -63,8 +63,8 @@ impl Default for TranspileOptions {
     fn default() -> Self {
         Self {
             seed: 0x5eed,
-            layout_trials: 16,
-            routing_trials: 1,
+            layout_trials: 8,
+            routing_trials: 5,
             layout_iterations: 3,
         }
     }
