@@ -3,7 +3,9 @@
 //!
 //! `cargo bench --bench transpile [-- --repeats N]`, with
 //! `TRANSPILE_BENCH_DIR=DIR` to also write each case (circuit as OpenQASM 3,
-//! coupling map, basis, our figures) for `bench/transpile_vs_qiskit.py DIR`.
+//! coupling map, basis, our figures) for `bench/transpile_vs_qiskit.py DIR`,
+//! and `TRANSPILE_BENCH_ONLY=qft` to run only the circuits whose name starts
+//! so.
 //!
 //! QFT, GHZ and a seeded random circuit (one-qubit rotations, cx, cz) on
 //! square lattices with prx+cz (IQM-like, 20 and 54 qubits), an Eagle
@@ -94,6 +96,7 @@ fn main() {
     if let Some(dir) = &dir {
         std::fs::create_dir_all(dir).expect("bench directory");
     }
+    let only = std::env::var("TRANSPILE_BENCH_ONLY").unwrap_or_default();
     let options = TranspileOptions::default();
     println!(
         "{:<12} {:<14} {:>6} {:>9} {:>7}",
@@ -101,7 +104,8 @@ fn main() {
     );
     let mut manifest = Vec::new();
     for device in devices() {
-        for (name, circuit) in circuits_for(device.target.num_qubits()) {
+        let circuits = circuits_for(device.target.num_qubits());
+        for (name, circuit) in circuits.into_iter().filter(|(n, _)| n.starts_with(&only)) {
             let mut times = Vec::with_capacity(repeats);
             let mut result = None;
             for _ in 0..repeats {

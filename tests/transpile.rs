@@ -166,6 +166,21 @@ fn qft_ghz_and_random_circuits_survive_every_device() {
     }
 }
 
+/// Runs of diagonal gates (controlled phases, cz, rz, t) that the router
+/// may reorder, between Hadamards that it may not.
+#[test]
+fn reordered_commuting_gates_keep_the_circuit() {
+    let names = ["cp", "cp", "crz", "cz", "rz", "t", "h"];
+    for (device, target) in small_devices() {
+        let n = target.num_qubits().min(6);
+        check_equivalent(&corpus::qft(n), &target, &format!("qft-{n} on {device}"));
+        for seed in 0..6 {
+            let c = corpus::random(n, 8, &names, 100 + seed);
+            check_equivalent(&c, &target, &format!("diagonal {seed} on {device}"));
+        }
+    }
+}
+
 #[test]
 fn a_ghz_chain_on_a_line_needs_no_swap() {
     let target = Target::new(8, topology::line(8), Basis::CzRzSxX).unwrap();

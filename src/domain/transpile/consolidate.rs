@@ -61,6 +61,21 @@ pub fn consolidate_blocks(steps: Vec<Step>, num_wires: usize) -> Vec<Step> {
     out
 }
 
+/// At most how many `cz` [`consolidate_blocks`] leaves: any block takes
+/// three at most. Cheap beside the synthesis, so routings are compared by
+/// it (a swap beside a controlled phase counts three `cz` for both).
+pub fn cz_bound(steps: &[Step], num_wires: usize) -> usize {
+    let total = steps
+        .iter()
+        .filter(|s| matches!(s.op, Op::Cz { .. }))
+        .count();
+    let saved: usize = collect_blocks(steps, num_wires)
+        .iter()
+        .map(|b| b.cz.saturating_sub(3))
+        .sum();
+    total - saved
+}
+
 /// The maximal blocks, each wire's share of a block contiguous on that wire,
 /// so the block may be moved to the place of its last step.
 fn collect_blocks(steps: &[Step], num_wires: usize) -> Vec<Block> {

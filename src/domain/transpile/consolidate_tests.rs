@@ -158,3 +158,18 @@ fn blocks_with_nothing_to_gain_are_kept() {
     let out = consolidate_blocks(steps.clone(), 2);
     assert_eq!(out, steps);
 }
+
+#[test]
+fn the_bound_counts_three_cz_for_a_swap_beside_a_controlled_phase() {
+    let mut steps = cp(0, 1, 0.3);
+    steps.push(step(Op::Swap { a: 0, b: 1 }));
+    steps.extend(cp(1, 2, 0.7));
+    // The swap as three plain cz: five on the pair, then two more.
+    let plain: Vec<Step> = steps
+        .iter()
+        .flat_map(|s| expand_swaps(vec![s.clone()], 3))
+        .collect();
+    assert_eq!(cz_count(&plain), 7);
+    assert_eq!(cz_bound(&plain, 3), 5);
+    assert!(consolidated_cz(plain, 3) <= 5);
+}

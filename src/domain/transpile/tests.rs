@@ -1,9 +1,9 @@
 //! Checks of the lowering, the swap merges and the whole pipeline against
 //! matrices and states computed here, independently of the transpiler.
 
-use std::f64::consts::FRAC_1_SQRT_2;
+use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
-use super::lower::{Op, Step, ecr_frame, lower};
+use super::lower::{self, Op, Step, ecr_frame, lower};
 use super::optimize::{expand_swaps, fuse_and_cancel};
 use super::unitary::{C, Mat2};
 use super::*;
@@ -212,6 +212,28 @@ fn every_gate_lowers_to_its_own_unitary() {
         };
         assert!(cz <= most, "{name} uses {cz} cz");
     }
+}
+
+#[test]
+fn controlled_rotations_qiskit_counts_as_identity_are_dropped() {
+    let cz_of = |gate: Gate| {
+        lower(&one_gate_circuit(gate, &[0, 1]))
+            .steps
+            .iter()
+            .filter(|s| matches!(s.op, Op::Cz { .. }))
+            .count()
+    };
+    // Qiskit drops cp(θ) from θ < 2.58e-6: the QFT's π/2^21 goes, π/2^20
+    // stays.
+    let (dropped, kept) = (PI / 2f64.powi(21), PI / 2f64.powi(20));
+    assert_eq!(cz_of(Gate::Cp(dropped)), 0);
+    assert_eq!(cz_of(Gate::Cp(kept)), 2);
+    assert_eq!(cz_of(Gate::Crz(dropped)), 0);
+    assert_eq!(cz_of(Gate::Crz(kept * 2.0)), 2);
+    // For small θ, 1 − F̄ of cp(θ) is 3θ²/20.
+    let u = Mat2::phase(kept);
+    let want = 3.0 * kept * kept / 20.0;
+    assert!((lower::controlled_infidelity(&u) - want).abs() < 1e-3 * want);
 }
 
 #[test]
