@@ -1,27 +1,12 @@
 use std::f64::consts::PI;
 
 use super::*;
-use crate::domain::circuit::{Circuit, CircuitBuilder, Gate, Instruction, Operation};
+use crate::domain::circuit::Gate;
 use crate::domain::transpile::lower::lower;
-
-fn circuit(n: u32, gates: &[(Gate, &[u32])]) -> Circuit {
-    let mut b = CircuitBuilder::new();
-    b.add_qreg("q", n).unwrap();
-    for (gate, qubits) in gates {
-        b.push(Instruction {
-            operation: Operation::Gate {
-                gate: *gate,
-                qubits: qubits.to_vec(),
-            },
-            condition: None,
-        })
-        .unwrap();
-    }
-    b.build()
-}
+use crate::domain::transpile::test_circuits::circuit_of;
 
 fn dag_of(n: u32, gates: &[(Gate, &[u32])]) -> Dag {
-    let lowered = lower(&circuit(n, gates));
+    let lowered = lower(&circuit_of(n, gates));
     Dag::new(&lowered.steps, &lowered.spans, n as usize, 0)
 }
 

@@ -28,6 +28,8 @@ pub mod topology;
 mod unitary;
 
 #[cfg(test)]
+mod test_circuits;
+#[cfg(test)]
 mod tests;
 
 pub use target::{Basis, Target};

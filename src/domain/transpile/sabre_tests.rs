@@ -1,26 +1,15 @@
 use std::f64::consts::PI;
 
 use super::*;
-use crate::domain::circuit::{CircuitBuilder, Gate, Instruction, Operation};
+use crate::domain::circuit::Gate;
 use crate::domain::transpile::consolidate::consolidate_blocks;
 use crate::domain::transpile::lower::lower;
 use crate::domain::transpile::optimize::{expand_swaps, fuse_and_cancel};
+use crate::domain::transpile::test_circuits::circuit_of;
 use crate::domain::transpile::{Basis, Target};
 
 fn lowered(n: u32, gates: &[(Gate, &[u32])]) -> (Vec<Step>, Dag) {
-    let mut b = CircuitBuilder::new();
-    b.add_qreg("q", n).unwrap();
-    for (gate, qubits) in gates {
-        b.push(Instruction {
-            operation: Operation::Gate {
-                gate: *gate,
-                qubits: qubits.to_vec(),
-            },
-            condition: None,
-        })
-        .unwrap();
-    }
-    let lowered = lower(&b.build());
+    let lowered = lower(&circuit_of(n, gates));
     let dag = Dag::new(&lowered.steps, &lowered.spans, n as usize, 0);
     (lowered.steps, dag)
 }
