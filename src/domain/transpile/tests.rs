@@ -5,6 +5,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
 use super::lower::{self, Op, Step, ecr_frame, lower};
 use super::optimize::{expand_swaps, fuse_and_cancel};
+use super::test_circuits::circuit_of;
 use super::unitary::{C, Mat2};
 use super::*;
 use crate::domain::circuit::{CircuitBuilder, Gate, Instruction, Operation};
@@ -167,18 +168,9 @@ fn sample_gate(name: &str) -> Gate {
         .expect("every name has an arity")
 }
 
+/// `gate` alone on three qubits.
 fn one_gate_circuit(gate: Gate, qubits: &[u32]) -> Circuit {
-    let mut b = CircuitBuilder::new();
-    b.add_qreg("q", 3).unwrap();
-    b.push(Instruction {
-        operation: Operation::Gate {
-            gate,
-            qubits: qubits.to_vec(),
-        },
-        condition: None,
-    })
-    .unwrap();
-    b.build()
+    circuit_of(3, &[(gate, qubits)])
 }
 
 #[test]
