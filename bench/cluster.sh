@@ -14,10 +14,11 @@
 # end-to-end"), ROUNDS (3), CONCURRENCY (64 callers in all), DURATION (10 s),
 # WARMUP (2 s), JOBS (end-to-end jobs, 20000), OUT (keep the JSON lines),
 # SERVER_BIN (another server binary), ALSO_BIN and ALSO_LABEL (a second
-# server binary run right after each run, labelled with that suffix, e.g.
-# one built from another commit), PG_LOG (PostgreSQL's log file, readable
-# here: each node's connections then log every statement, which are counted;
-# this slows the database, so use it for counting, not for speed),
+# server binary run beside each run, first in every second round, labelled
+# with that suffix, e.g. one built from another commit), PG_LOG
+# (PostgreSQL's log file, readable here: each node's connections then log
+# every statement, which are counted; this slows the database, so use it
+# for counting, not for speed),
 # ARVAK_TEST_DATABASE_URL and ARVAK_TEST_REDIS_URL (the services; the local
 # ones by default), THREADS (each node's server.threads; by default its
 # share of this machine's cores, at least 1: 2 for one node here, 1 for
@@ -127,16 +128,29 @@ print(json.dumps(line, sort_keys=True))' "$work/line.jsonl" "$jobs" "$((redis1 -
     rm -f "$work/line.jsonl"
 }
 
+run_own() {
+    echo "round $3/$ROUNDS: $2 on $1 node(s)" >&2
+    run_one "$1" "$2" "$3" ""
+}
+run_also() {
+    echo "round $3/$ROUNDS: $2 on $1 node(s) as ${ALSO_LABEL:--also}" >&2
+    local own_bin=$bin
+    bin=$ALSO_BIN
+    run_one "$1" "$2" "$3" "${ALSO_LABEL:--also}"
+    bin=$own_bin
+}
+
 for round in $(seq "$ROUNDS"); do
     for rpc in $RPCS; do
         for count in $SIZES; do
-            echo "round $round/$ROUNDS: $rpc on $count node(s)" >&2
-            run_one "$count" "$rpc" "$round" ""
-            if [ -n "${ALSO_BIN:-}" ]; then
-                echo "round $round/$ROUNDS: $rpc on $count node(s) as ${ALSO_LABEL:--also}" >&2
-                own_bin=$bin bin=$ALSO_BIN
-                run_one "$count" "$rpc" "$round" "${ALSO_LABEL:--also}"
-                bin=$own_bin
+            # With a second binary, which goes first alternates by round:
+            # the run after another one may find the database busier.
+            if [ -n "${ALSO_BIN:-}" ] && [ $((round % 2)) = 0 ]; then
+                run_also "$count" "$rpc" "$round"
+                run_own "$count" "$rpc" "$round"
+            else
+                run_own "$count" "$rpc" "$round"
+                [ -z "${ALSO_BIN:-}" ] || run_also "$count" "$rpc" "$round"
             fi
         done
     done
