@@ -181,7 +181,7 @@ const MAX_TOP_UP_WAIT: std::time::Duration = std::time::Duration::from_millis(5)
 /// write batches that much smaller (three nodes on this 2-core machine:
 /// 0.17 PostgreSQL transactions per job with a fixed 0.5 ms wait, 0.12 with
 /// this one, and 0.84 × PostgreSQL's CPU per job). Batches of 16 or more go
-/// at once: waiting for larger ones (64) cost one node 10–15 % of its
+/// at once: waiting for larger ones (64) cost one node about 10 % of its
 /// SubmitJob rate in latency. A caller alone, or a few one after another,
 /// never waits.
 fn top_up_wait(last: Option<&LastWrite>, len: usize) -> Option<std::time::Duration> {
