@@ -75,7 +75,8 @@ impl<Op: Send + 'static> GroupCommit<Op> {
                     let mut last: Option<LastWrite> = None;
                     while let Some(first) = receiver.recv().await {
                         let mut batch = gather(first, &mut receiver, max_batch);
-                        if let Some(wait) = top_up_wait(last.as_ref(), batch.len()) {
+                        let now = std::time::Instant::now();
+                        if let Some(wait) = top_up_wait(last.as_ref(), now, batch.len()) {
                             std::thread::sleep(wait);
                             top_up(&mut batch, &mut receiver, max_batch);
                         }
@@ -170,23 +171,27 @@ const SMALL_BATCH: usize = 16;
 /// The longest a batch waits for more, however slow the last write was.
 const MAX_TOP_UP_WAIT: std::time::Duration = std::time::Duration::from_millis(5);
 
-/// How long a batch of `len` operations waits for more before it is
-/// written, given the last write; `None` when it goes at once. Under steady
-/// load from many callers, fewer and larger commits cost the database less
-/// per job: a database server shares the machine's cores with everything
-/// else, and each statement and commit has a cost of its own. A batch then
-/// gathers for as long again as the last write took, so the wait follows
-/// the database: short while it answers fast, longer when it is busy and
-/// more callers queue. Several nodes, each with a share of the callers,
-/// write batches that much smaller (three nodes on this 2-core machine:
-/// 0.17 PostgreSQL transactions per job with a fixed 0.5 ms wait, 0.12 with
-/// this one, and 0.84 × PostgreSQL's CPU per job). Batches of 16 or more go
-/// at once: waiting for larger ones (64) cost one node about 10 % of its
-/// SubmitJob rate in latency. A caller alone, or a few one after another,
-/// never waits.
-fn top_up_wait(last: Option<&LastWrite>, len: usize) -> Option<std::time::Duration> {
+/// How long a batch of `len` operations, gathered at `now`, waits for more
+/// before it is written, given the last write; `None` when it goes at once.
+/// Under steady load from many callers, fewer and larger commits cost the
+/// database less per job: a database server shares the machine's cores with
+/// everything else, and each statement and commit has a cost of its own. A
+/// batch then gathers for as long again as the last write took, so the wait
+/// follows the database: short while it answers fast, longer when it is
+/// busy and more callers queue. Several nodes, each with a share of the
+/// callers, write batches that much smaller (three nodes on this 2-core
+/// machine: 0.17 PostgreSQL transactions per job with a fixed 0.5 ms wait,
+/// 0.12 with this one, and 0.84 × PostgreSQL's CPU per job). Batches of 16
+/// or more go at once: waiting for larger ones (64) cost one node about
+/// 10 % of its SubmitJob rate in latency. A caller alone, or a few one
+/// after another, never waits.
+fn top_up_wait(
+    last: Option<&LastWrite>,
+    now: std::time::Instant,
+    len: usize,
+) -> Option<std::time::Duration> {
     let last = last?;
-    let loaded = last.ended.elapsed() < LOADED_GAP && last.len >= 4;
+    let loaded = now.saturating_duration_since(last.ended) < LOADED_GAP && last.len >= 4;
     (loaded && len < SMALL_BATCH).then(|| last.took.min(MAX_TOP_UP_WAIT))
 }
 
@@ -222,8 +227,12 @@ mod tests {
         }
     }
 
-    fn written(len: usize, took_micros: u64, ago_micros: u64) -> LastWrite {
-        let now = std::time::Instant::now();
+    fn written(
+        now: std::time::Instant,
+        len: usize,
+        took_micros: u64,
+        ago_micros: u64,
+    ) -> LastWrite {
         LastWrite {
             len,
             took: std::time::Duration::from_micros(took_micros),
@@ -234,29 +243,34 @@ mod tests {
     #[test]
     fn only_small_batches_under_steady_load_wait_for_more() {
         let micros = std::time::Duration::from_micros;
-        let busy = written(20, 2_000, 100);
+        let now = std::time::Instant::now();
+        let busy = written(now, 20, 2_000, 100);
         assert_eq!(
-            top_up_wait(Some(&busy), 3),
+            top_up_wait(Some(&busy), now, 3),
             Some(micros(2_000)),
             "many callers, a small batch: as long as the last write took"
         );
-        assert_eq!(top_up_wait(Some(&busy), 16), None, "a batch large enough");
-        let alone = written(1, 2_000, 100);
         assert_eq!(
-            top_up_wait(Some(&alone), 1),
+            top_up_wait(Some(&busy), now, 16),
+            None,
+            "a batch large enough"
+        );
+        let alone = written(now, 1, 2_000, 100);
+        assert_eq!(
+            top_up_wait(Some(&alone), now, 1),
             None,
             "one caller after another"
         );
-        let paused = written(20, 2_000, 5_000);
+        let paused = written(now, 20, 2_000, 5_000);
         assert_eq!(
-            top_up_wait(Some(&paused), 3),
+            top_up_wait(Some(&paused), now, 3),
             None,
             "a pause since the last batch"
         );
-        assert_eq!(top_up_wait(None, 1), None, "the first batch");
-        let stuck = written(20, 900_000, 100);
+        assert_eq!(top_up_wait(None, now, 1), None, "the first batch");
+        let stuck = written(now, 20, 900_000, 100);
         assert_eq!(
-            top_up_wait(Some(&stuck), 3),
+            top_up_wait(Some(&stuck), now, 3),
             Some(MAX_TOP_UP_WAIT),
             "a write that took long: the wait is bounded"
         );
