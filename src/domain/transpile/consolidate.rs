@@ -4,7 +4,7 @@
 //! swap beside a controlled phase: five become three).
 
 use super::kak::synthesize_two;
-use super::lower::{Op, Step};
+use super::lower::{Op, Step, cz_count};
 use super::mat4::Mat4;
 
 struct Block {
@@ -65,10 +65,7 @@ pub fn consolidate_blocks(steps: Vec<Step>, num_wires: usize) -> Vec<Step> {
 /// three at most. Cheap beside the synthesis, so routings are compared by
 /// it (a swap beside a controlled phase counts three `cz` for both).
 pub fn cz_bound(steps: &[Step], num_wires: usize) -> usize {
-    let total = steps
-        .iter()
-        .filter(|s| matches!(s.op, Op::Cz { .. }))
-        .count();
+    let total = cz_count(steps);
     let saved: usize = collect_blocks(steps, num_wires)
         .iter()
         .map(|b| b.cz.saturating_sub(3))

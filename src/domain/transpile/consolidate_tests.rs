@@ -12,13 +12,6 @@ fn step(op: Op) -> Step {
     }
 }
 
-fn cz_count(steps: &[Step]) -> usize {
-    steps
-        .iter()
-        .filter(|s| matches!(s.op, Op::Cz { .. }))
-        .count()
-}
-
 /// Runs one-qubit gates, `cz` and swaps on a state over `n` wires
 /// (amplitude i: bit q of i is wire q).
 fn run(steps: &[Step], n: u32, seed: u64) -> Vec<C> {

@@ -58,6 +58,14 @@ pub struct Step {
     pub condition: Option<Condition>,
 }
 
+/// How many `cz` the steps hold: the two-qubit gates a device runs.
+pub fn cz_count(steps: &[Step]) -> usize {
+    steps
+        .iter()
+        .filter(|s| matches!(s.op, Op::Cz { .. }))
+        .count()
+}
+
 /// A lowered circuit: its steps on wires, and which wire holds input qubit
 /// `v` at the end (a `swap` without condition only exchanges two labels).
 #[derive(Debug, Clone)]

@@ -3,7 +3,7 @@ use std::f64::consts::PI;
 use super::*;
 use crate::domain::circuit::Gate;
 use crate::domain::transpile::consolidate::consolidate_blocks;
-use crate::domain::transpile::lower::lower;
+use crate::domain::transpile::lower::{cz_count, lower};
 use crate::domain::transpile::optimize::{expand_swaps, fuse_and_cancel};
 use crate::domain::transpile::test_circuits::circuit_of;
 use crate::domain::transpile::{Basis, Target};
@@ -21,11 +21,7 @@ fn line(n: u32) -> Device {
 
 fn cz_after_clean_up(steps: Vec<Step>, n: usize) -> usize {
     let steps = fuse_and_cancel(expand_swaps(steps, n), n);
-    let steps = fuse_and_cancel(consolidate_blocks(steps, n), n);
-    steps
-        .iter()
-        .filter(|s| matches!(s.op, Op::Cz { .. }))
-        .count()
+    cz_count(&fuse_and_cancel(consolidate_blocks(steps, n), n))
 }
 
 #[test]

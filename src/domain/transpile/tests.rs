@@ -3,7 +3,7 @@
 
 use std::f64::consts::{FRAC_1_SQRT_2, PI};
 
-use super::lower::{self, Op, Step, ecr_frame, lower};
+use super::lower::{self, Op, Step, cz_count, ecr_frame, lower};
 use super::optimize::{expand_swaps, fuse_and_cancel};
 use super::test_circuits::circuit_of;
 use super::unitary::{C, Mat2};
@@ -190,11 +190,7 @@ fn every_gate_lowers_to_its_own_unitary() {
             apply_two(&mut got, 2, 0, &swap_matrix());
         }
         assert!(same_up_to_phase(&want, &got), "{name}");
-        let cz = lowered
-            .steps
-            .iter()
-            .filter(|s| matches!(s.op, Op::Cz { .. }))
-            .count();
+        let cz = cz_count(&lowered.steps);
         let most = match name {
             "cx" | "cy" | "cz" | "ch" | "ecr" => 1,
             "cp" | "crx" | "cry" | "crz" | "cu" => 2,
@@ -208,13 +204,7 @@ fn every_gate_lowers_to_its_own_unitary() {
 
 #[test]
 fn controlled_rotations_qiskit_counts_as_identity_are_dropped() {
-    let cz_of = |gate: Gate| {
-        lower(&one_gate_circuit(gate, &[0, 1]))
-            .steps
-            .iter()
-            .filter(|s| matches!(s.op, Op::Cz { .. }))
-            .count()
-    };
+    let cz_of = |gate: Gate| cz_count(&lower(&one_gate_circuit(gate, &[0, 1])).steps);
     // Qiskit drops cp(θ) from θ < 2.58e-6: the QFT's π/2^21 goes, π/2^20
     // stays.
     let (dropped, kept) = (PI / 2f64.powi(21), PI / 2f64.powi(20));
@@ -276,11 +266,7 @@ fn a_swap_next_to_a_cz_costs_two_cz_in_all() {
         let expanded = fuse_and_cancel(expand_swaps(steps, 3), 3);
         run_steps(&mut got, &expanded);
         assert!(same_up_to_phase(&want, &got), "cz first: {cz_first}");
-        let count = expanded
-            .iter()
-            .filter(|s| matches!(s.op, Op::Cz { .. }))
-            .count();
-        assert_eq!(count, 2, "cz first: {cz_first}");
+        assert_eq!(cz_count(&expanded), 2, "cz first: {cz_first}");
     }
 }
 
@@ -301,12 +287,7 @@ fn cz_pairs_cancel_and_lone_swaps_take_three_cz() {
     apply_two(&mut want, 0, 2, &swap_matrix());
     run_steps(&mut got, &swap);
     assert!(same_up_to_phase(&want, &got));
-    assert_eq!(
-        swap.iter()
-            .filter(|s| matches!(s.op, Op::Cz { .. }))
-            .count(),
-        3
-    );
+    assert_eq!(cz_count(&swap), 3);
 }
 
 #[test]
