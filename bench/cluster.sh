@@ -3,8 +3,11 @@
 # PostgreSQL (a fresh schema per run) and Redis (a fresh prefix per run), the
 # load spread over all of them, against one node on the same services, in
 # alternating runs. Then the medians, the ratio of the cluster to one node,
-# and what each job cost the shared services: Redis commands and PostgreSQL
-# transactions per stored job (and statements, with PG_LOG).
+# and what each job cost: Redis commands and PostgreSQL transactions per
+# stored job (and statements, with PG_LOG), and the CPU time per stored job
+# of the nodes, PostgreSQL, Redis and the load generator during the load
+# (from /proc; everything else PostgreSQL and Redis do meanwhile counts
+# too, so measure on a quiet machine).
 #
 #   bench/cluster.sh                                  # submit and end to end, 3 rounds
 #   RPCS=submit ROUNDS=5 bench/cluster.sh
@@ -59,6 +62,24 @@ build_release "storage-postgres queue-redis"
 redis_commands() { redis-cli -u "$REDIS_URL" INFO stats | awk -F: '/^total_commands_processed/ {print $2+0}'; }
 pg_transactions() { sql "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = current_database()"; }
 log_lines() { if [ -n "${PG_LOG:-}" ]; then wc -l <"$PG_LOG"; else echo 0; fi; }
+# cpu_snapshot FILE: each process's user and system CPU ticks so far, as
+# "group pid ticks" lines, for the nodes, PostgreSQL's processes and Redis;
+# and "load" the ticks of this shell's reaped children (the load generator).
+cpu_snapshot() {
+    {
+        for pid in "${nodes[@]}"; do echo "servers $pid"; done
+        pgrep -x postgres | sed 's/^/postgres /'
+        pgrep -x redis-server | sed 's/^/redis /'
+        echo "load $$"
+    } | while read -r group pid; do
+        # Fields after "pid (comm) ": utime is the 12th, stime the 13th, the
+        # reaped children's the 14th and 15th.
+        local stat
+        stat=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+        set -- ${stat##*) }
+        if [ "$group" = load ]; then echo "load $pid $((${14} + ${15}))"; else echo "$group $pid $((${12} + ${13}))"; fi
+    done >"$1"
+}
 
 # start_nodes COUNT ROUND: COUNT servers on fresh ports; sets $addrs.
 start_nodes() {
@@ -102,8 +123,10 @@ run_one() { # nodes rpc round label-suffix
     start_nodes "$count" "$round"
     local redis0 pg0 log0
     redis0=$(redis_commands) pg0=$(pg_transactions) log0=$(log_lines)
+    cpu_snapshot "$work/cpu0"
     OUT=$work/line.jsonl run_load --addr "$addrs" --rpc "$rpc" --concurrency "$CONCURRENCY" \
         --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$label" >/dev/null
+    cpu_snapshot "$work/cpu1"
     stop_nodes
     local redis1 pg1 log1 jobs statements=null
     redis1=$(redis_commands) pg1=$(pg_transactions) log1=$(log_lines)
@@ -123,9 +146,18 @@ line["redis_commands_per_job"] = round(redis / max(jobs, 1), 2)
 line["pg_transactions_per_job"] = round(pg / max(jobs, 1), 3)
 if statements != "null":
     line["pg_statements_per_job"] = round(int(statements) / max(jobs, 1), 2)
+# CPU per stored job, in microseconds, by group: what each process used
+# during the load (a process that ended meanwhile is not counted).
+before = {(g, p): int(t) for g, p, t in (l.split() for l in open(sys.argv[6]))}
+per_tick = 1e6 / int(sys.argv[8])
+cpu = {}
+for g, p, t in (l.split() for l in open(sys.argv[7])):
+    cpu[g] = cpu.get(g, 0) + int(t) - before.get((g, p), 0)
+for g, ticks in cpu.items():
+    line[f"cpu_us_per_job_{g}"] = round(ticks * per_tick / max(jobs, 1), 1)
 print(json.dumps(line, sort_keys=True))' "$work/line.jsonl" "$jobs" "$((redis1 - redis0))" \
-        "$((pg1 - pg0))" "$statements" | tee -a "$OUT"
-    rm -f "$work/line.jsonl"
+        "$((pg1 - pg0))" "$statements" "$work/cpu0" "$work/cpu1" "$(getconf CLK_TCK)" | tee -a "$OUT"
+    rm -f "$work/line.jsonl" "$work/cpu0" "$work/cpu1"
 }
 
 run_own() {
@@ -160,11 +192,16 @@ python3 bench/summary.py "$OUT" "1-node"
 python3 -c '
 import json, sys, statistics
 lines = [json.loads(l) for l in open(sys.argv[1])]
-print("\nper stored job (medians)        redis commands   pg transactions   pg statements")
+print("\nper stored job (medians)        redis commands   pg transactions   pg statements"
+      "   CPU µs: servers  postgres  redis  load   all")
 for rpc, label in sorted({(l["rpc"], l["label"]) for l in lines}):
     runs = [l for l in lines if (l["rpc"], l["label"]) == (rpc, label)]
     def med(key):
         return statistics.median(l[key] for l in runs) if all(key in l for l in runs) else float("nan")
     counts = [med(k) for k in ("redis_commands_per_job", "pg_transactions_per_job", "pg_statements_per_job")]
-    print(f"{rpc:<14} {label:<16} {counts[0]:>14.2f} {counts[1]:>17.3f} {counts[2]:>15.2f}")
+    groups = ("servers", "postgres", "redis", "load")
+    cpu = [med(f"cpu_us_per_job_{g}") for g in groups]
+    total = statistics.median(sum(l.get(f"cpu_us_per_job_{g}", 0) for g in groups) for l in runs)
+    print(f"{rpc:<14} {label:<16} {counts[0]:>14.2f} {counts[1]:>17.3f} {counts[2]:>15.2f}"
+          f"   {cpu[0]:>15.0f} {cpu[1]:>9.0f} {cpu[2]:>6.0f} {cpu[3]:>5.0f} {total:>5.0f}")
 ' "$OUT"
