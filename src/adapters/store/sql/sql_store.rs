@@ -11,18 +11,21 @@
 use std::collections::HashMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_trait::async_trait;
 use sqlx::{Database, Pool};
 
 mod batch;
 mod cached_changes;
+mod held_connection;
 mod one_statement;
 
 #[cfg(feature = "storage-sqlite")]
 pub use batch::Batch;
 use batch::{Change, Create};
 pub use batch::{WriteOp, fail_all, write_batch};
+use held_connection::HeldConnection;
 use one_statement::OneStatement;
 
 use super::cache::JobCache;
@@ -51,7 +54,7 @@ pub struct SqlJobStore<D: SqlDialect> {
 }
 
 struct Writer<D: SqlDialect> {
-    pool: Pool<D::Db>,
+    conn: HeldConnection<D::Db>,
     cache: Option<Arc<JobCache>>,
 }
 
@@ -66,10 +69,12 @@ where
         let batch = match D::ARRAYS {
             true => match OneStatement::split(batch) {
                 Ok(one) => {
-                    let after = match self.pool.acquire().await {
-                        Ok(mut conn) => one.write(&mut SqlxConn::<D>(&mut conn)).await,
+                    let mut conn = match self.conn.take(Instant::now()).await {
+                        Ok(conn) => conn,
                         Err(e) => return one.fail(store_error("connecting", e)),
                     };
+                    let (after, sent) = one.write(&mut SqlxConn::<D>(&mut conn)).await;
+                    self.conn.put_back(conn, sent, Instant::now());
                     if after.is_empty() {
                         return;
                     }
@@ -79,23 +84,45 @@ where
             },
             false => batch,
         };
-        let mut tx = match self.pool.begin().await {
-            Ok(tx) => tx,
-            Err(e) => return fail_all(batch, store_error("starting a transaction", e)),
+        let mut conn = match self.conn.take(Instant::now()).await {
+            Ok(conn) => conn,
+            Err(e) => return fail_all(batch, store_error("connecting", e)),
         };
-        let cache = self.cache.as_deref();
-        let written = write_batch(&mut SqlxConn::<D>(&mut tx), batch, cache).await;
-        // A broken transaction rolls back as it is dropped.
-        let commit = match written.is_broken() {
-            true => None,
-            false => tx
-                .commit()
-                .await
-                .err()
-                .map(|e| store_error("committing", e)),
-        };
-        written.finish(commit, cache);
+        let committed = write_in_transaction::<D>(&mut conn, batch, self.cache.as_deref()).await;
+        self.conn.put_back(conn, committed, Instant::now());
     }
+}
+
+/// Writes `batch` the usual way, in one transaction on `conn`; whether it
+/// committed.
+async fn write_in_transaction<D: SqlDialect>(
+    conn: &mut Conn<D>,
+    batch: Vec<WriteOp>,
+    cache: Option<&JobCache>,
+) -> bool
+where
+    Conn<D>: Send,
+{
+    let mut tx = match sqlx::Connection::begin(conn).await {
+        Ok(tx) => tx,
+        Err(e) => {
+            fail_all(batch, store_error("starting a transaction", e));
+            return false;
+        }
+    };
+    let written = write_batch(&mut SqlxConn::<D>(&mut tx), batch, cache).await;
+    // A broken transaction rolls back as it is dropped.
+    let commit = match written.is_broken() {
+        true => None,
+        false => tx
+            .commit()
+            .await
+            .err()
+            .map(|e| store_error("committing", e)),
+    };
+    let committed = !written.is_broken() && commit.is_none();
+    written.finish(commit, cache);
+    committed
 }
 
 /// Reads of single jobs, gathered: one `id = ANY(…)` statement for every
@@ -161,7 +188,7 @@ impl<D: SqlDialect> SqlJobStore<D> {
     {
         let writer = GroupCommit::start_on_own_runtime("arvak-store-writer", MAX_BATCH, || async {
             Ok(Writer::<D> {
-                pool: connect().await?,
+                conn: HeldConnection::new(connect().await?),
                 cache: None,
             })
         })

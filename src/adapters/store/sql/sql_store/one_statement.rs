@@ -79,16 +79,18 @@ impl OneStatement {
     }
 
     /// Writes the statement and answers what it wrote; returns what goes
-    /// the usual way now.
-    pub async fn write<C: WriteConn>(self, conn: &mut C) -> Vec<WriteOp> {
+    /// the usual way now, and whether the statement went through (or there
+    /// was none).
+    pub async fn write<C: WriteConn>(self, conn: &mut C) -> (Vec<WriteOp>, bool) {
         let OneStatement {
             creates,
             changes,
             mut after,
         } = self;
         if creates.is_empty() && changes.is_empty() {
-            return after;
+            return (after, true);
         }
+        let mut sent = true;
         match send(conn, &creates, &changes).await {
             Ok(updated) => {
                 let updated: HashSet<String> = updated.into_iter().collect();
@@ -105,9 +107,12 @@ impl OneStatement {
                     }
                 }
             }
-            Err(error) => answer_all(creates, changes, store_error("writing jobs", error)),
+            Err(error) => {
+                sent = false;
+                answer_all(creates, changes, store_error("writing jobs", error));
+            }
         }
-        after
+        (after, sent)
     }
 
     /// Answers every operation with `error`: the statement could not be sent.
