@@ -6,7 +6,8 @@
 //! again after a pause (a connection idle for long may have been dropped by
 //! the network in between) and after any batch that failed (it gives the
 //! suspect connection back, where the ping on release closes it if it is
-//! broken).
+//! broken). While kept, a connection is not retired by the pool's
+//! `max_lifetime`; it is at the first pause.
 
 use std::time::{Duration, Instant};
 
@@ -108,7 +109,8 @@ mod tests {
         let conn = writer.take(t0).await.expect("back from the pool");
         writer.put_back(conn, true, t0);
 
-        // After a pause the kept one goes back, and one comes from the pool.
+        // After a pause the kept one goes back, and one comes from the pool:
+        // with a pool of one, only once the kept one is back.
         let conn = writer.take(t0 + KEEP_FOR * 2).await.expect("from the pool");
         drop(conn);
         assert!(writer.held.is_none());
