@@ -83,10 +83,11 @@ impl<Op: Send + 'static> GroupCommit<Op> {
                         let len = batch.len();
                         let start = std::time::Instant::now();
                         writer.write(batch).await;
+                        let ended = std::time::Instant::now();
                         last = Some(LastWrite {
                             len,
-                            took: start.elapsed(),
-                            ended: std::time::Instant::now(),
+                            took: ended - start,
+                            ended,
                         });
                     }
                 });
