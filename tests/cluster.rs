@@ -88,11 +88,17 @@ impl Cluster {
     }
 
     /// Node `n` on `port` (HTTP on `http`), logging JSON to `log`. Short leases and a
-    /// frequent reconciling pass keep the test short.
+    /// frequent reconciling pass keep the test short. The last node runs
+    /// one worker thread, as nodes sharing a host's cores do, so that its
+    /// store writer is a task beside its other tasks; the others have one
+    /// thread per core and a writer thread.
     fn start(&self, n: usize, port: u16, http: u16, log: &Path) -> Child {
         let mut command = server_command(log.parent().unwrap());
         if let Some(policies) = &self.policies {
             command.env("ARVAK_POLICIES_FILE", policies);
+        }
+        if n == NODES - 1 {
+            command.env("ARVAK_SERVER_THREADS", "1");
         }
         command
             .env("ARVAK_STORAGE_TYPE", "postgres")

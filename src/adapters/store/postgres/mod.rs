@@ -14,6 +14,7 @@ pub use config::{DEFAULT_CONNECTIONS, PostgresSettings};
 pub use dialect::PostgresDialect;
 
 use crate::adapters::store::sql::SqlJobStore;
+use crate::adapters::store::sql::group_commit::WriterPlace;
 use crate::adapters::store::sql::statements::migrator;
 use crate::domain::{Error, Result};
 
@@ -61,13 +62,14 @@ pub async fn open(settings: &PostgresSettings) -> Result<PostgresJobStore> {
         .run(&pool)
         .await
         .map_err(|e| Error::unavailable(format!("migrating PostgreSQL schema '{schema}': {e}")))?;
-    // The writer's own pool, on its own thread; it writes one batch at a
-    // time.
+    // The writer's own pool; it writes one batch at a time, on a thread of
+    // its own unless the service's runtime has a single worker.
     let writer = PostgresSettings {
         max_connections: 2,
         ..settings.clone()
     };
-    SqlJobStore::with_writer_thread(pool, move || async move { connect(&writer).await }).await
+    let place = WriterPlace::for_this_runtime();
+    SqlJobStore::with_own_writer(pool, place, move || async move { connect(&writer).await }).await
 }
 
 /// A pool whose connections work in the configured schema, created if

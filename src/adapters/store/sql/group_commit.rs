@@ -28,26 +28,58 @@ impl<Op> Clone for GroupCommit<Op> {
     }
 }
 
+/// Where the writer of a database server runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriterPlace {
+    /// A thread with a runtime of its own: its round trips are answered
+    /// there at once, not after whatever else the service's runtime has
+    /// queued (1.10 × SubmitJob on PostgreSQL, paired; end to end, one
+    /// node of two threads, 1.09 × a task, 2026-12-07).
+    OwnThread,
+    /// A task on the runtime that starts it. Where that runtime has a single
+    /// worker (several nodes sharing a machine's cores), a thread of its own
+    /// would only take turns with that worker, and each batch would cross
+    /// between the two threads and back: three nodes of one thread each
+    /// took 1.05–1.09 × the SubmitJob calls and 1.05–1.10 × the Bell jobs
+    /// end to end with the writer as a task, at 0.84–0.94 × the nodes' CPU
+    /// per job (2026-12-07, two sets of alternating runs, docs/cluster.md).
+    Task,
+}
+
+impl WriterPlace {
+    /// A task when the runtime this is called on has one worker, otherwise
+    /// a thread of its own.
+    pub fn for_this_runtime() -> Self {
+        match tokio::runtime::Handle::try_current() {
+            Ok(handle) if handle.metrics().num_workers() == 1 => WriterPlace::Task,
+            _ => WriterPlace::OwnThread,
+        }
+    }
+}
+
 impl<Op: Send + 'static> GroupCommit<Op> {
-    /// Starts the writer on a thread of its own with a runtime of its own,
-    /// for a writer that talks to a database server: its round trips are
-    /// answered there at once, not after whatever else the service's
-    /// runtime has queued (1.10 × SubmitJob on PostgreSQL, paired). Under
+    /// Starts the writer of a database server where `place` says. Under
     /// steady load a small batch waits for more (`top_up_wait`). `make`
-    /// builds the writer on that runtime, so that its connections belong to
-    /// it; its failure is returned. The thread ends when every
+    /// builds the writer where it will run, so that its connections belong
+    /// to that runtime; its failure is returned. The writer ends when every
     /// `GroupCommit` is dropped.
-    pub async fn start_on_own_runtime<W, F, Fut>(
+    pub async fn start_writer<W, F, Fut>(
         name: &str,
         max_batch: usize,
+        place: WriterPlace,
         make: F,
     ) -> Result<Self>
     where
         W: BatchWriter<Op = Op>,
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<W>> + 'static,
+        Fut: std::future::Future<Output = Result<W>> + Send + 'static,
     {
-        let (sender, mut receiver) = mpsc::channel::<Op>(max_batch * 4);
+        let (sender, receiver) = mpsc::channel::<Op>(max_batch * 4);
+        if place == WriterPlace::Task {
+            let writer = make().await?;
+            tokio::spawn(write_batches(writer, receiver, max_batch, Pause::Task));
+            return Ok(Self { sender });
+        }
         let (started, answer) = oneshot::channel();
         std::thread::Builder::new()
             .name(name.to_owned())
@@ -64,31 +96,14 @@ impl<Op: Send + 'static> GroupCommit<Op> {
                     }
                 };
                 runtime.block_on(async move {
-                    let mut writer = match make().await {
-                        Ok(writer) => writer,
+                    match make().await {
+                        Ok(writer) => {
+                            let _ = started.send(Ok(()));
+                            write_batches(writer, receiver, max_batch, Pause::Thread).await;
+                        }
                         Err(e) => {
                             let _ = started.send(Err(e));
-                            return;
                         }
-                    };
-                    let _ = started.send(Ok(()));
-                    let mut last: Option<LastWrite> = None;
-                    while let Some(first) = receiver.recv().await {
-                        let mut batch = gather(first, &mut receiver, max_batch);
-                        let now = std::time::Instant::now();
-                        if let Some(wait) = top_up_wait(last.as_ref(), now, batch.len()) {
-                            std::thread::sleep(wait);
-                            top_up(&mut batch, &mut receiver, max_batch);
-                        }
-                        let len = batch.len();
-                        let start = std::time::Instant::now();
-                        writer.write(batch).await;
-                        let ended = std::time::Instant::now();
-                        last = Some(LastWrite {
-                            len,
-                            took: ended - start,
-                            ended,
-                        });
                     }
                 });
             })
@@ -154,6 +169,47 @@ fn top_up<Op>(batch: &mut Vec<Op>, receiver: &mut mpsc::Receiver<Op>, max_batch:
             Ok(op) => batch.push(op),
             Err(_) => break,
         }
+    }
+}
+
+/// How the writer waits for a small batch to fill.
+#[derive(Clone, Copy)]
+enum Pause {
+    /// The thread is the writer's alone: it sleeps, to the microsecond.
+    Thread,
+    /// Other tasks share the thread: the runtime's timer (whole
+    /// milliseconds).
+    Task,
+}
+
+/// The writer's loop: gathers what has queued, tops a small batch up under
+/// steady load, and writes it; until every sender is gone.
+async fn write_batches<W: BatchWriter>(
+    mut writer: W,
+    mut receiver: mpsc::Receiver<W::Op>,
+    max_batch: usize,
+    pause: Pause,
+) {
+    let mut last: Option<LastWrite> = None;
+    while let Some(first) = receiver.recv().await {
+        let mut batch = gather(first, &mut receiver, max_batch);
+        let now = std::time::Instant::now();
+        if let Some(wait) = top_up_wait(last.as_ref(), now, batch.len()) {
+            match pause {
+                Pause::Thread => std::thread::sleep(wait),
+                Pause::Task => tokio::time::sleep(wait).await,
+            }
+            top_up(&mut batch, &mut receiver, max_batch);
+        }
+        let len = batch.len();
+        let start = std::time::Instant::now();
+        writer.write(batch).await;
+        let ended = std::time::Instant::now();
+        last = Some(LastWrite {
+            len,
+            took: ended - start,
+            ended,
+        });
     }
 }
 
@@ -275,6 +331,67 @@ mod tests {
             Some(MAX_TOP_UP_WAIT),
             "a write that took long: the wait is bounded"
         );
+    }
+
+    #[test]
+    fn the_writer_is_a_task_only_where_the_runtime_has_one_worker() {
+        let place_on = |runtime: tokio::runtime::Runtime| {
+            runtime.block_on(async { WriterPlace::for_this_runtime() })
+        };
+        let workers = |n| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(n)
+                .build()
+                .unwrap()
+        };
+        assert_eq!(place_on(workers(1)), WriterPlace::Task);
+        assert_eq!(place_on(workers(2)), WriterPlace::OwnThread);
+        let current = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        assert_eq!(place_on(current), WriterPlace::Task);
+        assert_eq!(WriterPlace::for_this_runtime(), WriterPlace::OwnThread);
+    }
+
+    /// Wherever it runs, the writer answers every caller with its own
+    /// answer, fails to start when it cannot be made, and once it dies
+    /// says so.
+    #[tokio::test]
+    async fn a_writer_answers_its_callers_in_either_place() {
+        for place in [WriterPlace::Task, WriterPlace::OwnThread] {
+            let writer = GroupCommit::start_writer("test-writer", 4, place, || async { Ok(Echo) })
+                .await
+                .unwrap();
+            let calls = (1..=20).map(|n| writer.call(move |reply| (n, reply)));
+            let answers: Vec<u32> = futures::future::try_join_all(calls).await.unwrap();
+            assert_eq!(answers, (1..=20).collect::<Vec<_>>(), "{place:?}");
+
+            let lost = writer.call(|reply| (0, reply)).await.unwrap_err();
+            assert_eq!(
+                lost.kind(),
+                crate::domain::ErrorKind::Unavailable,
+                "{place:?}"
+            );
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while writer.is_running() && std::time::Instant::now() < deadline {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
+            assert!(!writer.is_running(), "{place:?}");
+
+            let unmade = GroupCommit::<(u32, oneshot::Sender<Result<u32>>)>::start_writer(
+                "test-writer",
+                4,
+                place,
+                || async { Err::<Echo, _>(Error::unavailable("no database")) },
+            )
+            .await
+            .err()
+            .expect("a writer that cannot be made does not start");
+            assert!(
+                unmade.message().contains("no database"),
+                "{place:?}: {unmade}"
+            );
+        }
     }
 
     /// A writer thread that dies says so: callers hear UNAVAILABLE, and

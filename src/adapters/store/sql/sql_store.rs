@@ -30,7 +30,7 @@ use one_statement::OneStatement;
 
 use super::cache::JobCache;
 use super::error::store_error;
-use super::group_commit::{BatchWriter, GroupCommit};
+use super::group_commit::{BatchWriter, GroupCommit, WriterPlace};
 use super::row::{JobRow, decode_result};
 use super::statements::{self, SqlQuery};
 use super::writes::{Conn, SqlDialect, SqlxConn};
@@ -178,15 +178,19 @@ impl<D: SqlDialect> SqlJobStore<D> {
     }
 
     /// Wraps a connected pool whose migrations have run, writing through a
-    /// pool of its own that `connect` opens on the writer's thread (see
-    /// `GroupCommit::start_on_own_runtime`). It keeps no cache, as other
-    /// nodes may write to the database too.
-    pub async fn with_writer_thread<F, Fut>(pool: Pool<D::Db>, connect: F) -> Result<Self>
+    /// pool of its own that `connect` opens where the writer runs (`place`,
+    /// see `GroupCommit::start_writer`). It keeps no cache, as other nodes
+    /// may write to the database too.
+    pub async fn with_own_writer<F, Fut>(
+        pool: Pool<D::Db>,
+        place: WriterPlace,
+        connect: F,
+    ) -> Result<Self>
     where
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: std::future::Future<Output = Result<Pool<D::Db>>> + 'static,
+        Fut: std::future::Future<Output = Result<Pool<D::Db>>> + Send + 'static,
     {
-        let writer = GroupCommit::start_on_own_runtime("arvak-store-writer", MAX_BATCH, || async {
+        let writer = GroupCommit::start_writer("arvak-store-writer", MAX_BATCH, place, || async {
             Ok(Writer::<D> {
                 conn: HeldConnection::new(connect().await?),
                 cache: None,
