@@ -21,7 +21,9 @@
 # with that suffix, e.g. one built from another commit), PG_LOG
 # (PostgreSQL's log file, readable here: each node's connections then log
 # every statement, which are counted; this slows the database, so use it
-# for counting, not for speed),
+# for counting, not for speed), PERF_DIR (a directory: `perf record` samples
+# the whole machine during each load into LABEL-RPC-ROUND.data there, for
+# `perf report --sort pid,comm`; it slows every run alike),
 # ARVAK_TEST_DATABASE_URL and ARVAK_TEST_REDIS_URL (the services; the local
 # ones by default), THREADS (each node's server.threads; by default its
 # share of this machine's cores, at least 1: 2 for one node here, 1 for
@@ -124,6 +126,10 @@ run_one() { # nodes rpc round label-suffix
     local redis0 pg0 log0
     redis0=$(redis_commands) pg0=$(pg_transactions) log0=$(log_lines)
     cpu_snapshot "$work/cpu0"
+    if [ -n "${PERF_DIR:-}" ]; then
+        (sleep "$WARMUP"; exec perf record -q -e cpu-clock -F 499 -g -a \
+            -o "$PERF_DIR/$label-$rpc-$round.data" -- sleep "$DURATION") >/dev/null 2>&1 &
+    fi
     OUT=$work/line.jsonl run_load --addr "$addrs" --rpc "$rpc" --concurrency "$CONCURRENCY" \
         --duration "$DURATION" --warmup "$WARMUP" --jobs "$JOBS" --label "$label" >/dev/null
     cpu_snapshot "$work/cpu1"
