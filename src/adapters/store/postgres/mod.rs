@@ -69,12 +69,35 @@ pub async fn open(settings: &PostgresSettings) -> Result<PostgresJobStore> {
         ..settings.clone()
     };
     let place = WriterPlace::for_this_runtime();
-    SqlJobStore::with_own_writer(pool, place, move || async move { connect(&writer).await }).await
+    let connect_writer = move || async move { connect_as(&writer, Plans::Kept).await };
+    SqlJobStore::with_own_writer(pool, place, connect_writer).await
+}
+
+/// How a pool's connections plan the statements they run again and again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Plans {
+    /// A plan for the values at hand each time, for the readers, whose
+    /// statements (lists by client, tag or state; sweeps) are best planned
+    /// for the table as it is: a plan kept from when the table was small
+    /// scans it whole once it is large (a batch's array of ids read
+    /// sequentially took 10 ms at 100,000 jobs).
+    Fresh,
+    /// One plan per statement, kept, for the writer. Its few statements
+    /// run over and over, and planning each afresh was about a fifth of
+    /// PostgreSQL's CPU under three nodes' load. Every one of them finds
+    /// its rows by key, so sequential scans are ruled out: a plan made on
+    /// an empty table then still finds rows by index when the table is
+    /// large (`writer_plans` checks each statement's plan).
+    Kept,
 }
 
 /// A pool whose connections work in the configured schema, created if
 /// missing.
 async fn connect(settings: &PostgresSettings) -> Result<PgPool> {
+    connect_as(settings, Plans::Fresh).await
+}
+
+async fn connect_as(settings: &PostgresSettings, plans: Plans) -> Result<PgPool> {
     let schema = &settings.schema;
     if schema.is_empty()
         || !schema
@@ -93,11 +116,14 @@ async fn connect(settings: &PostgresSettings) -> Result<PgPool> {
                 settings.statement_timeout.as_millis().to_string(),
             ),
             ("search_path", schema.clone()),
-            // Plans for the rows at hand: a plan kept from when the table
-            // was small scans it whole once it is large (a batch's array of
-            // ids read sequentially took 10 ms at 100,000 jobs).
-            ("plan_cache_mode", "force_custom_plan".to_owned()),
         ]);
+    let options = match plans {
+        Plans::Fresh => options.options([("plan_cache_mode", "force_custom_plan")]),
+        Plans::Kept => options.options([
+            ("plan_cache_mode", "force_generic_plan"),
+            ("enable_seqscan", "off"),
+        ]),
+    };
     let pool = PgPoolOptions::new()
         .max_connections(settings.max_connections.max(2))
         .acquire_timeout(settings.acquire_timeout)
@@ -123,26 +149,34 @@ fn redact(error: &sqlx::Error) -> String {
 }
 
 #[cfg(test)]
+mod writer_plans;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::adapters::store::sql::migration_check::*;
     use crate::domain::JobId;
 
-    /// A schema written before results moved into the jobs row opens with
-    /// every stored result in place.
-    #[tokio::test]
-    async fn results_stored_before_the_move_into_jobs_are_kept() {
+    /// The test database's settings, in a schema of the test's own.
+    pub fn settings_in_a_fresh_schema() -> PostgresSettings {
         let url = std::env::var("ARVAK_TEST_DATABASE_URL").expect(
             "ARVAK_TEST_DATABASE_URL is not set: this PostgreSQL test needs a database \
              (e.g. postgres://postgres@127.0.0.1:5432/postgres)",
         );
-        let settings = PostgresSettings {
+        PostgresSettings {
             url,
             schema: format!("arvak_test_{}", uuid::Uuid::new_v4().simple()),
             max_connections: 2,
             statement_timeout: std::time::Duration::from_secs(30),
             acquire_timeout: std::time::Duration::from_secs(5),
-        };
+        }
+    }
+
+    /// A schema written before results moved into the jobs row opens with
+    /// every stored result in place.
+    #[tokio::test]
+    async fn results_stored_before_the_move_into_jobs_are_kept() {
+        let settings = settings_in_a_fresh_schema();
         let pool = connect(&settings).await.unwrap();
         migrator(&MIGRATIONS[..BEFORE_RESULTS_IN_JOBS])
             .run(&pool)

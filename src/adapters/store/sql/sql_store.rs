@@ -27,6 +27,8 @@ use batch::{Change, Create};
 pub use batch::{WriteOp, fail_all, write_batch};
 use held_connection::HeldConnection;
 use one_statement::OneStatement;
+#[cfg(test)]
+pub(crate) use one_statement::statement_for;
 
 use super::cache::JobCache;
 use super::error::store_error;

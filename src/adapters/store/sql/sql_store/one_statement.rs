@@ -207,3 +207,28 @@ fn statement(creates: &[Create], changes: &[Pending]) -> SqlQuery {
     };
     q
 }
+
+/// The statement the writer sends for `new` jobs and `changed` ones (each
+/// with a transition its copy takes), for tests of its plan.
+#[cfg(test)]
+pub fn statement_for(
+    new: Vec<crate::domain::Job>,
+    changed: Vec<(crate::domain::Job, crate::domain::Transition)>,
+) -> SqlQuery {
+    use tokio::sync::oneshot;
+    let creates = [Create {
+        jobs: new,
+        since: crate::domain::UnixMillis(0),
+        reply: oneshot::channel().0,
+    }];
+    let changes: Vec<Pending> = changed
+        .into_iter()
+        .map(
+            |(job, transition)| match Pending::on_copy(job, transition, oneshot::channel().0) {
+                Ok(pending) => pending,
+                Err(_) => panic!("the copy refuses the transition"),
+            },
+        )
+        .collect();
+    statement(&creates, &changes)
+}
