@@ -107,6 +107,14 @@ async fn crash_and_restart(store_env: Vec<(String, String)>, dir: &Path, kill_af
     let clients: Vec<_> = (0..CLIENTS)
         .map(|_| tokio::spawn(load(client.clone(), acked.clone())))
         .collect();
+    // Counted from the first acknowledgement: a debug build just started on
+    // PostgreSQL took 120-160 ms to acknowledge its first jobs, so an early
+    // kill counted from the connection sometimes came before any job was
+    // stored.
+    let first_ack = Instant::now() + Duration::from_secs(20);
+    while acked.lock().unwrap().is_empty() && Instant::now() < first_ack {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
     tokio::time::sleep(kill_after).await;
     first.kill().unwrap(); // SIGKILL: no drain, no flush
     first.wait().unwrap();
@@ -157,8 +165,8 @@ async fn crash_and_restart(store_env: Vec<(String, String)>, dir: &Path, kill_af
     );
 }
 
-/// Kill points: early, during steady load, and one drawn at random (printed,
-/// so a failure can be replayed).
+/// Kill points, after the first acknowledgement: early, during steady load,
+/// and one drawn at random (printed, so a failure can be replayed).
 fn kill_points() -> Vec<Duration> {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
