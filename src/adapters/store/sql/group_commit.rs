@@ -77,7 +77,7 @@ impl<Op: Send + 'static> GroupCommit<Op> {
         let (sender, receiver) = mpsc::channel::<Op>(max_batch * 4);
         if place == WriterPlace::Task {
             let writer = make().await?;
-            tokio::spawn(write_batches(writer, receiver, max_batch, Pause::Task));
+            tokio::spawn(write_batches(writer, receiver, max_batch, place));
             return Ok(Self { sender });
         }
         let (started, answer) = oneshot::channel();
@@ -99,7 +99,7 @@ impl<Op: Send + 'static> GroupCommit<Op> {
                     match make().await {
                         Ok(writer) => {
                             let _ = started.send(Ok(()));
-                            write_batches(writer, receiver, max_batch, Pause::Thread).await;
+                            write_batches(writer, receiver, max_batch, place).await;
                         }
                         Err(e) => {
                             let _ = started.send(Err(e));
@@ -172,32 +172,25 @@ fn top_up<Op>(batch: &mut Vec<Op>, receiver: &mut mpsc::Receiver<Op>, max_batch:
     }
 }
 
-/// How the writer waits for a small batch to fill.
-#[derive(Clone, Copy)]
-enum Pause {
-    /// The thread is the writer's alone: it sleeps, to the microsecond.
-    Thread,
-    /// Other tasks share the thread: the runtime's timer (whole
-    /// milliseconds).
-    Task,
-}
-
 /// The writer's loop: gathers what has queued, tops a small batch up under
-/// steady load, and writes it; until every sender is gone.
+/// steady load, and writes it; until every sender is gone. On a thread of
+/// its own it sleeps while the batch fills, to the microsecond; as a task
+/// it waits on the runtime's timer (whole milliseconds), leaving the thread
+/// to the other tasks.
 async fn write_batches<W: BatchWriter>(
     mut writer: W,
     mut receiver: mpsc::Receiver<W::Op>,
     max_batch: usize,
-    pause: Pause,
+    place: WriterPlace,
 ) {
     let mut last: Option<LastWrite> = None;
     while let Some(first) = receiver.recv().await {
         let mut batch = gather(first, &mut receiver, max_batch);
         let now = std::time::Instant::now();
         if let Some(wait) = top_up_wait(last.as_ref(), now, batch.len()) {
-            match pause {
-                Pause::Thread => std::thread::sleep(wait),
-                Pause::Task => tokio::time::sleep(wait).await,
+            match place {
+                WriterPlace::OwnThread => std::thread::sleep(wait),
+                WriterPlace::Task => tokio::time::sleep(wait).await,
             }
             top_up(&mut batch, &mut receiver, max_batch);
         }
