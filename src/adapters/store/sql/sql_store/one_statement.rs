@@ -90,8 +90,7 @@ impl OneStatement {
         if creates.is_empty() && changes.is_empty() {
             return (after, true);
         }
-        let mut sent = true;
-        match send(conn, &creates, &changes).await {
+        let sent = match send(conn, &creates, &changes).await {
             Ok(updated) => {
                 let updated: HashSet<String> = updated.into_iter().collect();
                 for create in creates {
@@ -106,12 +105,13 @@ impl OneStatement {
                         after.push(read_and_apply(changed.again()));
                     }
                 }
+                true
             }
             Err(error) => {
-                sent = false;
                 answer_all(creates, changes, store_error("writing jobs", error));
+                false
             }
-        }
+        };
         (after, sent)
     }
 
