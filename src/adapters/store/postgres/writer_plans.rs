@@ -109,15 +109,34 @@ fn whole_scans(plan: &Value, found: &mut Vec<String>) {
     }
 }
 
-/// What `EXPLAIN (FORMAT JSON) …` answers.
-async fn plan_of(conn: &mut sqlx::PgConnection, explain: String) -> Value {
+/// The kept (generic) plan of `query` on `conn`, prepared as `prepared`,
+/// and its scans that read without an index condition (`whole_scans`).
+async fn kept_plan(
+    conn: &mut sqlx::PgConnection,
+    prepared: &str,
+    name: &str,
+    query: SqlQuery,
+) -> (Vec<String>, Value) {
     use sqlx::Row;
-    let row = sqlx::raw_sql(sqlx::AssertSqlSafe(explain))
-        .fetch_one(conn)
+    let (sql, values) = query.into_parts();
+    let types: Vec<_> = values.iter().map(type_of).collect();
+    let prepare = format!("PREPARE {prepared} ({}) AS {sql}", types.join(", "));
+    sqlx::raw_sql(sqlx::AssertSqlSafe(prepare))
+        .execute(&mut *conn)
         .await
-        .unwrap();
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    let nulls = vec!["NULL"; values.len()].join(", ");
+    let explain = format!("EXPLAIN (FORMAT JSON) EXECUTE {prepared} ({nulls})");
+    let row = sqlx::raw_sql(sqlx::AssertSqlSafe(explain))
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
     // A `json` column, sent as its text.
-    serde_json::from_str(&row.try_get_unchecked::<String, _>(0).unwrap()).unwrap()
+    let plan: Value =
+        serde_json::from_str(&row.try_get_unchecked::<String, _>(0).unwrap()).unwrap();
+    let mut found = Vec::new();
+    whole_scans(&plan[0]["Plan"], &mut found);
+    (found, plan)
 }
 
 #[tokio::test]
@@ -130,18 +149,7 @@ async fn the_writers_kept_plans_find_rows_by_key_even_when_made_on_an_empty_tabl
 
     let mut failures = Vec::new();
     for (n, (name, query)) in writer_statements().into_iter().enumerate() {
-        let (sql, values) = query.into_parts();
-        let types: Vec<_> = values.iter().map(type_of).collect();
-        let prepare = format!("PREPARE writer_{n} ({}) AS {sql}", types.join(", "));
-        sqlx::raw_sql(sqlx::AssertSqlSafe(prepare))
-            .execute(&mut *conn)
-            .await
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        let nulls = vec!["NULL"; values.len()].join(", ");
-        let explain = format!("EXPLAIN (FORMAT JSON) EXECUTE writer_{n} ({nulls})");
-        let plan = plan_of(&mut conn, explain).await;
-        let mut found = Vec::new();
-        whole_scans(&plan[0]["Plan"], &mut found);
+        let (found, plan) = kept_plan(&mut conn, &format!("writer_{n}"), name, query).await;
         if !found.is_empty() {
             failures.push(format!("{name}: {}\n{plan:#}", found.join(", ")));
         }
@@ -154,18 +162,11 @@ async fn the_writers_kept_plans_find_rows_by_key_even_when_made_on_an_empty_tabl
         .execute(&mut *conn)
         .await
         .unwrap();
-    let (sql, values) = writer_statements().swap_remove(4).1.into_parts();
-    let types: Vec<_> = values.iter().map(type_of).collect();
-    let prepare = format!("PREPARE seq_allowed ({}) AS {sql}", types.join(", "));
-    sqlx::raw_sql(sqlx::AssertSqlSafe(prepare))
-        .execute(&mut *conn)
-        .await
+    let (name, update) = writer_statements()
+        .into_iter()
+        .find(|(name, _)| *name == "update jobs")
         .unwrap();
-    let nulls = vec!["NULL"; values.len()].join(", ");
-    let explain = format!("EXPLAIN (FORMAT JSON) EXECUTE seq_allowed ({nulls})");
-    let plan = plan_of(&mut conn, explain).await;
-    let mut found = Vec::new();
-    whole_scans(&plan[0]["Plan"], &mut found);
+    let (found, plan) = kept_plan(&mut conn, "seq_allowed", name, update).await;
     assert_eq!(found, ["Seq Scan on jobs"], "{plan:#}");
 
     conn.close().await.unwrap();

@@ -326,6 +326,16 @@ mod tests {
         );
     }
 
+    /// Waits up to 5 s for a writer that died to be seen stopped: its
+    /// answers are dropped as it unwinds, a moment before its end of the
+    /// channel.
+    async fn wait_until_stopped<Op: Send + 'static>(writer: &GroupCommit<Op>) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while writer.is_running() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
+    }
+
     #[test]
     fn the_writer_is_a_task_only_where_the_runtime_has_one_worker() {
         let place_on = |runtime: tokio::runtime::Runtime| {
@@ -365,10 +375,7 @@ mod tests {
                 crate::domain::ErrorKind::Unavailable,
                 "{place:?}"
             );
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-            while writer.is_running() && std::time::Instant::now() < deadline {
-                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-            }
+            wait_until_stopped(&writer).await;
             assert!(!writer.is_running(), "{place:?}");
 
             let unmade = GroupCommit::<(u32, oneshot::Sender<Result<u32>>)>::start_writer(
@@ -399,10 +406,7 @@ mod tests {
         assert_eq!(lost.kind(), crate::domain::ErrorKind::Unavailable, "{lost}");
         // The answer is dropped as the thread unwinds, a moment before its
         // end of the channel.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-        while writer.is_running() && std::time::Instant::now() < deadline {
-            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
-        }
+        wait_until_stopped(&writer).await;
         assert!(!writer.is_running());
         let stopped = writer.call(|reply| (1, reply)).await.unwrap_err();
         assert!(stopped.message().contains("has stopped"), "{stopped}");
